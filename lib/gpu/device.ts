@@ -1,0 +1,190 @@
+/**
+ * The one place that opens a WebGPU device, in Node (Dawn, the `webgpu` package) or in a browser
+ * (`navigator.gpu`). Everything on the GPU in this workbench — our WGSL kernels and tfjs's `webgpu`
+ * backend — shares the device returned here, so tensors and raw buffers can be handed between them
+ * without a round trip through the CPU.
+ */
+
+/** Where a run happened; recorded in every run directory and benchmark file. */
+export interface AdapterReport {
+  vendor: string; // e.g. "nvidia", "mesa"
+  architecture: string;
+  device: string;
+  description: string; // e.g. "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 19.1.7, 256 bits)"
+  backend: 'dawn-node' | 'browser';
+  /** True for CPU rasterisers (lavapipe/llvmpipe, SwiftShader, WARP): their timings say nothing about GPUs. */
+  software: boolean;
+  features: string[];
+  limits: {
+    maxStorageBufferBindingSize: number; // bytes
+    maxBufferSize: number; // bytes
+    maxComputeWorkgroupStorageSize: number; // bytes
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupsPerDimension: number;
+    maxStorageBuffersPerShaderStage: number;
+  };
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  report: AdapterReport;
+  /** Optional features we asked for and got. Kernels branch on these, never on the vendor. */
+  has: { timestampQuery: boolean; subgroups: boolean; shaderF16: boolean };
+}
+
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Extra Dawn toggles for Node, e.g. `enable-dawn-features=dump_shaders`. */
+  dawnFlags?: string[];
+  /** Refuse software adapters (benchmarks on the GPU machine set this so a missing driver cannot pass silently). */
+  requireHardware?: boolean;
+}
+
+export class NoGpuAdapterError extends Error {
+  constructor(detail: string) {
+    super(
+      `No WebGPU adapter found (${detail}).\n` +
+        'To get one:\n' +
+        '  - with a GPU: install its driver and a Vulkan loader (Debian/Ubuntu: apt-get install libvulkan1),\n' +
+        '  - without a GPU: install Mesa lavapipe, a CPU Vulkan driver, by running `bash scripts/setup.sh`\n' +
+        '    (Debian 12 needs Mesa >= 24 from bookworm-backports; the script adds it).\n' +
+        'Check with `npm run selfcheck`.',
+    );
+    this.name = 'NoGpuAdapterError';
+  }
+}
+
+const SOFTWARE_PATTERNS = /llvmpipe|lavapipe|swiftshader|software|warp|basic render/i;
+
+/** Limits we raise to the adapter's maximum: the rasterizer's sort buffers and SH tables grow with N. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxBindingsPerBindGroup',
+  'maxBindGroups',
+  'maxTextureDimension2D',
+  'maxUniformBufferBindingSize',
+] as const;
+
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
+
+let current: Promise<GpuContext> | null = null;
+let heldGpu: GPU | null = null;
+
+async function nodeGpu(flags: string[]): Promise<GPU> {
+  // Dawn's node binding is loaded lazily so that browser bundles never see it.
+  const mod = (await import('webgpu')) as unknown as {
+    create: (flags: string[]) => GPU;
+    globals: Record<string, unknown>;
+  };
+  for (const [k, v] of Object.entries(mod.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  return mod.create(flags);
+}
+
+function isBrowser(): boolean {
+  return typeof window !== 'undefined' && typeof navigator !== 'undefined' && 'gpu' in navigator;
+}
+
+/** Opens the shared device once per process; later calls return the same context. */
+export function getGpu(opts: GpuOptions = {}): Promise<GpuContext> {
+  current ??= openGpu(opts).catch((e) => {
+    current = null;
+    throw e;
+  });
+  return current;
+}
+
+async function openGpu(opts: GpuOptions): Promise<GpuContext> {
+  const browser = isBrowser();
+  let gpu: GPU;
+  try {
+    gpu = browser ? navigator.gpu : await nodeGpu(opts.dawnFlags ?? []);
+  } catch (e) {
+    throw new NoGpuAdapterError(`could not load Dawn: ${(e as Error).message}`);
+  }
+  heldGpu = gpu;
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new NoGpuAdapterError('requestAdapter returned null');
+
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const requiredLimits: Record<string, number> = {};
+  const al = adapter.limits as unknown as Record<string, number>;
+  for (const name of RAISED_LIMITS) if (typeof al[name] === 'number') requiredLimits[name] = al[name];
+
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  device.addEventListener('uncapturederror', (ev) => {
+    const err = (ev as GPUUncapturedErrorEvent).error;
+    console.error(`[webgpu] uncaptured ${err.constructor.name}: ${err.message}`);
+  });
+
+  const info = adapter.info;
+  const description = info.description || info.device || '';
+  const report: AdapterReport = {
+    vendor: info.vendor || 'unknown',
+    architecture: info.architecture || '',
+    device: info.device || '',
+    description,
+    backend: browser ? 'browser' : 'dawn-node',
+    software:
+      SOFTWARE_PATTERNS.test(`${description} ${info.device} ${info.architecture}`) ||
+      ((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false),
+    features: [...device.features].sort(),
+    limits: {
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      maxBufferSize: device.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: device.limits.maxStorageBuffersPerShaderStage,
+    },
+  };
+  if (opts.requireHardware && report.software) {
+    throw new NoGpuAdapterError(`only a software adapter is present: ${report.vendor} ${description}`);
+  }
+  return {
+    device,
+    adapter,
+    report,
+    has: {
+      timestampQuery: device.features.has('timestamp-query'),
+      subgroups: device.features.has('subgroups'),
+      shaderF16: device.features.has('shader-f16'),
+    },
+  };
+}
+
+/** One line for logs: `nvidia NVIDIA H100 80GB HBM3 (hardware, dawn-node)`. */
+export function describeAdapter(r: AdapterReport): string {
+  return `${r.vendor} ${r.description || r.device} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
+}
+
+/**
+ * Destroys the device and drops Dawn's instance so Node can exit: dawn.node keeps the event loop
+ * alive for as long as the object returned by `create` is reachable.
+ */
+export async function releaseGpu(): Promise<void> {
+  if (!current) return;
+  const ctx = await current.catch(() => null);
+  current = null;
+  if (ctx) {
+    await ctx.device.queue.onSubmittedWorkDone();
+    ctx.device.destroy();
+  }
+  heldGpu = null;
+}
+
+/** For code that must know whether a device is already open (e.g. not to open one just to report). */
+export function gpuIsOpen(): boolean {
+  return current !== null && heldGpu !== null;
+}

@@ -1,0 +1,11 @@
+export { getGpu, releaseGpu, describeAdapter, NoGpuAdapterError } from './device.js';
+export type { GpuContext, GpuOptions, AdapterReport } from './device.js';
+export { upload, download, createStorage, uniform, write, alignedSize, STORAGE } from './buffers.js';
+export type { TypedArray } from './buffers.js';
+export { getPipeline, bindGroup, grid, dispatch1D, kernelKey } from './pipelines.js';
+export type { KernelSpec, Binding } from './pipelines.js';
+export { GpuProfiler, timeSynced, median } from './timing.js';
+export type { PassTimes } from './timing.js';
+export { ExclusiveScanPlan, SumPlan, exclusiveScan, gpuSum } from './scan.js';
+export type { Count } from './scan.js';
+export { BufferUsage, MapMode, TextureUsage } from './flags.js';
