@@ -164,9 +164,11 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
   };
 }
 
-/** One line for logs: `nvidia NVIDIA H100 80GB HBM3 (hardware, dawn-node)`. */
+/** One line for logs: `nvidia nvidia-h100-80gb-hbm3 / NVIDIA: 580.159.04 (hardware, dawn-node)`. */
 export function describeAdapter(r: AdapterReport): string {
-  return `${r.vendor} ${r.description || r.device} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
+  // Dawn's NVIDIA description is the driver version; the device id names the card.
+  const what = [r.device, r.description].filter((s) => s.length > 0).join(' / ');
+  return `${r.vendor} ${what} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
 }
 
 /**
