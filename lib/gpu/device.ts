@@ -92,8 +92,11 @@ async function nodeGpu(flags: string[]): Promise<GPU> {
   return mod.create(flags);
 }
 
+// Through globalThis so this module also type-checks without the DOM lib (tslab compiles with Node's libs).
+const g = globalThis as unknown as { window?: unknown; navigator?: { gpu?: GPU } };
+
 function isBrowser(): boolean {
-  return typeof window !== 'undefined' && typeof navigator !== 'undefined' && 'gpu' in navigator;
+  return g.window !== undefined && g.navigator?.gpu !== undefined;
 }
 
 /** Opens the shared device once per process; later calls return the same context. */
@@ -109,7 +112,7 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
   const browser = isBrowser();
   let gpu: GPU;
   try {
-    gpu = browser ? navigator.gpu : await nodeGpu(opts.dawnFlags ?? []);
+    gpu = browser ? g.navigator!.gpu! : await nodeGpu(opts.dawnFlags ?? []);
   } catch (e) {
     throw new NoGpuAdapterError(`could not load Dawn: ${(e as Error).message}`);
   }
