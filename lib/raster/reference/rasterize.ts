@@ -46,6 +46,11 @@ export function sampleSplat(p: Projected, id: number, px: number, py: number): S
 export interface RasterizeOptions {
   /** Called for every blended (pixel, Gaussian) in blending order; tests use it to detect discontinuities. */
   onBlend?: (pixel: number, gaussian: number, sample: SplatSample) => void;
+  /**
+   * Replaces WABE's w = exp(−β (1 − T)) for the `slot`-th blended Gaussian of a pixel; tests use it to hold
+   * w fixed and so take finite differences of what a stop-gradient backward differentiates.
+   */
+  wabeWeight?: (pixel: number, slot: number, T: number) => number;
 }
 
 export function rasterizeReference(p: Projected, tiles: TileLists, cam: Camera, s: RasterSettings, options: RasterizeOptions = {}): ReferenceRender {
@@ -81,7 +86,7 @@ export function rasterizeReference(p: Projected, tiles: TileLists, cam: Camera, 
         if (smp === null) continue;
         const nextT = T * (1 - smp.alpha);
         if (nextT < T_MIN) break;
-        const wk = wabe ? Math.exp(-beta * (1 - T)) : 1;
+        const wk = !wabe ? 1 : options.wabeWeight ? options.wabeWeight(pix, count, T) : Math.exp(-beta * (1 - T));
         const wat = wk * smp.alpha * T;
         for (let c = 0; c < 3; c++) num[c]! += wat * p.colors[3 * id + c]!;
         den += wat;
