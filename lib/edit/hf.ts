@@ -8,7 +8,7 @@
  * Retry-After (and a loading model's `estimated_time`), and fails at once, naming the URL and the cause,
  * on an endpoint that cannot be reached (refused, unknown host) and on other 4xx answers.
  */
-import { imageToImage, InferenceClientProviderApiError, type InferenceProvider } from '@huggingface/inference';
+import { imageToImage, InferenceClientHubApiError, InferenceClientProviderApiError, type InferenceProvider } from '@huggingface/inference';
 import type { RgbImage } from '../util/image.js';
 import { checkEditRequest, type EditRequest, type EditorDescription, type ImageEditor } from './editor.js';
 import { decodeImage, resizeBilinear } from './image-io.js';
@@ -255,7 +255,8 @@ export class HfImageEditor implements ImageEditor {
 
   private classify(e: unknown, log: AttemptLog, timedOut: boolean): Failure {
     if (timedOut) return { retryable: true, reason: `no answer within ${this.o.timeoutMs} ms (timeoutMs)` };
-    if (e instanceof InferenceClientProviderApiError) {
+    // Provider errors come from the edit request, hub errors from the model→provider lookup before it.
+    if (e instanceof InferenceClientProviderApiError || e instanceof InferenceClientHubApiError) {
       const status = e.httpResponse.status;
       const body = e.httpResponse.body as { estimated_time?: unknown } | string;
       const estimated = typeof body === 'object' && body && typeof body.estimated_time === 'number' ? body.estimated_time * 1000 : undefined;

@@ -142,7 +142,7 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
       for (let i = 0; i < 5; i++) await adv.stepOn(real, [{ image: toyImage(20, false), condition: cond }]);
       const fake = tf.tensor3d(toyImage(21, false).data, [S, S, 3]);
       const condT = tf.tensor3d(cond.data, [S, S, 3]);
-      const L = (x: tf.Tensor3D) => adv.generatorLoss(x, condT);
+      const L = (x: tf.Tensor) => adv.generatorLoss(x as tf.Tensor3D, condT);
       const g = tf.grad(L)(fake);
       const gAbs = (await g.abs().max().data())[0]!;
       expect(gAbs).toBeGreaterThan(0);
@@ -180,7 +180,7 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
         await adv.stepOn(real, fake);
-        const g = tf.grad((y: tf.Tensor3D) => adv.generatorLoss(y, cond))(x);
+        const g = tf.grad((y: tf.Tensor) => adv.generatorLoss(y as tf.Tensor3D, cond))(x);
         g.dispose();
       }
       expect(tf.memory().numTensors).toBe(before);

@@ -244,3 +244,43 @@ describe('image plumbing', () => {
     }
   });
 });
+
+describe('HF client on the hosted path (the network replaced by a fetch stub)', () => {
+  it('asks the hub for the provider mapping, then posts to the router with the token and no extras', async () => {
+    const identity = await EditServer.start({ editor: new (await import('../../lib/edit/offline.js')).IdentityEditor() });
+    const seen: { url: string; auth: string | undefined; accept: string | undefined }[] = [];
+    let hubFailures = 1;
+    const stub: typeof fetch = async (input, init) => {
+      const url = String(input);
+      const headers = (init?.headers ?? {}) as Record<string, string>;
+      seen.push({ url, auth: headers.Authorization, accept: headers.Accept });
+      if (url.startsWith('https://huggingface.co/api/models/')) {
+        if (hubFailures-- > 0) return new Response(JSON.stringify({ error: 'hub busy' }), { status: 503, headers: { 'Content-Type': 'application/json' } });
+        const mapping = { 'hf-inference': { providerId: 'test/pix2pix-hosted', status: 'live', task: 'image-to-image' } };
+        return new Response(JSON.stringify({ inferenceProviderMapping: mapping }), { headers: { 'Content-Type': 'application/json' } });
+      }
+      // The router: hand the request to the local identity server.
+      return fetch(identity.url, init);
+    };
+    try {
+      const client = new HfImageEditor({ model: 'test/pix2pix-hosted', token: 'hf_abc', fetch: stub, backoffBaseMs: 1 });
+      expect(client.url).toBe('https://router.huggingface.co/hf-inference/models/test/pix2pix-hosted');
+      const r = request();
+      const out = await client.edit(r);
+      expect(maxAbsDiff(out.data, r.image.data)).toBe(0);
+      expect(seen.map((s) => s.url)).toEqual([
+        'https://huggingface.co/api/models/test/pix2pix-hosted?expand[]=inferenceProviderMapping',
+        'https://huggingface.co/api/models/test/pix2pix-hosted?expand[]=inferenceProviderMapping',
+        'https://router.huggingface.co/hf-inference/models/test/pix2pix-hosted',
+      ]);
+      expect(seen[2]!.auth).toBe('Bearer hf_abc');
+      expect(seen[2]!.accept).toBe('image/png, image/jpeg');
+      const params = identity.requests[0]!.parameters!;
+      expect(params.prompt).toBe('turn his teeth gold');
+      expect(params.original_image).toBeUndefined();
+      expect(params.view).toBeUndefined();
+    } finally {
+      await identity.close();
+    }
+  });
+});
