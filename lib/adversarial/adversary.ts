@@ -67,8 +67,10 @@ function pairInput(image: ImageLike, condition: ImageLike, what: string): tf.Ten
     if (a.shape[1] !== c.shape[1] || a.shape[2] !== c.shape[2] || a.shape[3] !== 3 || c.shape[3] !== 3) {
       throw new Error(`${what}: image [${a.shape.join(',')}] and condition [${c.shape.join(',')}] must both be [B,H,W,3] of one size`);
     }
-    const cb = c.shape[0] === a.shape[0] ? c : tf.tile(c, [a.shape[0] / c.shape[0], 1, 1, 1]);
-    return tf.concat([a, cb], 3) as tf.Tensor4D;
+    if (c.shape[0] !== a.shape[0] && c.shape[0] !== 1) throw new Error(`${what}: ${c.shape[0]} conditions for ${a.shape[0]} images`);
+    const cb = c.shape[0] === a.shape[0] ? c : tf.tile(c, [a.shape[0], 1, 1, 1]);
+    // D sees [-1, 1] inputs, as in pix2pix.
+    return tf.sub(tf.mul(tf.concat([a, cb], 3), 2), 1) as tf.Tensor4D;
   });
 }
 
