@@ -1,0 +1,286 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/hf.js';
+import { EditServer } from '../../lib/edit/server.js';
+import { OfflineEditor } from '../../lib/edit/offline.js';
+import { ToyGroundTruth } from '../../lib/edit/toy.js';
+import { editRequest, type EditRequest } from '../../lib/edit/editor.js';
+import { quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
+import { toBase64Png } from '../../lib/edit/protocol.js';
+import { rgbImage } from '../../lib/util/image.js';
+
+const gt = new ToyGroundTruth(32, 32);
+const offline = new OfflineEditor(gt, { inconsistency: 0.7 });
+
+function request(seed = 7, timestep = 3): EditRequest {
+  const view = { subject: 'toy', camera: 1, timestep };
+  const original = gt.original(view);
+  // A "render" that differs from the original a little, on the 8-bit grid (what crosses HTTP as PNG).
+  const image = quantize8({ ...original, data: original.data.map((v, i) => v * 0.9 + 0.05 * ((i % 7) / 7)) });
+  return editRequest({ image, original, instruction: 'turn his teeth gold', seed, strength: 0.85, view });
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+let server: EditServer;
+let authServer: EditServer;
+const savedToken = process.env.HF_TOKEN;
+beforeAll(async () => {
+  server = await EditServer.start({ editor: offline });
+  authServer = await EditServer.start({ editor: offline, token: 'hf_test_token' });
+});
+afterAll(async () => {
+  await server.close();
+  await authServer.close();
+});
+afterEach(() => {
+  server.clearFaults();
+  server.requests.length = 0;
+  if (savedToken === undefined) delete process.env.HF_TOKEN;
+  else process.env.HF_TOKEN = savedToken;
+});
+
+describe('HF client against the local edit server', () => {
+  it('returns the offline editor\'s edit for the same request, with every parameter on the wire', async () => {
+    const client = new HfImageEditor({ endpointUrl: authServer.url, token: 'hf_test_token', numInferenceSteps: 20 });
+    const req = request();
+    const got = await client.edit(req);
+    const want = quantize8(await offline.edit(req));
+    expect(got.width).toBe(32);
+    expect(got.height).toBe(32);
+    expect(maxAbsDiff(got.data, want.data)).toBe(0);
+    // The edit actually changed something (the test would pass trivially otherwise).
+    expect(maxAbsDiff(got.data, req.image.data)).toBeGreaterThan(0.1);
+    const rec = authServer.requests.at(-1)!;
+    expect(rec.status).toBe(200);
+    expect(rec.authorization).toBe('Bearer hf_test_token');
+    expect(rec.contentType).toBe('application/json');
+    expect(rec.parameters).toMatchObject({
+      prompt: 'turn his teeth gold',
+      guidance_scale: 7.5,
+      image_guidance_scale: 1.5,
+      strength: 0.85,
+      seed: 7,
+      num_inference_steps: 20,
+      view: { subject: 'toy', camera: 1, timestep: 3 },
+    });
+    expect(String(rec.parameters!.original_image)).toMatch(/^<\d+ chars>$/);
+  });
+
+  it('needs no token for a self-hosted endpoint, and different seeds give different edits', async () => {
+    delete process.env.HF_TOKEN;
+    const client = new HfImageEditor({ endpointUrl: server.url });
+    const a = await client.edit(request(1));
+    const b = await client.edit(request(2));
+    expect(maxAbsDiff(a.data, b.data)).toBeGreaterThan(0.01);
+    expect(server.requests.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('retries a 429, waiting what Retry-After says, then succeeds', async () => {
+    server.injectFaults({ status: 429, retryAfter: 2, error: 'rate limited' });
+    const sleeps: number[] = [];
+    const retries: string[] = [];
+    const client = new HfImageEditor({
+      endpointUrl: server.url,
+      sleep: async (ms) => void sleeps.push(ms),
+      onRetry: (i) => retries.push(i.reason),
+    });
+    const got = await client.edit(request());
+    expect(maxAbsDiff(got.data, quantize8(await offline.edit(request())).data)).toBe(0);
+    expect(server.requests.map((r) => r.status)).toEqual([429, 200]);
+    expect(sleeps).toEqual([2000]);
+    expect(retries[0]).toMatch(/429.*rate limited/);
+  });
+
+  it('retries a 503 with exponential backoff, then gives up with a clear error', async () => {
+    server.injectFaults({ status: 503, error: 'model is loading', times: 100 });
+    const client = new HfImageEditor({ endpointUrl: server.url, maxRetries: 3, backoffBaseMs: 4, backoffMaxMs: 100 });
+    const err = await client.edit(request()).catch((e) => e);
+    expect(err).toBeInstanceOf(EditEndpointError);
+    expect(err.message).toContain(server.url);
+    expect(err.message).toMatch(/gave up after 4 attempts.*HTTP 503.*model is loading/);
+    expect(err.status).toBe(503);
+    expect(server.requests.map((r) => r.status)).toEqual([503, 503, 503, 503]);
+  });
+
+  it('backs off exponentially with jitter in [0.5, 1] of the step, capped', async () => {
+    server.injectFaults({ status: 500, times: 4 });
+    const sleeps: number[] = [];
+    let k = 0;
+    const rand = [0, 0.999, 0.5, 0];
+    const client = new HfImageEditor({
+      endpointUrl: server.url,
+      maxRetries: 5,
+      backoffBaseMs: 100,
+      backoffMaxMs: 500,
+      sleep: async (ms) => void sleeps.push(ms),
+      random: () => rand[k++]!,
+    });
+    await client.edit(request());
+    expect(sleeps.map((s) => Math.round(s))).toEqual([50, 200, 300, 250]);
+  });
+
+  it('honours a loading model\'s estimated_time, and gives up when the wait is too long', async () => {
+    server.injectFaults({ status: 503, estimatedTime: 3 });
+    const sleeps: number[] = [];
+    const client = new HfImageEditor({ endpointUrl: server.url, sleep: async (ms) => void sleeps.push(ms) });
+    await client.edit(request());
+    expect(sleeps).toEqual([3000]);
+    server.injectFaults({ status: 429, retryAfter: 3600 });
+    const err = await client.edit(request()).catch((e) => e);
+    expect(err.message).toMatch(/wait 3600 s, over maxRetryAfterMs/);
+  });
+
+  it('retries a timed-out attempt and a dropped connection', async () => {
+    server.injectFaults({ delayMs: 400 }, { drop: true });
+    const reasons: string[] = [];
+    const client = new HfImageEditor({ endpointUrl: server.url, timeoutMs: 150, backoffBaseMs: 1, onRetry: (i) => reasons.push(i.reason) });
+    const got = await client.edit(request());
+    expect(maxAbsDiff(got.data, quantize8(await offline.edit(request())).data)).toBe(0);
+    expect(reasons).toHaveLength(2);
+    expect(reasons[0]).toMatch(/no answer within 150 ms/);
+    expect(reasons[1]).toMatch(/connection failed/);
+  });
+
+  it('names the URL and the cause when the endpoint is unreachable, without retrying', async () => {
+    const tmp = await EditServer.start({ editor: offline });
+    const url = tmp.url;
+    await tmp.close();
+    let sleeps = 0;
+    const client = new HfImageEditor({ endpointUrl: url, sleep: async () => void sleeps++ });
+    const err = await client.edit(request()).catch((e) => e);
+    expect(err).toBeInstanceOf(EditEndpointError);
+    expect(err.message).toContain(url);
+    expect(err.message).toMatch(/unreachable.*ECONNREFUSED/);
+    expect(err.attempts).toBe(1);
+    expect(sleeps).toBe(0);
+  });
+
+  it('says which environment variable to set when the token is missing', () => {
+    delete process.env.HF_TOKEN;
+    expect(() => new HfImageEditor()).toThrow(/HF_TOKEN/);
+    process.env.HF_TOKEN = 'hf_from_env';
+    expect(() => new HfImageEditor()).not.toThrow();
+  });
+
+  it('does not retry a 401 and says the token is the problem', async () => {
+    delete process.env.HF_TOKEN;
+    const n = authServer.requests.length;
+    const err = await new HfImageEditor({ endpointUrl: authServer.url }).edit(request()).catch((e) => e);
+    expect(err.message).toMatch(/HTTP 401.*no token sent: set HF_TOKEN/);
+    expect(authServer.requests.length - n).toBe(1);
+  });
+
+  it('does not retry a request the editor cannot serve (422)', async () => {
+    const client = new HfImageEditor({ endpointUrl: server.url });
+    const err = await client.edit({ ...request(), instruction: 'make him a cat' }).catch((e) => e);
+    expect(err.message).toMatch(/HTTP 422.*no edit for toy\/cam1\/t3 and instruction "make him a cat"/);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('decodes a JPEG answer', async () => {
+    const jpegServer = await EditServer.start({ editor: offline, format: 'jpeg' });
+    try {
+      const got = await new HfImageEditor({ endpointUrl: jpegServer.url }).edit(request());
+      const want = await offline.edit(request());
+      const mean = got.data.reduce((s, v, i) => s + Math.abs(v - want.data[i]!), 0) / got.data.length;
+      expect(mean).toBeLessThan(0.02);
+    } finally {
+      await jpegServer.close();
+    }
+  });
+});
+
+describe('edit server protocol', () => {
+  const post = (body: BodyInit, type?: string) =>
+    fetch(server.url, { method: 'POST', body, ...(type ? { headers: { 'Content-Type': type } } : {}) });
+
+  it('answers health, and rejects bad methods, bodies and types with the right status', async () => {
+    const health = await fetch(new URL('/health', server.url));
+    expect(health.status).toBe(200);
+    expect((await health.json()).editor.id).toBe('offline');
+    expect((await fetch(server.url, { method: 'PUT', body: 'x' })).status).toBe(405);
+    const raw = await post(new Uint8Array([0x89, 0x50, 0x4e, 0x47]), 'image/png');
+    expect(raw.status).toBe(400);
+    expect((await raw.json()).error).toMatch(/no instruction/);
+    expect((await post('{nope', 'application/json')).status).toBe(400);
+    expect((await post('hello', 'text/plain')).status).toBe(415);
+    const missing = await post(JSON.stringify({ inputs: toBase64Png(rgbImage(4, 4)), parameters: {} }), 'application/json');
+    expect(missing.status).toBe(422);
+    expect((await missing.json()).error).toMatch(/parameters\.prompt/);
+    const notImage = await post(JSON.stringify({ inputs: 'aGVsbG8=', parameters: { prompt: 'x' } }), 'application/json');
+    expect(notImage.status).toBe(422);
+    expect((await notImage.json()).error).toMatch(/inputs: neither PNG nor JPEG/);
+  });
+
+  it('refuses a body over the limit with 413', async () => {
+    const small = await EditServer.start({ editor: offline, maxBodyBytes: 1000 });
+    try {
+      const res = await fetch(small.url, { method: 'POST', body: 'x'.repeat(5000), headers: { 'Content-Type': 'application/json' } });
+      expect(res.status).toBe(413);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('image plumbing', () => {
+  it('parses Retry-After as seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('5')).toBe(5000);
+    expect(parseRetryAfter(new Date(10_000 + 7000).toUTCString(), 10_000)).toBe(7000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+
+  it('bilinear resize reproduces a linear ramp away from the borders', () => {
+    const ramp = (w: number, h: number) => {
+      const img = rgbImage(w, h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img.data.set([(x + 0.5) / w, (y + 0.5) / h, 0.5], (y * w + x) * 3);
+      return img;
+    };
+    const up = resizeBilinear(ramp(8, 8), 16, 16);
+    const want = ramp(16, 16);
+    for (let y = 1; y < 15; y++) for (let x = 1; x < 15; x++) {
+      for (let c = 0; c < 3; c++) expect(up.data[(y * 16 + x) * 3 + c]).toBeCloseTo(want.data[(y * 16 + x) * 3 + c]!, 6);
+    }
+  });
+});
+
+describe('HF client on the hosted path (the network replaced by a fetch stub)', () => {
+  it('asks the hub for the provider mapping, then posts to the router with the token and no extras', async () => {
+    const identity = await EditServer.start({ editor: new (await import('../../lib/edit/offline.js')).IdentityEditor() });
+    const seen: { url: string; auth: string | undefined; accept: string | undefined }[] = [];
+    let hubFailures = 1;
+    const stub: typeof fetch = async (input, init) => {
+      const url = String(input);
+      const headers = (init?.headers ?? {}) as Record<string, string>;
+      seen.push({ url, auth: headers.Authorization, accept: headers.Accept });
+      if (url.startsWith('https://huggingface.co/api/models/')) {
+        if (hubFailures-- > 0) return new Response(JSON.stringify({ error: 'hub busy' }), { status: 503, headers: { 'Content-Type': 'application/json' } });
+        const mapping = { 'hf-inference': { providerId: 'test/pix2pix-hosted', status: 'live', task: 'image-to-image' } };
+        return new Response(JSON.stringify({ inferenceProviderMapping: mapping }), { headers: { 'Content-Type': 'application/json' } });
+      }
+      // The router: hand the request to the local identity server.
+      return fetch(identity.url, init);
+    };
+    try {
+      const client = new HfImageEditor({ model: 'test/pix2pix-hosted', token: 'hf_abc', fetch: stub, backoffBaseMs: 1 });
+      expect(client.url).toBe('https://router.huggingface.co/hf-inference/models/test/pix2pix-hosted');
+      const r = request();
+      const out = await client.edit(r);
+      expect(maxAbsDiff(out.data, r.image.data)).toBe(0);
+      expect(seen.map((s) => s.url)).toEqual([
+        'https://huggingface.co/api/models/test/pix2pix-hosted?expand[]=inferenceProviderMapping',
+        'https://huggingface.co/api/models/test/pix2pix-hosted?expand[]=inferenceProviderMapping',
+        'https://router.huggingface.co/hf-inference/models/test/pix2pix-hosted',
+      ]);
+      expect(seen[2]!.auth).toBe('Bearer hf_abc');
+      expect(seen[2]!.accept).toBe('image/png, image/jpeg');
+      const params = identity.requests[0]!.parameters!;
+      expect(params.prompt).toBe('turn his teeth gold');
+      expect(params.original_image).toBeUndefined();
+      expect(params.view).toBeUndefined();
+    } finally {
+      await identity.close();
+    }
+  });
+});
