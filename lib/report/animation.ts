@@ -5,9 +5,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import gifenc from 'gifenc';
+import * as gifencNs from 'gifenc';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { RgbImage } from '../util/image.js';
+
+// gifenc ships an ESM build (bundlers: named exports) and a CJS main (Node: everything on the default export).
+const gifenc = (typeof gifencNs.quantize === 'function' ? gifencNs : (gifencNs as unknown as { default: typeof gifencNs }).default) as typeof gifencNs;
 
 function checkFrames(frames: RgbImage[], what: string): { width: number; height: number } {
   if (frames.length === 0) throw new Error(`${what}: no frames`);

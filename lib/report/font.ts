@@ -119,23 +119,30 @@ export function drawText(img: RgbImage, text: string, x: number, y: number, colo
   }
 }
 
-/** Splits text into lines no wider than maxWidth, at spaces (a word longer than a line is cut). */
+/** Splits text into lines no wider than maxWidth, at spaces or after hyphens (a longer word is cut). */
 export function wrapText(text: string, maxWidth: number, scale = 1): string[] {
   const perLine = Math.max(1, Math.floor((maxWidth / scale + 1) / (GLYPH_W + 1)));
+  const len = (s: string) => [...s].length;
+  // Tokens with the separator that joins them to the previous token on one line.
+  const tokens: { t: string; sep: string }[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    word.split(/(?<=-)/).forEach((part, i) => tokens.push({ t: part, sep: i === 0 ? ' ' : '' }));
+  }
   const lines: string[] = [];
   let cur = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const next = cur ? `${cur} ${word}` : word;
-    if ([...next].length <= perLine) cur = next;
-    else {
-      if (cur) lines.push(cur);
-      let w = word;
-      while ([...w].length > perLine) {
-        lines.push([...w].slice(0, perLine).join(''));
-        w = [...w].slice(perLine).join('');
-      }
-      cur = w;
+  for (const { t, sep } of tokens) {
+    const next = cur ? cur + sep + t : t;
+    if (len(next) <= perLine) {
+      cur = next;
+      continue;
     }
+    if (cur) lines.push(cur);
+    let w = t;
+    while (len(w) > perLine) {
+      lines.push([...w].slice(0, perLine).join(''));
+      w = [...w].slice(perLine).join('');
+    }
+    cur = w;
   }
   if (cur) lines.push(cur);
   return lines;
