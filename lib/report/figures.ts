@@ -37,6 +37,7 @@ export function metricBars(agg: AggRow[], opts: { metric: string; title?: string
     return {
       type: 'bar',
       name: TASK_LABELS[task] ?? task,
+      offsetgroup: task,
       x: methods,
       y: ys.map((r) => r?.mean ?? null),
       error_y: { type: 'data', array: ys.map((r) => r?.ci95 ?? 0), visible: true },
@@ -45,13 +46,27 @@ export function metricBars(agg: AggRow[], opts: { metric: string; title?: string
     };
   });
   if (opts.paper) {
+    let first = true;
     for (const task of tasks) {
       const ys = methods.map((m) => paperValue(m, task, opts.metric));
       if (ys.every((v) => v === null)) continue;
-      data.push({ type: 'scatter', mode: 'markers', name: `${TASK_LABELS[task] ?? task} (paper)`, x: methods, y: ys, marker: { symbol: 'diamond', size: 10 } });
+      // Same offsetgroup as the task's bars (with scattermode 'group'): each marker sits on its bar.
+      data.push({
+        type: 'scatter',
+        mode: 'markers',
+        name: 'paper (Table 1)',
+        legendgroup: 'paper',
+        showlegend: first,
+        offsetgroup: task,
+        x: methods,
+        y: ys,
+        marker: { symbol: 'diamond', size: 10, color: 'black', line: { color: 'white', width: 1 } },
+        hovertemplate: `%{x}, ${TASK_LABELS[task] ?? task}: %{y:.3f} (paper)<extra></extra>`,
+      });
+      first = false;
     }
   }
-  return { data, layout: { ...baseLayout(opts.title ?? opts.metric, 'method', opts.yLabel ?? opts.metric), barmode: 'group' } };
+  return { data, layout: { ...baseLayout(opts.title ?? opts.metric, 'method', opts.yLabel ?? opts.metric), barmode: 'group', scattermode: 'group' } };
 }
 
 /** One line per key over `x` (default 'step') from metrics.jsonl records; optional exponential smoothing. */

@@ -49,7 +49,10 @@ export function buildTable(agg: AggRow[], spec: TableSpec): Table {
   const cells = methods.map((m) =>
     spec.columns.map((c): TableCell => {
       const r = index.get(`${m}\u0000${c.task}\u0000${c.metric}`);
-      if (!r) return { mean: null, ci95: null, n: 0, note: 'not run' };
+      if (!r) {
+        notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: not reported by any cell`);
+        return { mean: null, ci95: null, n: 0, note: 'not reported' };
+      }
       if (r.note) notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: ${r.note}`);
       return { mean: r.mean, ci95: r.ci95, n: r.n, ...(r.note ? { note: r.note } : {}) };
     }),

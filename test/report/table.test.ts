@@ -52,7 +52,7 @@ describe('figure specs', () => {
     const f = metricBars(agg, { metric: 'clipS', paper: true });
     expect(f.data[0]).toMatchObject({ type: 'bar', name: 'Novel view', x: ['ours', 'ga-in2n', 'toy_method'], y: [0.2, 0.25, null] });
     expect((f.data[0]!.error_y as { array: number[] }).array).toEqual([0.0123, 0.02, 0]);
-    expect(f.data[1]).toMatchObject({ name: 'Novel view (paper)', y: [0.275, 0.236, null] });
+    expect(f.data[1]).toMatchObject({ name: 'paper (Table 1)', offsetgroup: 'novel-view', y: [0.275, 0.236, null] });
     expect(() => metricBars(agg, { metric: 'nope' })).toThrow(/no results for metric 'nope'/);
   });
 
