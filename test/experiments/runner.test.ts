@@ -195,3 +195,16 @@ describe('ablation grid runner', () => {
     expect(r.out).toContain(`${f}: methods: Too small`);
   });
 });
+
+describe('shipped grid configs', () => {
+  it('experiments/*.json parse', async () => {
+    const { loadGridConfig } = await import('../../lib/experiments/config.js');
+    const dir = path.resolve('experiments');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) {
+      const cfg = loadGridConfig(path.join(dir, f));
+      expect(expandGrid(cfg).length).toBe(cfg.methods.length * cfg.subjects.length * cfg.edits.length * cfg.seeds.length);
+    }
+  });
+});
