@@ -9,6 +9,7 @@ import { createHfClipEmbedder } from '../../lib/metrics/clip-hf.js';
 import { checkClipModelDir, createLocalClipEmbedder } from '../../lib/metrics/clip-local.js';
 import { decodePng, rgbImage, type RgbImage } from '../../lib/util/image.js';
 import { FixedEmbedder } from '../helpers/fixed-embedder.js';
+import { EMBED, IMAGE_MEAN, IMAGE_STD, VOCAB, W_IMG, writeTinyClip } from '../helpers/tiny-clip.js';
 
 // Frames i = 0, 1, 2: original and edited images with fixed embeddings (not unit length on purpose).
 const orig = [rgbImage(1, 1), rgbImage(1, 1), rgbImage(1, 1)];
@@ -115,5 +116,39 @@ describe('local CLIP embedder', () => {
     await mkdir(path.join(dir, 'onnx'));
     for (const f of ['preprocessor_config.json', 'tokenizer.json', 'onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']) await writeFile(path.join(dir, f), '{}');
     expect(() => checkClipModelDir(dir, 'q8')).toThrow(/model_type is 'bert', expected 'clip'/);
+  });
+});
+
+describe('local CLIP embedder on transformers.js (a tiny generated ONNX CLIP)', () => {
+  it('loads offline from the directory, preprocesses images and tokenizes text as CLIP does, and records the model name', async () => {
+    const dir = path.join(await mkdtemp(path.join(tmpdir(), 'gae-clip-')), 'tiny-clip');
+    await writeTinyClip(dir);
+    const e = await createLocalClipEmbedder({ modelDir: dir });
+    expect([e.id, e.model]).toEqual(['transformers-local', 'gae-test/tiny-clip']);
+    // Expected image embedding: per-channel normalised 8-bit colour, times W_IMG.
+    const embedOf = (rgb: number[]) => {
+      const x = rgb.map((v, c) => (Math.round(Math.fround(v) * 255) / 255 - IMAGE_MEAN[c]!) / IMAGE_STD[c]!); // images are float32
+      return [0, 1, 2, 3].map((j) => x[0]! * W_IMG[0]![j]! + x[1]! * W_IMG[1]![j]! + x[2]! * W_IMG[2]![j]!);
+    };
+    const [a, b] = await e.embedImages([rgbImage(8, 8, [1, 0.5, 0]), rgbImage(12, 10, [0.2, 0.4, 0.6])]);
+    embedOf([1, 0.5, 0]).forEach((v, j) => expect(a![j]).toBeCloseTo(v, 5)); // native size: exact up to float32
+    embedOf([0.2, 0.4, 0.6]).forEach((v, j) => expect(Math.abs(b![j]! - v)).toBeLessThan(0.02)); // resized + cropped
+    // Text: the sum of the token rows; the shorter text is padded and its padding masked out.
+    const t = await e.embedTexts(['ab', 'cab d']);
+    const sum = (s: string) => [...s.replace(/ /g, '')].reduce((acc, ch) => acc.map((v, j) => v + EMBED[VOCAB.indexOf(ch)]![j]!), [0, 0, 0, 0]);
+    expect([...t[0]!]).toEqual(sum('ab'));
+    expect([...t[1]!]).toEqual(sum('cabd'));
+    // And it drives the CLIP scores end to end.
+    const img = (c: [number, number, number]) => rgbImage(8, 8, c);
+    const r = await clipScores(e, [[{ edited: img([1, 0.5, 0]), original: img([0, 0.5, 0]) }, { edited: img([0.9, 0.5, 0]), original: img([0, 0.5, 0]) }]], { edit: 'ab', original: 'a' });
+    expect(r.model).toBe('gae-test/tiny-clip');
+    const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
+    const direction = (p: number[], q: number[]) => unit(p).map((x, j) => x - unit(q)[j]!);
+    const cos = (p: number[], q: number[]) => p.reduce((s, x, j) => s + x * q[j]!, 0) / (Math.hypot(...p) * Math.hypot(...q));
+    const d0 = direction(embedOf([1, 0.5, 0]), embedOf([0, 0.5, 0]));
+    const d1 = direction(embedOf([0.9, 0.5, 0]), embedOf([0, 0.5, 0]));
+    const dt = direction(sum('ab'), sum('a'));
+    expect(r.clipC).toBeCloseTo(cos(d0, d1), 5);
+    expect(r.clipS).toBeCloseTo((cos(d0, dt) + cos(d1, dt)) / 2, 5);
   });
 });
