@@ -55,9 +55,16 @@ describe('ablation grid runner', () => {
     const root = path.join(work, 'runs', 'toy-grid');
 
     const first = gae(['ablate', cfgFile, '--plugin', PLUGIN], work);
+    let exited = false;
+    void first.done.then(() => (exited = true));
     const t0 = Date.now();
-    while ((await doneFiles(root)).length < 3) {
-      if (Date.now() - t0 > 90_000) throw new Error(`no progress: ${(await Promise.race([first.done, new Promise((r) => setTimeout(r, 10))])) ?? ''}`);
+    // Kill once 3 cells are done and the next one has started (its runner is sleeping): a cell is in flight.
+    const started = async () => (existsSync(path.join(root, 'calls.log')) ? (await readFile(path.join(root, 'calls.log'), 'utf8')).trim().split('\n').length : 0);
+    for (;;) {
+      const d = (await doneFiles(root)).length;
+      if (d >= 3 && (await started()) > d) break;
+      if (exited) throw new Error(`the grid exited before it could be killed:\n${(await first.done).out}`);
+      if (Date.now() - t0 > 90_000) throw new Error('the grid made no progress in 90 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     first.proc.kill('SIGKILL');
