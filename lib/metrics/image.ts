@@ -195,13 +195,16 @@ export function ssimMap(a: RgbImage, b: RgbImage, opts: Omit<SsimOptions, 'mask'
 /** Mean SSIM, over the whole map or over the masked window centres (NaN if the mask covers none). */
 export function ssim(a: RgbImage, b: RgbImage, opts: SsimOptions = {}): number {
   checkMask(opts.mask, a.width, a.height, 'ssim');
-  const m = ssimMap(a, b, opts);
-  const mask = opts.mask;
+  return meanSsim(ssimMap(a, b, opts), a.width, opts.mask);
+}
+
+/** Mean of an SSIM map over the window centres a mask (of the image, `imageWidth` wide) selects. */
+export function meanSsim(m: SsimMap, imageWidth: number, mask?: Mask): number {
   let sum = 0;
   let weight = 0;
   for (let y = 0; y < m.height; y++) {
     for (let x = 0; x < m.width; x++) {
-      const wgt = mask ? mask[(y + m.offset) * a.width + x + m.offset]! : 1;
+      const wgt = mask ? mask[(y + m.offset) * imageWidth + x + m.offset]! : 1;
       if (wgt <= 0) continue;
       sum += wgt * m.map[y * m.width + x]!;
       weight += wgt;

@@ -1,4 +1,4 @@
-export { psnr, ssim, ssimMap, mse, gaussianWindow, type Mask, type SsimOptions, type PsnrOptions, type SsimMap } from './image.js';
+export { psnr, ssim, ssimMap, meanSsim, mse, gaussianWindow, type Mask, type SsimOptions, type PsnrOptions, type SsimMap } from './image.js';
 export { regionMask, regionMetrics, poolRegionScores, type LabelMap, type RegionScore, type RegionMetricsOptions } from './regions.js';
 export { temporalFlicker, viewConsistency, type ResidualFrame, type ResidualView, type FlickerResult, type ViewConsistencyResult } from './temporal.js';
 export {

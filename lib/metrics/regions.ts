@@ -5,7 +5,7 @@
  */
 import { REGION_GROUPS, REGION_NAMES } from '../data/regions.js';
 import type { RgbImage } from '../util/image.js';
-import { psnr, ssim, type SsimOptions } from './image.js';
+import { meanSsim, psnr, ssimMap, type SsimOptions } from './image.js';
 
 export type LabelMap = ArrayLike<number>; // [H,W] region ids (lib/data/regions.ts)
 
@@ -40,8 +40,9 @@ export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: L
     if (!(v >= 0 && v < REGION_NAMES.length)) throw new Error(`regionMetrics: label ${v} at pixel ${p} is not a region id (0..${REGION_NAMES.length - 1})`);
   }
   const out: Record<string, RegionScore> = {};
+  const map = ssimMap(rendered, reference, opts.ssim); // once; each region averages its part
   if (opts.includeImage ?? true) {
-    out.image = { psnr: psnr(rendered, reference), ssim: ssim(rendered, reference, opts.ssim), pixels: n };
+    out.image = { psnr: psnr(rendered, reference), ssim: meanSsim(map, reference.width), pixels: n };
   }
   for (const [name, ids] of Object.entries(opts.groups ?? REGION_GROUPS)) {
     const mask = regionMask(labels, ids);
@@ -49,7 +50,7 @@ export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: L
     for (let p = 0; p < n; p++) pixels += mask[p]!;
     out[name] = {
       psnr: psnr(rendered, reference, { mask }),
-      ssim: ssim(rendered, reference, { ...opts.ssim, mask }),
+      ssim: meanSsim(map, reference.width, mask),
       pixels,
     };
   }
