@@ -16,3 +16,4 @@ export {
 export { createLocalClipEmbedder, checkClipModelDir, DEFAULT_CLIP_MODEL_DIR, type LocalClipOptions } from './clip-local.js';
 export { createHfClipEmbedder, type HfClipOptions } from './clip-hf.js';
 export { metricNames, REPORT_REGIONS, REGION_LABELS } from './names.js';
+export { createEmbedder, clipConfigFromEnv, ClipConfigSchema, type ClipConfig } from './clip-config.js';

@@ -151,3 +151,24 @@ export function betaPointsFromResults(agg: AggRow[], methodParams: Record<string
   }
   return out;
 }
+
+let plotlySource: string | undefined;
+
+/**
+ * HTML that draws the figure where it is inserted (a tslab notebook: `tslab.display.html(figureHtml(fig))`).
+ * The first call per page should pass `includePlotly: true` to inline plotly.js from node_modules (no CDN).
+ */
+export async function figureHtml(fig: Figure, opts: { id?: string; includePlotly?: boolean; width?: number; height?: number } = {}): Promise<string> {
+  const id = opts.id ?? `gae-fig-${Math.random().toString(36).slice(2, 10)}`;
+  let lib = '';
+  if (opts.includePlotly) {
+    if (plotlySource === undefined) {
+      const { createRequire } = await import('node:module');
+      const { readFile } = await import('node:fs/promises');
+      plotlySource = await readFile(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8');
+    }
+    lib = `<script>${plotlySource.replace(/<\/script/gi, '<\\/script')}</script>`;
+  }
+  const json = JSON.stringify({ data: fig.data, layout: { ...fig.layout, ...(opts.width ? { width: opts.width } : {}), ...(opts.height ? { height: opts.height } : {}) } }).replace(/</g, '\\u003c');
+  return `${lib}<div id="${id}"></div><script>(function(){var f=${json};Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,{responsive:true});})();</script>`;
+}

@@ -152,3 +152,16 @@ describe('local CLIP embedder on transformers.js (a tiny generated ONNX CLIP)', 
     expect(r.clipS).toBeCloseTo((cos(d0, dt) + cos(d1, dt)) / 2, 5);
   });
 });
+
+describe('embedder configuration', () => {
+  it('none by default, local / hf from config or environment, clear errors', async () => {
+    const { createEmbedder } = await import('../../lib/metrics/clip-config.js');
+    expect(await createEmbedder(undefined, {})).toBeNull();
+    expect(await createEmbedder({ kind: 'none' }, {})).toBeNull();
+    const hf = await createEmbedder({ kind: 'hf', model: 'openai/clip-vit-large-patch14' }, { HF_TOKEN: 'hf_x' });
+    expect([hf!.id, hf!.model]).toEqual(['hf-endpoint', 'openai/clip-vit-large-patch14']);
+    await expect(createEmbedder({ kind: 'hf', model: 'm' }, {})).rejects.toThrow(/needs a token in \$HF_TOKEN/);
+    await expect(createEmbedder(undefined, { GAE_CLIP_MODEL_DIR: '/nonexistent/clip' })).rejects.toThrow(/CLIP model directory \/nonexistent\/clip does not exist/);
+    await expect(createEmbedder({ kind: 'local' }, {}, 'edit.clip')).rejects.toThrow(/edit\.clip\.modelDir/);
+  });
+});

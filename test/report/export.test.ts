@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FigureExporter, findChromium, NO_CHROMIUM } from '../../lib/report/export.js';
-import { metricBars } from '../../lib/report/figures.js';
+import { figureHtml, metricBars } from '../../lib/report/figures.js';
 import { decodePng } from '../../lib/util/image.js';
 
 // Figure export needs Debian's chromium (scripts/setup.sh --full). Without it this suite fails, saying so.
@@ -65,4 +65,18 @@ describe('figure export (headless Chromium)', () => {
     expect(text.match(/\/Type\s*\/Page[^s]/g)?.length).toBe(1);
     expect(text.trimEnd().endsWith('%%EOF')).toBe(true);
   });
+
+  it('inline HTML (notebooks) draws the figure in a page with no network', async () => {
+    const html = await figureHtml(fig, { id: 'nb-fig', includePlotly: true, width: 300, height: 200 });
+    const page = await ex['page'].context().newPage();
+    try {
+      await page.setContent(`<!doctype html><html><body>${html}</body></html>`);
+      const bars = await page.evaluate(() => document.querySelectorAll('#nb-fig .barlayer .point').length);
+      expect(bars).toBe(4); // two methods × two tasks
+      expect(await page.evaluate(() => document.querySelector('#nb-fig .gtitle')?.textContent)).toBe('CLIP-S');
+    } finally {
+      await page.close();
+    }
+  });
 });
+
