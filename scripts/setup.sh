@@ -3,7 +3,8 @@
 #   - a Vulkan loader, which Dawn (the `webgpu` npm package) needs to reach any GPU;
 #   - where no hardware Vulkan driver is installed, Mesa lavapipe (a CPU Vulkan driver) new enough for
 #     Dawn: Mesa >= 24. Debian 12 ships Mesa 22, so we take Mesa 25 from bookworm-backports;
-#   - the system tools the notebooks and figure export use (jupyter-nbconvert, chromium), with --full;
+#   - the system tools the notebooks, figure export and MP4 export use (jupyter-nbconvert, chromium, ffmpeg),
+#     with --full;
 #   - the npm packages, from package-lock.json.
 # Usage: bash scripts/setup.sh [--full] [--no-npm]
 # Runs apt-get as root, or through sudo when it is available; skips what is already installed.
@@ -79,6 +80,7 @@ if command -v apt-get >/dev/null; then
     pkgs=()
     have_pkg jupyter-nbconvert || pkgs+=(jupyter-nbconvert python3-ipykernel)
     have_pkg chromium || pkgs+=(chromium fonts-dejavu-core)
+    have_pkg ffmpeg || pkgs+=(ffmpeg)  # MP4 export of turntables / reenactments (GIF needs nothing)
     if [ ${#pkgs[@]} -gt 0 ]; then apt_update; apt_install "${pkgs[@]}"; fi
   fi
 else
@@ -87,6 +89,8 @@ fi
 
 if [ $npm_install = 1 ]; then
   # Install scripts are not needed: Dawn, esbuild and zeromq ship prebuilt binaries in their packages.
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node (under @huggingface/transformers) bundles its CPU runtime; its install script would only
+  # fetch optional CUDA providers from outside the npm registry, which fails offline: skip it.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "setup: done"

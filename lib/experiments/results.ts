@@ -1,0 +1,215 @@
+/**
+ * Results of a grid, read back from its run directories alone (done.json / failed.json / cell.json), in long
+ * form (one row per cell × task × metric), aggregated over seeds with mean ± 95% CI (Student t), and
+ * written as CSV and JSON. danfo DataFrames are built from the same rows for notebooks.
+ */
+import { promises as fs, existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { decodeMetrics, readDone } from './runner.js';
+import { summarize } from './stats.js';
+
+export interface CellRecord {
+  grid: string;
+  method: string;
+  subject: string;
+  edit: string;
+  seed: number;
+  status: 'done' | 'failed' | 'incomplete';
+  metrics: Record<string, Record<string, number | null>>;
+  wallSeconds: number | null;
+  attempt: number | null;
+  error: string | null;
+  notes: string[];
+}
+
+export interface LongRow {
+  grid: string;
+  method: string;
+  subject: string;
+  edit: string;
+  seed: number;
+  task: string;
+  metric: string;
+  value: number | null; // ±Infinity kept (an exact PSNR); null when not computed
+}
+
+export interface AggRow {
+  method: string;
+  task: string;
+  metric: string;
+  /** Seeds with a finite value (the CI's n). */
+  n: number;
+  mean: number | null;
+  sd: number | null;
+  ci95: number | null;
+  /** Cells behind the numbers (subjects × edits × seeds with a finite value). */
+  cells: number;
+  /** Set when some cells had no number (null, or ±Infinity, which is left out of the mean). */
+  note?: string;
+  subject?: string;
+  edit?: string;
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const p = path.join(dir, e.name);
+    if (/^seed-\d+$/.test(e.name)) yield p;
+    else if (e.name !== 'report' && !e.name.startsWith('.')) yield* walk(p);
+  }
+}
+
+/** Every cell directory under a grid directory, with its status. */
+export async function collectCells(gridRoot: string): Promise<CellRecord[]> {
+  if (!existsSync(gridRoot)) throw new Error(`${gridRoot}: no such grid directory`);
+  const out: CellRecord[] = [];
+  for await (const dir of walk(gridRoot)) {
+    const done = readDone(dir);
+    let cellJson: { cell?: { grid: string; method: { name: string }; subject: string; edit: { id: string }; seed: number }; attempt?: number } | undefined;
+    try {
+      cellJson = JSON.parse(readFileSync(path.join(dir, 'cell.json'), 'utf8'));
+    } catch {
+      cellJson = undefined;
+    }
+    const cell = done?.cell ?? cellJson?.cell;
+    if (!cell) continue; // a directory the runner never started
+    const failed = !done && existsSync(path.join(dir, 'failed.json')) ? (JSON.parse(readFileSync(path.join(dir, 'failed.json'), 'utf8')) as { error: string }) : undefined;
+    out.push({
+      grid: cell.grid,
+      method: cell.method.name,
+      subject: cell.subject,
+      edit: cell.edit.id,
+      seed: cell.seed,
+      status: done ? 'done' : failed ? 'failed' : 'incomplete',
+      metrics: done ? decodeMetrics(done.metrics) : {},
+      wallSeconds: done?.wallSeconds ?? null,
+      attempt: done?.attempt ?? cellJson?.attempt ?? null,
+      error: failed?.error ?? null,
+      notes: done?.notes ?? [],
+    });
+  }
+  const order = (r: CellRecord) => [r.method, r.subject, r.edit, String(r.seed).padStart(8, '0')].join('\u0000');
+  return out.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
+export function longRows(cells: CellRecord[]): LongRow[] {
+  const rows: LongRow[] = [];
+  for (const c of cells) {
+    if (c.status !== 'done') continue;
+    for (const [task, ms] of Object.entries(c.metrics)) {
+      for (const [metric, value] of Object.entries(ms)) {
+        rows.push({ grid: c.grid, method: c.method, subject: c.subject, edit: c.edit, seed: c.seed, task, metric, value: value === null || Number.isNaN(value) ? null : value });
+      }
+    }
+  }
+  return rows;
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    let g = m.get(k);
+    if (!g) m.set(k, (g = []));
+    g.push(x);
+  }
+  return m;
+}
+
+const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+
+function missingNote(rows: LongRow[]): string | undefined {
+  const nulls = rows.filter((r) => r.value === null).length;
+  const inf = rows.filter((r) => r.value !== null && !Number.isFinite(r.value)).length;
+  const parts = [];
+  if (nulls) parts.push(`${nulls} of ${rows.length} cells not computed`);
+  if (inf) parts.push(`${inf} of ${rows.length} cells infinite (exact match), left out`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+/**
+ * The benchmark's numbers per (method, task, metric): each seed's value is the mean over the grid's subjects
+ * and edits, then mean ± 95% CI over seeds. With one seed: n = 1, no CI.
+ */
+export function aggregateOverSeeds(rows: LongRow[]): AggRow[] {
+  const out: AggRow[] = [];
+  for (const g of groupBy(rows, (r) => [r.method, r.task, r.metric].join('\u0000')).values()) {
+    const perSeed = [...groupBy(g, (r) => String(r.seed)).values()].map((s) => {
+      const v = s.map((r) => r.value).filter(finite);
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+    });
+    const s = summarize(perSeed);
+    const note = missingNote(g);
+    out.push({ method: g[0]!.method, task: g[0]!.task, metric: g[0]!.metric, ...s, cells: g.filter((r) => finite(r.value)).length, ...(note ? { note } : {}) });
+  }
+  return out;
+}
+
+/** Mean ± 95% CI over seeds for every (method, subject, edit, task, metric). */
+export function aggregatePerCellGroup(rows: LongRow[]): AggRow[] {
+  const out: AggRow[] = [];
+  for (const g of groupBy(rows, (r) => [r.method, r.subject, r.edit, r.task, r.metric].join('\u0000')).values()) {
+    const s = summarize(g.map((r) => r.value));
+    const note = missingNote(g);
+    out.push({ method: g[0]!.method, subject: g[0]!.subject, edit: g[0]!.edit, task: g[0]!.task, metric: g[0]!.metric, ...s, cells: g.filter((r) => finite(r.value)).length, ...(note ? { note } : {}) });
+  }
+  return out;
+}
+
+/** A danfo DataFrame of plain rows (missing numbers as null). danfo is imported on first use: it is slow to load. */
+export async function toDataFrame(rows: object[]): Promise<import('danfojs-node').DataFrame> {
+  const dfd = await import('danfojs-node');
+  const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v === undefined ? null : v])));
+  return new dfd.DataFrame(clean);
+}
+
+/** RFC 4180 CSV with a fixed column order; null/undefined as empty, numbers at full precision. */
+export function toCsv(rows: object[], columns?: string[]): string {
+  const cols = columns ?? [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const esc = (v: unknown) => {
+    if (v === null || v === undefined) return '';
+    const s = Array.isArray(v) ? v.join('; ') : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => esc((r as Record<string, unknown>)[c])).join(','))].join('\n') + '\n';
+}
+
+export interface GridResults {
+  cells: CellRecord[];
+  rows: LongRow[];
+  table: AggRow[];
+  perGroup: AggRow[];
+}
+
+export async function loadGridResults(gridRoot: string): Promise<GridResults> {
+  const cells = await collectCells(gridRoot);
+  const rows = longRows(cells);
+  return { cells, rows, table: aggregateOverSeeds(rows), perGroup: aggregatePerCellGroup(rows) };
+}
+
+/** Writes cells.csv, metrics.csv (long), summary.csv (per method/task/metric) and results.json into outDir. */
+export async function writeGridResults(res: GridResults, outDir: string): Promise<string[]> {
+  const files: [string, string][] = [
+    ['cells.csv', toCsv(res.cells.map((c) => ({ ...c, metrics: undefined, notes: c.notes })), ['grid', 'method', 'subject', 'edit', 'seed', 'status', 'attempt', 'wallSeconds', 'error', 'notes'])],
+    ['metrics.csv', toCsv(res.rows, ['grid', 'method', 'subject', 'edit', 'seed', 'task', 'metric', 'value'])],
+    ['summary.csv', toCsv(res.table, ['method', 'task', 'metric', 'n', 'mean', 'sd', 'ci95', 'cells', 'note'])],
+    ['summary-per-subject-edit.csv', toCsv(res.perGroup, ['method', 'subject', 'edit', 'task', 'metric', 'n', 'mean', 'sd', 'ci95', 'cells', 'note'])],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    await writeFileAtomic(path.join(outDir, name), text);
+    written.push(path.join(outDir, name));
+  }
+  const json = JSON.stringify(res, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+  await writeFileAtomic(path.join(outDir, 'results.json'), json + '\n');
+  written.push(path.join(outDir, 'results.json'));
+  return written;
+}
+

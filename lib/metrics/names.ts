@@ -1,0 +1,27 @@
+/**
+ * Names of the metric columns a cell runner reports (CellResult.metrics[task][name]) and the report reads.
+ * Region names are the keys of REGION_GROUPS (lib/data/regions.ts) plus 'image' for the whole frame.
+ */
+export const metricNames = {
+  /** Edit accuracy against the ground-truth edit (lib/metrics/regions.ts). */
+  psnr: (region: string) => `psnr/${region}`,
+  ssim: (region: string) => `ssim/${region}`,
+  /** Temporal flicker of the edit residual (lib/metrics/temporal.ts), and the GT edit's own for reference. */
+  flicker: (region = 'head') => `flicker/${region}`,
+  flickerGT: (region = 'head') => `flickerGT/${region}`,
+  viewConsistency: 'viewConsistency',
+  /** CLIP directional similarity and direction consistency (lib/metrics/clip.ts). */
+  clipS: 'clipS',
+  clipC: 'clipC',
+} as const;
+
+export const REPORT_REGIONS = ['head', 'mouthInterior', 'eyes', 'skin', 'lips'] as const;
+
+export const REGION_LABELS: Record<string, string> = {
+  image: 'Image',
+  head: 'Head',
+  mouthInterior: 'Mouth int.',
+  eyes: 'Eyes',
+  skin: 'Skin',
+  lips: 'Lips',
+};

@@ -1,0 +1,223 @@
+/**
+ * Table 1 layouts (methods × tasks × metrics) from aggregated results: as a danfo DataFrame, Markdown and
+ * LaTeX (booktabs). Our numbers are mean ± 95% CI over seeds; the paper's numbers stand beside ours where
+ * they are comparable (CLIP-S / CLIP-C); the best of our methods per column is bold.
+ */
+import type { AggRow } from '../experiments/results.js';
+import { metricNames, REGION_LABELS, REPORT_REGIONS } from '../metrics/names.js';
+import { paperValue, TASK_LABELS } from './paper.js';
+
+export interface TableColumn {
+  task: string;
+  metric: string;
+  /** Header text (the task is shown as a group above it). */
+  label: string;
+  digits: number;
+  better: 'higher' | 'lower';
+  /** Add the paper's number in a column beside ours. */
+  paper?: boolean;
+}
+
+export interface TableSpec {
+  id: string;
+  title: string;
+  columns: TableColumn[];
+  /** Row order; default: methods in the order they appear in the results. */
+  methods?: string[];
+}
+
+export interface TableCell {
+  mean: number | null;
+  ci95: number | null;
+  n: number;
+  note?: string;
+}
+
+export interface Table {
+  spec: TableSpec;
+  methods: string[];
+  cells: TableCell[][]; // [method][column]
+  paper: (number | null)[][]; // [method][column], null where the paper has none or the column has no paper
+  best: (number | null)[]; // per column, the index of the best method, or null
+  notes: string[];
+}
+
+export function buildTable(agg: AggRow[], spec: TableSpec): Table {
+  const methods = spec.methods ?? [...new Set(agg.map((r) => r.method))];
+  const index = new Map(agg.filter((r) => r.subject === undefined).map((r) => [`${r.method}\u0000${r.task}\u0000${r.metric}`, r]));
+  const notes = new Set<string>();
+  const cells = methods.map((m) =>
+    spec.columns.map((c): TableCell => {
+      const r = index.get(`${m}\u0000${c.task}\u0000${c.metric}`);
+      if (!r) {
+        notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: not reported by any cell`);
+        return { mean: null, ci95: null, n: 0, note: 'not reported' };
+      }
+      if (r.note) notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: ${r.note}`);
+      return { mean: r.mean, ci95: r.ci95, n: r.n, ...(r.note ? { note: r.note } : {}) };
+    }),
+  );
+  const paper = methods.map((m) => spec.columns.map((c) => (c.paper ? paperValue(m, c.task, c.metric) : null)));
+  const best = spec.columns.map((c, j) => {
+    let bi: number | null = null;
+    methods.forEach((_, i) => {
+      const v = cells[i]![j]!.mean;
+      if (v === null) return;
+      const b = bi === null ? null : cells[bi]![j]!.mean!;
+      if (b === null || (c.better === 'higher' ? v > b : v < b)) bi = i;
+    });
+    return methods.filter((_, i) => cells[i]![j]!.mean !== null).length > 1 ? bi : null;
+  });
+  const ns = new Set(cells.flat().filter((c) => c.mean !== null).map((c) => c.n));
+  if (ns.size === 1) {
+    const n = [...ns][0]!;
+    notes.add(n === 1 ? 'Ours: one seed (n = 1): no confidence interval.' : `Ours: mean ± 95% CI over n = ${n} seeds (Student t).`);
+  } else if (ns.size > 1) {
+    notes.add('Ours: mean ± 95% CI over seeds (Student t); (n=k) marks cells with fewer seeds than the others; n = 1 has no CI.');
+  }
+  if (spec.columns.some((c) => c.paper)) notes.add('Paper: GaussianAvatar-Editor Table 1 (CLIP ViT-L/14 on NeRSemble); not the same data as ours, shown for scale only.');
+  return { spec, methods, cells, paper, best, notes: [...notes] };
+}
+
+const maxN = (t: Table) => Math.max(0, ...t.cells.flat().map((c) => c.n));
+
+function formatCell(t: Table, c: TableCell, col: TableColumn, pm: string): string {
+  if (c.mean === null) return '—';
+  let s = c.mean.toFixed(col.digits);
+  if (c.ci95 !== null) s += `${pm}${c.ci95.toFixed(col.digits)}`;
+  if (c.n < maxN(t)) s += ` (n=${c.n})`;
+  return s;
+}
+
+/** Header labels of the flat (Markdown / DataFrame) form: one column per value, paper columns after ours. */
+function flatColumns(t: Table): { label: string; col: number; paper: boolean }[] {
+  const out: { label: string; col: number; paper: boolean }[] = [];
+  t.spec.columns.forEach((c, j) => {
+    const task = TASK_LABELS[c.task] ?? c.task;
+    out.push({ label: `${task} ${c.label}`, col: j, paper: false });
+    if (c.paper) out.push({ label: `${task} ${c.label} (paper)`, col: j, paper: true });
+  });
+  return out;
+}
+
+export function toMarkdown(t: Table): string {
+  const cols = flatColumns(t);
+  const lines = [`**${t.spec.title}**`, '', `| Method | ${cols.map((c) => c.label).join(' | ')} |`, `| --- | ${cols.map(() => '---:').join(' | ')} |`];
+  t.methods.forEach((m, i) => {
+    const vals = cols.map(({ col, paper }) => {
+      if (paper) {
+        const p = t.paper[i]![col];
+        return p === null ? '—' : p.toFixed(t.spec.columns[col]!.digits);
+      }
+      const s = formatCell(t, t.cells[i]![col]!, t.spec.columns[col]!, ' ± ');
+      return t.best[col] === i ? `**${s}**` : s;
+    });
+    lines.push(`| ${m} | ${vals.join(' | ')} |`);
+  });
+  if (t.notes.length) lines.push('', ...t.notes.map((n) => `- ${n}`));
+  return lines.join('\n') + '\n';
+}
+
+const texEscape = (s: string) => s.replace(/\\/g, '\\textbackslash{}').replace(/([&%$#_{}])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}').replace(/—/g, '---').replace(/±/g, '$\\pm$').replace(/β/g, '$\\beta$');
+
+/** A booktabs table with the tasks as column groups; needs \usepackage{booktabs}. */
+export function toLatex(t: Table): string {
+  const groups: { task: string; span: number }[] = [];
+  const sub: string[] = [];
+  t.spec.columns.forEach((c) => {
+    const span = c.paper ? 2 : 1;
+    const g = groups[groups.length - 1];
+    if (g && g.task === c.task) g.span += span;
+    else groups.push({ task: c.task, span });
+    sub.push(texEscape(c.label));
+    if (c.paper) sub.push(`${texEscape(c.label)} (paper)`);
+  });
+  const ncol = sub.length;
+  const out = [
+    '\\begin{table}[t]',
+    '\\centering',
+    '\\small',
+    `\\caption{${texEscape(t.spec.title)}}`,
+    `\\label{tab:${t.spec.id}}`,
+    `\\begin{tabular}{l${'r'.repeat(ncol)}}`,
+    '\\toprule',
+  ];
+  let at = 2;
+  const rules: string[] = [];
+  out.push(
+    `Method & ${groups
+      .map((g) => {
+        rules.push(`\\cmidrule(lr){${at}-${at + g.span - 1}}`);
+        at += g.span;
+        return `\\multicolumn{${g.span}}{c}{${texEscape(TASK_LABELS[g.task] ?? g.task)}}`;
+      })
+      .join(' & ')} \\\\`,
+  );
+  out.push(rules.join(' '));
+  out.push(` & ${sub.join(' & ')} \\\\`, '\\midrule');
+  t.methods.forEach((m, i) => {
+    const vals: string[] = [];
+    t.spec.columns.forEach((c, j) => {
+      const cell = t.cells[i]![j]!;
+      let s = cell.mean === null ? '---' : formatCell(t, cell, c, ' $\\pm$ ');
+      if (t.best[j] === i) s = `\\textbf{${s}}`;
+      vals.push(s);
+      if (c.paper) {
+        const p = t.paper[i]![j];
+        vals.push(p === null ? '---' : `\\textit{${p.toFixed(c.digits)}}`);
+      }
+    });
+    out.push(`${texEscape(m)} & ${vals.join(' & ')} \\\\`);
+  });
+  out.push('\\bottomrule', '\\end{tabular}');
+  if (t.notes.length) out.push(`\\par\\smallskip\\footnotesize ${t.notes.map(texEscape).join(' ')}`);
+  out.push('\\end{table}');
+  return out.join('\n') + '\n';
+}
+
+/** The table as a danfo DataFrame: one row per method; per column its mean, CI half-width, n, and the paper's value. */
+export async function tableToDataFrame(t: Table): Promise<import('danfojs-node').DataFrame> {
+  const dfd = await import('danfojs-node');
+  const rows = t.methods.map((m, i) => {
+    const r: Record<string, string | number | null> = { method: m };
+    t.spec.columns.forEach((c, j) => {
+      const key = `${c.task}/${c.metric}`;
+      const cell = t.cells[i]![j]!;
+      r[key] = cell.mean;
+      r[`${key} ci95`] = cell.ci95;
+      r[`${key} n`] = cell.n;
+      if (c.paper) r[`${key} paper`] = t.paper[i]![j]!;
+    });
+    return r;
+  });
+  return new dfd.DataFrame(rows);
+}
+
+/** The GT-edit benchmark (our headline): PSNR and SSIM per region against the ground-truth edit, one task. */
+export function gtEditSpec(task: string, regions: readonly string[] = REPORT_REGIONS, methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const r of regions) columns.push({ task, metric: metricNames.psnr(r), label: `PSNR ${REGION_LABELS[r] ?? r}`, digits: 2, better: 'higher' });
+  for (const r of regions) columns.push({ task, metric: metricNames.ssim(r), label: `SSIM ${REGION_LABELS[r] ?? r}`, digits: 3, better: 'higher' });
+  return { id: `gt-edit-${task}`, title: `Edit accuracy against the ground-truth edit (${TASK_LABELS[task] ?? task}): PSNR (dB) and SSIM per region`, columns, ...(methods ? { methods } : {}) };
+}
+
+/** The paper's Table 1: CLIP-S and CLIP-C per task, the paper's numbers beside ours. */
+export function clipSpec(tasks: readonly string[], methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const task of tasks) {
+    columns.push({ task, metric: metricNames.clipS, label: 'CLIP-S', digits: 3, better: 'higher', paper: true });
+    columns.push({ task, metric: metricNames.clipC, label: 'CLIP-C', digits: 3, better: 'higher', paper: true });
+  }
+  return { id: 'clip', title: 'CLIP directional similarity (CLIP-S) and direction consistency (CLIP-C), as the paper\'s Table 1', columns, ...(methods ? { methods } : {}) };
+}
+
+/** Temporal flicker and multi-view consistency (lower is better), with the GT edit's own flicker for reference. */
+export function consistencySpec(tasks: readonly string[], methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const task of tasks) {
+    columns.push({ task, metric: metricNames.flicker('head'), label: 'Flicker', digits: 4, better: 'lower' });
+    columns.push({ task, metric: metricNames.flickerGT('head'), label: 'Flicker (GT)', digits: 4, better: 'lower' });
+    columns.push({ task, metric: metricNames.viewConsistency, label: 'View incons.', digits: 4, better: 'lower' });
+  }
+  return { id: 'consistency', title: 'Temporal flicker and multi-view inconsistency of the edit residual (lower is better)', columns, ...(methods ? { methods } : {}) };
+}
