@@ -88,12 +88,13 @@ export function tattooInk(lm: HeadLandmarks, x: number, y: number, z: number): n
 
 /** Applies `id` to the float albedo [H,W,3] in place. */
 export function applyEdit(id: EditId, rgb: Float32Array, masks: TextureMasks, lm: HeadLandmarks, look: Look): void {
-  editSpec(id);
+  const spec = editSpec(id);
   const n = masks.width * masks.height;
   const ref = lum(...look.skin);
   for (let p = 0; p < n; p++) {
     const mat = masks.material[p]!;
-    if (mat < 0) continue;
+    // An edit changes only texels of its regions, so its ground truth has crisp region support.
+    if (mat < 0 || !spec.regions.includes(masks.labels[p]!)) continue;
     const r = rgb[3 * p]!, g = rgb[3 * p + 1]!, b = rgb[3 * p + 2]!;
     switch (id) {
       case 'gold-teeth':

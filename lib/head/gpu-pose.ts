@@ -33,10 +33,10 @@ export class GpuHeadPoser {
   }
 
   /**
-   * Encodes the posing of `frames` into `enc`, writing [F, V, 3] float32 (metres) into a new storage
-   * buffer that the caller owns.
+   * Encodes the posing of `frames` into `enc`, writing [F, V, 3] float32 (metres) into `verts`, a new
+   * storage buffer that the caller owns. Call `release()` once the encoder's work has been submitted.
    */
-  async encode(enc: GPUCommandEncoder, frames: HeadParams[]): Promise<GPUBuffer> {
+  async encode(enc: GPUCommandEncoder, frames: HeadParams[]): Promise<{ verts: GPUBuffer; release: () => void }> {
     const { device } = this.ctx;
     const F = frames.length;
     const V = this.model.vertexCount;
@@ -62,17 +62,18 @@ export class GpuHeadPoser {
     pass.setBindGroup(0, bindGroup(device, pipeline, { 0: dims, 1: this.neutral, 2: this.basis, 3: this.weights, 4: cBuf, 5: tBuf, 6: out }));
     pass.dispatchWorkgroups(Math.ceil(V / BLEND_WG), F);
     pass.end();
-    return out;
+    return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
   /** Posed meshes of `frames`, read back: Float32Array [F, V, 3], metres. */
   async pose(frames: HeadParams[]): Promise<Float32Array> {
     const { device } = this.ctx;
     const enc = device.createCommandEncoder();
-    const out = await this.encode(enc, frames);
+    const { verts, release } = await this.encode(enc, frames);
     device.queue.submit([enc.finish()]);
-    const data = await download(device, out, Float32Array, frames.length * this.model.vertexCount * 3);
-    out.destroy();
+    const data = await download(device, verts, Float32Array, frames.length * this.model.vertexCount * 3);
+    verts.destroy();
+    release();
     return data;
   }
 

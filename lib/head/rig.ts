@@ -7,7 +7,8 @@
  * jaw joint. A vertex's jaw weight is how much of the fitted rigid motion `jawOpen` gives it,
  *   w_i = clamp(d_i · r_i / max(|r_i|², r_min²), 0, 1),   r_i = (R − I)(p_i − J),  d_i = jawOpen offset,
  * so the chin, lower lip, lower gums and tongue follow the jaw as the model itself moves them; lower teeth
- * get exactly 1, upper teeth and eyes 0, and a few rounds of neighbour averaging make it smooth.
+ * get exactly 1, upper teeth and eyes 0. Weights below ~0.1 fade to 0 (jawOpen's support ends abruptly at
+ * small offsets), and eight rounds of neighbour averaging make the field smooth.
  *
  * Neck: a fixed point at the top of the neck (the centroid of a neck slice in x, z; 25 mm below the jaw
  * joint in y). The whole posed head rotates about it, then translates.
@@ -24,6 +25,11 @@ export interface HeadRig {
   neckPivot: Vec3; // metres, model frame
   lowerTeeth: Uint8Array; // [V] 1 for vertices of lower teeth
 }
+
+const smoothstep = (a: number, b: number, x: number) => {
+  const t = Math.min(1, Math.max(0, (x - a) / (b - a)));
+  return t * t * (3 - 2 * t);
+};
 
 const rigs = new WeakMap<HeadModel, HeadRig>();
 
@@ -90,14 +96,16 @@ function buildRig(model: HeadModel): HeadRig {
     const y = P[3 * v + 1]! - Jy, z = P[3 * v + 2]! - Jz;
     const ry = c * y - s * z - y, rz = s * y + c * z - z;
     const d = D[jo + 3 * v + 1]! * ry + D[jo + 3 * v + 2]! * rz;
-    w[v] = Math.min(1, Math.max(0, d / Math.max(ry * ry + rz * rz, rMin * rMin)));
+    const wv = Math.min(1, Math.max(0, d / Math.max(ry * ry + rz * rz, rMin * rMin)));
+    // jawOpen's support ends with small but nonzero offsets; fading small weights to 0 avoids a crease there.
+    w[v] = wv * smoothstep(0.03, 0.2, wv);
   }
   // Neighbour averaging over mesh edges, with the teeth and the eyes held fixed.
   const fixed = materialVertices(model, [Material.M_Teeth, Material.M_ScleraLeft, Material.M_ScleraRight, Material.M_IrisLeft, Material.M_IrisRight]);
   for (let v = 0; v < V; v++) if (fixed[v]) w[v] = lowerTeeth[v]!;
   const acc = new Float64Array(V);
   const cnt = new Float64Array(V);
-  for (let it = 0; it < 4; it++) {
+  for (let it = 0; it < 8; it++) {
     acc.fill(0);
     cnt.fill(0);
     for (let t = 0; t < model.triangleCount; t++) {
