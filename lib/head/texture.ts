@@ -90,7 +90,7 @@ export function lookFromSeed(seed: number): Look {
     0.55 * skin[2] + 0.45 * 0.38,
   ];
   const brow = hair.map((h, k) => 0.55 * h + 0.12 * skin[k]! * 0.5) as RGB;
-  return { skin, hair, brow, iris, lips, stubble: rng.next() < 0.5 ? 0.15 + 0.3 * rng.next() : 0, noiseSeed: rng.u32() };
+  return { skin, hair, brow, iris, lips, stubble: rng.next() < 0.5 ? 0.2 + 0.3 * rng.next() : 0, noiseSeed: rng.u32() };
 }
 
 const smoothstep = (a: number, b: number, x: number) => {
@@ -287,13 +287,17 @@ function skinColour(look: Look, lm: HeadLandmarks, x: number, y: number, z: numb
   // Pores: small cells, slightly darker centres.
   const pore = cellDistance(s + 5, x * 900, y * 900, z * 900);
   c = scale(c, 1 - 0.06 * smoothstep(0.35, 0.1, pore) + 0.025 * (valueNoise3(s + 6, x * 2500, y * 2500, z * 2500) - 0.5));
-  // Stubble: lower face and upper neck.
+  // Stubble: the beard area (below the nose, in front of the jaw's angle, down to a little under the jaw
+  // line), as sparse dark grains rather than a tint.
   if (look.stubble > 0) {
-    const below = smoothstep(nose[1] - 0.012, nose[1] - 0.025, y) * smoothstep(-0.135, -0.1, y);
-    const front = smoothstep(0.0, 0.04, z + 0.5 * (y + 0.06));
-    const grain = smoothstep(0.45, 0.75, valueNoise3(s + 7, x * 2200, y * 2200, z * 2200));
-    const amt = look.stubble * below * front * (0.5 + 0.5 * grain);
-    c = mix(c, mul(look.hair, [1.2, 1.2, 1.25]), Math.min(0.8, amt));
+    const yJaw = -0.06 - 0.028 * Math.min(1, Math.max(0, z / 0.09));
+    const side = smoothstep(0.02, 0.06, Math.abs(x));
+    const below = smoothstep(nose[1] - 0.012 - 0.012 * side, nose[1] - 0.03 - 0.012 * side, y);
+    const above = smoothstep(yJaw - 0.014, yJaw - 0.002, y);
+    const front = smoothstep(-0.01, 0.015, z);
+    const grain = smoothstep(0.55, 0.85, valueNoise3(s + 7, x * 2600, y * 2600, z * 2600));
+    const amt = look.stubble * below * above * front * (0.08 + 0.92 * grain);
+    c = mix(c, mul(look.hair, [1.1, 1.1, 1.15]), Math.min(0.6, amt));
   }
   return c;
 }
