@@ -8,7 +8,8 @@
  *
  * Frames sample this timeline with `framesPerKey` frames per keyframe interval (1 for short sequences, so
  * that every frame is a keyframe and a few frames still cover the categories; up to 4 for long ones, which
- * are then temporally smooth). The first frame of a 'train' sequence is neutral (a canonical frame).
+ * are then temporally smooth). A 'train' sequence starts from an exactly neutral frame (a canonical frame:
+ * no expression, no jaw or head motion) and eases into the performance over its first 1.2 s.
  */
 import { N_EXPRESSION, N_IDENTITY } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
@@ -134,6 +135,11 @@ class Smooth1D {
   }
 }
 
+const smooth01 = (x: number) => {
+  const t = Math.min(1, Math.max(0, x));
+  return t * t * (3 - 2 * t);
+};
+
 export function framesPerKey(frames: number): number {
   return Math.max(1, Math.min(4, Math.floor(frames / 10)));
 }
@@ -200,8 +206,10 @@ export function makeSequence(opts: SequenceOptions): Sequence {
         e[E.eyeBlink_R] = Math.max(e[E.eyeBlink_R]!, v);
       }
     }
+    // A training sequence eases in from the neutral first frame (gaze, head and jaw motion ramp up).
+    const ramp = kind === 'train' ? smooth01(t / 1.2) : 1;
     // Gaze: horizontal g > 0 looks toward the subject's left.
-    const g = 0.35 * gazeH.at(t), v = 0.25 * gazeV.at(t);
+    const g = 0.35 * ramp * gazeH.at(t), v = 0.25 * ramp * gazeV.at(t);
     e[E.eyeLookOut_L] = Math.max(0, g);
     e[E.eyeLookIn_R] = Math.max(0, g);
     e[E.eyeLookIn_L] = Math.max(0, -g);
@@ -209,16 +217,17 @@ export function makeSequence(opts: SequenceOptions): Sequence {
     e[E.eyeLookUp_L] = e[E.eyeLookUp_R] = Math.max(0, v);
     e[E.eyeLookDown_L] = e[E.eyeLookDown_R] = Math.max(0, -v);
     for (let j = 0; j < N_EXPRESSION; j++) e[j] = Math.min(1, Math.max(0, e[j]!));
-    const first = kind === 'train' && f === 0;
+    const r = ramp * motion;
     params.push({
       identity: Float32Array.from(opts.identity),
-      expression: first ? new Float32Array(N_EXPRESSION) : e,
-      jaw: first ? [0, 0, 0] : [0.04 * (jawX.at(t) + 1) * (0.3 + talking), 0.02 * jawY.at(t), 0],
-      neck: first ? [0, 0, 0] : [0.08 * motion * pitch.at(t), 0.16 * motion * yaw.at(t), 0.05 * motion * roll.at(t)],
-      translation: first ? [0, 0, 0] : [0.006 * motion * tx.at(t), 0.004 * motion * ty.at(t), 0.006 * motion * tz.at(t)],
+      expression: e,
+      // (+ 0 turns −0 into 0 at the neutral frame.)
+      jaw: [0.04 * ramp * (jawX.at(t) + 1) * (0.3 + talking) + 0, 0.02 * ramp * jawY.at(t) + 0, 0],
+      neck: [0.08 * r * pitch.at(t) + 0, 0.16 * r * yaw.at(t) + 0, 0.05 * r * roll.at(t) + 0],
+      translation: [0.006 * r * tx.at(t) + 0, 0.004 * r * ty.at(t) + 0, 0.006 * r * tz.at(t) + 0],
     });
     times.push(t);
-    categories.push(first ? 'neutral' : cat);
+    categories.push(cat);
   }
   return { params, times, categories };
 }
