@@ -6,7 +6,7 @@
  * the face), y up, z out of the face (the nose points to +z). Right-handed. The origin is the source's
  * (roughly the centre of the head, a little below the eyes).
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -59,15 +59,20 @@ const modelJsonSchema = z.object({
   identities: z.array(z.string()).length(N_IDENTITY),
 });
 
-/** The data/ict-facekit folder of this checkout (or $GAE_HEAD_MODEL_DIR). */
+/**
+ * The data/ict-facekit folder of this checkout: $GAE_HEAD_MODEL_DIR if set, else next to this module's
+ * repository, else (e.g. in a bundle, where the module's URL is the bundle's) under the working directory.
+ */
 export function defaultModelDir(): string {
   if (process.env.GAE_HEAD_MODEL_DIR) return process.env.GAE_HEAD_MODEL_DIR;
   try {
     const here = path.dirname(fileURLToPath(import.meta.url));
-    return path.resolve(here, '../../data/ict-facekit');
+    const dir = path.resolve(here, '../../data/ict-facekit');
+    if (existsSync(path.join(dir, 'model.json'))) return dir;
   } catch {
-    return path.resolve('data/ict-facekit');
+    // not a file: URL (browser bundle); fall through
   }
+  return path.resolve('data/ict-facekit');
 }
 
 const BYTES: Record<string, number> = { float32: 4, uint32: 4, uint8: 1 };

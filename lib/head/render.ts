@@ -216,6 +216,11 @@ class MeshRenderer {
     const bg = opts.background ?? [0, 0, 0];
     const W = camera.width, H = camera.height;
     const Ws = W * ss, Hs = H * ss;
+    // Every await comes before the shared buffers are written: from here to submit() nothing yields, so
+    // concurrent calls cannot interleave their uniforms and vertices.
+    const pipeline = await this.renderPipeline();
+    const resolve = await getPipeline(device, { code: resolveWgsl, entryPoint: 'main', label: 'head-mesh-resolve' });
+    const g = gpuTextures(device, tex);
     const m = camera.worldToCamera;
     const eye = cameraCentre(camera);
     const u = new Float32Array(MESH_UNIFORM_FLOATS);
@@ -233,9 +238,6 @@ class MeshRenderer {
     new Float32Array(ru, 16, 4).set([bg[0], bg[1], bg[2], 1]);
     device.queue.writeBuffer(this.resolveUniforms, 0, ru);
 
-    const g = gpuTextures(device, tex);
-    const pipeline = await this.renderPipeline();
-    const resolve = await getPipeline(device, { code: resolveWgsl, entryPoint: 'main', label: 'head-mesh-resolve' });
     const t = this.ensureTargets(Ws, Hs);
     const out = createStorage(device, W * H * 6 * 4, 'mesh-out');
 

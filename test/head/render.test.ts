@@ -139,4 +139,21 @@ describe('renderMesh', () => {
     for (let q = 0; q < cam.width * cam.height; q++) if (lit.alpha[q] === 1 && lit.rgb.data[3 * q]! < flat.rgb.data[3 * q]! - 0.05) darker++;
     expect(darker).toBeGreaterThan(50);
   });
+
+  it('gives the same images for concurrent calls as for sequential ones', async () => {
+    const ctx = await gpu();
+    const model = await loadHeadModel();
+    const tex = makeHeadTexture(model, { seed: 6, tileSize: 32 });
+    const p = neutralParams();
+    p.expression[expressionIndex(model, 'jawOpen')] = 0.5;
+    const a = poseHead(model, neutralParams()), b = poseHead(model, p);
+    const ca = makeCamera({ width: 40, height: 30, fx: 120, fy: 120, cx: 20, cy: 15 }, lookAt([0.3, 0, 0.9], [0, 0, 0.02]));
+    const cb = makeCamera({ width: 36, height: 36, fx: 150, fy: 150, cx: 18, cy: 18 }, lookAt([-0.2, 0.1, 0.9], [0, 0, 0.02]));
+    const seqA = await renderMesh(ctx, a, ca, tex);
+    const seqB = await renderMesh(ctx, b, cb, tex, { supersample: 2 });
+    const [parA, parB] = await Promise.all([renderMesh(ctx, a, ca, tex), renderMesh(ctx, b, cb, tex, { supersample: 2 })]);
+    expect(Array.from(parA.rgb.data)).toEqual(Array.from(seqA.rgb.data));
+    expect(Array.from(parB.rgb.data)).toEqual(Array.from(seqB.rgb.data));
+    expect(Array.from(parB.labels)).toEqual(Array.from(seqB.labels));
+  });
 });
