@@ -1,0 +1,22 @@
+/** The animatable head: ICT-FaceKit model, rig, posing (CPU/GPU), triangle frames, textures, edits, renderer. */
+export { loadHeadModel, defaultModelDir, expressionIndex, MATERIALS, Material, N_IDENTITY, N_EXPRESSION } from './model.js';
+export type { HeadModel, MaterialName } from './model.js';
+export { headRig } from './rig.js';
+export type { HeadRig } from './rig.js';
+export { neutralParams, cloneParams, checkParams, evalBlendshapes, applyPose, poseHead, poseTransforms, blendCoefficients } from './pose.js';
+export type { HeadParams, PoseTransforms } from './pose.js';
+export { GpuHeadPoser } from './gpu-pose.js';
+export { triangleFrames } from './frames.js';
+export type { TriangleFrames } from './frames.js';
+export { vertexNormals } from './normals.js';
+export { ATLAS_TILES, RENDERED_MATERIALS, renderedTriangles, cornerAtlasUvs, rasterizeUv } from './atlas.js';
+export { headLandmarks } from './landmarks.js';
+export type { HeadLandmarks } from './landmarks.js';
+export { makeHeadTexture, lookFromSeed, textureMasks } from './texture.js';
+export type { HeadTexture, TextureOptions, Look, TextureMasks } from './texture.js';
+export { EDITS, EDIT_IDS, ORIGINAL_CAPTION, editSpec, applyEdit } from './edits.js';
+export type { EditId, EditSpec } from './edits.js';
+export { renderMesh, releaseHeadTexture, DEFAULT_SHADING, FLAT_SHADING } from './render.js';
+export type { RenderMeshOptions, MeshRender, Shading } from './render.js';
+export { axisAngleToMatrix } from './math.js';
+export type { Vec3 } from './math.js';
