@@ -10,13 +10,9 @@
  * expression of the mesh. These functions are tfjs ops, differentiable w.r.t. the local parameters.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { TriangleFrames } from '../head/frames.js';
 
-/** Per-triangle frames of one posed mesh (CPU form). */
-export interface TriangleFrames {
-  centres: Float32Array; // [T,3] metres
-  rotations: Float32Array; // [T,9] row-major 3×3; columns = (edge direction, normal, edge × normal)
-  scales: Float32Array; // [T] metres
-}
+export type { TriangleFrames };
 
 /** Frames gathered per Gaussian, on the tfjs backend, ready for `bindToWorld`. */
 export interface BoundFrames {
