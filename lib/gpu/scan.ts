@@ -72,9 +72,13 @@ abstract class HierarchicalPlan {
  * `prepare()` once, then `encodeSync` encodes without awaiting (for callers that must stay synchronous,
  * such as a tfjs customGrad forward function).
  */
+type ScanPipes = { scan: GPUComputePipeline; add: GPUComputePipeline };
+const readyScanPipes = new WeakMap<GPUDevice, ScanPipes>();
+
 export class ExclusiveScanPlan extends HierarchicalPlan {
   private readonly sums: GPUBuffer[] = [];
-  private pipes: { scan: GPUComputePipeline; add: GPUComputePipeline } | null = null;
+  // Once any plan on a device is prepared, later plans are ready at construction.
+  private pipes: ScanPipes | null = readyScanPipes.get(this.ctx.device) ?? null;
 
   constructor(ctx: GpuContext, maxN: number) {
     super(ctx, maxN);
@@ -94,6 +98,7 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
     const scan = await getPipeline(device, { code: scanWgsl, entryPoint: 'scan_blocks', label: 'scan_blocks' });
     const add = await getPipeline(device, { code: scanWgsl, entryPoint: 'add_offsets', label: 'add_offsets' });
     this.pipes = { scan, add };
+    readyScanPipes.set(device, this.pipes);
   }
 
   async encode(enc: GPUCommandEncoder, data: GPUBuffer, count: Count, timestampWrites?: GPUComputePassTimestampWrites): Promise<void> {

@@ -35,6 +35,10 @@ export interface SortBuffers {
   vals: [GPUBuffer, GPUBuffer];
 }
 
+type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
+const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
+const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
+
 export class RadixSortPlan {
   readonly blockSize: number;
   readonly maxBlocks: number;
@@ -44,7 +48,7 @@ export class RadixSortPlan {
   private readonly scan: ExclusiveScanPlan;
   private readonly uniforms: GPUBuffer[] = []; // one per (pass, count source, identity) variant, rewritten on change
   private readonly uniformKeys: string[] = [];
-  private pipes: { hist: GPUComputePipeline; scatter: GPUComputePipeline } | null = null;
+  private pipes: SortPipes | null;
   private readonly binds: BindGroupCache;
 
   constructor(
@@ -59,6 +63,12 @@ export class RadixSortPlan {
     this.noCount = createStorage(ctx.device, 16, 'radix-no-count');
     this.scan = new ExclusiveScanPlan(ctx, RADIX * this.maxBlocks);
     this.binds = new BindGroupCache(ctx.device);
+    // Plans rebuilt after a capacity change are ready at once when their pipelines were compiled before.
+    this.pipes = readySortPipes.get(ctx.device)?.get(cfgKey(cfg)) ?? null;
+  }
+
+  get ready(): boolean {
+    return this.pipes !== null;
   }
 
   async prepare(): Promise<void> {
@@ -71,6 +81,9 @@ export class RadixSortPlan {
       this.scan.prepare(),
     ]);
     this.pipes = { hist, scatter };
+    let m = readySortPipes.get(device);
+    if (!m) readySortPipes.set(device, (m = new Map()));
+    m.set(cfgKey(this.cfg), this.pipes);
   }
 
   private uniform(pass: number, u: Uint32Array): GPUBuffer {
