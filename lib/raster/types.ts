@@ -127,3 +127,15 @@ export interface GaussianGrads {
   /** ∂L/∂means2D in pixels (densification uses its norm per Gaussian and view). */
   means2D: Float32Array | Float64Array; // [N,2]
 }
+
+/**
+ * Gradients of a scalar loss with respect to stage 1's outputs (`Projected`): what the rasterize backward
+ * pass produces and the projection backward pass consumes, so each backward stage can be tested on its own.
+ * The conic gradient is with respect to (a, b, c) as three scalars, b being the single off-diagonal entry.
+ */
+export interface ProjectedGrads {
+  means2D: Float32Array | Float64Array; // [N,2] ∂L/∂(u, v), 1/px
+  conics: Float32Array | Float64Array; // [N,3] (a, b, c)
+  colors: Float32Array | Float64Array; // [N,3] RGB (after the clamp at 0)
+  opacities: Float32Array | Float64Array; // [N] opacity (after the sigmoid)
+}
