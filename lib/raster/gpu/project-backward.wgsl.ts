@@ -23,7 +23,6 @@ const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(1) var<storage, read> means: array<f32>;
 @group(0) @binding(2) var<storage, read> logScales: array<f32>;
 @group(0) @binding(3) var<storage, read> quats: array<f32>;
-@group(0) @binding(4) var<storage, read> opacityLogits: array<f32>;
 @group(0) @binding(5) var<storage, read> sh: array<f32>;
 @group(0) @binding(6) var<storage, read> proj: array<Proj>;
 @group(0) @binding(7) var<storage, read> depthSorted: array<u32>;  // [N]

@@ -363,7 +363,7 @@ export class GaussianRasterizer {
     pass.setPipeline(P.finalize);
     pass.setBindGroup(
       0,
-      B.get(P.finalize, { 0: U, 1: this.meta, 2: ts.keys, 3: ts.vals, 4: this.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }),
+      B.get(P.finalize, { 1: this.meta, 2: ts.keys, 3: ts.vals, 4: this.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }),
     );
     pass.dispatchWorkgroupsIndirect(this.meta, META.keyArgs * 4);
     pass.end();
@@ -546,7 +546,6 @@ export class GaussianRasterizer {
         1: g.means,
         2: g.logScales,
         3: g.quats,
-        4: g.opacityLogits,
         5: g.sh,
         6: st.proj,
         7: st.depthSorted,

@@ -104,8 +104,6 @@ fn emit(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: 
 `;
 
 export const finalizeWgsl = /* wgsl */ `
-${frameWgsl}
-@group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> tileMeta: array<u32>;
 @group(0) @binding(2) var<storage, read> sortedKeys: array<u32>;   // tile id per sorted key
 @group(0) @binding(3) var<storage, read> sortedEmit: array<u32>;   // emit index per sorted key
