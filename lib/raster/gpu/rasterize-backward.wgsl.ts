@@ -9,8 +9,8 @@
  * workgroup sums its 256 pixels' contributions (subgroupAdd within each subgroup, then the subgroup
  * partials in workgroup memory) and one thread writes the slot with a plain store. A Gaussian's slots are
  * contiguous in emit order, so the projection backward sums them with a plain loop. The order of every
- * sum is fixed but for the order of subgroup partials (ticket order), so results may differ in the last
- * bit between runs. Without subgroups, the pixels CAS-add into workgroup memory instead (contention stays
+ * sum is fixed (subgroup partials are summed in the order of their first invocation), so gradients are
+ * bitwise reproducible. Without subgroups, the pixels CAS-add into workgroup memory instead (contention stays
  * inside the workgroup; used only where subgroups are missing).
  *
  * Blending gradient (see the reference's derivation, lib/raster/reference/backward.ts): with P = (1−T_f)/D
@@ -47,7 +47,8 @@ export function rasterizeBackwardWgsl(v: BlendVariant, sh: BackwardShape): strin
   const B = sh.batch;
   const reduceDecl = sh.subgroups
     ? `var<workgroup> red: array<f32, ${B * sh.nsg * GRAD_FIELDS}>; // [batch][subgroup][field]
-var<workgroup> ticket: atomic<u32>;`
+var<workgroup> ticket: atomic<u32>;
+var<workgroup> sgFirst: array<u32, ${sh.nsg}>;`
     : `var<workgroup> red: array<atomic<u32>, ${B * GRAD_FIELDS}>; // [batch][field] f32 bits`;
   return /* wgsl */ `
 ${sh.subgroups ? 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);' : ''}
@@ -141,14 +142,20 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   atomicMax(&maxLast, last);
   ${
     sh.subgroups
-      ? `workgroupBarrier();
-  var tk = 0u;
-  if (lane == 0u) { tk = atomicAdd(&ticket, 1u); }
-  let sg = subgroupBroadcast(tk, 0u);
-  let nsg = 256u / sgSize;`
+      ? `// Subgroup slots ordered by each subgroup's first invocation, so the partials are summed in the same
+  // order every run (a ticket alone would follow scheduling).
+  let first = subgroupMin(lid);
+  if (lane == 0u) { sgFirst[atomicAdd(&ticket, 1u)] = first; }`
       : ''
   }
   let end = workgroupUniformLoad(&maxLast);
+  ${
+    sh.subgroups
+      ? `let nsg = 256u / sgSize;
+  var sg = 0u;
+  for (var k = 0u; k < nsg; k++) { sg += select(0u, 1u, sgFirst[k] < first); }`
+      : ''
+  }
   let nBatches = (end + B - 1u) / B;
   for (var b = 0u; b < nBatches; b++) {
     let be = end - b * B;

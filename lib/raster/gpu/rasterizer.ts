@@ -446,7 +446,7 @@ export class GaussianRasterizer {
   }
 
   private stateFor(
-    n: number,
+    count: number,
     shDegree: ShDegree,
     cam: Camera,
     settings: RasterSettings,
@@ -457,7 +457,9 @@ export class GaussianRasterizer {
     allocate: Allocate,
     reuse?: ForwardState,
   ): ForwardState {
+    let n = count;
     const npx = info.width * info.height;
+    n = Math.max(1, n); // bindings need room for one element even when there are no Gaussians
     const need: [keyof ForwardState, number][] = [
       ['image', npx * OUT_CHANNELS * 4],
       ['nContrib', npx * 4],
@@ -475,11 +477,11 @@ export class GaussianRasterizer {
     ];
     if (variant.renorm) need.push(['wabeSums', npx * 16]);
     if (reuse && need.every(([k, bytes]) => reuse[k] && (reuse[k] as GPUBuffer).size >= bytes)) {
-      return Object.assign(reuse, { n, shDegree, cam, settings, variant, info, capacity, frame });
+      return Object.assign(reuse, { n: count, shDegree, cam, settings, variant, info, capacity, frame });
     }
     if (reuse) this.releaseState(reuse);
     const owned: GPUBuffer[] = [];
-    const st = { n, shDegree, cam, settings, variant, info, capacity, frame, wabeSums: null, owned } as unknown as ForwardState;
+    const st = { n: count, shDegree, cam, settings, variant, info, capacity, frame, wabeSums: null, owned } as unknown as ForwardState;
     for (const [k, bytes] of need) {
       const b = allocate(bytes, `state-${k}`);
       (st as unknown as Record<string, GPUBuffer>)[k] = b;
