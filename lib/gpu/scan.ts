@@ -79,6 +79,7 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
   private readonly sums: GPUBuffer[] = [];
   // Once any plan on a device is prepared, later plans are ready at construction.
   private pipes: ScanPipes | null = readyScanPipes.get(this.ctx.device) ?? null;
+  private readonly binds = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, { scan: GPUBindGroup[]; add: GPUBindGroup[] }>>();
 
   constructor(ctx: GpuContext, maxN: number) {
     super(ctx, maxN);
@@ -107,24 +108,42 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
   }
 
   encodeSync(enc: GPUCommandEncoder, data: GPUBuffer, count: Count, timestampWrites?: GPUComputePassTimestampWrites): void {
-    if (!this.pipes) throw new Error('ExclusiveScanPlan.encodeSync: call await prepare() first');
+    const pass = enc.beginComputePass({ label: 'exclusive-scan', timestampWrites });
+    this.encodeInPass(pass, data, count);
+    pass.end();
+  }
+
+  /** Records the scan's dispatches into an open compute pass (fewer passes, less encoding overhead). */
+  encodeInPass(pass: GPUComputePassEncoder, data: GPUBuffer, count: Count): void {
+    if (!this.pipes) throw new Error('ExclusiveScanPlan: call await prepare() first');
     const { device } = this.ctx;
     const { scan, add } = this.pipes;
     const countBuf = this.setCount(count);
-    const pass = enc.beginComputePass({ label: 'exclusive-scan', timestampWrites });
     const L = this.sums.length;
     const dataAt = (l: number) => (l === 0 ? data : this.sums[l - 1]!);
+    // Bind groups are cached per (data, count) buffer pair: callers re-encode the same buffers every frame.
+    let byCount = this.binds.get(data);
+    if (!byCount) this.binds.set(data, (byCount = new WeakMap()));
+    let groups = byCount.get(countBuf);
+    if (!groups) {
+      groups = { scan: [], add: [] };
+      for (let l = 0; l < L; l++) {
+        const res = { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf };
+        groups.scan.push(bindGroup(device, scan, res));
+        groups.add.push(bindGroup(device, add, res));
+      }
+      byCount.set(countBuf, groups);
+    }
     for (let l = 0; l < L; l++) {
       pass.setPipeline(scan);
-      pass.setBindGroup(0, bindGroup(device, scan, { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf }));
+      pass.setBindGroup(0, groups.scan[l]!);
       dispatch1D(pass, Math.ceil(this.sizes[l]! / SCAN_BLOCK));
     }
     for (let l = L - 2; l >= 0; l--) {
       pass.setPipeline(add);
-      pass.setBindGroup(0, bindGroup(device, add, { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf }));
+      pass.setBindGroup(0, groups.add[l]!);
       dispatch1D(pass, Math.ceil(this.sizes[l]! / SCAN_BLOCK));
     }
-    pass.end();
   }
 
   override destroy(): void {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { download, upload, createStorage } from '../../lib/gpu/index.js';
 import { BufferUsage } from '../../lib/gpu/flags.js';
 import { RadixSortPlan, sortConfig } from '../../lib/raster/gpu/sort.js';
+import { PassRecorder } from '../../lib/raster/gpu/recorder.js';
 import { Rng } from '../../lib/util/random.js';
 import { gpuFixture } from '../helpers/gpu.js';
 
@@ -47,7 +48,9 @@ describe('GPU radix sort', () => {
         const kA = upload(device, keys), vA = upload(device, vals);
         const kB = createStorage(device, keys.byteLength), vB = createStorage(device, vals.byteLength);
         const enc = device.createCommandEncoder();
-        const out = plan.encode(enc, { keys: [kA, kB], vals: [vA, vB] }, { fixed: c.n }, c.bits);
+        const rec = new PassRecorder(enc);
+        const out = plan.encode(rec, { keys: [kA, kB], vals: [vA, vB] }, { fixed: c.n }, c.bits);
+        rec.end();
         device.queue.submit([enc.finish()]);
         const gk = await download(device, out.keys, Uint32Array, c.n);
         const gv = await download(device, out.vals, Uint32Array, c.n);
@@ -73,9 +76,11 @@ describe('GPU radix sort', () => {
     const kA = upload(device, keys), kB = createStorage(device, cap * 4);
     const vA = createStorage(device, cap * 4), vB = createStorage(device, cap * 4);
     const enc = device.createCommandEncoder();
-    const out = plan.encode(enc, { keys: [kA, kB], vals: [vA, vB] }, { buffer: countBuf, offset: 1, indirect: countBuf, indirectOffset: 8 }, 13, {
+    const rec = new PassRecorder(enc);
+    const out = plan.encode(rec, { keys: [kA, kB], vals: [vA, vB] }, { buffer: countBuf, offset: 1, indirect: countBuf, indirectOffset: 8 }, 13, {
       valsIdentity: true,
     });
+    rec.end();
     device.queue.submit([enc.finish()]);
     const gk = await download(device, out.keys, Uint32Array, n);
     const gv = await download(device, out.vals, Uint32Array, n);

@@ -25,6 +25,7 @@ import { projectBackwardWgsl } from './project-backward.wgsl.js';
 import { projectWgsl } from './project.wgsl.js';
 import { GRAD_FIELDS, backwardShape, rasterizeBackwardWgsl, type BackwardShape } from './rasterize-backward.wgsl.js';
 import { OUT_CHANNELS, blendVariant, rasterizeForwardWgsl, type BlendVariant } from './rasterize.wgsl.js';
+import { PassRecorder } from './recorder.js';
 import { RadixSortPlan, sortConfig, type SortConfig } from './sort.js';
 import { META, emitWgsl, finalizeWgsl, setupWgsl, tilesWgsl } from './tiles.wgsl.js';
 
@@ -299,11 +300,12 @@ export class GaussianRasterizer {
     device.queue.writeBuffer(this.frameUniform, 0, frame);
     const prof = opts.profiler;
     const enc = device.createCommandEncoder({ label: 'raster-forward' });
+    const rec = new PassRecorder(enc, prof);
     const U = this.frameUniform;
     const B = this.binds;
 
     // 1. Projection.
-    let pass = enc.beginComputePass({ label: 'project', timestampWrites: prof?.writes('project') });
+    let pass = rec.pass('project');
     pass.setPipeline(P.project);
     pass.setBindGroup(
       0,
@@ -323,53 +325,44 @@ export class GaussianRasterizer {
       }),
     );
     dispatchThreads(pass, n, 256);
-    pass.end();
 
     // 2. Depth sort (values: Gaussian ids, written by the projection).
-    const ds = this.depthSort!.encode(enc, { keys: this.depthKeys!, vals: [st.depthSorted, this.depthValsB!] }, { fixed: n }, 32, {
-      timestampWrites: () => prof?.writes('sort-depth'),
-    });
+    const ds = this.depthSort!.encode(rec, { keys: this.depthKeys!, vals: [st.depthSorted, this.depthValsB!] }, { fixed: n }, 32, { name: 'sort-depth' });
     if (ds.vals !== st.depthSorted) throw new Error('internal: depth sort did not end in its input buffer');
 
-    // 3. Counts in depth order, their scan, the key count and the indirect dispatch sizes, emit.
-    pass = enc.beginComputePass({ label: 'tiles-gather', timestampWrites: prof?.writes('tiles') });
+    // 3. Counts in depth order (and cleared tile ranges), their scan, the key count and the indirect
+    //    dispatch sizes, emit.
+    pass = rec.pass('tiles');
     pass.setPipeline(P.gather);
-    pass.setBindGroup(0, B.get(P.gather, { 0: U, 1: st.depthSorted, 2: st.tilesTouched, 3: st.offsets }));
-    dispatchThreads(pass, n + 1, 256);
-    pass.end();
-    this.offsetsScan!.encodeSync(enc, st.offsets, n + 1, prof?.writes('tiles'));
-    pass = enc.beginComputePass({ label: 'tiles-emit', timestampWrites: prof?.writes('tiles') });
+    pass.setBindGroup(0, B.get(P.gather, { 0: U, 1: st.depthSorted, 2: st.tilesTouched, 3: st.offsets, 4: st.ranges }));
+    dispatchThreads(pass, Math.max(n + 1, info.numTiles), 256);
+    this.offsetsScan!.encodeInPass(rec.pass('tiles'), st.offsets, n + 1);
+    pass = rec.pass('tiles');
     pass.setPipeline(P.setup);
     pass.setBindGroup(0, B.get(P.setup, { 0: U, 1: st.offsets, 2: this.meta }));
     pass.dispatchWorkgroups(1);
     pass.setPipeline(P.emit);
     pass.setBindGroup(0, B.get(P.emit, { 0: U, 1: st.depthSorted, 2: st.offsets, 3: st.rects, 4: this.tileKeys![0], 5: this.emitGid! }));
     dispatchThreads(pass, n, 256);
-    pass.end();
 
     // 4. Stable sort of the keys by tile id (values: emit index, implicit on the first pass).
     const tileBits = Math.max(1, Math.ceil(Math.log2(info.numTiles)));
     const ts = this.tileSort!.encode(
-      enc,
+      rec,
       { keys: this.tileKeys!, vals: this.tileVals! },
       { buffer: this.meta, offset: META.keys, indirect: this.meta, indirectOffset: META.sortArgs * 4 },
       tileBits,
-      { valsIdentity: true, timestampWrites: () => prof?.writes('sort-tiles') },
+      { valsIdentity: true, name: 'sort-tiles' },
     );
 
     // 5. Per sorted key: Gaussian id, emit index; tile ranges.
-    enc.clearBuffer(st.ranges);
-    pass = enc.beginComputePass({ label: 'tiles-finalize', timestampWrites: prof?.writes('tiles') });
+    pass = rec.pass('tiles');
     pass.setPipeline(P.finalize);
-    pass.setBindGroup(
-      0,
-      B.get(P.finalize, { 1: this.meta, 2: ts.keys, 3: ts.vals, 4: this.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }),
-    );
+    pass.setBindGroup(0, B.get(P.finalize, { 1: this.meta, 2: ts.keys, 3: ts.vals, 4: this.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }));
     pass.dispatchWorkgroupsIndirect(this.meta, META.keyArgs * 4);
-    pass.end();
 
     // 6. Rasterize.
-    pass = enc.beginComputePass({ label: 'rasterize', timestampWrites: prof?.writes('rasterize') });
+    pass = rec.pass('rasterize');
     pass.setPipeline(P.rasterize);
     const rb: Record<number, GPUBuffer> = {
       0: U,
@@ -384,7 +377,7 @@ export class GaussianRasterizer {
     if (v.renorm) rb[8] = st.wabeSums!;
     pass.setBindGroup(0, B.get(P.rasterize, rb));
     pass.dispatchWorkgroups(info.gridW, info.gridH);
-    pass.end();
+    rec.end();
 
     // Key count and overflow flag, read back asynchronously.
     const staging = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'raster-meta-readback' });
@@ -519,10 +512,10 @@ export class GaussianRasterizer {
     };
     const partials = this.ensurePartials(st.capacity);
     device.queue.writeBuffer(this.frameUniform, 0, st.frame);
-    const prof = opts.profiler;
     const enc = device.createCommandEncoder({ label: 'raster-backward' });
+    const rec = new PassRecorder(enc, opts.profiler);
     const U = this.frameUniform;
-    let pass = enc.beginComputePass({ label: 'rasterize-backward', timestampWrites: prof?.writes('rasterize-backward') });
+    let pass = rec.pass('rasterize-backward');
     pass.setPipeline(P.backward);
     const bb: Record<number, GPUBuffer> = {
       0: U,
@@ -538,8 +531,7 @@ export class GaussianRasterizer {
     if (st.variant.renorm) bb[9] = st.wabeSums!;
     pass.setBindGroup(0, this.binds.get(P.backward, bb));
     pass.dispatchWorkgroups(st.info.gridW, st.info.gridH);
-    pass.end();
-    pass = enc.beginComputePass({ label: 'project-backward', timestampWrites: prof?.writes('project-backward') });
+    pass = rec.pass('project-backward');
     pass.setPipeline(P.projectBackward);
     pass.setBindGroup(
       0,
@@ -562,7 +554,8 @@ export class GaussianRasterizer {
       }),
     );
     dispatchThreads(pass, n, 128);
-    pass.end();
+    rec.end();
+    const prof = opts.profiler;
     prof?.resolveInto(enc);
     device.queue.submit([enc.finish()]);
     return grads;

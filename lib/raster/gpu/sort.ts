@@ -6,6 +6,7 @@ import type { GpuContext } from '../../gpu/device.js';
 import { BufferUsage } from '../../gpu/flags.js';
 import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
+import type { PassRecorder } from './recorder.js';
 import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
 
 export interface SortConfig {
@@ -102,17 +103,18 @@ export class RadixSortPlan {
   /**
    * Records a sort of the low `bits` bits of the keys. Input in keys[0]/vals[0] (vals ignored when
    * `valsIdentity`: the values are then the input positions). Returns which buffers hold the result.
-   * `timestampWrites(i)` is asked for each compute pass (3 per radix pass: histogram, scan, scatter).
+   * Passes come from `rec` under the stage name `name`.
    */
   encode(
-    enc: GPUCommandEncoder,
+    rec: PassRecorder,
     bufs: SortBuffers,
     count: SortCount,
     bits: number,
-    opts: { valsIdentity?: boolean; timestampWrites?: () => GPUComputePassTimestampWrites | undefined } = {},
+    opts: { valsIdentity?: boolean; name?: string } = {},
   ): { keys: GPUBuffer; vals: GPUBuffer } {
     if (!this.pipes) throw new Error('RadixSortPlan: call await prepare() first');
     if ('fixed' in count && count.fixed > this.maxKeys) throw new RangeError(`sort: ${count.fixed} keys exceed the plan's ${this.maxKeys}`);
+    const name = opts.name ?? 'sort';
     const passes = Math.max(1, Math.ceil(bits / 8));
     const fromBuffer = 'buffer' in count;
     const countBuf = fromBuffer ? count.buffer : this.noCount;
@@ -124,17 +126,15 @@ export class RadixSortPlan {
         new Uint32Array([8 * p, fromBuffer ? count.offset : 0, fromBuffer ? 0 : count.fixed, fromBuffer ? 1 : 0, identity ? 1 : 0, 0, 0, 0]),
       );
       const dst = 1 - src;
-      const tw = opts.timestampWrites;
       // Histogram.
-      let pass = enc.beginComputePass({ label: 'radix-histogram', timestampWrites: tw?.() });
+      let pass = rec.pass(name);
       pass.setPipeline(this.pipes.hist);
       pass.setBindGroup(0, this.binds.get(this.pipes.hist, { 0: u, 1: countBuf, 2: bufs.keys[src], 3: this.hist, 4: this.meta }));
       this.dispatch(pass, count);
-      pass.end();
       // Global offsets of each (digit, block).
-      this.scan.encodeSync(enc, this.hist, { buffer: this.meta, offset: 0 }, tw?.());
+      this.scan.encodeInPass(rec.pass(name), this.hist, { buffer: this.meta, offset: 0 });
       // Scatter.
-      pass = enc.beginComputePass({ label: 'radix-scatter', timestampWrites: tw?.() });
+      pass = rec.pass(name);
       pass.setPipeline(this.pipes.scatter);
       pass.setBindGroup(
         0,
@@ -149,7 +149,6 @@ export class RadixSortPlan {
         }),
       );
       this.dispatch(pass, count);
-      pass.end();
       src = dst;
     }
     return { keys: bufs.keys[src], vals: bufs.vals[src] };

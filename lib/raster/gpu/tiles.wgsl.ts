@@ -32,16 +32,18 @@ ${frameWgsl}
 override SORT_BLOCK: u32 = 4096u;
 @group(0) @binding(0) var<uniform> fr: Frame;
 
-// 2: counts[j] = tilesTouched[depthSorted[j]]; counts[N] = 0.
+// 2: counts[j] = tilesTouched[depthSorted[j]]; counts[N] = 0; and the tile ranges are cleared.
 @group(0) @binding(1) var<storage, read> depthSorted: array<u32>;   // [N] Gaussian ids by depth
 @group(0) @binding(2) var<storage, read> tilesTouched: array<u32>;  // [N]
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>;  // [N + 1]
+@group(0) @binding(4) var<storage, read_write> ranges: array<vec2u>; // [numTiles]
 
 @compute @workgroup_size(256)
 fn gatherCounts(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let j = g3.x + g3.y * nwg.x * 256u;
   let n = fr.sizes.x;
   if (j < n) { counts[j] = tilesTouched[depthSorted[j]]; } else if (j == n) { counts[n] = 0u; }
+  if (j < fr.dims.z * fr.dims.w) { ranges[j] = vec2u(0u); }
 }
 `;
 
@@ -110,7 +112,7 @@ export const finalizeWgsl = /* wgsl */ `
 @group(0) @binding(4) var<storage, read> emitGid: array<u32>;
 @group(0) @binding(5) var<storage, read_write> keyGid: array<u32>;   // [capacity] Gaussian id per sorted key
 @group(0) @binding(6) var<storage, read_write> keyEmit: array<u32>;  // [capacity] emit index per sorted key
-@group(0) @binding(7) var<storage, read_write> ranges: array<vec2u>; // [numTiles] (start, end), zeroed before
+@group(0) @binding(7) var<storage, read_write> ranges: array<vec2u>; // [numTiles] (start, end), zeroed by gatherCounts
 
 @compute @workgroup_size(256)
 fn finalize(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
