@@ -15,7 +15,9 @@ import { promises as fs } from 'node:fs';
 import { GpuProfiler, describeAdapter, download, getGpu, median, releaseGpu, timeSynced, upload } from '../lib/gpu/index.js';
 import { benchCamera, benchGaussians, benchLossWeights } from '../lib/raster/bench-scene.js';
 import { GaussianRasterizer, type GaussianBuffers } from '../lib/raster/gpu/rasterizer.js';
+import { renderReferenceWithGrad } from '../lib/raster/reference/index.js';
 import { rasterSettings } from '../lib/raster/types.js';
+import { randomScene } from '../test/raster/reference-scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
 /** The paper's CUDA rasterizer on the same H100 (milliseconds), for the ratios. */
@@ -35,7 +37,8 @@ const program = new Command()
   .option('--profile-runs <k>', 'runs with timestamp queries for the per-stage times', '10')
   .option('--out <file>', 'output JSON (default results/bench/raster-<vendor>.json)')
   .option('--require-hardware', 'refuse software adapters')
-  .option('--no-subgroups', 'use the kernels without subgroup operations');
+  .option('--no-subgroups', 'use the kernels without subgroup operations')
+  .option('--check', 'first compare a small scene against the float64 reference (image and gradients)');
 program.parse();
 const opts = program.opts<{
   n: string;
@@ -46,6 +49,7 @@ const opts = program.opts<{
   out?: string;
   requireHardware?: boolean;
   subgroups: boolean;
+  check?: boolean;
 }>();
 
 const ns = opts.n.split(',').map((s) => Math.round(Number(s)));
@@ -56,13 +60,75 @@ const resolutions = opts.res.split(',').map((s) => {
 });
 const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
 
-const ctx = await getGpu({ requireHardware: opts.requireHardware });
+// Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
+const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
 const { device } = ctx;
 console.log(`adapter: ${describeAdapter(ctx.report)} | vendor=${ctx.report.vendor} | subgroups=${ctx.has.subgroups && opts.subgroups} | timestamps=${ctx.has.timestampQuery}`);
 const outPath = opts.out ?? `results/bench/raster-${ctx.report.vendor.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`;
 
 const settings = rasterSettings({ shDegree: 3, blend: 'alpha', background: [0, 0, 0] });
 const results: Record<string, unknown>[] = [];
+const check = opts.check ? await checkAgainstReference() : null;
+
+/** Relative errors of image and gradients against the float64 reference on small random scenes. */
+async function checkAgainstReference(): Promise<Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, number>> = {};
+  const variants = {
+    alpha: rasterSettings({ shDegree: 3, background: [0.2, 0.4, 0.6] }),
+    'wabe-grad-renorm': rasterSettings({ shDegree: 3, blend: 'wabe', wabe: { beta: 6, stopGradient: false, renormalize: true } }),
+  };
+  for (const [name, s] of Object.entries(variants)) {
+    const { g: g64, cam } = randomScene(7, { count: 3000, width: 160, height: 120, shDegree: 3 });
+    const g = {
+      ...g64,
+      means: Float32Array.from(g64.means),
+      logScales: Float32Array.from(g64.logScales),
+      quats: Float32Array.from(g64.quats),
+      opacityLogits: Float32Array.from(g64.opacityLogits),
+      sh: Float32Array.from(g64.sh),
+    };
+    const gb: GaussianBuffers = {
+      count: g.count,
+      shDegree: 3,
+      means: upload(device, g.means),
+      logScales: upload(device, g.logScales),
+      quats: upload(device, g.quats),
+      opacityLogits: upload(device, g.opacityLogits),
+      sh: upload(device, g.sh),
+    };
+    const npx = cam.width * cam.height;
+    const dC = Float64Array.from({ length: 3 * npx }, (_, i) => Math.sin(i * 0.37));
+    const dA = Float64Array.from({ length: npx }, (_, i) => Math.cos(i * 0.11));
+    const packed = new Float32Array(5 * npx);
+    for (let p = 0; p < npx; p++) packed.set([dC[3 * p]!, dC[3 * p + 1]!, dC[3 * p + 2]!, dA[p]!, 0], 5 * p);
+    const r = new GaussianRasterizer(ctx, { noSubgroups: !opts.subgroups });
+    const st = await r.render(gb, cam, s);
+    const dOut = upload(device, packed);
+    const grads = r.backward(st, gb, dOut);
+    const ref = renderReferenceWithGrad(g, cam, s, dC, dA);
+    const img = await download(device, st.image, Float32Array, 5 * npx);
+    const color = Float32Array.from({ length: 3 * npx }, (_, i) => img[5 * Math.floor(i / 3) + (i % 3)]!);
+    const res: Record<string, number> = { color: relErr(color, ref.out.color) };
+    for (const k of ['means', 'logScales', 'quats', 'opacityLogits', 'sh', 'means2D'] as const) {
+      res[k] = relErr(await download(device, grads[k], Float32Array, ref.grads[k].length), ref.grads[k]);
+    }
+    out[name] = res;
+    const bad = res.color! > 1e-5 || Object.entries(res).some(([k, e]) => k !== 'color' && e > 1e-3);
+    console.log(`check ${name}: ${Object.entries(res).map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')}${bad ? '  <-- FAILED' : ''}`);
+    r.destroy();
+    for (const b of [gb.means, gb.logScales, gb.quats, gb.opacityLogits, gb.sh, dOut]) b.destroy();
+  }
+  return out;
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-300));
+}
 
 for (const n of ns) {
   for (const [W, H] of resolutions) {
@@ -100,6 +166,11 @@ for (const n of ns) {
     for (let i = 0; i < runs; i++) forwardMs.push(await timeSynced(device, fwd));
     const fbMs: number[] = [];
     for (let i = 0; i < runs; i++) fbMs.push(await timeSynced(device, fwdBwd));
+    // Steady state, as a training loop runs: `runs` iterations submitted back to back, one wait at the end
+    // (the per-run numbers above include one CPU–GPU round trip each).
+    const pipelined = async (f: () => void) => (await timeSynced(device, () => { for (let i = 0; i < runs; i++) f(); })) / runs;
+    const forwardPipelinedMs = await pipelined(fwd);
+    const fbPipelinedMs = await pipelined(fwdBwd);
 
     // Per-stage GPU times.
     const stages = new Map<string, number[]>();
@@ -138,6 +209,8 @@ for (const n of ns) {
       forwardBackwardMs: median(fbMs),
       forwardMsMin: Math.min(...forwardMs),
       forwardBackwardMsMin: Math.min(...fbMs),
+      forwardPipelinedMs,
+      forwardBackwardPipelinedMs: fbPipelinedMs,
       gpuForwardBackwardMs: gpuTotal.length ? median(gpuTotal) : null,
       stagesMs: Object.fromEntries([...stages].map(([k, v]) => [k, median(v)])),
       peakBytes: stats.peakBytes + inputBytes,
@@ -158,6 +231,7 @@ for (const n of ns) {
       .join(', ');
     console.log(
       `${key}: forward ${res.forwardMs.toFixed(3)} ms, forward+backward ${res.forwardBackwardMs.toFixed(3)} ms` +
+        ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd)` +
         (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA)` : '') +
         ` | keys ${res.keys} | peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB | checksum ${checksum.toFixed(4)}\n  stages (GPU ms): ${stageLine}`,
     );
@@ -168,7 +242,7 @@ for (const n of ns) {
 }
 
 // Merge with earlier results of other configurations.
-let previous: { results?: { key: string }[] } = {};
+let previous: { results?: { key: string }[]; check?: unknown } = {};
 try {
   previous = JSON.parse(await fs.readFile(outPath, 'utf8'));
 } catch {
@@ -181,7 +255,9 @@ await writeJsonAtomic(outPath, {
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,
-  timing: 'wall clock around encode + submit + onSubmittedWorkDone, median; stages from timestamp queries',
+  check: check ?? previous.check ?? null,
+  timing:
+    'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',
   results: [...merged.values()],
 });
 console.log(`wrote ${outPath}`);

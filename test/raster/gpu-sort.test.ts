@@ -28,6 +28,8 @@ describe('GPU radix sort', () => {
     { n: 4097, bits: 13, dist: 'dups' },
     { n: 20_011, bits: 32, dist: 'floats' },
     { n: 33_333, bits: 8, dist: 'dups' },
+    // Over 256 blocks: the hierarchical scan of the histogram instead of the one-workgroup spine.
+    { n: 300_007, bits: 12, dist: 'uniform' },
   ];
   for (const variant of ['subgroups', 'fallback'] as const) {
     for (const c of cases) {
@@ -39,7 +41,7 @@ describe('GPU radix sort', () => {
         const keys = new Uint32Array(c.n).map(() => {
           if (c.dist === 'dups') return rng.int(37) * 97; // few distinct values: long runs of equal keys
           if (c.dist === 'floats') return new Uint32Array(new Float32Array([2 + 3 * rng.next()]).buffer)[0]!;
-          return rng.u32();
+          return c.bits >= 32 ? rng.u32() : rng.u32() % 2 ** c.bits; // the contract: keys < 2^bits
         });
         const vals = new Uint32Array(c.n).map(() => rng.u32());
         const { device } = ctx;

@@ -1,7 +1,6 @@
 /**
- * Backward of stage 1, one thread per Gaussian (in depth order, so that the thread's slice of per-(tile,
- * Gaussian) partials, offsets[j] .. offsets[j+1], is contiguous and neighbouring threads read neighbouring
- * slices). It sums the partials, then chains ∂L/∂(means2D, conic, opacity, colour, depth) to the stored
+ * Backward of stage 1, one thread per Gaussian (in depth order j, as the sums of its partials come from
+ * reducePartials). It chains ∂L/∂(means2D, conic, opacity, colour, depth) to the stored
  * parameters, as lib/raster/reference/backward.ts does, including 3DGS's handling of the Jacobian clamp
  * (where x/z is clamped, ∂J/∂x = 0 and ∂J/∂z uses the clamped x/z).
  *
@@ -12,6 +11,33 @@ import { frameWgsl } from './frame.js';
 import { projWgsl, quatWgsl } from './project.wgsl.js';
 import { shWgsl } from './sh.wgsl.js';
 import { GRAD_FIELDS } from './rasterize-backward.wgsl.js';
+
+/**
+ * Sums each Gaussian's per-(tile, Gaussian) partials: one thread per (Gaussian, field), so that the ten
+ * threads of a Gaussian read its 40-byte records together and a subgroup covers about three neighbouring
+ * Gaussians' contiguous slices (coalesced, unlike one thread looping over a whole slice).
+ */
+export const reducePartialsWgsl = /* wgsl */ `
+${frameWgsl}
+const NF: u32 = ${GRAD_FIELDS}u;
+@group(0) @binding(0) var<uniform> fr: Frame;
+@group(0) @binding(1) var<storage, read> offsets: array<u32>;    // [N + 1]
+@group(0) @binding(2) var<storage, read> partials: array<f32>;   // [capacity, 10]
+@group(0) @binding(3) var<storage, read_write> sums: array<f32>; // [N, 10] in depth order
+
+@compute @workgroup_size(256)
+fn reducePartials(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let t = g3.x + g3.y * nwg.x * 256u;
+  let j = t / NF;
+  if (j >= fr.sizes.x) { return; }
+  let f = t - j * NF;
+  let cap = fr.sizes.w;
+  let e1 = min(offsets[j + 1u], cap);
+  var s = 0.0;
+  for (var e = min(offsets[j], cap); e < e1; e++) { s += partials[e * NF + f]; }
+  sums[t] = s;
+}
+`;
 
 export const projectBackwardWgsl = /* wgsl */ `
 ${frameWgsl}
@@ -26,8 +52,7 @@ const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(5) var<storage, read> sh: array<f32>;
 @group(0) @binding(6) var<storage, read> proj: array<Proj>;
 @group(0) @binding(7) var<storage, read> depthSorted: array<u32>;  // [N]
-@group(0) @binding(8) var<storage, read> offsets: array<u32>;      // [N + 1]
-@group(0) @binding(9) var<storage, read> partials: array<f32>;     // [capacity, 10]
+@group(0) @binding(9) var<storage, read> sums: array<f32>;         // [N, 10] in depth order (reducePartials)
 @group(0) @binding(10) var<storage, read_write> dMeans: array<f32>;         // [N,3]
 @group(0) @binding(11) var<storage, read_write> dLogScales: array<f32>;     // [N,3]
 @group(0) @binding(12) var<storage, read_write> dQuats: array<f32>;         // [N,4]
@@ -41,13 +66,8 @@ fn projectBackward(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgr
   let n = fr.sizes.x;
   if (j >= n) { return; }
   let i = depthSorted[j];
-  let cap = fr.sizes.w;
-  let e0 = min(offsets[j], cap);
-  let e1 = min(offsets[j + 1u], cap);
   var acc: array<f32, 10>;
-  for (var e = e0; e < e1; e++) {
-    for (var f = 0u; f < NF; f++) { acc[f] += partials[e * NF + f]; }
-  }
+  for (var f = 0u; f < NF; f++) { acc[f] = sums[j * NF + f]; }
   let K = fr.sizes.y;
   let pr = proj[i];
   if (pr.b.w <= 0.0) {

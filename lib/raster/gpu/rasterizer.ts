@@ -21,7 +21,7 @@ import { ExclusiveScanPlan, getPipeline, grid, type GpuProfiler } from '../../gp
 import type { Camera, Projected, RasterSettings, ShDegree } from '../types.js';
 import { BindGroupCache } from './bindings.js';
 import { FRAME_BYTES, frameInfo, packFrame, type FrameInfo } from './frame.js';
-import { projectBackwardWgsl } from './project-backward.wgsl.js';
+import { projectBackwardWgsl, reducePartialsWgsl } from './project-backward.wgsl.js';
 import { projectWgsl } from './project.wgsl.js';
 import { GRAD_FIELDS, backwardShape, rasterizeBackwardWgsl, type BackwardShape } from './rasterize-backward.wgsl.js';
 import { OUT_CHANNELS, blendVariant, rasterizeForwardWgsl, type BlendVariant } from './rasterize.wgsl.js';
@@ -110,6 +110,7 @@ interface Pipes {
   finalize: GPUComputePipeline;
   rasterize: GPUComputePipeline;
   backward: GPUComputePipeline;
+  reducePartials: GPUComputePipeline;
   projectBackward: GPUComputePipeline;
 }
 
@@ -136,11 +137,14 @@ export class GaussianRasterizer {
   private tileSort: RadixSortPlan | null = null;
   private partialsCap = 0;
   private partials: GPUBuffer | null = null;
+  private sumsN = 0;
+  private sums: GPUBuffer | null = null;
   private readonly meta: GPUBuffer;
   // Capacity policy.
   private capacity = 0;
   private wantedCapacity = 0;
   private readonly pending = new Set<Promise<void>>();
+  private readonly freeStaging: GPUBuffer[] = [];
   private warnedOverflow = false;
   readonly stats: RasterizerStats = { frames: 0, overflowFrames: 0, lastKeys: 0, maxKeys: 0, capacity: 0, liveBytes: 0, peakBytes: 0 };
   private readonly sizes = new Map<GPUBuffer, number>();
@@ -206,7 +210,7 @@ export class GaussianRasterizer {
     if (this.pipes.has(key)) return;
     const { device } = this.ctx;
     const sortBlock = { SORT_BLOCK: this.sortCfg.wg * this.sortCfg.kpt };
-    const [project, gather, setup, emit, finalize, rasterize, backward, projectBackward] = await Promise.all([
+    const [project, gather, setup, emit, finalize, rasterize, backward, reducePartials, projectBackward] = await Promise.all([
       getPipeline(device, { code: projectWgsl, entryPoint: 'project', label: 'project' }),
       getPipeline(device, { code: tilesWgsl, entryPoint: 'gatherCounts', constants: sortBlock, label: 'gather-counts' }),
       getPipeline(device, { code: setupWgsl, entryPoint: 'setup', constants: sortBlock, label: 'tiles-setup' }),
@@ -214,11 +218,12 @@ export class GaussianRasterizer {
       getPipeline(device, { code: finalizeWgsl, entryPoint: 'finalize', label: 'finalize' }),
       getPipeline(device, { code: rasterizeForwardWgsl(v), entryPoint: 'rasterize', label: `rasterize-${key}` }),
       getPipeline(device, { code: rasterizeBackwardWgsl(v, this.bwdShape), entryPoint: 'rasterizeBackward', label: `rasterize-backward-${key}` }),
+      getPipeline(device, { code: reducePartialsWgsl, entryPoint: 'reducePartials', label: 'reduce-partials' }),
       getPipeline(device, { code: projectBackwardWgsl, entryPoint: 'projectBackward', label: 'project-backward' }),
       new RadixSortPlan(this.ctx, 1, this.sortCfg).prepare(),
       new ExclusiveScanPlan(this.ctx, 1).prepare(),
     ]);
-    this.pipes.set(key, { project, gather, setup, emit, finalize, rasterize, backward, projectBackward });
+    this.pipes.set(key, { project, gather, setup, emit, finalize, rasterize, backward, reducePartials, projectBackward });
   }
 
   private pipesFor(v: BlendVariant): Pipes {
@@ -248,7 +253,7 @@ export class GaussianRasterizer {
     const guess = Math.max(1 << 16, n * (this.opts.keysPerGaussianGuess ?? 8));
     const want = Math.max(this.wantedCapacity || guess, 1024);
     if (want > this.capAlloc || !this.tileSort) {
-      const cap = nextPow2(want);
+      const cap = Math.ceil(want / 1024) * 1024; // not a power of two: at 10⁷ keys that would waste gigabytes
       for (const b of [...(this.tileKeys ?? []), ...(this.tileVals ?? [])]) this.release(b);
       this.release(this.emitGid);
       this.tileSort?.destroy();
@@ -261,6 +266,15 @@ export class GaussianRasterizer {
     this.capacity = this.capAlloc;
     this.stats.capacity = this.capacity;
     return this.capacity;
+  }
+
+  private ensureSums(n: number): GPUBuffer {
+    if (!this.sums || this.sumsN < n) {
+      this.release(this.sums);
+      this.sumsN = Math.max(1024, nextPow2(n));
+      this.sums = this.alloc(this.sumsN * GRAD_FIELDS * 4, 'grad-sums');
+    }
+    return this.sums;
   }
 
   private ensurePartials(cap: number): GPUBuffer {
@@ -332,18 +346,22 @@ export class GaussianRasterizer {
 
     // 3. Counts in depth order (and cleared tile ranges), their scan, the key count and the indirect
     //    dispatch sizes, emit.
-    pass = rec.pass('tiles');
+    pass = rec.pass('tiles-count');
     pass.setPipeline(P.gather);
     pass.setBindGroup(0, B.get(P.gather, { 0: U, 1: st.depthSorted, 2: st.tilesTouched, 3: st.offsets, 4: st.ranges }));
     dispatchThreads(pass, Math.max(n + 1, info.numTiles), 256);
-    this.offsetsScan!.encodeInPass(rec.pass('tiles'), st.offsets, n + 1);
-    pass = rec.pass('tiles');
+    this.offsetsScan!.encodeInPass(rec.pass('tiles-count'), st.offsets, n + 1);
+    pass = rec.pass('tiles-count');
     pass.setPipeline(P.setup);
     pass.setBindGroup(0, B.get(P.setup, { 0: U, 1: st.offsets, 2: this.meta }));
     pass.dispatchWorkgroups(1);
+    pass = rec.pass('tiles-emit');
     pass.setPipeline(P.emit);
-    pass.setBindGroup(0, B.get(P.emit, { 0: U, 1: st.depthSorted, 2: st.offsets, 3: st.rects, 4: this.tileKeys![0], 5: this.emitGid! }));
-    dispatchThreads(pass, n, 256);
+    pass.setBindGroup(
+      0,
+      B.get(P.emit, { 0: U, 1: st.depthSorted, 2: st.offsets, 3: st.rects, 4: this.tileKeys![0], 5: this.emitGid!, 6: this.meta }),
+    );
+    pass.dispatchWorkgroupsIndirect(this.meta, META.keyArgs * 4);
 
     // 4. Stable sort of the keys by tile id (values: emit index, implicit on the first pass).
     const tileBits = Math.max(1, Math.ceil(Math.log2(info.numTiles)));
@@ -356,7 +374,7 @@ export class GaussianRasterizer {
     );
 
     // 5. Per sorted key: Gaussian id, emit index; tile ranges.
-    pass = rec.pass('tiles');
+    pass = rec.pass('tiles-finalize');
     pass.setPipeline(P.finalize);
     pass.setBindGroup(0, B.get(P.finalize, { 1: this.meta, 2: ts.keys, 3: ts.vals, 4: this.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }));
     pass.dispatchWorkgroupsIndirect(this.meta, META.keyArgs * 4);
@@ -379,16 +397,18 @@ export class GaussianRasterizer {
     pass.dispatchWorkgroups(info.gridW, info.gridH);
     rec.end();
 
-    // Key count and overflow flag, read back asynchronously.
-    const staging = device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'raster-meta-readback' });
+    // Key count and overflow flag, read back asynchronously (staging buffers are recycled).
+    const staging =
+      this.freeStaging.pop() ?? device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'raster-meta-readback' });
     enc.copyBufferToBuffer(this.meta, META.keys * 4, staging, 0, 16);
     prof?.resolveInto(enc);
     device.queue.submit([enc.finish()]);
     this.stats.frames++;
     const p = staging.mapAsync(MapMode.READ).then(
       () => {
-        const [, total, overflow] = new Uint32Array(staging.getMappedRange().slice(0));
-        staging.destroy();
+        const [, total, overflow] = new Uint32Array(staging.getMappedRange(0, 16).slice(0));
+        staging.unmap();
+        this.freeStaging.push(staging);
         this.observe(total!, overflow! !== 0, cap);
         this.pending.delete(p);
       },
@@ -511,6 +531,7 @@ export class GaussianRasterizer {
       means2D: allocate(n * 8, 'grad-means2d'),
     };
     const partials = this.ensurePartials(st.capacity);
+    const sums = this.ensureSums(n);
     device.queue.writeBuffer(this.frameUniform, 0, st.frame);
     const enc = device.createCommandEncoder({ label: 'raster-backward' });
     const rec = new PassRecorder(enc, opts.profiler);
@@ -531,6 +552,10 @@ export class GaussianRasterizer {
     if (st.variant.renorm) bb[9] = st.wabeSums!;
     pass.setBindGroup(0, this.binds.get(P.backward, bb));
     pass.dispatchWorkgroups(st.info.gridW, st.info.gridH);
+    pass = rec.pass('reduce-partials');
+    pass.setPipeline(P.reducePartials);
+    pass.setBindGroup(0, this.binds.get(P.reducePartials, { 0: U, 1: st.offsets, 2: partials, 3: sums }));
+    dispatchThreads(pass, n * GRAD_FIELDS, 256);
     pass = rec.pass('project-backward');
     pass.setPipeline(P.projectBackward);
     pass.setBindGroup(
@@ -543,8 +568,7 @@ export class GaussianRasterizer {
         5: g.sh,
         6: st.proj,
         7: st.depthSorted,
-        8: st.offsets,
-        9: partials,
+        9: sums,
         10: grads.means,
         11: grads.logScales,
         12: grads.quats,
@@ -562,6 +586,7 @@ export class GaussianRasterizer {
   }
 
   destroy(): void {
+    for (const b of this.freeStaging.splice(0)) b.destroy();
     for (const b of [...this.sizes.keys()]) this.release(b);
     this.frameUniform.destroy();
     this.depthSort?.destroy();

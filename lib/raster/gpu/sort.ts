@@ -7,7 +7,7 @@ import { BufferUsage } from '../../gpu/flags.js';
 import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
 import type { PassRecorder } from './recorder.js';
-import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
+import { RADIX, SPINE_MAX, radixHistogramWgsl, radixScatterWgsl, radixSpineWgsl } from './sort.wgsl.js';
 
 export interface SortConfig {
   /** Use subgroup ballots for ranking (needs the 'subgroups' feature). */
@@ -36,7 +36,7 @@ export interface SortBuffers {
   vals: [GPUBuffer, GPUBuffer];
 }
 
-type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
+type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline; spine: GPUComputePipeline };
 const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
 const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
 
@@ -76,12 +76,13 @@ export class RadixSortPlan {
     const { device } = this.ctx;
     const constants = { WG: this.cfg.wg, KPT: this.cfg.kpt, ...(this.cfg.subgroups ? { NSG: this.cfg.nsg } : {}) };
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
-    const [hist, scatter] = await Promise.all([
+    const [hist, scatter, spine] = await Promise.all([
       getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
       getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
+      getPipeline(device, { code: radixSpineWgsl, entryPoint: 'spine', constants: hconst, label: 'radix-spine' }),
       this.scan.prepare(),
     ]);
-    this.pipes = { hist, scatter };
+    this.pipes = { hist, scatter, spine };
     let m = readySortPipes.get(device);
     if (!m) readySortPipes.set(device, (m = new Map()));
     m.set(cfgKey(this.cfg), this.pipes);
@@ -101,7 +102,7 @@ export class RadixSortPlan {
   }
 
   /**
-   * Records a sort of the low `bits` bits of the keys. Input in keys[0]/vals[0] (vals ignored when
+   * Records a sort of keys < 2^bits (the low ⌈bits/8⌉·8 bits are compared). Input in keys[0]/vals[0] (vals ignored when
    * `valsIdentity`: the values are then the input positions). Returns which buffers hold the result.
    * Passes come from `rec` under the stage name `name`.
    */
@@ -127,14 +128,21 @@ export class RadixSortPlan {
       );
       const dst = 1 - src;
       // Histogram.
-      let pass = rec.pass(name);
+      let pass = rec.pass(`${name}:histogram`);
       pass.setPipeline(this.pipes.hist);
       pass.setBindGroup(0, this.binds.get(this.pipes.hist, { 0: u, 1: countBuf, 2: bufs.keys[src], 3: this.hist, 4: this.meta }));
       this.dispatch(pass, count);
       // Global offsets of each (digit, block).
-      this.scan.encodeInPass(rec.pass(name), this.hist, { buffer: this.meta, offset: 0 });
+      if (RADIX * this.maxBlocks <= SPINE_MAX) {
+        pass = rec.pass(`${name}:scan`);
+        pass.setPipeline(this.pipes.spine);
+        pass.setBindGroup(0, this.binds.get(this.pipes.spine, { 0: u, 1: countBuf, 2: this.hist }));
+        pass.dispatchWorkgroups(1);
+      } else {
+        this.scan.encodeInPass(rec.pass(`${name}:scan`), this.hist, { buffer: this.meta, offset: 0 });
+      }
       // Scatter.
-      pass = rec.pass(name);
+      pass = rec.pass(`${name}:scatter`);
       pass.setPipeline(this.pipes.scatter);
       pass.setBindGroup(
         0,

@@ -109,6 +109,45 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
 `;
 }
 
+/**
+ * Exclusive scan of the whole digit-major histogram by one workgroup, for sorts of up to SPINE_MAX
+ * histogram entries: one dispatch instead of the hierarchical scan's three to five, which is what small
+ * sorts (10⁵ keys) pay for.
+ */
+export const SPINE_MAX = 65536;
+export const radixSpineWgsl = /* wgsl */ `
+${common}
+@group(0) @binding(2) var<storage, read_write> hist: array<u32>;
+
+var<workgroup> part: array<u32, 256>;
+
+@compute @workgroup_size(256)
+fn spine(@builtin(local_invocation_index) lid: u32) {
+  let n = keyCount();
+  let total = RADIX * ((n + blockSize() - 1u) / blockSize());
+  let chunk = (total + 255u) / 256u;
+  let start = min(lid * chunk, total);
+  let end = min(start + chunk, total);
+  var s = 0u;
+  for (var i = start; i < end; i++) { s += hist[i]; }
+  part[lid] = s;
+  workgroupBarrier();
+  for (var off = 1u; off < 256u; off <<= 1u) {
+    var t = 0u;
+    if (lid >= off) { t = part[lid - off]; }
+    workgroupBarrier();
+    part[lid] += t;
+    workgroupBarrier();
+  }
+  var run = part[lid] - s;
+  for (var i = start; i < end; i++) {
+    let x = hist[i];
+    hist[i] = run;
+    run += x;
+  }
+}
+`;
+
 /** Scatter pass; NSG = the most subgroups a workgroup can have (WG / smallest subgroup size). */
 export function radixScatterWgsl(subgroups: boolean): string {
   const head = /* wgsl */ `

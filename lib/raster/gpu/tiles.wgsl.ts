@@ -5,7 +5,7 @@
  *   3. exclusive scan of counts → offsets; offsets[N] = M, the number of (tile, Gaussian) keys;
  *   4. setup (one thread): clamps M to the key capacity, raises the overflow flag, writes the indirect
  *      dispatch sizes of every pass over keys (no CPU readback on the hot path);
- *   5. emit: Gaussian id_j writes its tile ids at offsets[j].. (and its id per key);
+ *   5. emit: key e finds its Gaussian by binary search in the offsets and writes its tile id (and the id);
  *   6. stable radix sort of the tile ids (only ceil(log2(numTiles)) bits), values = emit index;
  *   7. finalize: per sorted key, its Gaussian id and emit index, and the tile ranges.
  * Keys of equal tile keep the emit order, which is (depth, id): the lists come out sorted by
@@ -74,6 +74,11 @@ fn setup() {
 }
 `;
 
+/**
+ * One thread per key (an indirect dispatch over the GPU-side key count): the key's Gaussian is found by
+ * binary search in the offsets (the largest j with offsets[j] ≤ e), its tile from the position within the
+ * Gaussian's rectangle. Writes are coalesced, and a Gaussian with many tiles no longer holds up its warp.
+ */
 export const emitWgsl = /* wgsl */ `
 ${frameWgsl}
 @group(0) @binding(0) var<uniform> fr: Frame;
@@ -82,26 +87,27 @@ ${frameWgsl}
 @group(0) @binding(3) var<storage, read> rects: array<vec2u>;      // [N]
 @group(0) @binding(4) var<storage, read_write> tileKeys: array<u32>;   // [capacity]
 @group(0) @binding(5) var<storage, read_write> emitGid: array<u32>;    // [capacity]
+@group(0) @binding(6) var<storage, read> tileMeta: array<u32>;
 
 @compute @workgroup_size(256)
 fn emit(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let j = g3.x + g3.y * nwg.x * 256u;
-  if (j >= fr.sizes.x) { return; }
-  var e = offsets[j];
-  let end = min(offsets[j + 1u], fr.sizes.w);
-  if (e >= end) { return; }
-  let id = depthSorted[j];
-  let r = rects[id];
-  let x0 = r.x & 0xffffu; let y0 = r.x >> 16u; let x1 = r.y & 0xffffu; let y1 = r.y >> 16u;
-  let gw = fr.dims.z;
-  for (var y = y0; y < y1; y++) {
-    for (var x = x0; x < x1; x++) {
-      if (e >= end) { return; }
-      tileKeys[e] = y * gw + x;
-      emitGid[e] = id;
-      e++;
-    }
+  let e = g3.x + g3.y * nwg.x * 256u;
+  if (e >= tileMeta[${META.keys}u]) { return; }
+  var lo = 0u;
+  var hi = fr.sizes.x; // offsets[lo] ≤ e < offsets[hi] (offsets[N] = M > e)
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) >> 1u;
+    if (offsets[mid] <= e) { lo = mid; } else { hi = mid; }
   }
+  let id = depthSorted[lo];
+  let k = e - offsets[lo];
+  let r = rects[id];
+  let x0 = r.x & 0xffffu; let y0 = r.x >> 16u; let x1 = r.y & 0xffffu;
+  let w = x1 - x0;
+  let ty = y0 + k / w;
+  let tx = x0 + k % w;
+  tileKeys[e] = ty * fr.dims.z + tx;
+  emitGid[e] = id;
 }
 `;
 
