@@ -51,6 +51,8 @@ export interface DensifyOptions {
   maxWorldScaleFraction: number;
   splitChildren: number; // 2
   seed: number;
+  /** Cap on the number of Gaussians after densification: beyond it, only the largest gradients grow. */
+  maxCount: number;
 }
 
 export const DEFAULT_DENSIFY: DensifyOptions = {
@@ -62,6 +64,7 @@ export const DEFAULT_DENSIFY: DensifyOptions = {
   maxWorldScaleFraction: 0.1,
   splitChildren: 2,
   seed: 0,
+  maxCount: Number.POSITIVE_INFINITY,
 };
 
 export interface DensifyResult {
@@ -92,14 +95,28 @@ export function densifyAndPrune(g: BoundGaussians, stats: DensifyStats, triangle
     worldScale[n] = k * Math.exp(Math.max(g.logScales[3 * n]!, g.logScales[3 * n + 1]!, g.logScales[3 * n + 2]!));
   }
   const bigThreshold = o.percentDense * o.extent;
-  const cloneIdx: number[] = [];
-  const splitIdx: number[] = [];
+  const candidates: { n: number; grad: number }[] = [];
   for (let n = 0; n < N; n++) {
     const d = stats.denom[n]!;
     const grad = d > 0 ? stats.gradAccum[n]! / d : 0;
-    if (grad < o.gradThreshold) continue;
-    (worldScale[n]! <= bigThreshold ? cloneIdx : splitIdx).push(n);
+    if (grad >= o.gradThreshold) candidates.push({ n, grad });
   }
+  // Over the cap, the largest mean gradients grow first (a clone adds one Gaussian, a split S − 1).
+  let budget = o.maxCount - N;
+  if (candidates.length > 0 && budget < candidates.length * Math.max(1, o.splitChildren - 1)) {
+    candidates.sort((a, b) => b.grad - a.grad || a.n - b.n);
+  }
+  const cloneIdx: number[] = [];
+  const splitIdx: number[] = [];
+  for (const { n } of candidates) {
+    const isClone = worldScale[n]! <= bigThreshold;
+    const cost = isClone ? 1 : o.splitChildren - 1;
+    if (cost > budget) continue;
+    budget -= cost;
+    (isClone ? cloneIdx : splitIdx).push(n);
+  }
+  cloneIdx.sort((a, b) => a - b);
+  splitIdx.sort((a, b) => a - b);
 
   // Clones: exact copies (the next gradient steps pull them apart).
   const clones = selectGaussians(g, cloneIdx);
@@ -172,13 +189,19 @@ export function resetOpacity(g: BoundGaussians, max = 0.01): void {
   for (let n = 0; n < g.count; n++) if (g.opacityLogits[n]! > cap) g.opacityLogits[n] = cap;
 }
 
-/** Sanity check used by tests and after loading checkpoints. */
-export function assertEveryTriangleBound(g: BoundGaussians, triangleCount: number, where: string): void {
-  const c = bindingCounts(g.binding, triangleCount);
-  const empty = c.findIndex((x) => x === 0);
-  if (empty >= 0) throw new Error(`${where}: triangle ${empty} has no Gaussian bound to it`);
+/**
+ * Sanity check for checkpoints and densification: every binding is a triangle index, the SH table has the
+ * right size, and every triangle of `mustBeBound` (e.g. the mesh's rendered triangles) has a Gaussian.
+ */
+export function assertEveryTriangleBound(g: BoundGaussians, triangleCount: number, where: string, mustBeBound?: ArrayLike<number>): void {
   for (let n = 0; n < g.count; n++) {
     if (g.binding[n]! < 0 || g.binding[n]! >= triangleCount) throw new Error(`${where}: binding[${n}] = ${g.binding[n]} is not a triangle index (0..${triangleCount - 1})`);
   }
   if (g.sh.length !== g.count * shCoeffs(g.shDegree) * 3) throw new Error(`${where}: sh has ${g.sh.length} values, expected ${g.count * shCoeffs(g.shDegree) * 3}`);
+  const c = bindingCounts(g.binding, triangleCount);
+  const required = mustBeBound ?? Array.from({ length: triangleCount }, (_, t) => t);
+  for (let i = 0; i < required.length; i++) {
+    const t = required[i]!;
+    if (c[t] === 0) throw new Error(`${where}: triangle ${t} has no Gaussian bound to it`);
+  }
 }

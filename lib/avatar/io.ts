@@ -15,14 +15,17 @@ export function writeAvatarPly(g: BoundGaussians): Uint8Array {
   return writePly(rest as Gaussians, { [BINDING]: binding });
 }
 
-/** Reads an avatar `.ply`; `triangleCount` validates the binding against the head mesh it belongs to. */
-export function readAvatarPly(bytes: Uint8Array, name: string, triangleCount: number): BoundGaussians {
+/**
+ * Reads an avatar `.ply`; `triangleCount` validates the binding against the head mesh it belongs to, and
+ * `mustBeBound` (default: every triangle) lists the triangles that must each keep a Gaussian.
+ */
+export function readAvatarPly(bytes: Uint8Array, name: string, triangleCount: number, mustBeBound?: ArrayLike<number>): BoundGaussians {
   const { gaussians, extra } = readPly(bytes, name);
   const b = extra[BINDING] ?? extra['binding'];
   if (!b) throw new Error(`${name}: missing vertex property '${BINDING}' (an avatar .ply binds each Gaussian to a triangle)`);
   const binding = b instanceof Int32Array ? b : Int32Array.from(b, (v) => Math.round(v));
   const g: BoundGaussians = { ...gaussians, binding };
-  assertEveryTriangleBound(g, triangleCount, name);
+  assertEveryTriangleBound(g, triangleCount, name, mustBeBound);
   return g;
 }
 

@@ -65,6 +65,39 @@ export class GpuHeadPoser {
     return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
+  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer } | null = null;
+
+  /**
+   * Encodes the posing of one frame into `out` ([V,3] float32, caller-owned), reusing persistent
+   * parameter buffers: the per-frame path of real-time rendering, which must not allocate.
+   * Queue writes land before the next submit, so encode at most one frame per submit.
+   */
+  async encodeFrame(enc: GPUCommandEncoder, p: HeadParams, out: GPUBuffer): Promise<void> {
+    const { device } = this.ctx;
+    const V = this.model.vertexCount;
+    checkParams(p);
+    if (!this.frameBuffers) {
+      this.frameBuffers = {
+        dims: uniform(device, new Uint32Array([V, 1, K, 0]), 'head-frame-dims'),
+        coeffs: createStorage(device, K * 4, 'head-frame-coeffs'),
+        transforms: createStorage(device, 24 * 4, 'head-frame-transforms'),
+      };
+    }
+    const fb = this.frameBuffers;
+    const t = poseTransforms(headRig(this.model), p);
+    const xf = new Float32Array(24);
+    xf.set(t.jaw, 0);
+    xf.set(t.head, 12);
+    device.queue.writeBuffer(fb.coeffs, 0, blendCoefficients(p));
+    device.queue.writeBuffer(fb.transforms, 0, xf);
+    const pipeline = await getPipeline(device, { code: blendWgsl, entryPoint: 'main', label: 'head-blend' });
+    const pass = enc.beginComputePass({ label: 'head-blend' });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup(device, pipeline, { 0: fb.dims, 1: this.neutral, 2: this.basis, 3: this.weights, 4: fb.coeffs, 5: fb.transforms, 6: out }));
+    pass.dispatchWorkgroups(Math.ceil(V / BLEND_WG), 1);
+    pass.end();
+  }
+
   /** Posed meshes of `frames`, read back: Float32Array [F, V, 3], metres. */
   async pose(frames: HeadParams[]): Promise<Float32Array> {
     const { device } = this.ctx;
@@ -78,6 +111,7 @@ export class GpuHeadPoser {
   }
 
   destroy(): void {
+    if (this.frameBuffers) for (const b of Object.values(this.frameBuffers)) b.destroy();
     this.neutral.destroy();
     this.basis.destroy();
     this.weights.destroy();

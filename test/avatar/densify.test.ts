@@ -95,3 +95,19 @@ describe('statistics and resets', () => {
     expect(() => assertEveryTriangleBound(g, 3, 'ckpt')).toThrow(/ckpt: triangle 1 has no Gaussian bound to it/);
   });
 });
+
+describe('densification under a cap', () => {
+  it('grows only the largest gradients when the cap would be exceeded', () => {
+    const g = initBoundGaussians(4, { perTriangle: 2, shDegree: 0, seed: 1 });
+    g.logScales.fill(0);
+    const k = new Float32Array(4).fill(0.01);
+    const stats = emptyStats(8);
+    stats.gradAccum.set([5, 1, 7, 1, 1, 1, 6, 1].map((x) => x * 1e-3));
+    stats.denom.fill(1);
+    const r = densifyAndPrune(g, stats, k, { extent: 1, maxCount: 11 });
+    expect(r.cloned).toBe(3);
+    // The three largest (7, 6, 5 → Gaussians 2, 6, 0) are cloned, in index order.
+    expect([...r.gaussians.binding.subarray(8)]).toEqual([0, 1, 3]);
+    expect(r.gaussians.count).toBe(11);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * The reconstruction method's typed config (nerfstudio-style: every field has a default, every run
+ * records the resolved config). Defaults are GaussianAvatars' (../shared/method.md §2), with the schedule
+ * compressed: GaussianAvatars trains 600k iterations on NeRSemble; our synthetic scenes converge in a few
+ * thousand, so the iteration-based intervals are fractions of `iterations` unless set explicitly.
+ */
+import { z } from 'zod';
+import { promises as fs } from 'node:fs';
+
+const positive = z.number().positive();
+const nonneg = z.number().nonnegative();
+
+export const reconConfigSchema = z.object({
+  name: z.string().default('recon'),
+  seed: z.number().int().default(0),
+  /** Dataset folder (lib/data layout). */
+  data: z.string(),
+  iterations: z.number().int().positive().default(3000),
+  /** Highest SH degree; the active degree starts at 0 and rises by one every `shUpEvery` iterations. */
+  shDegree: z.number().int().min(0).max(3).default(3),
+  shUpEvery: z.number().int().positive().default(1000),
+  /** RGB background the renders are composited on; null = the dataset's background. */
+  background: z.tuple([nonneg, nonneg, nonneg]).nullable().default(null),
+  init: z
+    .object({
+      perTriangle: z.number().int().positive().default(1),
+      opacity: z.number().gt(0).lt(1).default(0.1),
+    })
+    .prefault({}),
+  lr: z
+    .object({
+      /** Local means, in triangle units (GaussianAvatars scales 3DGS's rates up by the mean triangle size). */
+      positionInit: positive.default(5e-3),
+      positionFinal: positive.default(5e-5),
+      positionDelayMult: positive.default(0.01),
+      shDc: nonneg.default(2.5e-3),
+      /** 3DGS: feature_lr / 20. */
+      shRest: nonneg.default(1.25e-4),
+      opacity: nonneg.default(0.05),
+      scaling: nonneg.default(0.017),
+      rotation: nonneg.default(1e-3),
+    })
+    .prefault({}),
+  loss: z
+    .object({
+      lambdaDssim: nonneg.default(0.2),
+      lambdaPosition: nonneg.default(0.01),
+      thresholdPosition: nonneg.default(1),
+      lambdaScale: nonneg.default(1),
+      thresholdScale: nonneg.default(0.6),
+    })
+    .prefault({}),
+  densify: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Iterations; null = fractions of `iterations` (from 1/6, until 1/2, every 1/60, reset every 1/5). */
+      from: z.number().int().nonnegative().nullable().default(null),
+      until: z.number().int().nonnegative().nullable().default(null),
+      every: z.number().int().positive().nullable().default(null),
+      opacityResetEvery: z.number().int().positive().nullable().default(null),
+      gradThreshold: positive.default(2e-4),
+      percentDense: positive.default(0.01),
+      minOpacity: positive.default(0.005),
+      /** Screen-size pruning (px) after the first opacity reset, as 3DGS; null disables. */
+      maxScreenSize: positive.nullable().default(20),
+      /** A hard cap on the number of Gaussians (memory guard); densification stops growing past it. */
+      maxGaussians: z.number().int().positive().default(2_000_000),
+    })
+    .prefault({}),
+  log: z.object({ every: z.number().int().positive().default(50) }).prefault({}),
+  checkpoint: z
+    .object({ every: z.number().int().positive().default(1000), keep: z.number().int().positive().default(2) })
+    .prefault({}),
+  eval: z
+    .object({
+      /** Frames per split evaluated at the end (spread over the split; 0 = all). */
+      framesPerSplit: z.number().int().nonnegative().default(0),
+      splits: z.array(z.enum(['val', 'test', 'cross', 'train'])).default(['val', 'test', 'cross']),
+    })
+    .prefault({}),
+});
+
+export type ReconConfig = z.infer<typeof reconConfigSchema>;
+export type ReconConfigInput = z.input<typeof reconConfigSchema>;
+
+export const RECON_PRESETS = {
+  /** CI and the demo: a few hundred steps on the tiny dataset. */
+  tiny: { iterations: 300, shUpEvery: 100, log: { every: 25 }, checkpoint: { every: 100, keep: 2 } },
+  /** The experiments' reconstruction on the full dataset. */
+  full: { iterations: 12000, shUpEvery: 1000, log: { every: 100 }, checkpoint: { every: 2000, keep: 2 } },
+} satisfies Record<string, Partial<ReconConfigInput>>;
+
+export function reconConfig(input: ReconConfigInput, where = 'recon config'): ReconConfig {
+  const r = reconConfigSchema.safeParse(input);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+export async function loadReconConfig(file: string): Promise<ReconConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  return reconConfig(raw as ReconConfigInput, file);
+}
+
+/** The densification schedule in iterations, with the fraction defaults resolved. */
+export function densifySchedule(c: ReconConfig): { from: number; until: number; every: number; opacityResetEvery: number } {
+  const n = c.iterations;
+  return {
+    from: c.densify.from ?? Math.round(n / 6),
+    until: c.densify.until ?? Math.round(n / 2),
+    every: c.densify.every ?? Math.max(1, Math.round(n / 60)),
+    opacityResetEvery: c.densify.opacityResetEvery ?? Math.max(1, Math.round(n / 5)),
+  };
+}

@@ -1,0 +1,488 @@
+/**
+ * Reconstruction: GaussianAvatars' training of an animatable avatar from a multi-view sequence
+ * (../shared/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
+ * by that timestep's mesh, and takes an Adam step on the local Gaussian parameters against
+ * (1 − λ)·L1 + λ·(1 − SSIM) plus the position and scale regularisers. Adaptive density control, opacity
+ * resets and the SH-degree warm-up follow 3DGS. Everything stays on the GPU except densification, which
+ * runs on the CPU every few hundred steps.
+ *
+ * A run directory holds the resolved config, metrics.jsonl and checkpoints; a killed run resumes from its
+ * last checkpoint and then produces the same result as an uninterrupted one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { useTfjsWebGpu } from '../gpu/tfjs.js';
+import { prepareRasterize, rasterize, type RasterizeSideChannel } from '../raster/rasterize.js';
+import { rasterSettings, type RasterSettings } from '../raster/types.js';
+import { loadHeadModel, type HeadModel } from '../head/model.js';
+import { poseHead } from '../head/pose.js';
+import { triangleFrames, type TriangleFrames } from '../head/frames.js';
+import { renderedTriangles } from '../head/atlas.js';
+import { loadDataset, loadFrameImages, type DatasetFrame, type SyntheticDataset } from '../data/dataset.js';
+import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
+import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
+import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
+import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
+import { Adam, type AdamState } from './adam.js';
+import { expLr } from './schedule.js';
+import { ssim } from './ssim.js';
+import { RunDir } from './rundir.js';
+import { densifySchedule, type ReconConfig } from './config.js';
+import { Rng } from '../util/random.js';
+
+export interface TrainOptions {
+  runDir: string;
+  /** Called after every step. */
+  onStep?: (step: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Stop after this step (for tests that kill a run midway); the run is resumable afterwards. */
+  stopAfter?: number;
+  log?: (msg: string) => void;
+}
+
+export interface TrainSummary {
+  runDir: string;
+  steps: number;
+  gaussians: number;
+  seconds: number;
+  itersPerSecond: number;
+  resumedFrom: number | null;
+}
+
+/** Everything about the avatar's training that a checkpoint must restore besides parameters and moments. */
+interface TrainerState {
+  step: number;
+  rngState: number;
+  viewStack: number[];
+  opacityResets: number;
+}
+
+/** A training session: the pieces the loop, the editing method and the tests share. */
+export class AvatarSession {
+  readonly frameCache = new FrameCache(16);
+  private readonly triCache = new Map<string, TriangleFrames>();
+  private readonly imageCache = new Map<number, tf.Tensor3D>();
+
+  private constructor(
+    readonly head: HeadModel,
+    readonly dataset: SyntheticDataset,
+    readonly avatar: AvatarModel,
+    readonly bindable: Uint32Array,
+    private readonly imageCapacity: number,
+  ) {}
+
+  static async open(dataDir: string, g: BoundGaussians | ((bindable: Uint32Array) => BoundGaussians), imageCapacity = 256): Promise<AvatarSession> {
+    const [head, dataset] = await Promise.all([loadHeadModel(), loadDataset(dataDir)]);
+    const bindable = renderedTriangles(head);
+    const gaussians = typeof g === 'function' ? g(bindable) : g;
+    return new AvatarSession(head, dataset, new AvatarModel(gaussians), bindable, imageCapacity);
+  }
+
+  /** The posed mesh's triangle frames for a head pose (cached by sequence and timestep). */
+  triangleFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>): TriangleFrames {
+    const key = `${frame.sequence}:${frame.timestep}`;
+    let f = this.triCache.get(key);
+    if (!f) {
+      f = triangleFrames(poseHead(this.head, frame.head), this.head.faces);
+      this.triCache.set(key, f);
+    }
+    return f;
+  }
+
+  boundFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>) {
+    return this.frameCache.get(`${frame.sequence}:${frame.timestep}`, this.avatar, () => this.triangleFramesOf(frame));
+  }
+
+  /** The captured image of a frame as a [H,W,3] tensor (kept on the GPU, least recently used evicted). */
+  async target(frame: DatasetFrame): Promise<tf.Tensor3D> {
+    const key = frame.split === 'train' ? frame.index : -1 - frame.index - 1_000_000 * ['val', 'test', 'cross'].indexOf(frame.split);
+    const hit = this.imageCache.get(key);
+    if (hit) {
+      this.imageCache.delete(key);
+      this.imageCache.set(key, hit);
+      return hit;
+    }
+    const img = await loadFrameImages(frame);
+    const t = tf.tensor3d(img.rgb.data, [img.rgb.height, img.rgb.width, 3]);
+    this.imageCache.set(key, t);
+    while (this.imageCache.size > this.imageCapacity) {
+      const [k, old] = this.imageCache.entries().next().value as [number, tf.Tensor3D];
+      old.dispose();
+      this.imageCache.delete(k);
+    }
+    return t;
+  }
+
+  background(config: Pick<ReconConfig, 'background'>): [number, number, number] {
+    const b = config.background ?? this.dataset.meta.render.background;
+    return [b[0]!, b[1]!, b[2]!];
+  }
+
+  dispose(): void {
+    this.frameCache.clear();
+    for (const t of this.imageCache.values()) t.dispose();
+    this.imageCache.clear();
+    this.avatar.dispose();
+  }
+}
+
+/** Gaussians at initialisation, bound to the mesh's rendered triangles only (overlay layers get none). */
+export function initialGaussians(config: ReconConfig, bindable: Uint32Array): BoundGaussians {
+  const g = initBoundGaussians(bindable.length, {
+    perTriangle: config.init.perTriangle,
+    opacity: config.init.opacity,
+    shDegree: config.shDegree as BoundGaussians['shDegree'],
+    seed: config.seed,
+  });
+  for (let n = 0; n < g.count; n++) g.binding[n] = bindable[g.binding[n]!]!;
+  return g;
+}
+
+/** The per-step learning rates (position decays exponentially over the run, as 3DGS). */
+export function learningRates(config: ReconConfig, step: number): Record<ParamGroup, number> {
+  const lr = config.lr;
+  return {
+    means: expLr(step, { init: lr.positionInit, final: lr.positionFinal, maxSteps: config.iterations }),
+    shDc: lr.shDc,
+    shRest: lr.shRest,
+    opacityLogits: lr.opacity,
+    logScales: lr.scaling,
+    quats: lr.rotation,
+  };
+}
+
+/** (1 − λ)·L1 + λ·(1 − SSIM) + GaussianAvatars' position and scale regularisers. Returns the scalar and its parts. */
+export function reconstructionLoss(
+  config: Pick<ReconConfig, 'loss'>,
+  render: tf.Tensor3D,
+  target: tf.Tensor3D,
+  avatar: AvatarModel,
+): { total: tf.Scalar; l1: tf.Scalar; dssim: tf.Scalar } {
+  const c = config.loss;
+  const l1 = tf.mean(tf.abs(render.sub(target))) as tf.Scalar;
+  const dssim = tf.scalar(1).sub(ssim(render, target)) as tf.Scalar;
+  let total = l1.mul(1 - c.lambdaDssim).add(dssim.mul(c.lambdaDssim)) as tf.Scalar;
+  if (c.lambdaPosition > 0) {
+    // Local means are in triangle units: penalise drifting more than `thresholdPosition` triangles away.
+    // sqrt(Σx² + ε): tf.norm's gradient at 0 is 0/0, and every Gaussian starts at its triangle's centre.
+    const dist = tf.sqrt(tf.sum(tf.square(avatar.vars.means), 1).add(1e-12));
+    total = total.add(tf.relu(dist.sub(c.thresholdPosition)).mean().mul(c.lambdaPosition)) as tf.Scalar;
+  }
+  if (c.lambdaScale > 0) {
+    const excess = tf.relu(tf.exp(avatar.vars.logScales).sub(c.thresholdScale));
+    total = total.add(tf.sqrt(tf.sum(tf.square(excess), 1).add(1e-12)).mean().mul(c.lambdaScale)) as tf.Scalar;
+  }
+  return { total, l1, dssim };
+}
+
+/** GPU-side densification statistics: accumulated without a readback every step. */
+class GpuStats {
+  gradAccum: tf.Tensor1D;
+  denom: tf.Tensor1D;
+  maxRadii: tf.Tensor1D;
+
+  constructor(n: number, init?: DensifyStats) {
+    this.gradAccum = init ? tf.tensor1d(init.gradAccum) : tf.zeros([n]);
+    this.denom = init ? tf.tensor1d(init.denom) : tf.zeros([n]);
+    this.maxRadii = init ? tf.tensor1d(init.maxRadii2D) : tf.zeros([n]);
+  }
+
+  add(means2DGrad: tf.Tensor2D, radii: tf.Tensor1D, width: number, height: number): void {
+    const [g, d, m] = tf.tidy(() => {
+      const r = radii.toFloat();
+      const visible = r.greater(0).toFloat();
+      const ndc = means2DGrad.mul(tf.tensor1d([width / 2, height / 2]));
+      const norm = tf.norm(ndc, 'euclidean', 1);
+      return [this.gradAccum.add(norm.mul(visible)), this.denom.add(visible), tf.maximum(this.maxRadii, r)];
+    });
+    tf.dispose([this.gradAccum, this.denom, this.maxRadii]);
+    this.gradAccum = g as tf.Tensor1D;
+    this.denom = d as tf.Tensor1D;
+    this.maxRadii = m as tf.Tensor1D;
+  }
+
+  async read(): Promise<DensifyStats> {
+    return {
+      gradAccum: Float32Array.from(await this.gradAccum.data()),
+      denom: Float32Array.from(await this.denom.data()),
+      maxRadii2D: Float32Array.from(await this.maxRadii.data()),
+    };
+  }
+
+  dispose(): void {
+    tf.dispose([this.gradAccum, this.denom, this.maxRadii]);
+  }
+}
+
+function settingsFor(step: number, config: ReconConfig, background: [number, number, number]): RasterSettings {
+  return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, blend: 'alpha' });
+}
+
+function nextView(rng: Rng, stack: number[], count: number): number {
+  if (stack.length === 0) {
+    // A fresh random permutation each epoch (3DGS pops views from a shuffled stack).
+    for (let i = 0; i < count; i++) stack.push(i);
+    for (let i = count - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [stack[i], stack[j]] = [stack[j]!, stack[i]!];
+    }
+  }
+  return stack.pop()!;
+}
+
+async function saveCheckpoint(run: RunDir, session: AvatarSession, adam: Adam, stats: GpuStats, st: TrainerState): Promise<void> {
+  const g = await session.avatar.get();
+  const a = await adam.state();
+  const s = await stats.read();
+  const moments: Record<string, { step: number; shape: number[] }> = {};
+  const chunks: Float32Array[] = [];
+  for (const [name, grp] of Object.entries(a.groups)) {
+    moments[name] = { step: grp.step, shape: grp.shape };
+    chunks.push(grp.m, grp.v);
+  }
+  const blob = concatF32([...chunks, s.gradAccum, s.denom, s.maxRadii2D]);
+  await run.saveCheckpoint(st.step, {
+    'avatar.ply': writeAvatarPly(g),
+    'optimizer.bin': new Uint8Array(blob.buffer),
+    'state.json': JSON.stringify({ trainer: st, adam: { options: a.options, moments }, stats: { n: s.denom.length } }),
+  });
+}
+
+async function loadCheckpoint(dir: string, triangleCount: number, bindable: Uint32Array): Promise<{ g: BoundGaussians; adam: Adam; stats: DensifyStats; st: TrainerState }> {
+  const stateFile = path.join(dir, 'state.json');
+  const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as {
+    trainer: TrainerState;
+    adam: { options: AdamState['options']; moments: Record<string, { step: number; shape: number[] }> };
+    stats: { n: number };
+  };
+  const plyFile = path.join(dir, 'avatar.ply');
+  const g = readAvatarPly(new Uint8Array(await fs.readFile(plyFile)), plyFile, triangleCount, bindable);
+  const bin = await fs.readFile(path.join(dir, 'optimizer.bin'));
+  const f = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  let o = 0;
+  const take = (n: number) => f.slice(o, (o += n));
+  const groups: AdamState['groups'] = {};
+  for (const [name, m] of Object.entries(meta.adam.moments)) {
+    const size = m.shape.reduce((a, b) => a * b, 1);
+    groups[name] = { step: m.step, shape: m.shape, m: take(size), v: take(size) };
+  }
+  const n = meta.stats.n;
+  const stats = { gradAccum: take(n), denom: take(n), maxRadii2D: take(n) };
+  if (o !== f.length) throw new Error(`${path.join(dir, 'optimizer.bin')}: ${f.length} floats, state.json accounts for ${o}`);
+  if (n !== g.count) throw new Error(`${stateFile}: stats for ${n} Gaussians, avatar.ply has ${g.count}`);
+  return { g, adam: Adam.fromState({ options: meta.adam.options, groups }), stats, st: meta.trainer };
+}
+
+function concatF32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Trains (or resumes) a reconstruction run. */
+export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Promise<TrainSummary> {
+  const log = opts.log ?? (() => {});
+  const ctx = await useTfjsWebGpu();
+  const run = await RunDir.open(opts.runDir, config, { adapter: ctx.report });
+  const head = await loadHeadModel();
+  const latest = await run.latestCheckpoint();
+  let adam: Adam;
+  let stats: GpuStats;
+  let st: TrainerState;
+  let session: AvatarSession;
+  if (latest) {
+    const ck = await loadCheckpoint(latest.dir, head.triangleCount, renderedTriangles(head));
+    session = await AvatarSession.open(config.data, ck.g);
+    adam = ck.adam;
+    stats = new GpuStats(ck.g.count, ck.stats);
+    st = ck.st;
+    await run.truncateMetrics(st.step);
+    log(`resuming ${run.root} from step ${st.step} (${ck.g.count} Gaussians)`);
+  } else {
+    session = await AvatarSession.open(config.data, (b) => initialGaussians(config, b));
+    adam = new Adam();
+    stats = new GpuStats(session.avatar.count);
+    st = { step: 0, rngState: new Rng(config.seed).state, viewStack: [], opacityResets: 0 };
+    log(`training ${run.root}: ${session.avatar.count} Gaussians on ${session.bindable.length} triangles`);
+  }
+  const resumedFrom = latest ? st.step : null;
+  const views = session.dataset.splits.train.frames;
+  if (views.length === 0) throw new Error(`${session.dataset.splits.train.file}: no training frames`);
+  const background = session.background(config);
+  const sched = densifySchedule(config);
+  const rng = new Rng(0);
+  rng.state = st.rngState;
+  for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(rasterSettings({ shDegree: d, background }));
+
+  const t0 = performance.now();
+  const startStep = st.step;
+  try {
+    while (st.step < config.iterations) {
+      if (opts.signal?.aborted) throw new Error('training aborted');
+      const step = st.step; // 0-based index of the step being taken
+      const view = views[nextView(rng, st.viewStack, views.length)]!;
+      const cam = view.camera;
+      const target = await session.target(view);
+      const frames = session.boundFramesOf(view);
+      const settings = settingsFor(step, config, background);
+      const side: RasterizeSideChannel = {};
+      let radii: tf.Tensor1D | null = null;
+      const logNow = (step + 1) % config.log.every === 0 || step + 1 === config.iterations;
+      let parts: { l1: tf.Scalar; dssim: tf.Scalar } | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const world = session.avatar.world(frames);
+        const out = rasterize(world, cam, settings, side);
+        radii = tf.keep(out.radii);
+        out.nContrib.dispose();
+        const loss = reconstructionLoss(config, out.color, target, session.avatar);
+        if (logNow) parts = { l1: tf.keep(loss.l1), dssim: tf.keep(loss.dssim) };
+        return loss.total;
+      }, Object.values(session.avatar.vars));
+      const byName: Record<string, tf.Tensor> = {};
+      for (const g of PARAM_GROUPS) byName[g] = grads[session.avatar.vars[g].name]!;
+      adam.apply(session.avatar.vars, byName, learningRates(config, step));
+      if (side.means2DGrad && radii) stats.add(side.means2DGrad, radii, cam.width, cam.height);
+      tf.dispose([...Object.values(grads), radii as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
+      side.means2DGrad?.dispose();
+      st.step = step + 1;
+
+      if (logNow) {
+        const p = parts as { l1: tf.Scalar; dssim: tf.Scalar } | null;
+        const [loss, l1, dssim] = await Promise.all([value.data(), p!.l1.data(), p!.dssim.data()]);
+        tf.dispose([p!.l1, p!.dssim]);
+        await run.logMetrics(st.step, {
+          loss: loss[0]!,
+          l1: l1[0]!,
+          dssim: dssim[0]!,
+          gaussians: session.avatar.count,
+          lrPosition: learningRates(config, step).means,
+          shDegree: settings.shDegree,
+          itersPerSecond: (st.step - startStep) / ((performance.now() - t0) / 1000),
+        });
+      }
+      value.dispose();
+
+      // Densification and opacity resets, on 3DGS's schedule.
+      if (config.densify.enabled && st.step >= sched.from && st.step <= sched.until) {
+        if (st.step % sched.every === 0 && st.step > sched.from) {
+          const g = await session.avatar.get();
+          const s = await stats.read();
+          const scales = session.triangleFramesOf(session.dataset.splits.train.frames[0]!).scales;
+          const r = densifyAndPrune(g, s, scales, {
+            gradThreshold: config.densify.gradThreshold,
+            percentDense: config.densify.percentDense,
+            extent: sceneExtent(session),
+            minOpacity: config.densify.minOpacity,
+            maxScreenSize: st.opacityResets > 0 ? config.densify.maxScreenSize : null,
+            seed: config.seed * 1_000_003 + st.step,
+            maxCount: config.densify.maxGaussians,
+          });
+          {
+            session.avatar.set(r.gaussians);
+            const keep = tf.tensor1d(r.keep, 'int32');
+            for (const name of PARAM_GROUPS) {
+              adam.selectRows(name, keep);
+              adam.appendRows(name, r.appended);
+            }
+            keep.dispose();
+            stats.dispose();
+            stats = new GpuStats(r.gaussians.count);
+            log(`step ${st.step}: densified → ${r.gaussians.count} (cloned ${r.cloned}, split ${r.split}, pruned ${r.pruned})`);
+          }
+        }
+        if (st.step % sched.opacityResetEvery === 0) {
+          const g = await session.avatar.get();
+          resetOpacity(g);
+          session.avatar.vars.opacityLogits.assign(tf.tensor2d(g.opacityLogits, [g.count, 1]));
+          adam.resetGroup('opacityLogits');
+          st.opacityResets++;
+        }
+      }
+
+      st.rngState = rng.state;
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) {
+        await saveCheckpoint(run, session, adam, stats, st);
+        await run.pruneCheckpoints(config.checkpoint.keep);
+      }
+      opts.onStep?.(st.step, config.iterations);
+      if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
+    }
+  } finally {
+    stats.dispose();
+    adam.dispose();
+    session.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const summary: TrainSummary = {
+    runDir: run.root,
+    steps: st.step,
+    gaussians: 0,
+    seconds,
+    itersPerSecond: (st.step - startStep) / seconds,
+    resumedFrom,
+  };
+  const latestNow = await run.latestCheckpoint();
+  if (latestNow) {
+    const ply = path.join(latestNow.dir, 'avatar.ply');
+    summary.gaussians = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head)).count;
+  }
+  return summary;
+}
+
+/** The scene's radius: the cameras' mean distance to their centroid (3DGS's cameras_extent, ×1.1). */
+export function sceneExtent(session: AvatarSession): number {
+  const cams = session.dataset.meta.cameras;
+  const centres = cams.map((c) => {
+    const m = c.world_to_camera;
+    const t = [m[3]!, m[7]!, m[11]!];
+    return [0, 1, 2].map((j) => -(m[j]! * t[0]! + m[4 + j]! * t[1]! + m[8 + j]! * t[2]!));
+  });
+  const mean = [0, 1, 2].map((j) => centres.reduce((a, c) => a + c[j]!, 0) / centres.length);
+  const r = Math.max(...centres.map((c) => Math.hypot(c[0]! - mean[0]!, c[1]! - mean[1]!, c[2]! - mean[2]!)));
+  return 1.1 * r;
+}
+
+export interface ReconstructionResult {
+  train: TrainSummary;
+  eval: import('./evaluate.js').SplitScores[];
+}
+
+/**
+ * The whole reconstruction job: train (or resume), evaluate on the three tasks, write `eval.json` and the
+ * GT | render | error figures into the run directory, and mark it done. A finished run is not retrained.
+ */
+export async function runReconstruction(config: ReconConfig, opts: TrainOptions): Promise<ReconstructionResult> {
+  const { evaluateAvatar } = await import('./evaluate.js');
+  const run = await RunDir.open(opts.runDir, config);
+  if (await run.isDone()) {
+    const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as { train: TrainSummary; eval: ReconstructionResult['eval'] };
+    return { train: done.train, eval: done.eval };
+  }
+  const train = await trainAvatar(config, opts);
+  if (train.steps < config.iterations) return { train, eval: [] };
+  const latest = await run.latestCheckpoint();
+  const head = await loadHeadModel();
+  const ply = path.join(latest!.dir, 'avatar.ply');
+  const g = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head));
+  const session = await AvatarSession.open(config.data, g);
+  try {
+    const scores = await evaluateAvatar(session, {
+      splits: config.eval.splits,
+      framesPerSplit: config.eval.framesPerSplit,
+      background: session.background(config),
+      shDegree: config.shDegree,
+      figureDir: run.file('renders'),
+    });
+    const { writeJsonAtomic } = await import('../util/atomic.js');
+    await writeJsonAtomic(run.file('eval.json'), { lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline', splits: scores });
+    await run.markDone({ train, eval: scores });
+    return { train, eval: scores };
+  } finally {
+    session.dispose();
+  }
+}
