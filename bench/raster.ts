@@ -38,7 +38,8 @@ const program = new Command()
   .option('--out <file>', 'output JSON (default results/bench/raster-<vendor>.json)')
   .option('--require-hardware', 'refuse software adapters')
   .option('--no-subgroups', 'use the kernels without subgroup operations')
-  .option('--check', 'first compare a small scene against the float64 reference (image and gradients)');
+  .option('--check', 'first compare a small scene against the float64 reference (image and gradients)')
+  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_robustness,skip_validation', '');
 program.parse();
 const opts = program.opts<{
   n: string;
@@ -50,6 +51,7 @@ const opts = program.opts<{
   requireHardware?: boolean;
   subgroups: boolean;
   check?: boolean;
+  dawn: string;
 }>();
 
 const ns = opts.n.split(',').map((s) => Math.round(Number(s)));
@@ -61,9 +63,12 @@ const resolutions = opts.res.split(',').map((s) => {
 const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
 
 // Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
-const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
+const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...opts.dawn.split(' ').filter((f) => f.length > 0)];
+const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags });
 const { device } = ctx;
-console.log(`adapter: ${describeAdapter(ctx.report)} | vendor=${ctx.report.vendor} | subgroups=${ctx.has.subgroups && opts.subgroups} | timestamps=${ctx.has.timestampQuery}`);
+console.log(
+  `adapter: ${describeAdapter(ctx.report)} | vendor=${ctx.report.vendor} | subgroups=${ctx.has.subgroups && opts.subgroups} | timestamps=${ctx.has.timestampQuery} | dawn: ${dawnFlags.join(' ')}`,
+);
 const outPath = opts.out ?? `results/bench/raster-${ctx.report.vendor.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`;
 
 const settings = rasterSettings({ shDegree: 3, blend: 'alpha', background: [0, 0, 0] });
@@ -163,7 +168,16 @@ for (const n of ns) {
     };
     for (let i = 0; i < warmup; i++) await timeSynced(device, fwdBwd);
     const forwardMs: number[] = [];
-    for (let i = 0; i < runs; i++) forwardMs.push(await timeSynced(device, fwd));
+    const forwardCpuMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      forwardMs.push(
+        await timeSynced(device, () => {
+          const t = performance.now();
+          fwd();
+          forwardCpuMs.push(performance.now() - t); // encode + submit, CPU side
+        }),
+      );
+    }
     const fbMs: number[] = [];
     for (let i = 0; i < runs; i++) fbMs.push(await timeSynced(device, fwdBwd));
     // Steady state, as a training loop runs: `runs` iterations submitted back to back, one wait at the end
@@ -210,6 +224,7 @@ for (const n of ns) {
       forwardMsMin: Math.min(...forwardMs),
       forwardBackwardMsMin: Math.min(...fbMs),
       forwardPipelinedMs,
+      forwardCpuMs: median(forwardCpuMs),
       forwardBackwardPipelinedMs: fbPipelinedMs,
       gpuForwardBackwardMs: gpuTotal.length ? median(gpuTotal) : null,
       stagesMs: Object.fromEntries([...stages].map(([k, v]) => [k, median(v)])),
@@ -231,7 +246,7 @@ for (const n of ns) {
       .join(', ');
     console.log(
       `${key}: forward ${res.forwardMs.toFixed(3)} ms, forward+backward ${res.forwardBackwardMs.toFixed(3)} ms` +
-        ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd)` +
+        ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd; CPU encode+submit fwd ${res.forwardCpuMs.toFixed(3)})` +
         (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA)` : '') +
         ` | keys ${res.keys} | peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB | checksum ${checksum.toFixed(4)}\n  stages (GPU ms): ${stageLine}`,
     );
@@ -255,6 +270,7 @@ await writeJsonAtomic(outPath, {
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,
+  dawnFlags,
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',

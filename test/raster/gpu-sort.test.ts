@@ -31,12 +31,14 @@ describe('GPU radix sort', () => {
     // Over 256 blocks: the hierarchical scan of the histogram instead of the one-workgroup spine.
     { n: 300_007, bits: 12, dist: 'uniform' },
   ];
-  for (const variant of ['subgroups', 'fallback'] as const) {
+  for (const variant of ['subgroups', 'subgroups-direct', 'fallback'] as const) {
     for (const c of cases) {
+      if (variant === 'subgroups-direct' && c.n > 30_000) continue;
       it(`${variant}: ${c.n} keys, ${c.bits} bits, ${c.dist} — equals a stable CPU sort`, async () => {
         const ctx = await gpu();
-        const cfg = sortConfig(ctx, variant === 'fallback');
-        if (variant === 'subgroups' && !cfg.subgroups) return; // no subgroups on this adapter
+        // 'subgroups' reorders each block in workgroup memory where it fits; 'subgroups-direct' scatters directly.
+        const cfg = sortConfig(ctx, variant === 'fallback', variant === 'subgroups-direct');
+        if (variant !== 'fallback' && !cfg.subgroups) return; // no subgroups on this adapter
         const rng = new Rng(c.n * 7 + c.bits);
         const keys = new Uint32Array(c.n).map(() => {
           if (c.dist === 'dups') return rng.int(37) * 97; // few distinct values: long runs of equal keys

@@ -78,3 +78,14 @@ fn shBasisGrad(degree: u32, d: vec3f) -> array<vec3f, 16> {
   return G;
 }
 `;
+
+/**
+ * Straight-line WGSL over the 16 coefficients (constant indices, so the basis arrays stay in registers;
+ * a loop with a runtime bound indexes them dynamically and spills them to local memory).
+ * `body(k)` is emitted under `if (k < bound)`.
+ */
+export function unrollSh(bound: string, body: (k: number) => string): string {
+  let out = '';
+  for (let k = 0; k < 16; k++) out += `  if (${k}u < ${bound}) {\n${body(k)}\n  }\n`;
+  return out;
+}
