@@ -20,6 +20,13 @@ import { rasterSettings } from '../lib/raster/types.js';
 import { randomScene } from '../test/raster/reference-scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
+/**
+ * Dawn toggles for trusted code (a Node research tool has no untrusted shaders): CPU-side validation of
+ * every command (which costs milliseconds per frame here), index clamping in every shader, and the zeroing
+ * of workgroup memory that our kernels initialise themselves.
+ */
+const FAST_TOGGLES = 'enable-dawn-features=allow_unsafe_apis,skip_validation,disable_robustness,disable_workgroup_init';
+
 /** The paper's CUDA rasterizer on the same H100 (milliseconds), for the ratios. */
 const CUDA_H100: Record<string, { forward: number; forwardBackward: number }> = {
   '100000@802x550': { forward: 0.64, forwardBackward: 4.25 },
@@ -39,7 +46,8 @@ const program = new Command()
   .option('--require-hardware', 'refuse software adapters')
   .option('--no-subgroups', 'use the kernels without subgroup operations')
   .option('--check', 'first compare a small scene against the float64 reference (image and gradients)')
-  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_robustness,skip_validation', '');
+  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_robustness,skip_validation', '')
+  .option('--fast', `Dawn without validation, robustness and workgroup zeroing (${FAST_TOGGLES})`);
 program.parse();
 const opts = program.opts<{
   n: string;
@@ -52,6 +60,7 @@ const opts = program.opts<{
   subgroups: boolean;
   check?: boolean;
   dawn: string;
+  fast?: boolean;
 }>();
 
 const ns = opts.n.split(',').map((s) => Math.round(Number(s)));
@@ -63,7 +72,10 @@ const resolutions = opts.res.split(',').map((s) => {
 const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
 
 // Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
-const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...opts.dawn.split(' ').filter((f) => f.length > 0)];
+const extraFlags = [...(opts.fast ? [FAST_TOGGLES] : []), ...opts.dawn.split(' ').filter((f) => f.length > 0)];
+const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...extraFlags];
+const mode = extraFlags.length === 0 ? 'default' : opts.fast && extraFlags.length === 1 ? 'fast' : extraFlags.join(' ');
+const modeName = opts.subgroups ? mode : `${mode}, no subgroups`;
 const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags });
 const { device } = ctx;
 console.log(
@@ -137,7 +149,8 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 for (const n of ns) {
   for (const [W, H] of resolutions) {
-    const key = `${n}@${W}x${H}`;
+    const scene = `${n}@${W}x${H}`;
+    const key = `${scene}|${modeName}`;
     const t0 = performance.now();
     const g = benchGaussians(n, W, H);
     const cam = benchCamera(W, H);
@@ -210,9 +223,12 @@ for (const n of ns) {
     alphaMean /= W * H;
     const gradBytes = Object.values(grads).reduce((a, b) => a + b.size, 0);
 
-    const cuda = CUDA_H100[key];
+    const cuda = CUDA_H100[scene];
     const res = {
       key,
+      scene,
+      mode: modeName,
+      dawnFlags,
       n,
       width: W,
       height: H,
@@ -270,7 +286,7 @@ await writeJsonAtomic(outPath, {
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,
-  dawnFlags,
+  modes: { default: 'Dawn defaults (validation, robustness, workgroup zeroing on)', fast: FAST_TOGGLES },
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',

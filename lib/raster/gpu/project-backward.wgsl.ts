@@ -9,7 +9,7 @@
  */
 import { frameWgsl } from './frame.js';
 import { projWgsl, quatWgsl } from './project.wgsl.js';
-import { shWgsl, unrollSh } from './sh.wgsl.js';
+import { SH_BASIS, SH_GRAD, shConstantsWgsl, shLocals, unrollSh } from './sh.wgsl.js';
 import { GRAD_FIELDS } from './rasterize-backward.wgsl.js';
 
 /**
@@ -43,7 +43,7 @@ export const projectBackwardWgsl = /* wgsl */ `
 ${frameWgsl}
 ${projWgsl}
 ${quatWgsl}
-${shWgsl}
+${shConstantsWgsl}
 const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> means: array<f32>;
@@ -98,16 +98,15 @@ fn projectBackward(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgr
   gRgb = select(gRgb, vec3f(0.0), vec3<bool>((mask & 1u) != 0u, (mask & 2u) != 0u, (mask & 4u) != 0u));
   let deg = fr.sizes.z;
   let nk = (deg + 1u) * (deg + 1u);
-  let Y = shBasis(deg, dir);
-  let dY = shBasisGrad(deg, dir);
+  ${shLocals('dir')}
   var gDir = vec3f(0.0);
   let base = 3u * K * i;
 ${unrollSh(
   'nk',
   (k) => `    let c${k} = vec3f(sh[base + ${3 * k}u], sh[base + ${3 * k + 1}u], sh[base + ${3 * k + 2}u]);
-    let g${k} = Y[${k}] * gRgb;
+    let g${k} = (${SH_BASIS[k]}) * gRgb;
     dSh[base + ${3 * k}u] = g${k}.x; dSh[base + ${3 * k + 1}u] = g${k}.y; dSh[base + ${3 * k + 2}u] = g${k}.z;
-    gDir += dot(c${k}, gRgb) * dY[${k}];`,
+    gDir += dot(c${k}, gRgb) * ${SH_GRAD[k]};`,
 )}
   for (var k = 3u * nk; k < 3u * K; k++) { dSh[base + k] = 0.0; } // stored past the active degree
   var gMean = (gDir - dir * dot(dir, gDir)) / dn;

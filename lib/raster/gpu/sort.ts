@@ -7,13 +7,11 @@ import { BufferUsage } from '../../gpu/flags.js';
 import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
 import type { PassRecorder } from './recorder.js';
-import { RADIX, SPINE_MAX, radixHistogramWgsl, radixScatterReorderWgsl, radixScatterWgsl, radixSpineWgsl } from './sort.wgsl.js';
+import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
 
 export interface SortConfig {
   /** Use subgroup ballots for ranking (needs the 'subgroups' feature). */
   subgroups: boolean;
-  /** Reorder each block in workgroup memory before writing (coalesced writes; subgroups only). */
-  reorder: boolean;
   /** Workgroup size and keys per thread per round. */
   wg: number;
   kpt: number;
@@ -22,17 +20,12 @@ export interface SortConfig {
 }
 
 /** Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB. */
-export function sortConfig(ctx: GpuContext, forceNoSubgroups = false, forceNoReorder = false): SortConfig {
+export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfig {
   const info = ctx.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const minSg = info.subgroupMinSize ?? 0;
-  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return { subgroups: false, reorder: false, wg: 64, kpt: 16, nsg: 1 };
+  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
   const wg = Math.min(256, Math.max(64, 8 * (info.subgroupMaxSize ?? minSg)));
-  const nsg = Math.max(1, Math.ceil(wg / minSg));
-  // Block of about 1–2 K keys, staged in workgroup memory (keys and values) next to the rank tables.
-  const kpt = wg >= 256 ? 8 : 16;
-  const bytes = 2 * 256 * nsg * 4 + 3 * 256 * 4 + wg * 4 + 2 * wg * kpt * 4 + 16;
-  const reorder = !forceNoReorder && bytes <= ctx.device.limits.maxComputeWorkgroupStorageSize;
-  return { subgroups: true, reorder, wg, kpt: reorder ? kpt : 16, nsg };
+  return { subgroups: true, wg, kpt: 16, nsg: Math.max(1, Math.ceil(wg / minSg)) };
 }
 
 /** Where the key count comes from. */
@@ -43,9 +36,9 @@ export interface SortBuffers {
   vals: [GPUBuffer, GPUBuffer];
 }
 
-type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline; spine: GPUComputePipeline };
+type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
 const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
-const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.reorder}|${c.wg}|${c.kpt}|${c.nsg}`;
+const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
 
 export class RadixSortPlan {
   readonly blockSize: number;
@@ -83,18 +76,12 @@ export class RadixSortPlan {
     const { device } = this.ctx;
     const constants = { WG: this.cfg.wg, KPT: this.cfg.kpt, ...(this.cfg.subgroups ? { NSG: this.cfg.nsg } : {}) };
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
-    const [hist, scatter, spine] = await Promise.all([
-      getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
-      getPipeline(device, {
-        code: this.cfg.reorder ? radixScatterReorderWgsl(this.cfg.kpt) : radixScatterWgsl(this.cfg.subgroups),
-        entryPoint: 'scatter',
-        constants,
-        label: 'radix-scatter',
-      }),
-      getPipeline(device, { code: radixSpineWgsl, entryPoint: 'spine', constants: hconst, label: 'radix-spine' }),
+    const [hist, scatter] = await Promise.all([
+      getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
+      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
       this.scan.prepare(),
     ]);
-    this.pipes = { hist, scatter, spine };
+    this.pipes = { hist, scatter };
     let m = readySortPipes.get(device);
     if (!m) readySortPipes.set(device, (m = new Map()));
     m.set(cfgKey(this.cfg), this.pipes);
@@ -145,14 +132,7 @@ export class RadixSortPlan {
       pass.setBindGroup(0, this.binds.get(this.pipes.hist, { 0: u, 1: countBuf, 2: bufs.keys[src], 3: this.hist, 4: this.meta }));
       this.dispatch(pass, count);
       // Global offsets of each (digit, block).
-      if (RADIX * this.maxBlocks <= SPINE_MAX) {
-        pass = rec.pass(`${name}:scan`);
-        pass.setPipeline(this.pipes.spine);
-        pass.setBindGroup(0, this.binds.get(this.pipes.spine, { 0: u, 1: countBuf, 2: this.hist }));
-        pass.dispatchWorkgroups(1);
-      } else {
-        this.scan.encodeInPass(rec.pass(`${name}:scan`), this.hist, { buffer: this.meta, offset: 0 });
-      }
+      this.scan.encodeInPass(rec.pass(`${name}:scan`), this.hist, { buffer: this.meta, offset: 0 });
       // Scatter.
       pass = rec.pass(`${name}:scatter`);
       pass.setPipeline(this.pipes.scatter);

@@ -66,7 +66,7 @@ fn popc4(v: vec4u) -> u32 { let c = countOneBits(v); return c.x + c.y + c.z + c.
 `;
 
 /** Histogram pass. */
-export function radixHistogramWgsl(subgroups: boolean): string {
+export function radixHistogramWgsl(subgroups: boolean, kpt: number): string {
   return /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
@@ -90,11 +90,16 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   workgroupBarrier();
   ${subgroups ? 'let lt = ltMask(lane);' : ''}
   let start = block * blockSize();
-  for (var r = 0u; r < KPT; r++) {
+  // All of the thread's loads are issued before any is used, so their latencies overlap.
+  var keysR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + lid;
+    if (idx < n) { keysR[r] = keys[idx]; }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
     let idx = start + r * WG + lid;
     let valid = idx < n;
-    var key = 0u;
-    if (valid) { key = keys[idx]; }
+    let key = keysR[r];
     let d = (key >> sp.shift) & 0xffu;
     ${
       subgroups
@@ -109,177 +114,8 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
 `;
 }
 
-/**
- * Exclusive scan of the whole digit-major histogram by one workgroup, for sorts of up to SPINE_MAX
- * histogram entries: one dispatch instead of the hierarchical scan's three to five, which is what small
- * sorts (10⁵ keys) pay for.
- */
-export const SPINE_MAX = 16384;
-export const radixSpineWgsl = /* wgsl */ `
-${common}
-@group(0) @binding(2) var<storage, read_write> hist: array<u32>;
-
-var<workgroup> part: array<u32, 256>;
-
-@compute @workgroup_size(256)
-fn spine(@builtin(local_invocation_index) lid: u32) {
-  let n = keyCount();
-  let total = RADIX * ((n + blockSize() - 1u) / blockSize());
-  let chunk = (total + 255u) / 256u;
-  let start = min(lid * chunk, total);
-  let end = min(start + chunk, total);
-  var s = 0u;
-  for (var i = start; i < end; i++) { s += hist[i]; }
-  part[lid] = s;
-  workgroupBarrier();
-  for (var off = 1u; off < 256u; off <<= 1u) {
-    var t = 0u;
-    if (lid >= off) { t = part[lid - off]; }
-    workgroupBarrier();
-    part[lid] += t;
-    workgroupBarrier();
-  }
-  var run = part[lid] - s;
-  for (var i = start; i < end; i++) {
-    let x = hist[i];
-    hist[i] = run;
-    run += x;
-  }
-}
-`;
-
-/**
- * Scatter with block-local reordering (subgroups only): the ranks are computed as in the plain scatter but
- * relative to the block, the block's keys are placed in workgroup memory in sorted order, and then written
- * out in that order, so that threads next to each other write next to each other (runs of equal digits).
- * Plain scatter writes 4-byte words all over memory; on HBM with ECC each such partial-sector write is a
- * read-modify-write of 32 bytes, which is what bounded the tile sort. `kpt` is a literal here because the
- * keys of a thread stay in registers across the rounds (the rounds are unrolled).
- */
-export function radixScatterReorderWgsl(kpt: number): string {
-  const rounds: string[] = [];
-  for (let r = 0; r < kpt; r++) {
-    rounds.push(`  {
-    let cur = ${(r & 1) * 256}u * NSG;
-    let nxt = ${((r + 1) & 1) * 256}u * NSG;
-    let idx = start + ${r}u * WG + sg * sgSize + lane;
-    let valid = idx < n;
-    var key = 0u;
-    var val = idx;
-    if (valid) {
-      key = keysIn[idx];
-      if (sp.valsIdentity == 0u) { val = valsIn[idx]; }
-    }
-    let d = (key >> sp.shift) & 0xffu;
-    let peers = matchPeers(d, valid);
-    let rank = popc4(peers & lt);
-    if (valid && rank == 0u) { cnt[cur + d * NSG + sg] = popc4(peers); }
-    workgroupBarrier();
-    for (var dd = lid; dd < RADIX; dd += WG) {
-      var acc = runCount[dd];
-      for (var s = 0u; s < nsg; s++) {
-        let c = cnt[cur + dd * NSG + s];
-        cnt[cur + dd * NSG + s] = acc;
-        acc += c;
-        cnt[nxt + dd * NSG + s] = 0u;
-      }
-      runCount[dd] = acc;
-    }
-    workgroupBarrier();
-    keysR[${r}] = key;
-    valsR[${r}] = val;
-    rankR[${r}] = select(0xffffffffu, cnt[cur + d * NSG + sg] + rank, valid);
-  }`);
-  }
-  const place: string[] = [];
-  for (let r = 0; r < kpt; r++) {
-    place.push(`  if (rankR[${r}] != 0xffffffffu) {
-    let p = localStart[(keysR[${r}] >> sp.shift) & 0xffu] + rankR[${r}];
-    sK[p] = keysR[${r}];
-    sV[p] = valsR[${r}];
-  }`);
-  }
-  return /* wgsl */ `
-enable subgroups;
-${common}
-${subgroupFns}
-@group(0) @binding(2) var<storage, read> keysIn: array<u32>;
-@group(0) @binding(3) var<storage, read> valsIn: array<u32>;
-@group(0) @binding(4) var<storage, read_write> keysOut: array<u32>;
-@group(0) @binding(5) var<storage, read_write> valsOut: array<u32>;
-@group(0) @binding(6) var<storage, read> hist: array<u32>;
-
-override NSG: u32 = 8u;
-const KR: u32 = ${kpt}u;
-var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
-var<workgroup> runCount: array<u32, 256>;  // keys of each digit in the block so far
-var<workgroup> globalStart: array<u32, 256>;
-var<workgroup> localStart: array<u32, 256>;
-var<workgroup> part: array<u32, WG>;
-var<workgroup> sK: array<u32, WG * KR>;
-var<workgroup> sV: array<u32, WG * KR>;
-var<workgroup> ticket: atomic<u32>;
-
-@compute @workgroup_size(WG)
-fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32,
-           @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
-  let n = keyCount();
-  let nb = (n + blockSize() - 1u) / blockSize();
-  let block = wid.x + wid.y * nwg.x;
-  if (block >= nb) { return; }
-  let nsg = WG / sgSize;
-  if (lid == 0u) { atomicStore(&ticket, 0u); }
-  for (var d = lid; d < RADIX; d += WG) {
-    globalStart[d] = hist[d * nb + block];
-    runCount[d] = 0u;
-    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
-  }
-  workgroupBarrier();
-  var t = 0u;
-  if (lane == 0u) { t = atomicAdd(&ticket, 1u); }
-  let sg = subgroupBroadcast(t, 0u);
-  let lt = ltMask(lane);
-  let start = block * blockSize();
-  var keysR: array<u32, ${kpt}>;
-  var valsR: array<u32, ${kpt}>;
-  var rankR: array<u32, ${kpt}>;
-${rounds.join('\n')}
-  // Block-local start of each digit: exclusive scan of runCount (each thread a contiguous chunk of digits).
-  let per = RADIX / WG;
-  var sum = 0u;
-  for (var k = 0u; k < per; k++) { sum += runCount[lid * per + k]; }
-  part[lid] = sum;
-  workgroupBarrier();
-  for (var off = 1u; off < WG; off <<= 1u) {
-    var v = 0u;
-    if (lid >= off) { v = part[lid - off]; }
-    workgroupBarrier();
-    part[lid] += v;
-    workgroupBarrier();
-  }
-  var acc = part[lid] - sum;
-  for (var k = 0u; k < per; k++) {
-    localStart[lid * per + k] = acc;
-    acc += runCount[lid * per + k];
-  }
-  workgroupBarrier();
-${place.join('\n')}
-  workgroupBarrier();
-  let total = min(blockSize(), n - start);
-  for (var p = lid; p < total; p += WG) {
-    let key = sK[p];
-    let d = (key >> sp.shift) & 0xffu;
-    let dst = globalStart[d] + p - localStart[d];
-    keysOut[dst] = key;
-    valsOut[dst] = sV[p];
-  }
-}
-`;
-}
-
 /** Scatter pass; NSG = the most subgroups a workgroup can have (WG / smallest subgroup size). */
-export function radixScatterWgsl(subgroups: boolean): string {
+export function radixScatterWgsl(subgroups: boolean, kpt: number): string {
   const head = /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
@@ -320,13 +156,24 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let sg = subgroupBroadcast(t, 0u);
   let lt = ltMask(lane);
   let start = block * blockSize();
-  for (var r = 0u; r < KPT; r++) {
+  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
+  // instead of each round waiting for its own (the rounds are separated by barriers).
+  var keysR: array<u32, ${kpt}>;
+  var valsR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + sg * sgSize + lane;
+    valsR[r] = idx;
+    if (idx < n) {
+      keysR[r] = keysIn[idx];
+      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
+    }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
     let cur = (r & 1u) * 256u * NSG;
     let nxt = ((r + 1u) & 1u) * 256u * NSG;
     let idx = start + r * WG + sg * sgSize + lane;
     let valid = idx < n;
-    var key = 0u;
-    if (valid) { key = keysIn[idx]; }
+    let key = keysR[r];
     let d = (key >> sp.shift) & 0xffu;
     let peers = matchPeers(d, valid);
     let rank = popc4(peers & lt);
@@ -346,9 +193,7 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     if (valid) {
       let dst = cnt[cur + d * NSG + sg] + rank;
       keysOut[dst] = key;
-      var v = idx;
-      if (sp.valsIdentity == 0u) { v = valsIn[idx]; }
-      valsOut[dst] = v;
+      valsOut[dst] = valsR[r];
     }
   }
 }
