@@ -281,7 +281,15 @@ try {
 }
 const merged = new Map<string, unknown>((previous.results ?? []).map((x) => [x.key, x]));
 for (const x of results) merged.set(x.key as string, x);
+let commit: string | null = null;
+try {
+  const { execSync } = await import('node:child_process');
+  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  /* not a git checkout (the GPU machine's bundle) */
+}
 await writeJsonAtomic(outPath, {
+  commit,
   benchmark: 'bench-N-WxH (../shared/bench/synthetic-scene.md), alpha blending, SH degree 3, black background',
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
