@@ -177,7 +177,7 @@ describe('reference backward: Gaussian parameters vs central finite differences'
           const r = checkGroup(arr, idx, h, an, base, evaluate);
           totalChecked += r.checked;
           totalExcluded += r.excluded;
-          expect(r.checked, `${mode.name} seed ${sc.seed} ${name}: checked`).toBeGreaterThanOrEqual(Math.min(idx.length, 8) - r.excluded);
+          expect(r.checked, `${mode.name} seed ${sc.seed} ${name}: entries checked`).toBeGreaterThanOrEqual(Math.min(8, Math.ceil(0.8 * idx.length)));
           expect(r.fdNorm, `${mode.name} seed ${sc.seed} ${name}: gradient not trivially zero`).toBeGreaterThan(1e-3);
           expect(r.relErr, `${mode.name} seed ${sc.seed} ${name}: relative error`).toBeLessThan(1e-5);
         }

@@ -60,7 +60,7 @@ export function rasterizeBackwardReference(
   tiles: TileLists,
   cam: Camera,
   s: RasterSettings,
-  fwd: ReferenceRender,
+  fwd: Pick<ReferenceRender, 'alpha' | 'lastIndex'> | { alpha: ArrayLike<number>; lastIndex: ArrayLike<number> },
   dLdColor: ArrayLike<number>, // [H,W,3]
   dLdAlpha?: ArrayLike<number>, // [H,W]
 ): ReferenceProjectedGrads {
