@@ -37,10 +37,17 @@ abstract class HierarchicalPlan {
     }
   }
 
+  private lastCount: string | null = null;
+
   protected setCount(count: Count): GPUBuffer {
     if (typeof count === 'number' && count > this.maxN) {
       throw new RangeError(`count ${count} exceeds the plan's maxN ${this.maxN}`);
     }
+    // Unchanged counts need no queue write, so a plan whose count lives on the GPU can be encoded any
+    // number of times per submit (the radix sort encodes its scan once per pass).
+    const key = typeof count === 'number' ? `n${count}` : `b${count.offset}`;
+    if (key === this.lastCount) return typeof count === 'number' ? this.dummyCount : count.buffer;
+    this.lastCount = key;
     for (let l = 0; l < this.levels.length; l++) {
       const u =
         typeof count === 'number' ? new Uint32Array([l, 0, count, 0]) : new Uint32Array([l, count.offset, 0, 1]);
@@ -59,10 +66,20 @@ abstract class HierarchicalPlan {
  * In-place exclusive prefix sum of u32. After `encode`, `totalBuffer` holds the sum of all elements at
  * u32 index `totalOffset` (the total is the last level's single block sum).
  *
- * Note: `encode` writes uniforms through the queue, so encode one plan at most once per submit.
+ * Note: `encode` writes uniforms through the queue when the count changes, so encode one plan at most once
+ * per submit unless its count is the same every time (e.g. read from the same GPU buffer slot).
+ *
+ * `prepare()` once, then `encodeSync` encodes without awaiting (for callers that must stay synchronous,
+ * such as a tfjs customGrad forward function).
  */
+type ScanPipes = { scan: GPUComputePipeline; add: GPUComputePipeline };
+const readyScanPipes = new WeakMap<GPUDevice, ScanPipes>();
+
 export class ExclusiveScanPlan extends HierarchicalPlan {
   private readonly sums: GPUBuffer[] = [];
+  // Once any plan on a device is prepared, later plans are ready at construction.
+  private pipes: ScanPipes | null = readyScanPipes.get(this.ctx.device) ?? null;
+  private readonly binds = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, { scan: GPUBindGroup[]; add: GPUBindGroup[] }>>();
 
   constructor(ctx: GpuContext, maxN: number) {
     super(ctx, maxN);
@@ -77,25 +94,56 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
   }
   readonly totalOffset = 0;
 
-  async encode(enc: GPUCommandEncoder, data: GPUBuffer, count: Count, timestampWrites?: GPUComputePassTimestampWrites): Promise<void> {
+  async prepare(): Promise<void> {
     const { device } = this.ctx;
-    const countBuf = this.setCount(count);
     const scan = await getPipeline(device, { code: scanWgsl, entryPoint: 'scan_blocks', label: 'scan_blocks' });
     const add = await getPipeline(device, { code: scanWgsl, entryPoint: 'add_offsets', label: 'add_offsets' });
+    this.pipes = { scan, add };
+    readyScanPipes.set(device, this.pipes);
+  }
+
+  async encode(enc: GPUCommandEncoder, data: GPUBuffer, count: Count, timestampWrites?: GPUComputePassTimestampWrites): Promise<void> {
+    if (!this.pipes) await this.prepare();
+    this.encodeSync(enc, data, count, timestampWrites);
+  }
+
+  encodeSync(enc: GPUCommandEncoder, data: GPUBuffer, count: Count, timestampWrites?: GPUComputePassTimestampWrites): void {
     const pass = enc.beginComputePass({ label: 'exclusive-scan', timestampWrites });
+    this.encodeInPass(pass, data, count);
+    pass.end();
+  }
+
+  /** Records the scan's dispatches into an open compute pass (fewer passes, less encoding overhead). */
+  encodeInPass(pass: GPUComputePassEncoder, data: GPUBuffer, count: Count): void {
+    if (!this.pipes) throw new Error('ExclusiveScanPlan: call await prepare() first');
+    const { device } = this.ctx;
+    const { scan, add } = this.pipes;
+    const countBuf = this.setCount(count);
     const L = this.sums.length;
     const dataAt = (l: number) => (l === 0 ? data : this.sums[l - 1]!);
+    // Bind groups are cached per (data, count) buffer pair: callers re-encode the same buffers every frame.
+    let byCount = this.binds.get(data);
+    if (!byCount) this.binds.set(data, (byCount = new WeakMap()));
+    let groups = byCount.get(countBuf);
+    if (!groups) {
+      groups = { scan: [], add: [] };
+      for (let l = 0; l < L; l++) {
+        const res = { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf };
+        groups.scan.push(bindGroup(device, scan, res));
+        groups.add.push(bindGroup(device, add, res));
+      }
+      byCount.set(countBuf, groups);
+    }
     for (let l = 0; l < L; l++) {
       pass.setPipeline(scan);
-      pass.setBindGroup(0, bindGroup(device, scan, { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf }));
+      pass.setBindGroup(0, groups.scan[l]!);
       dispatch1D(pass, Math.ceil(this.sizes[l]! / SCAN_BLOCK));
     }
     for (let l = L - 2; l >= 0; l--) {
       pass.setPipeline(add);
-      pass.setBindGroup(0, bindGroup(device, add, { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf }));
+      pass.setBindGroup(0, groups.add[l]!);
       dispatch1D(pass, Math.ceil(this.sizes[l]! / SCAN_BLOCK));
     }
-    pass.end();
   }
 
   override destroy(): void {

@@ -1,0 +1,254 @@
+/**
+ * Backward of stage 3: per tile, the pixels walk their list back to front from the last blended Gaussian,
+ * reconstructing T_k = T_{k+1} / (1 − α_k) from T_final, and produce per (pixel, Gaussian) the gradient
+ * with respect to the splat (means2D u, v; conic a, b, c; opacity; colour rgb; depth z): 10 values.
+ *
+ * Accumulation, and why no float atomics: WGSL has no atomic float add, and CAS loops on u32 bit patterns
+ * serialise badly when the 256 pixels of a tile hit the same Gaussian at once (and make the sums
+ * nondeterministic). Instead each (tile, Gaussian) pair has its own slot, at the key's emit index: the
+ * workgroup sums its 256 pixels' contributions (subgroupAdd within each subgroup, then the subgroup
+ * partials in workgroup memory) and one thread writes the slot with a plain store. A Gaussian's slots are
+ * contiguous in emit order, so the projection backward sums them with a plain loop. The order of every
+ * sum is fixed (subgroup partials are summed in the order of their first invocation), so gradients are
+ * bitwise reproducible. Without subgroups, the pixels CAS-add into workgroup memory instead (contention stays
+ * inside the workgroup; used only where subgroups are missing).
+ *
+ * Blending gradient (see the reference's derivation, lib/raster/reference/backward.ts): with P = (1−T_f)/D
+ * and C̄ = N/D for renormalised WABE (P = 1, C̄ = 0 otherwise), per pixel constants gN = P·∂L/∂C,
+ * g1 = −P ∂L/∂C·C̄ and tail = ∂L/∂A − ∂L/∂C·(bg − C̄), and one running scalar over the Gaussians behind k
+ *   Q = Σ_{j>k} (gN·c_j + g1) w_j α_j T_j (1 + β' T_j) + ∂L/∂depth · z_j α_j T_j,
+ * the gradients are
+ *   ∂L/∂α_k = (gN·c_k + g1) w_k T_k + ∂L/∂depth z_k T_k − (Q − tail·T_f) / (1 − α_k),
+ *   ∂L/∂c_k = gN w_k α_k T_k,   ∂L/∂z_k = ∂L/∂depth α_k T_k.
+ */
+import { frameWgsl } from './frame.js';
+import { projWgsl } from './project.wgsl.js';
+import { blendConstants, type BlendVariant } from './rasterize.wgsl.js';
+
+export const GRAD_FIELDS = 10; // du, dv, da, db, dc, dopacity, dr, dg, db, dz
+
+export interface BackwardShape {
+  subgroups: boolean;
+  /** Gaussians per batch (and per reduction round). */
+  batch: number;
+  /** Most subgroups per 256-thread workgroup (256 / smallest subgroup size). */
+  nsg: number;
+}
+
+/** Batch size so the subgroup partials take ≤ 10 KiB of workgroup memory. */
+export function backwardShape(subgroups: boolean, minSubgroupSize: number): BackwardShape {
+  if (!subgroups) return { subgroups: false, batch: 32, nsg: 1 };
+  const nsg = Math.ceil(256 / minSubgroupSize);
+  const batch = Math.max(4, Math.min(32, Math.floor(10240 / (nsg * GRAD_FIELDS * 4))));
+  return { subgroups: true, batch, nsg };
+}
+
+export function rasterizeBackwardWgsl(v: BlendVariant, sh: BackwardShape): string {
+  const B = sh.batch;
+  const reduceDecl = sh.subgroups
+    ? `var<workgroup> red: array<f32, ${B * sh.nsg * GRAD_FIELDS}>; // [batch][subgroup][field]
+var<workgroup> ticket: atomic<u32>;
+var<workgroup> sgFirst: array<u32, ${sh.nsg}>;`
+    : `var<workgroup> red: array<atomic<u32>, ${B * GRAD_FIELDS}>; // [batch][field] f32 bits`;
+  return /* wgsl */ `
+${sh.subgroups ? 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);' : ''}
+${frameWgsl}
+${projWgsl}
+${blendConstants}
+const B: u32 = ${B}u;
+const NSG: u32 = ${sh.nsg}u;
+const NF: u32 = ${GRAD_FIELDS}u;
+@group(0) @binding(0) var<uniform> fr: Frame;
+@group(0) @binding(1) var<storage, read> ranges: array<vec2u>;
+@group(0) @binding(2) var<storage, read> keyGid: array<u32>;
+@group(0) @binding(3) var<storage, read> keyEmit: array<u32>;
+@group(0) @binding(4) var<storage, read> proj: array<Proj>;
+@group(0) @binding(5) var<storage, read> finalT: array<f32>;
+@group(0) @binding(6) var<storage, read> lastIdx: array<u32>;
+@group(0) @binding(7) var<storage, read> dOut: array<f32>;     // [H,W,5] ∂L/∂(r, g, b, alpha, depth)
+@group(0) @binding(8) var<storage, read_write> partials: array<f32>; // [capacity, 10] per emit index
+${v.renorm ? '@group(0) @binding(9) var<storage, read> wabeSums: array<vec4f>;' : ''}
+
+var<workgroup> sXY: array<vec4f, B>;    // u, v, opacity, depth
+var<workgroup> sConic: array<vec4f, B>;
+var<workgroup> sColor: array<vec4f, B>;
+var<workgroup> sEmit: array<u32, B>;
+var<workgroup> maxLast: atomic<u32>;
+${reduceDecl}
+
+${
+  sh.subgroups
+    ? ''
+    : `fn casAdd(i: u32, x: f32) {
+  var old = atomicLoad(&red[i]);
+  loop {
+    let r = atomicCompareExchangeWeak(&red[i], old, bitcast<u32>(bitcast<f32>(old) + x));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}`
+}
+
+@compute @workgroup_size(16, 16)
+fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) l: vec3u,
+                     @builtin(local_invocation_index) lid: u32
+                     ${sh.subgroups ? ', @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32' : ''}) {
+  let width = fr.dims.x; let height = fr.dims.y;
+  let tile = wid.x + wid.y * fr.dims.z;
+  let px = wid.x * 16u + l.x; let py = wid.y * 16u + l.y;
+  let inside = px < width && py < height;
+  let pix = select(0u, py * width + px, inside);
+  let centre = vec2f(f32(px) + 0.5, f32(py) + 0.5);
+  let range = ranges[tile];
+
+  var Tf = 1.0;
+  var last = 0u;
+  var gC = vec3f(0.0);
+  var gA = 0.0;
+  var gD = 0.0;
+  if (inside) {
+    Tf = finalT[pix];
+    last = lastIdx[pix];
+    let o = pix * 5u;
+    gC = vec3f(dOut[o], dOut[o + 1u], dOut[o + 2u]);
+    gA = dOut[o + 3u];
+    gD = dOut[o + 4u];
+  }
+  let bg = fr.bg.xyz;
+  var gN = gC;
+  var g1 = 0.0;
+  var tail = gA - dot(gC, bg);
+  ${
+    v.renorm
+      ? `if (inside) {
+    let sums = wabeSums[pix];
+    if (sums.w > 0.0) {
+      let P = (1.0 - Tf) / sums.w;
+      let Cbar = sums.xyz / sums.w;
+      let q = dot(gC, Cbar);
+      gN = P * gC;
+      g1 = -P * q;
+      tail = gA - dot(gC, bg) + q;
+    }
+  }`
+      : ''
+  }
+  let beta = fr.blend.x;
+  var T = Tf;
+  var Q = 0.0;
+
+  if (lid == 0u) { atomicStore(&maxLast, 0u); ${sh.subgroups ? 'atomicStore(&ticket, 0u);' : ''} }
+  workgroupBarrier();
+  atomicMax(&maxLast, last);
+  ${
+    sh.subgroups
+      ? `// Subgroup slots ordered by each subgroup's first invocation, so the partials are summed in the same
+  // order every run (a ticket alone would follow scheduling).
+  let first = subgroupMin(lid);
+  if (lane == 0u) { sgFirst[atomicAdd(&ticket, 1u)] = first; }`
+      : ''
+  }
+  let end = workgroupUniformLoad(&maxLast);
+  ${
+    sh.subgroups
+      ? `let nsg = 256u / sgSize;
+  var sg = 0u;
+  for (var k = 0u; k < nsg; k++) { sg += select(0u, 1u, sgFirst[k] < first); }`
+      : ''
+  }
+  let nBatches = (end + B - 1u) / B;
+  for (var b = 0u; b < nBatches; b++) {
+    let be = end - b * B;
+    let bs = select(0u, be - B, be > B);
+    let cnt = be - bs;
+    workgroupBarrier();
+    if (lid < cnt) {
+      let key = range.x + bs + lid;
+      let p = proj[keyGid[key]];
+      sXY[lid] = vec4f(p.a.xy, p.a.w, p.a.z);
+      sConic[lid] = p.b;
+      sColor[lid] = p.c;
+      sEmit[lid] = keyEmit[key];
+    }
+    ${sh.subgroups ? '' : 'for (var t = lid; t < B * NF; t += 256u) { atomicStore(&red[t], 0u); }'}
+    workgroupBarrier();
+    for (var jj = 0u; jj < cnt; jj++) {
+      let li = cnt - 1u - jj;
+      let pos = bs + li;
+      let g = sXY[li];
+      let co = sConic[li];
+      let d = g.xy - centre;
+      let power = -0.5 * (co.x * d.x * d.x + co.z * d.y * d.y) - co.y * d.x * d.y;
+      let G = exp(power);
+      let raw = g.z * G;
+      let alpha = min(ALPHA_MAX, raw);
+      let contributes = pos < last && power <= 0.0 && alpha >= ALPHA_MIN;
+      var gUV = vec2f(0.0);
+      var gConic = vec3f(0.0);
+      var gOpacity = 0.0;
+      var gColor = vec3f(0.0);
+      var gZ = 0.0;
+      if (contributes) {
+        let oneMinus = 1.0 - alpha;
+        T = T / oneMinus;
+        let c = sColor[li].xyz;
+        ${v.wabe ? 'let w = exp(-beta * (1.0 - T));' : 'let w = 1.0;'}
+        let cw = dot(gN, c) + g1;
+        let dLdAlpha = cw * w * T + gD * g.w * T - (Q - tail * Tf) / oneMinus;
+        let aT = alpha * T;
+        gColor = gN * (w * aT);
+        gZ = gD * aT;
+        Q += cw * w * aT${v.wabeGrad ? ' * (1.0 + beta * T)' : ''} + gD * g.w * aT;
+        if (raw <= ALPHA_MAX) {
+          gOpacity = G * dLdAlpha;
+          let gPower = g.z * G * dLdAlpha;
+          gUV = gPower * vec2f(-(co.x * d.x + co.y * d.y), -(co.z * d.y + co.y * d.x));
+          gConic = gPower * vec3f(-0.5 * d.x * d.x, -d.x * d.y, -0.5 * d.y * d.y);
+        }
+      }
+      ${
+        sh.subgroups
+          ? `if (subgroupAny(contributes)) {
+        let base = (li * NSG + sg) * NF;
+        let s0 = subgroupAdd(gUV);
+        let s1 = subgroupAdd(gConic);
+        let s2 = subgroupAdd(gOpacity);
+        let s3 = subgroupAdd(gColor);
+        let s4 = subgroupAdd(gZ);
+        if (lane == 0u) {
+          red[base] = s0.x; red[base + 1u] = s0.y;
+          red[base + 2u] = s1.x; red[base + 3u] = s1.y; red[base + 4u] = s1.z;
+          red[base + 5u] = s2;
+          red[base + 6u] = s3.x; red[base + 7u] = s3.y; red[base + 8u] = s3.z;
+          red[base + 9u] = s4;
+        }
+      } else if (lane == 0u) {
+        let base = (li * NSG + sg) * NF;
+        for (var f = 0u; f < NF; f++) { red[base + f] = 0.0; }
+      }`
+          : `if (contributes) {
+        let base = li * NF;
+        casAdd(base, gUV.x); casAdd(base + 1u, gUV.y);
+        casAdd(base + 2u, gConic.x); casAdd(base + 3u, gConic.y); casAdd(base + 4u, gConic.z);
+        casAdd(base + 5u, gOpacity);
+        casAdd(base + 6u, gColor.x); casAdd(base + 7u, gColor.y); casAdd(base + 8u, gColor.z);
+        casAdd(base + 9u, gZ);
+      }`
+      }
+    }
+    workgroupBarrier();
+    for (var t = lid; t < cnt * NF; t += 256u) {
+      let li = t / NF;
+      let f = t - li * NF;
+      ${
+        sh.subgroups
+          ? `var s = 0.0;
+      for (var k = 0u; k < nsg; k++) { s += red[(li * NSG + k) * NF + f]; }`
+          : 'let s = bitcast<f32>(atomicLoad(&red[t]));'
+      }
+      partials[sEmit[li] * NF + f] = s;
+    }
+  }
+}
+`;
+}
