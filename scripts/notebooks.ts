@@ -16,11 +16,13 @@ program
   .description(`register the ${KERNEL_NAME} kernel ("${KERNEL_DISPLAY_NAME}") with Jupyter (default: your user data dir)`)
   .option('--prefix <dir>', 'install into <dir>/share/jupyter/kernels/ (a venv or conda prefix, /usr/local)')
   .option('--data-dir <dir>', 'install into <dir>/kernels/ (a Jupyter data dir, e.g. one on $JUPYTER_PATH)')
-  .action(async (o: { prefix?: string; dataDir?: string }) => {
+  .option('--preset <preset>', `pin GAE_NOTEBOOK_PRESET for this kernel (${NOTEBOOK_PRESETS.join(' | ')}; default: the environment's, else full)`)
+  .action(async (o: { prefix?: string; dataDir?: string; preset?: string }) => {
     if (o.prefix && o.dataDir) throw new Error('--prefix and --data-dir: give one');
+    if (o.preset !== undefined && !(NOTEBOOK_PRESETS as readonly string[]).includes(o.preset)) throw new Error(`--preset: expected ${NOTEBOOK_PRESETS.join(' or ')}, got "${o.preset}"`);
     const dataDir = o.dataDir ? path.resolve(o.dataDir) : o.prefix ? prefixDataDir(o.prefix) : userDataDir();
-    const r = await installKernelSpec(dataDir);
-    console.log(`${r.changed ? 'registered' : 'already registered'}: ${KERNEL_NAME} ("${KERNEL_DISPLAY_NAME}") in ${r.dir}`);
+    const r = await installKernelSpec(dataDir, { preset: o.preset as NotebookPreset | undefined });
+    console.log(`${r.changed ? 'registered' : 'already registered'}: ${KERNEL_NAME} ("${KERNEL_DISPLAY_NAME}") in ${r.dir}${o.preset ? ` with GAE_NOTEBOOK_PRESET=${o.preset}` : ''}`);
     console.log('open notebooks/ in JupyterLab or VS Code and pick that kernel (README: Notebooks)');
   });
 

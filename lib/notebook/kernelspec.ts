@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { libDir } from '../util/lib-dir.js';
+import { PRESET_ENV, type NotebookPreset } from './preset.js';
 
 export const KERNEL_NAME = 'gae-tslab';
 export const KERNEL_DISPLAY_NAME = 'TypeScript (GaussianAvatar-Editor)';
@@ -26,13 +27,14 @@ export function repoRoot(): string {
   return path.dirname(libDir());
 }
 
-export function kernelSpec(root = repoRoot(), node = process.execPath): KernelSpec {
+/** `preset` pins GAE_NOTEBOOK_PRESET for every notebook on this kernel (e.g. tiny on a machine without a GPU). */
+export function kernelSpec(root = repoRoot(), node = process.execPath, preset?: NotebookPreset): KernelSpec {
   return {
     argv: [path.join(root, 'scripts', 'notebook-kernel.sh'), '{connection_file}'],
     display_name: KERNEL_DISPLAY_NAME,
     language: 'typescript',
     interrupt_mode: 'signal',
-    env: { GAE_NODE: node },
+    env: { GAE_NODE: node, ...(preset ? { [PRESET_ENV]: preset } : {}) },
     metadata: { debugger: false, checkout: root },
   };
 }
@@ -54,10 +56,10 @@ export function prefixDataDir(prefix: string): string {
  * Writes <dataDir>/kernels/gae-tslab/kernel.json. Idempotent: an identical file is left alone
  * (`changed` false); a kernelspec of the same name pointing elsewhere is replaced.
  */
-export async function installKernelSpec(dataDir: string, opts: { root?: string; node?: string } = {}): Promise<{ dir: string; file: string; changed: boolean }> {
+export async function installKernelSpec(dataDir: string, opts: { root?: string; node?: string; preset?: NotebookPreset } = {}): Promise<{ dir: string; file: string; changed: boolean }> {
   const dir = path.join(path.resolve(dataDir), 'kernels', KERNEL_NAME);
   const file = path.join(dir, 'kernel.json');
-  const text = JSON.stringify(kernelSpec(opts.root, opts.node), null, 1) + '\n';
+  const text = JSON.stringify(kernelSpec(opts.root, opts.node, opts.preset), null, 1) + '\n';
   const old = await fs.readFile(file, 'utf8').catch(() => null);
   if (old === text) return { dir, file, changed: false };
   await writeFileAtomic(file, text);

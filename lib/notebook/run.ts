@@ -152,6 +152,8 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
     `--ExecutePreprocessor.timeout=${opts.cellTimeoutS ?? 1800}`,
     '--ExecutePreprocessor.startup_timeout=180',
+    // Outputs may trail the execute reply on a loaded machine; nbclient's 4 s default can drop them.
+    '--ExecutePreprocessor.iopub_timeout=60',
     // No per-cell timestamps in the outputs: committed notebooks change only when their outputs do.
     '--ExecutePreprocessor.record_timing=False',
     '--output-dir', outDir,

@@ -159,6 +159,7 @@ describe('kernelspec', () => {
     expect(k.display_name).toBe('TypeScript (GaussianAvatar-Editor)');
     expect(k.language).toBe('typescript');
     expect(k.env).toEqual({ GAE_NODE: '/opt/node/bin/node' });
+    expect(kernelSpec('/repo', '/usr/bin/node', 'tiny').env).toEqual({ GAE_NODE: '/usr/bin/node', GAE_NOTEBOOK_PRESET: 'tiny' });
   });
 
   it('installs idempotently into <data dir>/kernels/gae-tslab and replaces a registration pointing elsewhere', async () => {
