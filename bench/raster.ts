@@ -20,6 +20,13 @@ import { rasterSettings } from '../lib/raster/types.js';
 import { randomScene } from '../test/raster/reference-scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
+/**
+ * Dawn toggles for trusted code (a Node research tool has no untrusted shaders): CPU-side validation of
+ * every command (which costs milliseconds per frame here), index clamping in every shader, and the zeroing
+ * of workgroup memory that our kernels initialise themselves.
+ */
+const FAST_TOGGLES = 'enable-dawn-features=allow_unsafe_apis,skip_validation,disable_robustness,disable_workgroup_init';
+
 /** The paper's CUDA rasterizer on the same H100 (milliseconds), for the ratios. */
 const CUDA_H100: Record<string, { forward: number; forwardBackward: number }> = {
   '100000@802x550': { forward: 0.64, forwardBackward: 4.25 },
@@ -38,7 +45,9 @@ const program = new Command()
   .option('--out <file>', 'output JSON (default results/bench/raster-<vendor>.json)')
   .option('--require-hardware', 'refuse software adapters')
   .option('--no-subgroups', 'use the kernels without subgroup operations')
-  .option('--check', 'first compare a small scene against the float64 reference (image and gradients)');
+  .option('--check', 'first compare a small scene against the float64 reference (image and gradients)')
+  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_robustness,skip_validation', '')
+  .option('--fast', `Dawn without validation, robustness and workgroup zeroing (${FAST_TOGGLES})`);
 program.parse();
 const opts = program.opts<{
   n: string;
@@ -50,6 +59,8 @@ const opts = program.opts<{
   requireHardware?: boolean;
   subgroups: boolean;
   check?: boolean;
+  dawn: string;
+  fast?: boolean;
 }>();
 
 const ns = opts.n.split(',').map((s) => Math.round(Number(s)));
@@ -61,9 +72,15 @@ const resolutions = opts.res.split(',').map((s) => {
 const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
 
 // Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
-const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags: ['disable-dawn-features=timestamp_quantization'] });
+const extraFlags = [...(opts.fast ? [FAST_TOGGLES] : []), ...opts.dawn.split(' ').filter((f) => f.length > 0)];
+const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...extraFlags];
+const mode = extraFlags.length === 0 ? 'default' : opts.fast && extraFlags.length === 1 ? 'fast' : extraFlags.join(' ');
+const modeName = opts.subgroups ? mode : `${mode}, no subgroups`;
+const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags });
 const { device } = ctx;
-console.log(`adapter: ${describeAdapter(ctx.report)} | vendor=${ctx.report.vendor} | subgroups=${ctx.has.subgroups && opts.subgroups} | timestamps=${ctx.has.timestampQuery}`);
+console.log(
+  `adapter: ${describeAdapter(ctx.report)} | vendor=${ctx.report.vendor} | subgroups=${ctx.has.subgroups && opts.subgroups} | timestamps=${ctx.has.timestampQuery} | dawn: ${dawnFlags.join(' ')}`,
+);
 const outPath = opts.out ?? `results/bench/raster-${ctx.report.vendor.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`;
 
 const settings = rasterSettings({ shDegree: 3, blend: 'alpha', background: [0, 0, 0] });
@@ -132,7 +149,8 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 for (const n of ns) {
   for (const [W, H] of resolutions) {
-    const key = `${n}@${W}x${H}`;
+    const scene = `${n}@${W}x${H}`;
+    const key = `${scene}|${modeName}`;
     const t0 = performance.now();
     const g = benchGaussians(n, W, H);
     const cam = benchCamera(W, H);
@@ -163,7 +181,16 @@ for (const n of ns) {
     };
     for (let i = 0; i < warmup; i++) await timeSynced(device, fwdBwd);
     const forwardMs: number[] = [];
-    for (let i = 0; i < runs; i++) forwardMs.push(await timeSynced(device, fwd));
+    const forwardCpuMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      forwardMs.push(
+        await timeSynced(device, () => {
+          const t = performance.now();
+          fwd();
+          forwardCpuMs.push(performance.now() - t); // encode + submit, CPU side
+        }),
+      );
+    }
     const fbMs: number[] = [];
     for (let i = 0; i < runs; i++) fbMs.push(await timeSynced(device, fwdBwd));
     // Steady state, as a training loop runs: `runs` iterations submitted back to back, one wait at the end
@@ -196,9 +223,12 @@ for (const n of ns) {
     alphaMean /= W * H;
     const gradBytes = Object.values(grads).reduce((a, b) => a + b.size, 0);
 
-    const cuda = CUDA_H100[key];
+    const cuda = CUDA_H100[scene];
     const res = {
       key,
+      scene,
+      mode: modeName,
+      dawnFlags,
       n,
       width: W,
       height: H,
@@ -210,6 +240,7 @@ for (const n of ns) {
       forwardMsMin: Math.min(...forwardMs),
       forwardBackwardMsMin: Math.min(...fbMs),
       forwardPipelinedMs,
+      forwardCpuMs: median(forwardCpuMs),
       forwardBackwardPipelinedMs: fbPipelinedMs,
       gpuForwardBackwardMs: gpuTotal.length ? median(gpuTotal) : null,
       stagesMs: Object.fromEntries([...stages].map(([k, v]) => [k, median(v)])),
@@ -231,7 +262,7 @@ for (const n of ns) {
       .join(', ');
     console.log(
       `${key}: forward ${res.forwardMs.toFixed(3)} ms, forward+backward ${res.forwardBackwardMs.toFixed(3)} ms` +
-        ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd)` +
+        ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd; CPU encode+submit fwd ${res.forwardCpuMs.toFixed(3)})` +
         (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA)` : '') +
         ` | keys ${res.keys} | peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB | checksum ${checksum.toFixed(4)}\n  stages (GPU ms): ${stageLine}`,
     );
@@ -250,11 +281,20 @@ try {
 }
 const merged = new Map<string, unknown>((previous.results ?? []).map((x) => [x.key, x]));
 for (const x of results) merged.set(x.key as string, x);
+let commit: string | null = null;
+try {
+  const { execSync } = await import('node:child_process');
+  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  /* not a git checkout (the GPU machine's bundle) */
+}
 await writeJsonAtomic(outPath, {
+  commit,
   benchmark: 'bench-N-WxH (../shared/bench/synthetic-scene.md), alpha blending, SH degree 3, black background',
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,
+  modes: { default: 'Dawn defaults (validation, robustness, workgroup zeroing on)', fast: FAST_TOGGLES },
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',

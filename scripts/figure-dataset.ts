@@ -9,17 +9,8 @@ import { getGpu, releaseGpu } from '../lib/gpu/index.js';
 import { loadDataset, loadFrameImages, type DatasetFrame } from '../lib/data/dataset.js';
 import { renderGroundTruth } from '../lib/data/ground-truth.js';
 import { synthConfig, writeDataset } from '../lib/data/writer.js';
+import { labelImage } from '../lib/data/views.js';
 import { rgbImage, writePng, type RgbImage } from '../lib/util/image.js';
-
-const LABEL_COLOURS: [number, number, number][] = [
-  [1, 1, 1], [0.93, 0.75, 0.6], [0.85, 0.15, 0.2], [0.98, 0.95, 0.5], [0.9, 0.45, 0.75], [0.2, 0.5, 0.95], [0.3, 0.22, 0.15],
-];
-
-function labelImage(labels: Uint8Array, w: number, h: number): RgbImage {
-  const img = rgbImage(w, h);
-  for (let p = 0; p < w * h; p++) img.data.set(LABEL_COLOURS[labels[p]!] ?? [0, 0, 0], 3 * p);
-  return img;
-}
 
 async function main() {
   const dir = process.argv[2] ?? 'data/synthetic/figure';

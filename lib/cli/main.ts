@@ -28,5 +28,9 @@ export async function main(argv = process.argv): Promise<void> {
 // Run when executed as a script (tsx lib/cli/main.ts); bin/gae.mjs and tests call main() themselves.
 const invoked = process.argv[1] ?? '';
 if (/[\\/]lib[\\/]cli[\\/]main\.(ts|js)$/.test(invoked)) {
-  await main();
+  // Not a top-level await: notebooks (tslab) load lib/ as CommonJS, where that is a syntax error.
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { libDir } from '../util/lib-dir.js';
 
 export interface CommandModule {
   /** Subcommand name. */
@@ -27,7 +27,7 @@ export const COMMANDS: CommandModule[] = [
   { command: 'render', summary: 'render turntables and reenactments of an avatar', module: 'avatar' },
 ];
 
-export const LIB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const LIB_DIR = libDir();
 
 export class CliError extends Error {
   constructor(

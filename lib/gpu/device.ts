@@ -174,6 +174,26 @@ export function describeAdapter(r: AdapterReport): string {
   return `${r.vendor} ${what} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
 }
 
+/** The report as (property, value) rows, for tables in notebooks and reports. */
+export function adapterRows(r: AdapterReport): { property: string; value: string }[] {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return [
+    { property: 'adapter', value: describeAdapter(r) },
+    { property: 'vendor', value: r.vendor },
+    { property: 'architecture', value: r.architecture },
+    { property: 'device', value: r.device },
+    { property: 'description', value: r.description },
+    { property: 'software rasteriser', value: r.software ? 'yes (timings say nothing about GPUs)' : 'no' },
+    { property: 'features', value: r.features.join(', ') },
+    { property: 'maxStorageBufferBindingSize', value: mib(r.limits.maxStorageBufferBindingSize) },
+    { property: 'maxBufferSize', value: mib(r.limits.maxBufferSize) },
+    { property: 'maxComputeWorkgroupStorageSize', value: `${r.limits.maxComputeWorkgroupStorageSize} B` },
+    { property: 'maxComputeInvocationsPerWorkgroup', value: String(r.limits.maxComputeInvocationsPerWorkgroup) },
+    { property: 'maxComputeWorkgroupsPerDimension', value: String(r.limits.maxComputeWorkgroupsPerDimension) },
+    { property: 'maxStorageBuffersPerShaderStage', value: String(r.limits.maxStorageBuffersPerShaderStage) },
+  ];
+}
+
 /**
  * Destroys the device and drops Dawn's instance so Node can exit: dawn.node keeps the event loop
  * alive for as long as the object returned by `create` is reachable.

@@ -1,4 +1,4 @@
-export { getGpu, releaseGpu, describeAdapter, NoGpuAdapterError } from './device.js';
+export { getGpu, releaseGpu, describeAdapter, adapterRows, NoGpuAdapterError } from './device.js';
 export type { GpuContext, GpuOptions, AdapterReport } from './device.js';
 export { upload, download, createStorage, uniform, write, alignedSize, STORAGE } from './buffers.js';
 export type { TypedArray } from './buffers.js';

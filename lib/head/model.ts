@@ -8,9 +8,9 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
+import { libDir } from '../util/lib-dir.js';
 
 export const MATERIALS = [
   'M_Face',
@@ -66,8 +66,7 @@ const modelJsonSchema = z.object({
 export function defaultModelDir(): string {
   if (process.env.GAE_HEAD_MODEL_DIR) return process.env.GAE_HEAD_MODEL_DIR;
   try {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const dir = path.resolve(here, '../../data/ict-facekit');
+    const dir = path.resolve(libDir(), '../data/ict-facekit');
     if (existsSync(path.join(dir, 'model.json'))) return dir;
   } catch {
     // not a file: URL (browser bundle); fall through

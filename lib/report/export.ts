@@ -4,8 +4,8 @@
  * PNG and SVG come from Plotly.toImage; PDF is Chromium's print of the SVG (vector, text kept as text).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { writeFileAtomic } from '../util/atomic.js';
+import { resolveFromLib } from '../util/lib-dir.js';
 import type { Figure } from './figures.js';
 
 export type FigureFormat = 'png' | 'svg' | 'pdf';
@@ -46,7 +46,7 @@ export class FigureExporter {
       await context.route('**/*', (route) => (route.request().url().startsWith('data:') ? route.continue() : route.abort()));
       const page = await context.newPage();
       await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0"><div id="fig"></div></body></html>');
-      const plotly = createRequire(import.meta.url).resolve('plotly.js-dist-min');
+      const plotly = resolveFromLib('plotly.js-dist-min');
       await page.addScriptTag({ path: plotly });
       return new FigureExporter(browser, page);
     } catch (e) {
@@ -63,7 +63,8 @@ export class FigureExporter {
     const url = await this.page.evaluate(
       async ({ fig, fmt, width, height, scale }) => {
         const P = (globalThis as unknown as { Plotly: { newPlot: Function; toImage: Function; purge: Function } }).Plotly;
-        const el = document.getElementById('fig')!;
+        // globalThis: lib/ also compiles without the DOM lib (tslab).
+        const el = (globalThis as unknown as { document: { getElementById(id: string): unknown } }).document.getElementById('fig');
         P.purge(el);
         await P.newPlot(el, fig.data, { ...fig.layout, width, height }, { staticPlot: true });
         return (await P.toImage(el, { format: fmt, width, height, scale: fmt === 'png' ? scale : 1 })) as string;

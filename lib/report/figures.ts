@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { AggRow } from '../experiments/results.js';
+import { resolveFromLib } from '../util/lib-dir.js';
 import { paperValue, TASK_LABELS } from './paper.js';
 
 export interface Figure {
@@ -163,9 +164,8 @@ export async function figureHtml(fig: Figure, opts: { id?: string; includePlotly
   let lib = '';
   if (opts.includePlotly) {
     if (plotlySource === undefined) {
-      const { createRequire } = await import('node:module');
       const { readFile } = await import('node:fs/promises');
-      plotlySource = await readFile(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8');
+      plotlySource = await readFile(resolveFromLib('plotly.js-dist-min'), 'utf8');
     }
     lib = `<script>${plotlySource.replace(/<\/script/gi, '<\\/script')}</script>`;
   }

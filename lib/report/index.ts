@@ -6,3 +6,4 @@ export { composeGrid, writeGridPng, type GridSpec, type GridRow, type CropBox, t
 export { drawText, textWidth, wrapText } from './font.js';
 export { encodeGif, writeGif, writeMp4, exportAnimation, ffmpegAvailable, NO_FFMPEG } from './animation.js';
 export { generateReport, type Report, type ReportOptions } from './report.js';
+export { cameraRigFigure, unproject, boxEdges, type RigFigureCamera, type RigFigureOptions } from './rig.js';

@@ -93,3 +93,51 @@ export async function readPng(file: string): Promise<DecodedPng> {
   }
   return decodePng(bytes, file);
 }
+
+/** Box-filter downsampling by an integer factor (edge blocks average the pixels they have). */
+export function downsample(img: RgbImage, factor: number): RgbImage {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`downsample: factor must be a positive integer, got ${factor}`);
+  if (factor === 1) return img;
+  const w = Math.ceil(img.width / factor), h = Math.ceil(img.height / factor);
+  const out = rgbImage(w, h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let r = 0, g = 0, b = 0, n = 0;
+      for (let yy = y * factor; yy < Math.min(img.height, (y + 1) * factor); yy++) {
+        for (let xx = x * factor; xx < Math.min(img.width, (x + 1) * factor); xx++) {
+          const s = 3 * (yy * img.width + xx);
+          r += img.data[s]!;
+          g += img.data[s + 1]!;
+          b += img.data[s + 2]!;
+          n++;
+        }
+      }
+      out.data.set([r / n, g / n, b / n], 3 * (y * w + x));
+    }
+  }
+  return out;
+}
+
+/** A copy of the box (x, y, width, height in pixels; must lie inside the image). */
+export function cropImage(img: RgbImage, box: { x: number; y: number; width: number; height: number }): RgbImage {
+  const { x, y, width, height } = box;
+  if (![x, y, width, height].every(Number.isInteger) || width < 1 || height < 1 || x < 0 || y < 0 || x + width > img.width || y + height > img.height) {
+    throw new Error(`cropImage: box ${width}x${height}+${x}+${y} is not inside the ${img.width}x${img.height} image`);
+  }
+  const out = rgbImage(width, height);
+  for (let r = 0; r < height; r++) out.data.set(img.data.subarray(3 * ((y + r) * img.width + x), 3 * ((y + r) * img.width + x + width)), 3 * r * width);
+  return out;
+}
+
+/** Nearest-neighbour enlargement by an integer factor (close-ups that keep pixels visible as pixels). */
+export function upscale(img: RgbImage, factor: number): RgbImage {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`upscale: factor must be a positive integer, got ${factor}`);
+  const out = rgbImage(img.width * factor, img.height * factor);
+  for (let y = 0; y < out.height; y++) {
+    for (let x = 0; x < out.width; x++) {
+      const s = 3 * (Math.floor(y / factor) * img.width + Math.floor(x / factor));
+      out.data.set(img.data.subarray(s, s + 3), 3 * (y * out.width + x));
+    }
+  }
+  return out;
+}

@@ -140,6 +140,39 @@ describe('GPU rasterizer gradients vs float64 reference', () => {
     r.destroy();
   });
 
+  it('stays exact on a later frame whose tiles stop early (no stale per-(tile, Gaussian) slots from an earlier frame)', async () => {
+    // Dense, opaque scenes: most pixels stop early, so many keys of a tile lie past every pixel's last
+    // contributor. The first backward on a fresh rasterizer sees a zeroed slot buffer; the second sees
+    // the first frame's slots, which must not leak into its sums.
+    const ctx = await gpu();
+    const r = new GaussianRasterizer(ctx);
+    const s = rasterSettings({ shDegree: 1, background: [1, 1, 1] });
+    const a = randomScene(51, { count: 900, width: 64, height: 48, shDegree: 1, spread: 0.9, maxLogit: 6 });
+    const b = randomScene(52, { count: 900, width: 64, height: 48, shDegree: 1, spread: 0.9, maxLogit: 6 });
+    const npx = 64 * 48;
+    for (const [i, scene] of [a, b, a].entries()) {
+      const g = toFloat32(scene.g);
+      const gb = uploadGaussians(ctx, g);
+      const st = await r.render(gb, scene.cam, s);
+      const { dC, dA, packed } = upstream(60 + i, npx);
+      const dOut = upload(ctx.device, packed);
+      const grads = r.backward(st, gb, dOut);
+      const ref = renderReferenceWithGrad(g, scene.cam, s, dC, dA).grads;
+      const cond = conditionNumbers(projectReference(g, scene.cam, s));
+      for (const k of ['means', 'opacityLogits', 'sh'] as const) {
+        const gg = await download(ctx.device, grads[k], Float32Array, ref[k].length);
+        const dim = ref[k].length / g.count;
+        expect(relErr(gg, ref[k], (j) => cond[Math.floor(j / dim)]! <= 100), `frame ${i}: ${k}`).toBeLessThan(1e-3);
+      }
+      dOut.destroy();
+      destroyGaussians(gb);
+    }
+    // The scenes do stop early (otherwise this test would not exercise the tail of the tile lists).
+    const out = renderReferenceWithGrad(b.g, b.cam, s, new Float64Array(npx * 3)).out;
+    expect(Array.from(out.alpha).filter((x) => x > 0.999).length).toBeGreaterThan(npx / 4);
+    r.destroy();
+  });
+
   it('gives bitwise-identical gradients when run twice (segmented sums, no float atomics)', async () => {
     const ctx = await gpu();
     const r = new GaussianRasterizer(ctx);

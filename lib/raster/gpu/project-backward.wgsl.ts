@@ -9,7 +9,7 @@
  */
 import { frameWgsl } from './frame.js';
 import { projWgsl, quatWgsl } from './project.wgsl.js';
-import { shWgsl } from './sh.wgsl.js';
+import { SH_BASIS, SH_GRAD, shConstantsWgsl, shLocals, unrollSh } from './sh.wgsl.js';
 import { GRAD_FIELDS } from './rasterize-backward.wgsl.js';
 
 /**
@@ -43,7 +43,7 @@ export const projectBackwardWgsl = /* wgsl */ `
 ${frameWgsl}
 ${projWgsl}
 ${quatWgsl}
-${shWgsl}
+${shConstantsWgsl}
 const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> means: array<f32>;
@@ -66,8 +66,7 @@ fn projectBackward(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgr
   let n = fr.sizes.x;
   if (j >= n) { return; }
   let i = depthSorted[j];
-  var acc: array<f32, 10>;
-  for (var f = 0u; f < NF; f++) { acc[f] = sums[j * NF + f]; }
+  let o = j * NF;
   let K = fr.sizes.y;
   let pr = proj[i];
   if (pr.b.w <= 0.0) {
@@ -78,11 +77,11 @@ fn projectBackward(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgr
     dMeans2D[2u * i] = 0.0; dMeans2D[2u * i + 1u] = 0.0;
     return;
   }
-  let gUV = vec2f(acc[0], acc[1]);
-  let gConic = vec3f(acc[2], acc[3], acc[4]);
-  let gOpacity = acc[5];
-  var gRgb = vec3f(acc[6], acc[7], acc[8]);
-  let gDepth = acc[9];
+  let gUV = vec2f(sums[o], sums[o + 1u]);
+  let gConic = vec3f(sums[o + 2u], sums[o + 3u], sums[o + 4u]);
+  let gOpacity = sums[o + 5u];
+  var gRgb = vec3f(sums[o + 6u], sums[o + 7u], sums[o + 8u]);
+  let gDepth = sums[o + 9u];
   dMeans2D[2u * i] = gUV.x;
   dMeans2D[2u * i + 1u] = gUV.y;
 
@@ -99,20 +98,17 @@ fn projectBackward(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgr
   gRgb = select(gRgb, vec3f(0.0), vec3<bool>((mask & 1u) != 0u, (mask & 2u) != 0u, (mask & 4u) != 0u));
   let deg = fr.sizes.z;
   let nk = (deg + 1u) * (deg + 1u);
-  let Y = shBasis(deg, dir);
-  let dY = shBasisGrad(deg, dir);
+  ${shLocals('dir')}
   var gDir = vec3f(0.0);
   let base = 3u * K * i;
-  for (var k = 0u; k < K; k++) {
-    if (k < nk) {
-      let c = vec3f(sh[base + 3u * k], sh[base + 3u * k + 1u], sh[base + 3u * k + 2u]);
-      let g = Y[k] * gRgb;
-      dSh[base + 3u * k] = g.x; dSh[base + 3u * k + 1u] = g.y; dSh[base + 3u * k + 2u] = g.z;
-      gDir += dot(c, gRgb) * dY[k];
-    } else {
-      dSh[base + 3u * k] = 0.0; dSh[base + 3u * k + 1u] = 0.0; dSh[base + 3u * k + 2u] = 0.0;
-    }
-  }
+${unrollSh(
+  'nk',
+  (k) => `    let c${k} = vec3f(sh[base + ${3 * k}u], sh[base + ${3 * k + 1}u], sh[base + ${3 * k + 2}u]);
+    let g${k} = (${SH_BASIS[k]}) * gRgb;
+    dSh[base + ${3 * k}u] = g${k}.x; dSh[base + ${3 * k + 1}u] = g${k}.y; dSh[base + ${3 * k + 2}u] = g${k}.z;
+    gDir += dot(c${k}, gRgb) * ${SH_GRAD[k]};`,
+)}
+  for (var k = 3u * nk; k < 3u * K; k++) { dSh[base + k] = 0.0; } // stored past the active degree
   var gMean = (gDir - dir * dot(dir, gDir)) / dn;
 
   // Recompute the geometry of the forward pass.

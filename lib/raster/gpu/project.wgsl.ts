@@ -7,7 +7,7 @@
  * float32 difference would be noise. The eigenvalue spread uses ((a − c)/2)² + b² for the same reason.
  */
 import { frameWgsl } from './frame.js';
-import { shWgsl } from './sh.wgsl.js';
+import { SH_BASIS, shConstantsWgsl, shLocals, unrollSh } from './sh.wgsl.js';
 
 /** Per-Gaussian output of stage 1, 48 bytes, read by the tile and rasterize stages and the backward. */
 export const projWgsl = /* wgsl */ `
@@ -34,7 +34,7 @@ export const projectWgsl = /* wgsl */ `
 ${frameWgsl}
 ${projWgsl}
 ${quatWgsl}
-${shWgsl}
+${shConstantsWgsl}
 @group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> means: array<f32>;         // [N,3]
 @group(0) @binding(2) var<storage, read> logScales: array<f32>;     // [N,3]
@@ -106,13 +106,11 @@ fn project(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nw
   let dv = mu - fr.campos.xyz;
   let dir = dv / length(dv);
   let K = fr.sizes.y;
-  let Y = shBasis(fr.sizes.z, dir);
+  ${shLocals('dir')}
   let nk = (fr.sizes.z + 1u) * (fr.sizes.z + 1u);
   var rgb = vec3f(0.5);
   let base = i * K * 3u;
-  for (var k = 0u; k < nk; k++) {
-    rgb += Y[k] * vec3f(sh[base + 3u * k], sh[base + 3u * k + 1u], sh[base + 3u * k + 2u]);
-  }
+${unrollSh('nk', (k) => `    rgb += (${SH_BASIS[k]}) * vec3f(sh[base + ${3 * k}u], sh[base + ${3 * k + 1}u], sh[base + ${3 * k + 2}u]);`)}
   let mask = select(0.0, 1.0, rgb.x < 0.0) + select(0.0, 2.0, rgb.y < 0.0) + select(0.0, 4.0, rgb.z < 0.0);
   rgb = max(rgb, vec3f(0.0));
   let opacity = 1.0 / (1.0 + exp(-opacityLogits[i]));

@@ -249,6 +249,13 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
       partials[sEmit[li] * NF + f] = s;
     }
   }
+  // Keys past every pixel's last contributor got no slot above. Zero theirs: the per-Gaussian sums read
+  // every slot of a Gaussian, and the buffer holds the previous frame's values (only a fresh one is zero).
+  let nKeys = range.y - range.x;
+  for (var t = end + lid; t < nKeys; t += 256u) {
+    let e = keyEmit[range.x + t];
+    for (var f = 0u; f < NF; f++) { partials[e * NF + f] = 0.0; }
+  }
 }
 `;
 }

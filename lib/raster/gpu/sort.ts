@@ -7,7 +7,7 @@ import { BufferUsage } from '../../gpu/flags.js';
 import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
 import type { PassRecorder } from './recorder.js';
-import { RADIX, SPINE_MAX, radixHistogramWgsl, radixScatterWgsl, radixSpineWgsl } from './sort.wgsl.js';
+import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
 
 export interface SortConfig {
   /** Use subgroup ballots for ranking (needs the 'subgroups' feature). */
@@ -36,7 +36,7 @@ export interface SortBuffers {
   vals: [GPUBuffer, GPUBuffer];
 }
 
-type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline; spine: GPUComputePipeline };
+type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
 const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
 const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
 
@@ -76,13 +76,12 @@ export class RadixSortPlan {
     const { device } = this.ctx;
     const constants = { WG: this.cfg.wg, KPT: this.cfg.kpt, ...(this.cfg.subgroups ? { NSG: this.cfg.nsg } : {}) };
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
-    const [hist, scatter, spine] = await Promise.all([
-      getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
-      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
-      getPipeline(device, { code: radixSpineWgsl, entryPoint: 'spine', constants: hconst, label: 'radix-spine' }),
+    const [hist, scatter] = await Promise.all([
+      getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
+      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
       this.scan.prepare(),
     ]);
-    this.pipes = { hist, scatter, spine };
+    this.pipes = { hist, scatter };
     let m = readySortPipes.get(device);
     if (!m) readySortPipes.set(device, (m = new Map()));
     m.set(cfgKey(this.cfg), this.pipes);
@@ -133,14 +132,7 @@ export class RadixSortPlan {
       pass.setBindGroup(0, this.binds.get(this.pipes.hist, { 0: u, 1: countBuf, 2: bufs.keys[src], 3: this.hist, 4: this.meta }));
       this.dispatch(pass, count);
       // Global offsets of each (digit, block).
-      if (RADIX * this.maxBlocks <= SPINE_MAX) {
-        pass = rec.pass(`${name}:scan`);
-        pass.setPipeline(this.pipes.spine);
-        pass.setBindGroup(0, this.binds.get(this.pipes.spine, { 0: u, 1: countBuf, 2: this.hist }));
-        pass.dispatchWorkgroups(1);
-      } else {
-        this.scan.encodeInPass(rec.pass(`${name}:scan`), this.hist, { buffer: this.meta, offset: 0 });
-      }
+      this.scan.encodeInPass(rec.pass(`${name}:scan`), this.hist, { buffer: this.meta, offset: 0 });
       // Scatter.
       pass = rec.pass(`${name}:scatter`);
       pass.setPipeline(this.pipes.scatter);

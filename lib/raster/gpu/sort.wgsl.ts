@@ -66,7 +66,7 @@ fn popc4(v: vec4u) -> u32 { let c = countOneBits(v); return c.x + c.y + c.z + c.
 `;
 
 /** Histogram pass. */
-export function radixHistogramWgsl(subgroups: boolean): string {
+export function radixHistogramWgsl(subgroups: boolean, kpt: number): string {
   return /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
@@ -90,11 +90,16 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   workgroupBarrier();
   ${subgroups ? 'let lt = ltMask(lane);' : ''}
   let start = block * blockSize();
-  for (var r = 0u; r < KPT; r++) {
+  // All of the thread's loads are issued before any is used, so their latencies overlap.
+  var keysR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + lid;
+    if (idx < n) { keysR[r] = keys[idx]; }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
     let idx = start + r * WG + lid;
     let valid = idx < n;
-    var key = 0u;
-    if (valid) { key = keys[idx]; }
+    let key = keysR[r];
     let d = (key >> sp.shift) & 0xffu;
     ${
       subgroups
@@ -109,47 +114,8 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
 `;
 }
 
-/**
- * Exclusive scan of the whole digit-major histogram by one workgroup, for sorts of up to SPINE_MAX
- * histogram entries: one dispatch instead of the hierarchical scan's three to five, which is what small
- * sorts (10⁵ keys) pay for.
- */
-export const SPINE_MAX = 65536;
-export const radixSpineWgsl = /* wgsl */ `
-${common}
-@group(0) @binding(2) var<storage, read_write> hist: array<u32>;
-
-var<workgroup> part: array<u32, 256>;
-
-@compute @workgroup_size(256)
-fn spine(@builtin(local_invocation_index) lid: u32) {
-  let n = keyCount();
-  let total = RADIX * ((n + blockSize() - 1u) / blockSize());
-  let chunk = (total + 255u) / 256u;
-  let start = min(lid * chunk, total);
-  let end = min(start + chunk, total);
-  var s = 0u;
-  for (var i = start; i < end; i++) { s += hist[i]; }
-  part[lid] = s;
-  workgroupBarrier();
-  for (var off = 1u; off < 256u; off <<= 1u) {
-    var t = 0u;
-    if (lid >= off) { t = part[lid - off]; }
-    workgroupBarrier();
-    part[lid] += t;
-    workgroupBarrier();
-  }
-  var run = part[lid] - s;
-  for (var i = start; i < end; i++) {
-    let x = hist[i];
-    hist[i] = run;
-    run += x;
-  }
-}
-`;
-
 /** Scatter pass; NSG = the most subgroups a workgroup can have (WG / smallest subgroup size). */
-export function radixScatterWgsl(subgroups: boolean): string {
+export function radixScatterWgsl(subgroups: boolean, kpt: number): string {
   const head = /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
@@ -190,13 +156,24 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let sg = subgroupBroadcast(t, 0u);
   let lt = ltMask(lane);
   let start = block * blockSize();
-  for (var r = 0u; r < KPT; r++) {
+  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
+  // instead of each round waiting for its own (the rounds are separated by barriers).
+  var keysR: array<u32, ${kpt}>;
+  var valsR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + sg * sgSize + lane;
+    valsR[r] = idx;
+    if (idx < n) {
+      keysR[r] = keysIn[idx];
+      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
+    }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
     let cur = (r & 1u) * 256u * NSG;
     let nxt = ((r + 1u) & 1u) * 256u * NSG;
     let idx = start + r * WG + sg * sgSize + lane;
     let valid = idx < n;
-    var key = 0u;
-    if (valid) { key = keysIn[idx]; }
+    let key = keysR[r];
     let d = (key >> sp.shift) & 0xffu;
     let peers = matchPeers(d, valid);
     let rank = popc4(peers & lt);
@@ -216,9 +193,7 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     if (valid) {
       let dst = cnt[cur + d * NSG + sg] + rank;
       keysOut[dst] = key;
-      var v = idx;
-      if (sp.valsIdentity == 0u) { v = valsIn[idx]; }
-      valsOut[dst] = v;
+      valsOut[dst] = valsR[r];
     }
   }
 }
