@@ -1,0 +1,90 @@
+/**
+ * One entry point for runs on a GPU machine, bundled with esbuild (../shared/gpu/pack.sh) so that it
+ * travels without node_modules: every step imports lib/ statically. Steps run in order:
+ *
+ *   node gpu-job.mjs synth --preset full --frames 60 --out data/synthetic/alice \
+ *                    train --data data/synthetic/alice --preset full --iterations 6000 --run runs/recon \
+ *                    bench-avatar --ply runs/recon/... --out bench.json
+ *
+ * Each step prints its timings; `--budget S` on train stops training after S seconds of wall time
+ * (the run stays resumable and evaluation still runs).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { describeAdapter } from '../lib/gpu/index.js';
+import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
+import { synthConfig, writeDataset } from '../lib/data/writer.js';
+import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
+import { runReconstruction } from '../lib/train/recon.js';
+
+type Args = Record<string, string>;
+
+function parseSteps(argv: string[]): { name: string; args: Args }[] {
+  const steps: { name: string; args: Args }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      steps.push({ name: a, args: {} });
+      continue;
+    }
+    const cur = steps[steps.length - 1];
+    if (!cur) throw new Error(`option ${a} before any step`);
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--') || !next.length) cur.args[a.slice(2)] = 'true';
+    else cur.args[a.slice(2)] = argv[++i]!;
+  }
+  return steps;
+}
+
+const ctx = await useTfjsWebGpu();
+console.log(`adapter: ${describeAdapter(ctx.report)}`);
+for (const { name, args } of parseSteps(process.argv.slice(2))) {
+  const t0 = performance.now();
+  if (name === 'synth') {
+    const cfg = synthConfig((args.preset ?? 'full') as 'full' | 'tiny', {
+      subject: args.subject ?? 'alice',
+      seed: Number(args.seed ?? 1),
+      ...(args.frames ? { frames: Number(args.frames), testFrames: Number(args['test-frames'] ?? Math.ceil(Number(args.frames) / 2)), crossFrames: Number(args['cross-frames'] ?? Math.ceil(Number(args.frames) / 2)) } : {}),
+    });
+    await writeDataset(ctx, args.out!, cfg, { replace: true });
+  } else if (name === 'train') {
+    const preset = RECON_PRESETS[(args.preset ?? 'full') as 'full' | 'tiny'];
+    const config = reconConfig({
+      ...preset,
+      name: args.name ?? 'recon',
+      data: args.data!,
+      ...(args.iterations ? { iterations: Number(args.iterations) } : {}),
+      ...(args['eval-frames'] ? { eval: { framesPerSplit: Number(args['eval-frames']) } } : {}),
+    });
+    const ac = new AbortController();
+    const budget = args.budget ? Number(args.budget) * 1000 : Infinity;
+    let last = 0;
+    const r = await runReconstruction(config, {
+      runDir: args.run!,
+      log: (m) => console.log(m),
+      onStep: (s, n) => {
+        const el = performance.now() - t0;
+        if (s - last >= n / 20 || s === n) {
+          last = s;
+          console.log(`step ${s}/${n} ${(el / 1000).toFixed(0)} s`);
+        }
+        if (el > budget) ac.abort();
+      },
+      signal: ac.signal,
+    }).catch((e) => {
+      if ((e as Error).message === 'training aborted') return null;
+      throw e;
+    });
+    if (r) {
+      for (const e of r.eval) console.log(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} SSIM ${e.ssim.toFixed(4)} (${e.frames} frames)`);
+      console.log(JSON.stringify({ train: r.train }));
+    } else console.log('train: stopped by --budget; resumable');
+  } else if (name === 'copy') {
+    await fs.mkdir(path.dirname(args.to!), { recursive: true });
+    await fs.copyFile(args.from!, args.to!);
+  } else {
+    throw new Error(`unknown step '${name}'`);
+  }
+  console.log(`[${name}] ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+process.exit(0);
