@@ -11,6 +11,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TriangleFrames } from '../head/frames.js';
+import { acquireTensorBuffer, adoptBuffer, tensorBuffer } from '../gpu/tfjs.js';
+import { getGpuSync } from '../gpu/device.js';
+import { bindGroup, getPipelineSync, grid } from '../gpu/pipelines.js';
+import { BufferUsage } from '../gpu/flags.js';
+import { BIND_TRAIN_WG, FRAME_STRIDE, bindTrainWgsl } from './bind-train.wgsl.js';
 
 export type { TriangleFrames };
 
@@ -149,4 +154,95 @@ export function bindToWorldReference(
     aw * bz + ax * by - ay * bx + az * bw,
   ];
   return { mean, logScale, quat };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Training path: frames as one per-triangle table, binding applied inside fused kernels (bind-train.wgsl.ts).
+
+/** Per-triangle frame table [T,20] (layout in bind-train.wgsl.ts): uploaded once per pose, any binding. */
+export function frameTable(frames: TriangleFrames, quats?: Float32Array): Float32Array {
+  const T = frames.scales.length;
+  const q = quats ?? frameQuats(frames.rotations);
+  const out = new Float32Array(T * FRAME_STRIDE);
+  for (let t = 0; t < T; t++) {
+    const o = t * FRAME_STRIDE;
+    out.set(frames.centres.subarray(3 * t, 3 * t + 3), o);
+    out[o + 3] = Math.log(frames.scales[t]!);
+    out.set(frames.rotations.subarray(9 * t, 9 * t + 9), o + 4);
+    out.set(q.subarray(4 * t, 4 * t + 4), o + 16);
+  }
+  return out;
+}
+
+type BindOp = 'means' | 'logScales' | 'quats';
+
+const countUniforms = new WeakMap<GPUDevice, Map<number, GPUBuffer>>();
+
+/** A uniform holding (n, 0, 0, 0), one per count (the Gaussian count changes only at densification). */
+function countUniform(device: GPUDevice, n: number): GPUBuffer {
+  let m = countUniforms.get(device);
+  if (!m) countUniforms.set(device, (m = new Map()));
+  let u = m.get(n);
+  if (!u) {
+    u = device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, mappedAtCreation: true, label: `count-${n}` });
+    new Uint32Array(u.getMappedRange()).set([n, 0, 0, 0]);
+    u.unmap();
+    if (m.size > 16) {
+      for (const b of m.values()) b.destroy();
+      m.clear();
+    }
+    m.set(n, u);
+  }
+  return u;
+}
+
+function fusedBindOp(op: BindOp, local: tf.Tensor2D, table: tf.Tensor2D, binding: tf.Tensor1D): tf.Tensor2D {
+  const n = local.shape[0];
+  const k = local.shape[1];
+  const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
+    const x = args[0] as tf.Tensor;
+    const run = (entry: string, src: tf.Tensor): tf.Tensor2D => {
+      const { device } = getGpuSync();
+      const dims = countUniform(device, n);
+      const out = acquireTensorBuffer([n, k]);
+      const p = getPipelineSync(device, { code: bindTrainWgsl, entryPoint: entry, label: `bind-${entry}` });
+      const enc = device.createCommandEncoder({ label: `bind-${entry}` });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(p);
+      pass.setBindGroup(0, bindGroup(device, p, { 0: dims, 1: tensorBuffer(table), 2: tensorBuffer(binding), 3: tensorBuffer(src), 4: out }));
+      const [gx, gy] = grid(Math.ceil(n / BIND_TRAIN_WG));
+      pass.dispatchWorkgroups(gx, gy);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      return adoptBuffer(out, [n, k]);
+    };
+    const value = run(`${op}Forward`, x);
+    const gradFunc = (dy: tf.Tensor) => (op === 'logScales' ? dy.clone() : run(`${op}Backward`, dy));
+    return { value, gradFunc };
+  });
+  return f(local) as tf.Tensor2D;
+}
+
+/**
+ * Local → world through a frame table and the binding: the fused kernels on the webgpu backend, else the
+ * reference composition above (gather, then `bindToWorld`).
+ */
+export function bindToWorldTable(local: LocalParams, table: tf.Tensor2D, binding: tf.Tensor1D): WorldParams {
+  if (tf.getBackend() === 'webgpu') {
+    return {
+      means: fusedBindOp('means', local.means, table, binding),
+      logScales: fusedBindOp('logScales', local.logScales, table, binding),
+      quats: fusedBindOp('quats', local.quats, table, binding),
+    };
+  }
+  return tf.tidy(() => {
+    const rows = tf.gather(table, binding);
+    const frames: BoundFrames = {
+      centres: rows.slice([0, 0], [-1, 3]) as tf.Tensor2D,
+      logScales: rows.slice([0, 3], [-1, 1]) as tf.Tensor2D,
+      rotations: rows.slice([0, 4], [-1, 9]).reshape([-1, 3, 3]) as tf.Tensor3D,
+      quats: rows.slice([0, 16], [-1, 4]) as tf.Tensor2D,
+    };
+    return bindToWorld(local, frames) as unknown as tf.NamedTensorMap;
+  }) as unknown as WorldParams;
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GaussianTensors } from '../raster/rasterize.js';
 import { shCoeffs } from '../raster/types.js';
-import { bindToWorld, disposeFrames, frameQuats, gatherFrames, type BoundFrames, type TriangleFrames } from './binding.js';
+import { bindToWorldTable, frameQuats, frameTable, type TriangleFrames } from './binding.js';
 import type { BoundGaussians } from './gaussians.js';
 
 /** Optimiser groups, named as in 3DGS / GaussianAvatars. */
@@ -16,6 +16,8 @@ export type ParamGroup = (typeof PARAM_GROUPS)[number];
 export class AvatarModel {
   vars!: Record<ParamGroup, tf.Variable>;
   binding!: Int32Array;
+  /** The binding on the backend, for the fused bind kernels. */
+  bindingTensor!: tf.Tensor1D;
   shDegree!: number;
   /** Bumped whenever the set of Gaussians changes, so cached per-Gaussian frames are re-gathered. */
   version = 0;
@@ -51,6 +53,8 @@ export class AvatarModel {
     if (this.vars) tf.dispose(Object.values(this.vars));
     this.vars = next;
     this.binding = Int32Array.from(g.binding);
+    this.bindingTensor?.dispose();
+    this.bindingTensor = tf.tensor1d(this.binding, 'int32');
     this.shDegree = g.shDegree;
     this.version++;
   }
@@ -81,8 +85,12 @@ export class AvatarModel {
   }
 
   /** World-space tensors for `rasterize`, differentiable w.r.t. the variables. Call inside a tape/tidy. */
-  world(frames: BoundFrames): GaussianTensors {
-    const w = bindToWorld({ means: this.vars.means as tf.Tensor2D, logScales: this.vars.logScales as tf.Tensor2D, quats: this.vars.quats as tf.Tensor2D }, frames);
+  world(frames: PoseFrames): GaussianTensors {
+    const w = bindToWorldTable(
+      { means: this.vars.means as tf.Tensor2D, logScales: this.vars.logScales as tf.Tensor2D, quats: this.vars.quats as tf.Tensor2D },
+      frames.table,
+      this.bindingTensor,
+    );
     return {
       means: w.means,
       logScales: w.logScales,
@@ -94,49 +102,44 @@ export class AvatarModel {
 
   dispose(): void {
     tf.dispose(Object.values(this.vars));
+    this.bindingTensor.dispose();
   }
 }
 
+/** One posed mesh's per-triangle frames on the backend (any binding reads them). */
+export interface PoseFrames {
+  table: tf.Tensor2D; // [T,20], layout in bind-train.wgsl.ts
+}
+
 /**
- * Uploaded, gathered frames per key (e.g. timestep), rebuilt when the avatar's Gaussians change. Keeps
- * at most `capacity` entries (each is N × 17 floats on the GPU).
+ * Frame tables per key (e.g. sequence and timestep), uploaded once: they do not depend on the binding, so
+ * densification keeps them. Keeps at most `capacity` entries (each is T × 20 floats on the backend).
  */
 export class FrameCache {
-  private readonly entries = new Map<string, { version: number; frames: BoundFrames }>();
-  private readonly quats = new Map<string, Float32Array>();
+  private readonly entries = new Map<string, PoseFrames>();
 
-  constructor(private readonly capacity = 8) {}
+  constructor(private readonly capacity = 64) {}
 
-  get(key: string, model: AvatarModel, compute: () => TriangleFrames): BoundFrames {
+  get(key: string, compute: () => TriangleFrames): PoseFrames {
     const hit = this.entries.get(key);
-    if (hit && hit.version === model.version) {
-      // Refresh recency.
+    if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return hit.frames;
-    }
-    if (hit) {
-      disposeFrames(hit.frames);
-      this.entries.delete(key);
+      return hit;
     }
     const tri = compute();
-    let q = this.quats.get(key);
-    if (!q) {
-      q = frameQuats(tri.rotations);
-      this.quats.set(key, q);
-    }
-    const frames = gatherFrames(tri, model.binding, q);
-    this.entries.set(key, { version: model.version, frames });
+    const frames = { table: tf.tensor2d(frameTable(tri, frameQuats(tri.rotations)), [tri.scales.length, 20]) };
+    this.entries.set(key, frames);
     while (this.entries.size > this.capacity) {
-      const [oldKey, old] = this.entries.entries().next().value as [string, { frames: BoundFrames }];
-      disposeFrames(old.frames);
+      const [oldKey, old] = this.entries.entries().next().value as [string, PoseFrames];
+      old.table.dispose();
       this.entries.delete(oldKey);
     }
     return frames;
   }
 
   clear(): void {
-    for (const e of this.entries.values()) disposeFrames(e.frames);
+    for (const e of this.entries.values()) e.table.dispose();
     this.entries.clear();
   }
 }

@@ -169,7 +169,7 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
   if (opts.requireHardware && report.software) {
     throw new NoGpuAdapterError(`only a software adapter is present: ${report.vendor} ${description}`);
   }
-  return {
+  opened = {
     device,
     adapter,
     report,
@@ -179,6 +179,15 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
       shaderF16: device.features.has('shader-f16'),
     },
   };
+  return opened;
+}
+
+let opened: GpuContext | null = null;
+
+/** The already-open shared device, for synchronous code paths (tfjs kernels); throws if none is open. */
+export function getGpuSync(): GpuContext {
+  if (!opened) throw new Error('no GPU device is open yet: await getGpu() (or useTfjsWebGpu()) first');
+  return opened;
 }
 
 /** One line for logs: `nvidia nvidia-h100-80gb-hbm3 / NVIDIA: 580.159.04 (hardware, dawn-node)`. */
@@ -216,6 +225,7 @@ export async function releaseGpu(): Promise<void> {
   if (!current) return;
   const ctx = await current.catch(() => null);
   current = null;
+  opened = null;
   if (ctx) {
     await ctx.device.queue.onSubmittedWorkDone();
     ctx.device.destroy();

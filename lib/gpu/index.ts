@@ -2,7 +2,7 @@ export { getGpu, releaseGpu, describeAdapter, adapterRows, NoGpuAdapterError } f
 export type { GpuContext, GpuOptions, AdapterReport } from './device.js';
 export { upload, download, createStorage, uniform, write, alignedSize, STORAGE } from './buffers.js';
 export type { TypedArray } from './buffers.js';
-export { getPipeline, bindGroup, grid, dispatch1D, kernelKey } from './pipelines.js';
+export { getPipeline, getPipelineSync, bindGroup, grid, dispatch1D, kernelKey } from './pipelines.js';
 export type { KernelSpec, Binding } from './pipelines.js';
 export { GpuProfiler, timeSynced, median } from './timing.js';
 export type { PassTimes } from './timing.js';

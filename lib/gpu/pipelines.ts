@@ -72,6 +72,29 @@ export function getPipeline(device: GPUDevice, spec: KernelSpec): Promise<GPUCom
   return p;
 }
 
+const syncCaches = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/**
+ * The pipeline for `spec`, compiled synchronously on first use: for code that must stay synchronous
+ * (tfjs kernels and custom gradients run inside tfjs's synchronous tape). Use only for kernels that CI
+ * compiles (a WGSL error here surfaces as an uncaptured device error, not a rejection).
+ */
+export function getPipelineSync(device: GPUDevice, spec: KernelSpec): GPUComputePipeline {
+  let cache = syncCaches.get(device);
+  if (!cache) syncCaches.set(device, (cache = new Map()));
+  const key = kernelKey(spec);
+  let p = cache.get(key);
+  if (!p) {
+    p = device.createComputePipeline({
+      label: spec.label ?? spec.entryPoint,
+      layout: 'auto',
+      compute: { module: shaderModule(device, spec.code, spec.label), entryPoint: spec.entryPoint, constants: spec.constants },
+    });
+    cache.set(key, p);
+  }
+  return p;
+}
+
 export type Binding = GPUBuffer | GPUBufferBinding;
 
 /** A bind group for group `group` of `pipeline` with `resources[binding]` at each binding number. */

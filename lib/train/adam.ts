@@ -5,6 +5,11 @@
  * checkpointed and restored bit for bit (resume must reproduce an uninterrupted run).
  */
 import * as tf from '@tensorflow/tfjs';
+import { acquireTensorBuffer, adoptBuffer, tensorBuffer } from '../gpu/tfjs.js';
+import { getGpuSync } from '../gpu/device.js';
+import { bindGroup, getPipelineSync, grid } from '../gpu/pipelines.js';
+import { BufferUsage } from '../gpu/flags.js';
+import { ADAM_WG, adamWgsl } from './kernels/adam.wgsl.js';
 
 export interface AdamOptions {
   beta1: number;
@@ -48,6 +53,10 @@ export class Adam {
       mo.step += 1;
       const bc1 = 1 - beta1 ** mo.step;
       const bc2 = 1 - beta2 ** mo.step;
+      if (tf.getBackend() === 'webgpu' && p.size > 0) {
+        this.fusedStep(name, p, g, mo, lr, bc1, bc2);
+        continue;
+      }
       const [m, v] = tf.tidy(() => {
         const m = mo!.m.mul(beta1).add(g.mul(1 - beta1));
         const v = mo!.v.mul(beta2).add(g.square().mul(1 - beta2));
@@ -59,6 +68,55 @@ export class Adam {
       mo.m = m;
       mo.v = v;
     }
+  }
+
+  private readonly uniforms = new Map<string, GPUBuffer>();
+
+  /**
+   * The same update as the tfjs path, as one WGSL dispatch (kernels/adam.wgsl.ts) writing new buffers that
+   * the variable and the moments then adopt. Submitted before the old buffers can return to tfjs's pool.
+   */
+  private fusedStep(name: string, p: tf.Variable, g: tf.Tensor, mo: Moments, lr: number, bc1: number, bc2: number): void {
+    const { device } = getGpuSync();
+    const { beta1, beta2, eps } = this.options;
+    let u = this.uniforms.get(name);
+    if (!u) {
+      u = device.createBuffer({ size: 48, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: `adam-${name}` });
+      this.uniforms.set(name, u);
+    }
+    const n = p.size;
+    const params = new ArrayBuffer(48);
+    new Uint32Array(params, 0, 4).set([n, 0, 0, 0]);
+    new Float32Array(params, 16, 8).set([lr, beta1, beta2, eps, bc1, bc2, 0, 0]);
+    device.queue.writeBuffer(u, 0, params);
+    const pipeline = getPipelineSync(device, { code: adamWgsl, entryPoint: 'main', label: 'adam' });
+    const [pOut, mOut, vOut] = [acquireTensorBuffer(p.shape), acquireTensorBuffer(p.shape), acquireTensorBuffer(p.shape)];
+    const enc = device.createCommandEncoder({ label: 'adam' });
+    const pass = enc.beginComputePass({ label: `adam-${name}` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(
+      0,
+      bindGroup(device, pipeline, {
+        0: u,
+        1: tensorBuffer(p),
+        2: tensorBuffer(g),
+        3: tensorBuffer(mo.m),
+        4: tensorBuffer(mo.v),
+        5: pOut!,
+        6: mOut!,
+        7: vOut!,
+      }),
+    );
+    const [x, y] = grid(Math.ceil(n / ADAM_WG));
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    const newP = adoptBuffer(pOut!, p.shape);
+    p.assign(newP);
+    newP.dispose();
+    tf.dispose([mo.m, mo.v]);
+    mo.m = adoptBuffer(mOut!, p.shape);
+    mo.v = adoptBuffer(vOut!, p.shape);
   }
 
   /** Keeps rows `keep` (int32 indices along axis 0) of a group's moments, e.g. after pruning. */
@@ -116,6 +174,8 @@ export class Adam {
   dispose(): void {
     for (const mo of this.moments.values()) tf.dispose([mo.m, mo.v]);
     this.moments.clear();
+    for (const u of this.uniforms.values()) u.destroy();
+    this.uniforms.clear();
   }
 }
 

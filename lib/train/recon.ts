@@ -20,13 +20,14 @@ import { poseHead } from '../head/pose.js';
 import { triangleFrames, type TriangleFrames } from '../head/frames.js';
 import { renderedTriangles } from '../head/atlas.js';
 import { loadDataset, loadFrameImages, type DatasetFrame, type SyntheticDataset } from '../data/dataset.js';
-import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
+import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { Adam, type AdamState } from './adam.js';
 import { expLr } from './schedule.js';
-import { ssim } from './ssim.js';
+import { imageLoss } from './image-loss.js';
+import { regularizers } from './regularizers.js';
 import { RunDir } from './rundir.js';
 import { densifySchedule, type ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
@@ -60,7 +61,7 @@ interface TrainerState {
 
 /** A training session: the pieces the loop, the editing method and the tests share. */
 export class AvatarSession {
-  readonly frameCache = new FrameCache(16);
+  readonly frameCache = new FrameCache(64);
   private readonly triCache = new Map<string, TriangleFrames>();
   private readonly imageCache = new Map<number, tf.Tensor3D>();
 
@@ -90,8 +91,9 @@ export class AvatarSession {
     return f;
   }
 
-  boundFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>) {
-    return this.frameCache.get(`${frame.sequence}:${frame.timestep}`, this.avatar, () => this.triangleFramesOf(frame));
+  /** The posed mesh's frame table for `avatar.world(...)` (cached by sequence and timestep). */
+  boundFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>): PoseFrames {
+    return this.frameCache.get(`${frame.sequence}:${frame.timestep}`, () => this.triangleFramesOf(frame));
   }
 
   /** The captured image of a frame as a [H,W,3] tensor (kept on the GPU, least recently used evicted). */
@@ -152,7 +154,11 @@ export function learningRates(config: ReconConfig, step: number): Record<ParamGr
   };
 }
 
-/** (1 − λ)·L1 + λ·(1 − SSIM) + GaussianAvatars' position and scale regularisers. Returns the scalar and its parts. */
+/**
+ * (1 − λ)·L1 + λ·(1 − SSIM) + GaussianAvatars' position and scale regularisers. Returns the scalar and its
+ * parts (the parts are for logging, not differentiable). On the webgpu backend the image term and the
+ * regularisers are fused kernels (image-loss.ts, regularizers.ts), tested against the tfjs compositions.
+ */
 export function reconstructionLoss(
   config: Pick<ReconConfig, 'loss'>,
   render: tf.Tensor3D,
@@ -160,20 +166,14 @@ export function reconstructionLoss(
   avatar: AvatarModel,
 ): { total: tf.Scalar; l1: tf.Scalar; dssim: tf.Scalar } {
   const c = config.loss;
-  const l1 = tf.mean(tf.abs(render.sub(target))) as tf.Scalar;
-  const dssim = tf.scalar(1).sub(ssim(render, target)) as tf.Scalar;
-  let total = l1.mul(1 - c.lambdaDssim).add(dssim.mul(c.lambdaDssim)) as tf.Scalar;
-  if (c.lambdaPosition > 0) {
-    // Local means are in triangle units: penalise drifting more than `thresholdPosition` triangles away.
-    // sqrt(Σx² + ε): tf.norm's gradient at 0 is 0/0, and every Gaussian starts at its triangle's centre.
-    const dist = tf.sqrt(tf.sum(tf.square(avatar.vars.means), 1).add(1e-12));
-    total = total.add(tf.relu(dist.sub(c.thresholdPosition)).mean().mul(c.lambdaPosition)) as tf.Scalar;
+  const img = imageLoss(render, target, c.lambdaDssim);
+  const dssim = tf.tidy(() => tf.scalar(1).sub(img.ssim) as tf.Scalar);
+  img.ssim.dispose();
+  let total = img.total;
+  if (c.lambdaPosition > 0 || c.lambdaScale > 0) {
+    total = total.add(regularizers(avatar.vars.means as tf.Tensor2D, avatar.vars.logScales as tf.Tensor2D, c)) as tf.Scalar;
   }
-  if (c.lambdaScale > 0) {
-    const excess = tf.relu(tf.exp(avatar.vars.logScales).sub(c.thresholdScale));
-    total = total.add(tf.sqrt(tf.sum(tf.square(excess), 1).add(1e-12)).mean().mul(c.lambdaScale)) as tf.Scalar;
-  }
-  return { total, l1, dssim };
+  return { total, l1: img.l1, dssim };
 }
 
 /** GPU-side densification statistics: accumulated without a readback every step. */

@@ -14,7 +14,7 @@ import { triangleFrames } from '../../lib/head/frames.js';
 import { initBoundGaussians } from '../../lib/avatar/gaussians.js';
 import { AvatarRenderer } from '../../lib/avatar/gpu-render.js';
 import { AvatarModel } from '../../lib/avatar/model.js';
-import { gatherFrames } from '../../lib/avatar/binding.js';
+import { frameTable } from '../../lib/avatar/binding.js';
 import { prepareRasterize, rasterize } from '../../lib/raster/rasterize.js';
 import { intrinsicsFromFov, lookAt, makeCamera } from '../../lib/raster/camera.js';
 import { rasterSettings } from '../../lib/raster/types.js';
@@ -52,7 +52,8 @@ describe('AvatarRenderer (GPU pose + bind + rasterize)', () => {
 
     // The training path.
     const model = new AvatarModel(g);
-    const frames = gatherFrames(triangleFrames(poseHead(head, p), head.faces), model.binding);
+    const tri = triangleFrames(poseHead(head, p), head.faces);
+    const frames = { table: tf.tensor2d(frameTable(tri), [tri.scales.length, 20]) };
     await prepareRasterize(settings);
     const ref = tf.tidy(() => {
       const w = model.world(frames);
