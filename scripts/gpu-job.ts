@@ -15,7 +15,13 @@ import { describeAdapter } from '../lib/gpu/index.js';
 import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
 import { synthConfig, writeDataset } from '../lib/data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
-import { runReconstruction } from '../lib/train/recon.js';
+import { AvatarSession, runReconstruction } from '../lib/train/recon.js';
+import { evaluateAvatar } from '../lib/train/evaluate.js';
+import { RunDir } from '../lib/train/rundir.js';
+import { loadHeadModel } from '../lib/head/model.js';
+import { renderedTriangles } from '../lib/head/atlas.js';
+import { readAvatarPly } from '../lib/avatar/io.js';
+import { writeJsonAtomic } from '../lib/util/atomic.js';
 
 type Args = Record<string, string>;
 
@@ -78,7 +84,22 @@ for (const { name, args } of parseSteps(process.argv.slice(2))) {
     if (r) {
       for (const e of r.eval) console.log(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} SSIM ${e.ssim.toFixed(4)} (${e.frames} frames)`);
       console.log(JSON.stringify({ train: r.train }));
-    } else console.log('train: stopped by --budget; resumable');
+    } else {
+      // Stopped by --budget: evaluate the last checkpoint anyway (the run itself stays resumable).
+      const run = await RunDir.open(args.run!, config);
+      const latest = await run.latestCheckpoint();
+      console.log(`train: stopped by --budget at checkpoint step ${latest?.step ?? 'none'}; resumable`);
+      if (latest) {
+        const head = await loadHeadModel();
+        const ply = path.join(latest.dir, 'avatar.ply');
+        const g = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head));
+        const session = await AvatarSession.open(config.data, g);
+        const scores = await evaluateAvatar(session, { splits: config.eval.splits, framesPerSplit: config.eval.framesPerSplit, background: session.background(config), shDegree: config.shDegree, figureDir: run.file('renders') });
+        for (const e of scores) console.log(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} SSIM ${e.ssim.toFixed(4)} (${e.frames} frames, step ${latest.step}, ${g.count} Gaussians)`);
+        await writeJsonAtomic(run.file('eval-partial.json'), { step: latest.step, gaussians: g.count, splits: scores });
+        session.dispose();
+      }
+    }
   } else if (name === 'copy') {
     await fs.mkdir(path.dirname(args.to!), { recursive: true });
     await fs.copyFile(args.from!, args.to!);
