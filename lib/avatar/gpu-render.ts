@@ -25,6 +25,8 @@ export class AvatarRenderer {
   private local!: { binding: GPUBuffer; means: GPUBuffer; logScales: GPUBuffer; quats: GPUBuffer };
   private world!: GaussianBuffers;
   private last: ForwardState | null = null;
+  /** The bind pass's pipeline and bind group: fixed per set of Gaussians, so built once, not per frame. */
+  private bindPass: { pipeline: GPUComputePipeline; group: GPUBindGroup } | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -65,6 +67,7 @@ export class AvatarRenderer {
       sh: upload(device, g.sh, undefined, 'avatar-sh'),
     };
     device.queue.writeBuffer(this.dims, 0, new Uint32Array([g.count, 0, 0, 0]));
+    this.bindPass = null;
   }
 
   /** Compiles the kernels for these settings (call once before timing). */
@@ -73,16 +76,13 @@ export class AvatarRenderer {
     await getPipeline(this.ctx.device, { code: bindWgsl, entryPoint: 'main', label: 'avatar-bind' });
   }
 
-  /** Encodes pose + bind into `enc`; the world Gaussians are then ready for the rasterizer. */
-  async encodePose(enc: GPUCommandEncoder, p: HeadParams, profiler?: GpuProfiler): Promise<void> {
+  private async bindPassFor(): Promise<{ pipeline: GPUComputePipeline; group: GPUBindGroup }> {
+    if (this.bindPass) return this.bindPass;
     const { device } = this.ctx;
-    await this.poser.encodeFrame(enc, p, this.verts);
     const pipeline = await getPipeline(device, { code: bindWgsl, entryPoint: 'main', label: 'avatar-bind' });
-    const pass = enc.beginComputePass({ label: 'avatar-bind', timestampWrites: profiler?.writes('bind') });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      bindGroup(device, pipeline, {
+    this.bindPass = {
+      pipeline,
+      group: bindGroup(device, pipeline, {
         0: this.dims,
         1: this.verts,
         2: this.faces,
@@ -94,7 +94,17 @@ export class AvatarRenderer {
         8: this.world.logScales,
         9: this.world.quats,
       }),
-    );
+    };
+    return this.bindPass;
+  }
+
+  /** Encodes pose + bind into `enc`; the world Gaussians are then ready for the rasterizer. */
+  async encodePose(enc: GPUCommandEncoder, p: HeadParams, profiler?: GpuProfiler): Promise<void> {
+    await this.poser.encodeFrame(enc, p, this.verts);
+    const { pipeline, group } = await this.bindPassFor();
+    const pass = enc.beginComputePass({ label: 'avatar-bind', timestampWrites: profiler?.writes('bind') });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
     const [x, y] = grid(Math.ceil(this.world.count / BIND_WG));
     pass.dispatchWorkgroups(x, y);
     pass.end();

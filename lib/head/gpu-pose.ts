@@ -65,7 +65,7 @@ export class GpuHeadPoser {
     return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
-  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer } | null = null;
+  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer; pipeline: GPUComputePipeline; groups: Map<GPUBuffer, GPUBindGroup> } | null = null;
 
   /**
    * Encodes the posing of one frame into `out` ([V,3] float32, caller-owned), reusing persistent
@@ -81,19 +81,26 @@ export class GpuHeadPoser {
         dims: uniform(device, new Uint32Array([V, 1, K, 0]), 'head-frame-dims'),
         coeffs: createStorage(device, K * 4, 'head-frame-coeffs'),
         transforms: createStorage(device, 24 * 4, 'head-frame-transforms'),
+        pipeline: await getPipeline(device, { code: blendWgsl, entryPoint: 'main', label: 'head-blend' }),
+        groups: new Map(),
       };
     }
     const fb = this.frameBuffers;
+    // Bind groups depend only on the output buffer: built once per target, not per frame.
+    let group = fb.groups.get(out);
+    if (!group) {
+      group = bindGroup(device, fb.pipeline, { 0: fb.dims, 1: this.neutral, 2: this.basis, 3: this.weights, 4: fb.coeffs, 5: fb.transforms, 6: out });
+      fb.groups.set(out, group);
+    }
     const t = poseTransforms(headRig(this.model), p);
     const xf = new Float32Array(24);
     xf.set(t.jaw, 0);
     xf.set(t.head, 12);
     device.queue.writeBuffer(fb.coeffs, 0, blendCoefficients(p));
     device.queue.writeBuffer(fb.transforms, 0, xf);
-    const pipeline = await getPipeline(device, { code: blendWgsl, entryPoint: 'main', label: 'head-blend' });
     const pass = enc.beginComputePass({ label: 'head-blend' });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup(device, pipeline, { 0: fb.dims, 1: this.neutral, 2: this.basis, 3: this.weights, 4: fb.coeffs, 5: fb.transforms, 6: out }));
+    pass.setPipeline(fb.pipeline);
+    pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(Math.ceil(V / BLEND_WG), 1);
     pass.end();
   }
@@ -111,7 +118,7 @@ export class GpuHeadPoser {
   }
 
   destroy(): void {
-    if (this.frameBuffers) for (const b of Object.values(this.frameBuffers)) b.destroy();
+    if (this.frameBuffers) for (const b of [this.frameBuffers.dims, this.frameBuffers.coeffs, this.frameBuffers.transforms]) b.destroy();
     this.neutral.destroy();
     this.basis.destroy();
     this.weights.destroy();
