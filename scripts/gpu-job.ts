@@ -22,6 +22,10 @@ import { loadHeadModel } from '../lib/head/model.js';
 import { renderedTriangles } from '../lib/head/atlas.js';
 import { readAvatarPly } from '../lib/avatar/io.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
+import { loadGridConfig } from '../lib/experiments/config.js';
+import { gridDir, runGrid } from '../lib/experiments/runner.js';
+import { loadGridResults, writeGridResults } from '../lib/experiments/results.js';
+import '../lib/edit/cell-runner.js';
 
 type Args = Record<string, string>;
 
@@ -100,6 +104,31 @@ for (const { name, args } of parseSteps(process.argv.slice(2))) {
         session.dispose();
       }
     }
+  } else if (name === 'ablate') {
+    // A grid config (experiments/*.json) through the ablation runner; cells already done are skipped, so a
+    // later call resumes. `--only-methods a,b` / `--only-seeds 0` filter; `--budget S` stops starting cells.
+    const cfg0 = loadGridConfig(args.config!);
+    const cfg = { ...cfg0, ...(args['out-dir'] ? { outDir: args['out-dir'] } : {}), params: { ...cfg0.params, ...(args.params ? JSON.parse(args.params) : {}) } };
+    const methods = args['only-methods']?.split(',');
+    const seeds = args['only-seeds']?.split(',').map(Number);
+    const edits = args['only-edits']?.split(',');
+    const budget = args.budget ? Number(args.budget) * 1000 : Infinity;
+    const ac = new AbortController();
+    const timer = setInterval(() => {
+      if (performance.now() - t0 > budget) ac.abort();
+    }, 1000);
+    const summary = await runGrid(cfg, {
+      signal: ac.signal,
+      filter: (c) => (!methods || methods.includes(c.method.name)) && (!seeds || seeds.includes(c.seed)) && (!edits || edits.includes(c.edit.id)),
+      onEvent: (e) => {
+        if (e.type === 'start') console.log(`cell ${e.key} (attempt ${e.attempt}) ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+        else if (e.type === 'end') console.log(`cell ${e.key}: ${e.status}${e.error ? ` (${e.error})` : ''} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      },
+    });
+    clearInterval(timer);
+    console.log(JSON.stringify({ done: summary.done.length, skipped: summary.skipped.length, failed: summary.failed, aborted: summary.aborted }));
+    const root = gridDir(cfg);
+    await writeGridResults(await loadGridResults(root), path.join(root, 'results'));
   } else if (name === 'copy') {
     await fs.mkdir(path.dirname(args.to!), { recursive: true });
     await fs.copyFile(args.from!, args.to!);

@@ -1,0 +1,460 @@
+/**
+ * The editing loop: Instruct-NeRF2NeRF's iterative dataset update on a reconstructed Gaussian avatar, with
+ * the two additions of GaussianAvatar-Editor (../shared/method.md §3–§5):
+ *
+ *   every `editEvery` steps: render the next view (camera × timestep) of the current avatar, ask the 2D
+ *     editor for an edit of it (instruction, the captured image as conditioning, a sampled denoise
+ *     strength) and let it replace that view's target;
+ *   every step: render a random view, blended with WABE when enabled (so occluded Gaussians, e.g. teeth
+ *     behind lips, receive exp(−β(1 − T))-damped gradients), and take an Adam step on the moving parameter
+ *     groups against (1 − λ)·L1 + λ·D-SSIM to the view's current target, plus λ_adv times the conditional
+ *     generator loss once the adversarial warm-up is over; then one discriminator step.
+ *
+ * The 2D edits go through the content-addressed cache, so every arm of an ablation sees identical edits for
+ * identical requests and a checkpoint needs to store only each view's cache key. A killed run resumes from
+ * its last checkpoint and then gives the same result as an uninterrupted one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { useTfjsWebGpu } from '../gpu/tfjs.js';
+import type { GpuContext } from '../gpu/device.js';
+import { prepareRasterize, rasterize } from '../raster/rasterize.js';
+import { rasterSettings, type RasterSettings } from '../raster/types.js';
+import { loadHeadModel } from '../head/model.js';
+import { renderedTriangles } from '../head/atlas.js';
+import { loadFrameImages, type DatasetFrame } from '../data/dataset.js';
+import { DatasetEditGroundTruth } from '../data/edit-ground-truth.js';
+import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
+import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
+import type { BoundGaussians } from '../avatar/gaussians.js';
+import { AvatarSession } from '../train/recon.js';
+import { spread } from '../train/evaluate.js';
+import { Adam, type AdamState } from '../train/adam.js';
+import { imageLoss } from '../train/image-loss.js';
+import { RunDir } from '../train/rundir.js';
+import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
+import { Rng } from '../util/random.js';
+import type { RgbImage } from '../util/image.js';
+import { editSpec } from '../head/edits.js';
+import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editor.js';
+import { OfflineEditor, IdentityEditor } from './offline.js';
+import { HfImageEditor } from './hf.js';
+import { CachedEditor, editCacheKey } from './cache.js';
+import type { EditConfig } from './config.js';
+
+export interface EditOptions {
+  runDir: string;
+  /** Replaces the editor the config names (tests, custom editors); it is still wrapped in the cache. */
+  editor?: ImageEditor;
+  onStep?: (step: number, total: number) => void;
+  signal?: AbortSignal;
+  /** Stop after this step; the run is resumable afterwards. */
+  stopAfter?: number;
+  log?: (msg: string) => void;
+}
+
+export interface EditSummary {
+  runDir: string;
+  steps: number;
+  /** 2D edits requested (cache hits included). */
+  edits: number;
+  seconds: number;
+  /** Of `seconds`, the time spent rendering for and waiting on the 2D editor. */
+  editSeconds: number;
+  cache: { hits: number; misses: number };
+  resumedFrom: number | null;
+}
+
+interface EditState {
+  step: number;
+  rngState: number;
+  /** Views (indices into the edited dataset) still to visit this epoch, for optimisation and for edits. */
+  viewStack: number[];
+  editStack: number[];
+  edits: number;
+  /** Cache key of each edited view's current target. */
+  targets: Record<string, string>;
+}
+
+/** The avatar .ply a config's `avatar` names: a .ply file, or a reconstruction run's latest checkpoint. */
+export async function resolveAvatarPly(p: string): Promise<string> {
+  if (p.endsWith('.ply')) return p;
+  const latest = path.join(p, 'checkpoints', 'latest.json');
+  let j: { dir: string };
+  try {
+    j = JSON.parse(await fs.readFile(latest, 'utf8')) as { dir: string };
+  } catch {
+    throw new Error(`avatar: ${p} is neither a .ply file nor a reconstruction run directory with ${latest}`);
+  }
+  return path.join(p, 'checkpoints', j.dir, 'avatar.ply');
+}
+
+export async function loadAvatar(p: string): Promise<BoundGaussians> {
+  const file = await resolveAvatarPly(p);
+  const head = await loadHeadModel();
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    throw new Error(`avatar: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return readAvatarPly(new Uint8Array(bytes), file, head.triangleCount, renderedTriangles(head));
+}
+
+/** The instruction of a config: its own, or the edit's prompt. */
+export function instructionOf(config: EditConfig): string {
+  return config.edit.instruction ?? editSpec(config.edit.id).prompt;
+}
+
+/** The editor a config names (without the cache). */
+export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarSession): ImageEditor {
+  const e = config.editor;
+  switch (e.kind) {
+    case 'offline':
+      return new OfflineEditor(new DatasetEditGroundTruth(ctx, session.dataset, 'train'), e.offline);
+    case 'identity':
+      return new IdentityEditor();
+    case 'hf':
+      return new HfImageEditor({ model: e.model, ...(e.endpointUrl ? { endpointUrl: e.endpointUrl } : {}) });
+  }
+}
+
+/** Average-pools an image by an integer factor (floor of the size, as tfjs's 'valid' pooling). */
+export function poolImage(img: RgbImage, f: number): RgbImage {
+  if (f === 1) return img;
+  const w = Math.floor(img.width / f);
+  const h = Math.floor(img.height / f);
+  const out = new Float32Array(w * h * 3);
+  const inv = 1 / (f * f);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let dy = 0; dy < f; dy++) for (let dx = 0; dx < f; dx++) s += img.data[3 * ((y * f + dy) * img.width + x * f + dx) + c]!;
+        out[3 * (y * w + x) + c] = s * inv;
+      }
+  return { width: w, height: h, data: out };
+}
+
+function poolTensor(x: tf.Tensor3D, f: number): tf.Tensor3D {
+  if (f === 1) return x;
+  return tf.squeeze(tf.avgPool(tf.expandDims(x, 0) as tf.Tensor4D, f, f, 'valid'), [0]) as tf.Tensor3D;
+}
+
+/** One render of `avatar` (no gradient), read back. */
+export async function renderAvatar(avatar: AvatarModel, frames: PoseFrames, frame: Pick<DatasetFrame, 'camera'>, settings: RasterSettings): Promise<RgbImage> {
+  const color = tf.tidy(() => {
+    const r = rasterize(avatar.world(frames), frame.camera, settings);
+    tf.dispose([r.radii, r.nContrib, r.alpha, r.depth]);
+    return r.color;
+  });
+  const data = (await color.data()) as Float32Array;
+  color.dispose();
+  return { width: frame.camera.width, height: frame.camera.height, data: Float32Array.from(data) };
+}
+
+/** How the edited avatar is rendered (for the editor, the evaluation, the figures): see `wabe.renderEdited`. */
+export function editedRenderSettings(config: EditConfig, plain: RasterSettings): RasterSettings {
+  if (!config.wabe.enabled || !config.wabe.renderEdited) return plain;
+  return { ...plain, blend: 'wabe', wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize } };
+}
+
+/** The edited dataset: the training split's views, thinned evenly over its frame list. */
+export function editViews(session: AvatarSession, config: EditConfig): DatasetFrame[] {
+  return spread(session.dataset.splits.train.frames, config.views.maxViews);
+}
+
+function learningRates(config: EditConfig): Record<ParamGroup, number> {
+  const moving = new Set(config.optimize);
+  return Object.fromEntries(PARAM_GROUPS.map((g) => [g, moving.has(g) ? config.lr[g] : 0])) as Record<ParamGroup, number>;
+}
+
+function popView(rng: Rng, stack: number[], count: number): number {
+  if (stack.length === 0) {
+    for (let i = 0; i < count; i++) stack.push(i);
+    for (let i = count - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [stack[i], stack[j]] = [stack[j]!, stack[i]!];
+    }
+  }
+  return stack.pop()!;
+}
+
+// --- checkpoint blobs: a JSON index of named float arrays followed by their bytes -------------------------
+
+function packBlobs(parts: Record<string, { shape: number[]; data: Float32Array }>): Uint8Array {
+  const index: Record<string, { shape: number[]; offset: number; length: number }> = {};
+  let o = 0;
+  for (const [k, v] of Object.entries(parts)) {
+    index[k] = { shape: v.shape, offset: o, length: v.data.length };
+    o += v.data.length;
+  }
+  const head = new TextEncoder().encode(JSON.stringify(index));
+  const pad = (4 - ((head.length + 4) % 4)) % 4;
+  const out = new Uint8Array(4 + head.length + pad + 4 * o);
+  new DataView(out.buffer).setUint32(0, head.length + pad, true);
+  out.set(head, 4);
+  out.fill(0x20, 4 + head.length, 4 + head.length + pad);
+  const f = new Float32Array(out.buffer, 4 + head.length + pad, o);
+  for (const [k, v] of Object.entries(parts)) f.set(v.data, index[k]!.offset);
+  return out;
+}
+
+function unpackBlobs(bytes: Uint8Array, file: string): Record<string, { shape: number[]; data: Float32Array }> {
+  const copy = bytes.slice();
+  const n = new DataView(copy.buffer).getUint32(0, true);
+  let index: Record<string, { shape: number[]; offset: number; length: number }>;
+  try {
+    index = JSON.parse(new TextDecoder().decode(copy.subarray(4, 4 + n)));
+  } catch {
+    throw new Error(`${file}: corrupt index`);
+  }
+  const f = new Float32Array(copy.buffer, 4 + n, (copy.length - 4 - n) / 4);
+  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [k, v] of Object.entries(index)) {
+    if (v.offset + v.length > f.length) throw new Error(`${file}: ${k} runs past the end of the file`);
+    out[k] = { shape: v.shape, data: f.slice(v.offset, v.offset + v.length) };
+  }
+  return out;
+}
+
+function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Record<string, { shape: number[]; data: Float32Array }> } {
+  const blobs: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [k, v] of Object.entries(s.tensors)) blobs[`d/${k}`] = v;
+  s.optimizer.forEach((w, i) => (blobs[`opt/${i}`] = w));
+  const pool = s.pool.map((e, i) => {
+    blobs[`pool/${i}/target`] = { shape: [e.target.height, e.target.width, 3], data: e.target.data };
+    blobs[`pool/${i}/condition`] = { shape: [e.condition.height, e.condition.width, 3], data: e.condition.data };
+    return { camera: e.camera, timestep: e.timestep, stamp: e.stamp };
+  });
+  return { meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length }, blobs };
+}
+
+function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number }, b: Record<string, { shape: number[]; data: Float32Array }>): AdversaryState {
+  const img = (x: { shape: number[]; data: Float32Array }): RgbImage => ({ width: x.shape[1]!, height: x.shape[0]!, data: x.data });
+  return {
+    steps: meta.steps,
+    poolRng: meta.poolRng,
+    tensors: Object.fromEntries(meta.tensors.map((k) => [k, b[`d/${k}`]!])),
+    optimizer: Array.from({ length: meta.optimizer }, (_, i) => b[`opt/${i}`]!),
+    pool: meta.pool.map((e, i) => ({ ...e, target: img(b[`pool/${i}/target`]!), condition: img(b[`pool/${i}/condition`]!) })),
+  };
+}
+
+/**
+ * Edits (or resumes editing) an avatar into `opts.runDir`: config.json, metrics.jsonl, checkpoints with the
+ * edited avatar.ply. Evaluation is separate (evaluate.ts), so a finished edit can be scored many ways.
+ */
+export async function editAvatar(config: EditConfig, opts: EditOptions): Promise<EditSummary> {
+  const log = opts.log ?? (() => {});
+  const ctx = await useTfjsWebGpu();
+  const run = await RunDir.open(opts.runDir, config, { adapter: ctx.report });
+  const original = await loadAvatar(config.avatar);
+  const session = await AvatarSession.open(config.data, original);
+  const unedited = config.adversarial.enabled ? new AvatarModel(original) : null;
+  const editor = new CachedEditor(opts.editor ?? makeEditor(config, ctx, session), config.editor.cacheDir);
+  const instruction = instructionOf(config);
+  const views = editViews(session, config);
+  if (views.length === 0) throw new Error(`${session.dataset.splits.train.file}: no training frames to edit`);
+  const subject = session.dataset.meta.subject;
+  const background = session.background({ background: null });
+  const shDegree = session.avatar.shDegree;
+  const plain = rasterSettings({ shDegree, background, blend: 'alpha' });
+  const train = rasterSettings({
+    shDegree,
+    background,
+    blend: config.wabe.enabled ? 'wabe' : 'alpha',
+    wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize },
+  });
+  await prepareRasterize(plain);
+  await prepareRasterize(train);
+  const shown = editedRenderSettings(config, plain);
+  const lrs = learningRates(config);
+  const moving = config.optimize.map((g) => session.avatar.vars[g]);
+  const adversary = config.adversarial.enabled ? new Adversary(config.adversarial) : null;
+  const down = config.adversarialDownsample;
+
+  const targets = new Map<number, tf.Tensor3D>(); // edited targets by view
+  const conditions = new Map<number, { cpu: RgbImage; gpu: tf.Tensor3D }>(); // unedited renders, pooled
+  let adam = new Adam();
+  let st: EditState = { step: 0, rngState: new Rng(config.seed).state, viewStack: [], editStack: [], edits: 0, targets: {} };
+  let resumedFrom: number | null = null;
+
+  const setTarget = (v: number, img: RgbImage) => {
+    targets.get(v)?.dispose();
+    targets.set(v, tf.tensor3d(img.data, [img.height, img.width, 3]));
+  };
+  const conditionOf = async (v: number) => {
+    let c = conditions.get(v);
+    if (!c) {
+      const f = views[v]!;
+      const img = poolImage(await renderAvatar(unedited!, session.boundFramesOf(f), f, plain), down);
+      c = { cpu: img, gpu: tf.tensor3d(img.data, [img.height, img.width, 3]) };
+      conditions.set(v, c);
+    }
+    return c;
+  };
+
+  const latest = await run.latestCheckpoint();
+  if (latest) {
+    const dir = latest.dir;
+    const ply = path.join(dir, 'avatar.ply');
+    const head = await loadHeadModel();
+    session.avatar.set(readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head)));
+    const stateFile = path.join(dir, 'state.json');
+    const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as { edit: EditState; adam: AdamState['options']; moments: Record<string, { step: number; shape: number[] }>; adversary?: unknown };
+    const blobFile = path.join(dir, 'optimizer.bin');
+    const blobs = unpackBlobs(new Uint8Array(await fs.readFile(blobFile)), blobFile);
+    const groups: AdamState['groups'] = {};
+    for (const [name, m] of Object.entries(meta.moments)) groups[name] = { step: m.step, shape: m.shape, m: blobs[`m/${name}`]!.data, v: blobs[`v/${name}`]!.data };
+    adam = Adam.fromState({ options: meta.adam, groups });
+    st = meta.edit;
+    if (adversary && meta.adversary) await adversary.importState(adversaryFromBlobs(meta.adversary as Parameters<typeof adversaryFromBlobs>[0], blobs));
+    for (const [v, key] of Object.entries(st.targets)) {
+      const f = views[Number(v)]!;
+      const img = await editor.cache.get(key, f.camera.width, f.camera.height);
+      if (!img) throw new Error(`${stateFile}: edit.targets.${v}: the edit cache ${editor.cache.dir} has no entry ${key}; it was deleted, so this run cannot resume`);
+      setTarget(Number(v), img);
+    }
+    await run.truncateMetrics(st.step);
+    resumedFrom = st.step;
+    log(`resuming ${run.root} from step ${st.step} (${st.edits} edits)`);
+  } else {
+    log(`editing ${run.root}: "${instruction}" on ${views.length} views, ${session.avatar.count} Gaussians`);
+  }
+
+  const rng = new Rng(0);
+  rng.state = st.rngState;
+  let editSeconds = 0;
+
+  /** Re-edits view `v` from the current avatar: the iterative dataset update. */
+  const editView = async (v: number) => {
+    const t0 = performance.now();
+    const f = views[v]!;
+    const image = await renderAvatar(session.avatar, session.boundFramesOf(f), f, shown);
+    const orig = (await loadFrameImages(f)).rgb;
+    const req: EditRequest = editRequest({
+      image,
+      original: orig,
+      instruction,
+      seed: (Math.imul(config.seed + 1, 0x9e3779b1) + st.edits) >>> 0,
+      guidanceScale: config.editor.guidanceScale,
+      imageGuidanceScale: config.editor.imageGuidanceScale,
+      strength: sampleStrength(rng, config.editor.strengthRange),
+      view: { subject, camera: f.cameraIndex, timestep: f.timestep },
+    });
+    const edited = await editor.edit(req);
+    st.targets[v] = editCacheKey(editor.describe(), req);
+    st.edits++;
+    setTarget(v, edited);
+    if (adversary) adversary.addReal(f.cameraIndex, f.timestep, poolImage(edited, down), (await conditionOf(v)).cpu);
+    editSeconds += (performance.now() - t0) / 1000;
+  };
+
+  const saveCheckpoint = async () => {
+    const g = await session.avatar.get();
+    const a = await adam.state();
+    const blobs: Record<string, { shape: number[]; data: Float32Array }> = {};
+    const moments: Record<string, { step: number; shape: number[] }> = {};
+    for (const [name, grp] of Object.entries(a.groups)) {
+      moments[name] = { step: grp.step, shape: grp.shape };
+      blobs[`m/${name}`] = { shape: grp.shape, data: grp.m };
+      blobs[`v/${name}`] = { shape: grp.shape, data: grp.v };
+    }
+    let adv: unknown;
+    if (adversary) {
+      const x = adversaryBlobs(await adversary.exportState());
+      adv = x.meta;
+      Object.assign(blobs, x.blobs);
+    }
+    await run.saveCheckpoint(st.step, {
+      'avatar.ply': writeAvatarPly(g),
+      'optimizer.bin': packBlobs(blobs),
+      'state.json': JSON.stringify({ edit: st, adam: a.options, moments, adversary: adv ?? null }),
+    });
+    await run.pruneCheckpoints(config.checkpoint.keep);
+  };
+
+  const t0 = performance.now();
+  const startStep = st.step;
+  try {
+    if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
+      for (let v = 0; v < views.length; v++) await editView(v);
+      log(`initial pass: ${views.length} views edited (${editor.stats.hits} cached)`);
+    }
+    while (st.step < config.iterations) {
+      if (opts.signal?.aborted) throw new Error('editing aborted');
+      const step = st.step;
+      if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(popView(rng, st.editStack, views.length));
+      const v = popView(rng, st.viewStack, views.length);
+      const f = views[v]!;
+      const target = targets.get(v) ?? (await session.target(f));
+      const frames = session.boundFramesOf(f);
+      const advOn = adversary !== null && adversary.active(st.edits) && adversary.pool.candidates(f.cameraIndex, f.timestep).length > 0;
+      const cond = advOn ? await conditionOf(v) : null;
+      const logNow = (step + 1) % config.log.every === 0 || step + 1 === config.iterations;
+      const kept: { parts: { l1: tf.Scalar; adv: tf.Scalar | null } | null; fake: tf.Tensor3D | null } = { parts: null, fake: null };
+      const { value, grads } = tf.variableGrads(() => {
+        const out = rasterize(session.avatar.world(frames), f.camera, train);
+        tf.dispose([out.radii, out.nContrib]);
+        const img = imageLoss(out.color, target, config.loss.lambdaDssim);
+        img.ssim.dispose();
+        let total: tf.Scalar = img.total;
+        let adv: tf.Scalar | null = null;
+        if (cond) {
+          const pooled = poolTensor(out.color, down);
+          kept.fake = tf.keep(pooled.clone());
+          adv = adversary!.generatorLoss(pooled, cond.gpu);
+          total = total.add(adv) as tf.Scalar;
+        }
+        if (logNow) kept.parts = { l1: tf.keep(img.l1), adv: adv ? tf.keep(adv.clone()) : null };
+        return total;
+      }, moving);
+      const byName: Record<string, tf.Tensor> = {};
+      for (const g of config.optimize) byName[g] = grads[session.avatar.vars[g].name]!;
+      adam.apply(session.avatar.vars, byName, lrs);
+      tf.dispose(Object.values(grads));
+      let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
+      if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
+        dStep = await adversary!.step({ image: kept.fake, condition: cond.gpu }, { camera: f.cameraIndex, timestep: f.timestep });
+      }
+      kept.fake?.dispose();
+      st.step = step + 1;
+      st.rngState = rng.state;
+      if (logNow) {
+        const p = kept.parts;
+        const [loss, l1, adv] = await Promise.all([value.data(), p!.l1.data(), p!.adv ? p!.adv.data() : Promise.resolve(null)]);
+        tf.dispose([p!.l1, ...(p!.adv ? [p!.adv] : [])]);
+        await run.logMetrics(st.step, {
+          loss: loss[0]!,
+          l1: l1[0]!,
+          adv: adv ? adv[0]! : null,
+          dLoss: dStep?.loss ?? null,
+          dReal: dStep?.realScore ?? null,
+          dFake: dStep?.fakeScore ?? null,
+          edits: st.edits,
+          itersPerSecond: (st.step - startStep) / ((performance.now() - t0) / 1000),
+        });
+      }
+      value.dispose();
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) await saveCheckpoint();
+      opts.onStep?.(st.step, config.iterations);
+      if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
+    }
+  } finally {
+    for (const t of targets.values()) t.dispose();
+    for (const c of conditions.values()) c.gpu.dispose();
+    adversary?.dispose();
+    unedited?.dispose();
+    adam.dispose();
+    session.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };
+}
+
+/** The edited avatar of a finished (or stopped) edit run: its latest checkpoint. */
+export async function editedAvatar(runDir: string): Promise<BoundGaussians> {
+  return loadAvatar(runDir);
+}

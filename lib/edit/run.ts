@@ -1,0 +1,81 @@
+/**
+ * One (method, subject, edit, seed) cell end to end: edit the reconstructed avatar (resumable), then score
+ * it against the ground-truth edit on the three tasks, writing `eval.json`, figures and `done.json` into
+ * the run directory. A finished run is not recomputed.
+ */
+import { promises as fs } from 'node:fs';
+import { useTfjsWebGpu } from '../gpu/tfjs.js';
+import { AvatarModel } from '../avatar/model.js';
+import { AvatarSession } from '../train/recon.js';
+import { RunDir } from '../train/rundir.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import type { Embedder } from '../metrics/clip.js';
+import { rasterSettings } from '../raster/types.js';
+import { editAvatar, editedRenderSettings, loadAvatar, type EditOptions, type EditSummary } from './loop.js';
+import { evaluateEdit, type EditTaskScores } from './evaluate.js';
+import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS, type EditConfig, type EditPresetName, type MethodName } from './config.js';
+
+export interface EditRunResult {
+  edit: EditSummary;
+  eval: EditTaskScores[];
+}
+
+/** A method's config: preset schedule ⊕ method switches ⊕ the caller's overrides. */
+export function methodConfig(method: MethodName, preset: EditPresetName, over: Record<string, unknown>): EditConfig {
+  if (!(method in METHOD_PRESETS)) throw new Error(`unknown method "${method}" (known: ${Object.keys(METHOD_PRESETS).join(', ')})`);
+  return editConfig(mergeConfig(EDIT_PRESETS[preset], METHOD_PRESETS[method], { name: method }, over), `${method} (${preset})`);
+}
+
+export async function runEdit(config: EditConfig, opts: EditOptions & { embedder?: Embedder | null }): Promise<EditRunResult> {
+  const run = await RunDir.open(opts.runDir, config);
+  if (await run.isDone()) {
+    const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as EditRunResult;
+    return { edit: done.edit, eval: done.eval };
+  }
+  const edit = await editAvatar(config, opts);
+  if (edit.steps < config.iterations) return { edit, eval: [] };
+  const ctx = await useTfjsWebGpu();
+  const session = await AvatarSession.open(config.data, await loadAvatar(opts.runDir));
+  const original = new AvatarModel(await loadAvatar(config.avatar));
+  try {
+    const scores = await evaluateEdit(ctx, session, {
+      editId: config.edit.id,
+      splits: config.eval.splits,
+      framesPerSplit: config.eval.framesPerSplit,
+      mouthOpenFraction: config.eval.mouthOpenFraction,
+      original,
+      blend: editedRenderSettings(config, rasterSettings()),
+      embedder: opts.embedder ?? null,
+      figureDir: run.file('renders'),
+    });
+    await writeJsonAtomic(run.file('eval.json'), { edit: config.edit.id, splits: scores });
+    await run.markDone({ edit, eval: scores });
+    return { edit, eval: scores };
+  } finally {
+    original.dispose();
+    session.dispose();
+  }
+}
+
+/** Flattens task scores into the metric table the ablation runner collects (task → metric → value). */
+export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record<string, Record<string, number | null>> {
+  const fin = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const s of scores) {
+    out[s.task] = {
+      'psnr': fin(s.psnr),
+      'ssim': fin(s.ssim),
+      'psnr-mouth': fin(s.regions.mouthInterior?.psnr),
+      'psnr-skin': fin(s.regions.skin?.psnr),
+      'psnr-lips': fin(s.regions.lips?.psnr),
+      'psnr-eyes': fin(s.regions.eyes?.psnr),
+      'psnr-open': fin(s.mouthOpen.psnr),
+      'psnr-open-mouth': fin(s.mouthOpen.regions.mouthInterior?.psnr),
+      'flicker': fin(s.flicker),
+      'clip-s': fin(s.clipS),
+      'clip-c': fin(s.clipC),
+      'edit-seconds': fin(edit.seconds),
+    };
+  }
+  return out;
+}
