@@ -132,15 +132,16 @@ export const EDIT_PRESETS = {
     adversarialDownsample: 2,
     eval: { framesPerSplit: 4 },
   },
+  /** The H100 experiments (802×550, 16 cameras): sized so that one cell takes about a minute. */
   full: {
-    iterations: 1500,
+    iterations: 600,
     editEvery: 10,
-    views: { maxViews: 96, initialPass: true },
+    views: { maxViews: 48, initialPass: true },
     log: { every: 50 },
-    checkpoint: { every: 500, keep: 2 },
+    checkpoint: { every: 300, keep: 2 },
     adversarial: { warmupEdits: 20, discriminator: { channels: 32, layers: 3 } },
     adversarialDownsample: 2,
-    eval: { framesPerSplit: 24 },
+    eval: { framesPerSplit: 12 },
   },
 } satisfies Record<string, Partial<EditConfigInput>>;
 export type EditPresetName = keyof typeof EDIT_PRESETS;
