@@ -11,7 +11,7 @@ import type { GpuProfiler } from '../gpu/timing.js';
 import { GpuHeadPoser } from '../head/gpu-pose.js';
 import type { HeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
-import { GaussianRasterizer, type ForwardState, type GaussianBuffers } from '../raster/gpu/rasterizer.js';
+import { GaussianRasterizer, type ForwardState, type GaussianBuffers, type PrepareOptions, type RasterizerOptions } from '../raster/gpu/rasterizer.js';
 import type { Camera, RasterSettings, ShDegree } from '../raster/types.js';
 import type { BoundGaussians } from './gaussians.js';
 import { BIND_WG, bindWgsl } from './bind.wgsl.js';
@@ -32,10 +32,11 @@ export class AvatarRenderer {
     private readonly ctx: GpuContext,
     readonly head: HeadModel,
     gaussians: BoundGaussians,
+    rasterizerOptions: RasterizerOptions = {},
   ) {
     const { device } = ctx;
     this.poser = new GpuHeadPoser(ctx, head);
-    this.rasterizer = new GaussianRasterizer(ctx);
+    this.rasterizer = new GaussianRasterizer(ctx, rasterizerOptions);
     this.verts = createStorage(device, head.vertexCount * 12, 'avatar-posed-verts');
     this.faces = upload(device, head.faces, undefined, 'avatar-faces');
     this.dims = uniform(device, new Uint32Array(4), 'avatar-bind-dims');
@@ -70,9 +71,14 @@ export class AvatarRenderer {
     this.bindPass = null;
   }
 
-  /** Compiles the kernels for these settings (call once before timing). */
-  async prepare(settings: RasterSettings): Promise<void> {
-    await this.rasterizer.prepare(settings);
+  /** The rasterizer's projection layout (fused, or split where the device allows fewer storage buffers). */
+  get projectLayout(): GaussianRasterizer['projectLayout'] {
+    return this.rasterizer.projectLayout;
+  }
+
+  /** Compiles the kernels for these settings (call once before timing); `forwardOnly` for viewers. */
+  async prepare(settings: RasterSettings, opts: PrepareOptions = {}): Promise<void> {
+    await this.rasterizer.prepare(settings, opts);
     await getPipeline(this.ctx.device, { code: bindWgsl, entryPoint: 'main', label: 'avatar-bind' });
   }
 
@@ -100,7 +106,7 @@ export class AvatarRenderer {
 
   /** Encodes pose + bind into `enc`; the world Gaussians are then ready for the rasterizer. */
   async encodePose(enc: GPUCommandEncoder, p: HeadParams, profiler?: GpuProfiler): Promise<void> {
-    await this.poser.encodeFrame(enc, p, this.verts);
+    await this.poser.encodeFrame(enc, p, this.verts, profiler);
     const { pipeline, group } = await this.bindPassFor();
     const pass = enc.beginComputePass({ label: 'avatar-bind', timestampWrites: profiler?.writes('bind') });
     pass.setPipeline(pipeline);
@@ -119,8 +125,9 @@ export class AvatarRenderer {
     const enc = device.createCommandEncoder();
     await this.encodePose(enc, p, profiler);
     device.queue.submit([enc.finish()]);
-    if (this.last) this.rasterizer.releaseState(this.last);
-    this.last = this.rasterizer.forward(this.world, cam, settings, { profiler });
+    // The last frame's state is reused when its buffers are large enough (queue order keeps this safe):
+    // a viewer renders every frame, and fresh buffers would also mean fresh bind groups each time.
+    this.last = this.rasterizer.forward(this.world, cam, settings, { profiler, reuse: this.last ?? undefined });
     return this.last;
   }
 
