@@ -47,6 +47,16 @@ export class AvatarRenderer {
     return this.world.count;
   }
 
+  /** The rasterizer's counters (frames rendered incomplete for lack of key capacity, memory). */
+  get stats(): GaussianRasterizer['stats'] {
+    return this.rasterizer.stats;
+  }
+
+  /** Waits until the key counts of all submitted frames are known (and capacity has grown if needed). */
+  async settle(): Promise<void> {
+    await this.rasterizer.settle();
+  }
+
   /** Swaps in another set of Gaussians (e.g. original ↔ edited avatar in the viewer). */
   setGaussians(g: BoundGaussians): void {
     const { device } = this.ctx;
