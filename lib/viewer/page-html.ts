@@ -38,6 +38,7 @@ export function pageHtml(info: ViewerInfo): string {
   <canvas id="view" width="${info.width}" height="${info.height}"></canvas>
   <div><span id="fps">–</span> <span id="fps-source" class="small"></span></div>
   <div id="adapter" class="small"></div>
+  <div id="present" class="small"></div>
   <div id="status">loading…</div>
   <div class="small">Drag to orbit, wheel to zoom. Head model: ICT-FaceKit (MIT, <a href="${ROUTES.license}">license</a>).</div>
 </div>

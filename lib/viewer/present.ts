@@ -60,3 +60,15 @@ export class Presenter {
     this.dims.destroy();
   }
 }
+
+/**
+ * The rasterizer's [H,W,5] float output as RGBA bytes, opaque: round(255·clamp(c, 0, 1)), the quantisation
+ * of the GPU present path and of the workbench's PNGs. `out` has H·W·4 entries.
+ */
+export function quantizeRgba(image: Float32Array, out: Uint8ClampedArray | Uint8Array): void {
+  const n = out.length / 4;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) out[4 * i + c] = Math.round(255 * Math.min(1, Math.max(0, image[5 * i + c]!)));
+    out[4 * i + 3] = 255;
+  }
+}

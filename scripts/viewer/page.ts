@@ -13,7 +13,8 @@ import type { HeadParams } from '../../lib/head/pose.js';
 import { rasterSettings, type BlendMode, type RasterSettings } from '../../lib/raster/types.js';
 import { fetchAvatar, fetchHeadModel, fetchJson } from '../../lib/viewer/model-fetch.js';
 import { DEFAULT_ORBIT, dragOrbit, orbitCamera, zoomOrbit, type Orbit } from '../../lib/viewer/orbit.js';
-import { Presenter } from '../../lib/viewer/present.js';
+import { Presenter, quantizeRgba } from '../../lib/viewer/present.js';
+import { download } from '../../lib/gpu/buffers.js';
 import { ROUTES, type AvatarSlot, type FrameSnapshot, type HeadParamsJson, type SequenceJson, type ViewerInfo } from '../../lib/viewer/protocol.js';
 
 const BACKGROUND: [number, number, number] = [1, 1, 1];
@@ -47,6 +48,10 @@ interface ViewerHook {
   /** True while a frame is pending or in flight. */
   busy(): boolean;
   snapshot(): FrameSnapshot | null;
+  /** The canvas as displayed, RGBA bytes (drawn into a 2D canvas). */
+  readCanvas(): { width: number; height: number; rgba: number[] };
+  /** The rasterizer's last output (before the canvas), RGB floats. */
+  readImage(): Promise<number[]>;
   fps: { source: 'timestamp-query' | 'wall-clock'; gpuMs: number | null; fps: number | null };
 }
 
@@ -56,13 +61,15 @@ const hook: ViewerHook = {
   frames: 0,
   busy: () => true,
   snapshot: () => null,
+  readCanvas: () => ({ width: 0, height: 0, rgba: [] }),
+  readImage: async () => [],
   fps: { source: 'wall-clock', gpuMs: null, fps: null },
 };
 (window as unknown as { __viewer: ViewerHook }).__viewer = hook;
 
 function fail(e: unknown): void {
   const msg = e instanceof Error ? e.message : String(e);
-  hook.error = msg;
+  hook.error = e instanceof Error && e.stack ? `${msg}\n${e.stack}` : msg;
   $('status').textContent = `error: ${msg}`;
   console.error(e);
 }
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
   if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu is undefined); use a recent Chrome/Chromium, or start it with --enable-unsafe-webgpu');
   status.textContent = 'opening WebGPU device…';
   const ctx = await getGpu();
+  void ctx.device.lost.then((l) => fail(new Error(`WebGPU device lost (${l.reason}): ${l.message}`)));
   $('adapter').textContent = `${describeAdapter(ctx.report)}; ${ctx.report.limits.maxStorageBuffersPerShaderStage} storage buffers per stage`;
   status.textContent = 'loading head model and avatar…';
   const [info, head, seq] = await Promise.all([fetchJson<ViewerInfo>(ROUTES.info), fetchHeadModel(), fetchJson<SequenceJson>(ROUTES.sequence)]);
@@ -85,11 +93,30 @@ async function main(): Promise<void> {
 
   const W = info.width, H = info.height;
   const canvas = $<HTMLCanvasElement>('view');
-  const gpuCanvas = canvas.getContext('webgpu');
-  if (!gpuCanvas) throw new Error('canvas.getContext("webgpu") returned null');
-  const format = navigator.gpu.getPreferredCanvasFormat();
-  gpuCanvas.configure({ device: ctx.device, format, alphaMode: 'opaque' });
-  const presenter = new Presenter(ctx, format);
+  // Presentation: straight from the GPU into a WebGPU canvas (default), or `?present=readback`: read the
+  // frame back and put it on a 2D canvas. The second works where WebGPU canvases do not reach the screen
+  // (headless Chromium on software Vulkan, where the end-to-end test runs); it quantises the same way
+  // (round(255·clamp(c))) so both show the same bytes.
+  const readback = new URLSearchParams(location.search).get('present') === 'readback';
+  let show: (image: GPUBuffer) => Promise<void>;
+  if (readback) {
+    const c2d = canvas.getContext('2d');
+    if (!c2d) throw new Error('canvas.getContext("2d") returned null');
+    const pixels = new ImageData(W, H);
+    show = async (image) => {
+      const f = await download(ctx.device, image, Float32Array, W * H * 5);
+      quantizeRgba(f, pixels.data);
+      c2d.putImageData(pixels, 0, 0);
+    };
+  } else {
+    const gpuCanvas = canvas.getContext('webgpu');
+    if (!gpuCanvas) throw new Error('canvas.getContext("webgpu") returned null');
+    const format = navigator.gpu.getPreferredCanvasFormat();
+    gpuCanvas.configure({ device: ctx.device, format, alphaMode: 'opaque' });
+    const presenter = new Presenter(ctx, format);
+    show = async (image) => presenter.draw(gpuCanvas, image, W, H);
+  }
+  $('present').textContent = readback ? 'presented by readback to a 2D canvas' : 'presented from the GPU (WebGPU canvas)';
 
   const renderer = new AvatarRenderer(ctx, head, first);
   let slot: AvatarSlot = 'original';
@@ -246,7 +273,7 @@ async function main(): Promise<void> {
     const before = renderer.stats.overflowFrames;
     profiler?.begin();
     const st = await renderer.render(p, cam, used.settings, profiler ?? undefined);
-    presenter.draw(gpuCanvas, st.image, W, H);
+    const shown = show(st.image);
     if (profiler) {
       const t = await profiler.read();
       hook.fps.gpuMs = t.totalMs;
@@ -263,6 +290,7 @@ async function main(): Promise<void> {
         wallStart = now;
       }
     }
+    await shown;
     await renderer.settle();
     // A frame that ran out of tile-key capacity was drawn incomplete; capacity has grown, draw it again.
     if (renderer.stats.overflowFrames !== before) dirty = true;
@@ -295,6 +323,18 @@ async function main(): Promise<void> {
   };
   hook.busy = () => dirty || inFlight;
   hook.snapshot = () => lastSnapshot;
+  hook.readCanvas = () => {
+    const c2 = document.createElement('canvas');
+    c2.width = W;
+    c2.height = H;
+    const g2 = c2.getContext('2d')!;
+    g2.drawImage(canvas, 0, 0);
+    return { width: W, height: H, rgba: Array.from(g2.getImageData(0, 0, W, H).data) };
+  };
+  hook.readImage = async () => {
+    const cam = orbitCamera(orbit, W, H);
+    return Array.from((await renderer.readImage(cam)).rgb);
+  };
   syncControls();
   status.textContent = `${renderer.count.toLocaleString('en')} Gaussians; projection ${renderer.projectLayout}; ${info.sequence ? `sequence of ${info.sequence.frames} frames` : 'no sequence'}`;
   hook.ready = true;
