@@ -90,6 +90,7 @@ function compare(a: ArrayLike<number>, b: ArrayLike<number>): { mad: number; psn
 describe.skipIf(!haveChromium())(`viewer end to end (headless Chromium at ${CHROMIUM})`, () => {
   let head: HeadModel;
   let avatar: BoundGaussians;
+  let edited: BoundGaussians;
   let dir: string;
   let viewer: RunningViewer;
   let browser: Browser;
@@ -99,7 +100,12 @@ describe.skipIf(!haveChromium())(`viewer end to end (headless Chromium at ${CHRO
     avatar = tinyAvatar(head);
     dir = mkdtempSync(path.join(tmpdir(), 'gae-viewer-'));
     writeFileSync(path.join(dir, 'avatar.ply'), writeAvatarPly(avatar));
-    viewer = await startViewerServer({ avatar: path.join(dir, 'avatar.ply'), width: W, height: H });
+    // The "edited" avatar: the same Gaussians with green DC colours (what a green-skin edit changes).
+    edited = { ...avatar, sh: Float32Array.from(avatar.sh) };
+    const K3 = shCoeffs(avatar.shDegree) * 3;
+    for (let n = 0; n < edited.count; n++) edited.sh.set([rgbToShDc(0.2), rgbToShDc(0.75), rgbToShDc(0.25)], n * K3);
+    writeFileSync(path.join(dir, 'edited.ply'), writeAvatarPly(edited));
+    viewer = await startViewerServer({ avatar: path.join(dir, 'avatar.ply'), edited: path.join(dir, 'edited.ply'), width: W, height: H });
     browser = await launchHeadlessWebGpu();
   });
 
@@ -173,6 +179,26 @@ describe.skipIf(!haveChromium())(`viewer end to end (headless Chromium at ${CHRO
     expect(same.mad).toBeLessThan(0.5);
     expect(same.psnr).toBeGreaterThan(40);
     expect(stale.mad > 0.5 || stale.psnr < 40).toBe(true);
+
+    // WABE blending, then the edited avatar: each toggle changes the canvas and still matches Node.
+    let prev = moved;
+    for (const [id, check] of [
+      ['blend-wabe', (s: FrameSnapshot) => expect(s.blend).toBe('wabe')],
+      ['avatar-edited', (s: FrameSnapshot) => expect(s.avatar).toBe('edited')],
+    ] as const) {
+      const n = await frames(page);
+      await page.locator(`#${id}`).check();
+      const next = await settledFrame(page, n);
+      check(next.snap);
+      if (next.snap.avatar === 'edited') r.setGaussians(edited);
+      const toggled = compare(prev.canvas.rgba, next.canvas.rgba);
+      const vsNode = compare(next.canvas.rgba, await nodeRender(next.snap));
+      console.log(`viewer e2e: #${id}: change MAD ${toggled.mad.toFixed(2)}; browser vs Node MAD ${vsNode.mad.toFixed(3)}, PSNR ${vsNode.psnr.toFixed(1)} dB`);
+      expect(toggled.mad).toBeGreaterThan(1);
+      expect(vsNode.mad).toBeLessThan(0.5);
+      expect(vsNode.psnr).toBeGreaterThan(40);
+      prev = next;
+    }
     r.destroy();
     await page.close();
   });
