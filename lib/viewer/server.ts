@@ -201,7 +201,8 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
     if (!arg) continue;
     const file = await resolveAvatarFile(arg);
     const g = await readViewerAvatar(file, head);
-    const source = path.relative(process.cwd(), file) || file;
+    const rel = path.relative(process.cwd(), file);
+    const source = rel && !rel.startsWith('..') ? rel : file; // shown on the page
     slots[slot] = { bytes: encodeAvatar(g, source), source, count: g.count, shDegree: g.shDegree };
   }
   const sequence = await loadViewerSequence(opts.sequence, opts.avatar);

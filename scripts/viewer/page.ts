@@ -228,6 +228,8 @@ async function main(): Promise<void> {
     });
   }
   const continuous = $<HTMLInputElement>('continuous');
+  // `?continuous=1` starts in continuous rendering (for measuring fps).
+  if (new URLSearchParams(location.search).get('continuous') === '1') continuous.checked = true;
 
   // Orbit: drag and wheel.
   let drag: { x: number; y: number } | null = null;
