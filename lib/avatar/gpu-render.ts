@@ -14,7 +14,7 @@ import type { HeadParams } from '../head/pose.js';
 import { GaussianRasterizer, type ForwardState, type GaussianBuffers, type PrepareOptions, type RasterizerOptions } from '../raster/gpu/rasterizer.js';
 import type { Camera, RasterSettings, ShDegree } from '../raster/types.js';
 import type { BoundGaussians } from './gaussians.js';
-import { BIND_WG, bindWgsl } from './bind.wgsl.js';
+import { BIND_WG, bindWgsl, packLocal } from './bind.wgsl.js';
 
 export class AvatarRenderer {
   private readonly poser: GpuHeadPoser;
@@ -22,7 +22,7 @@ export class AvatarRenderer {
   private readonly verts: GPUBuffer;
   private readonly faces: GPUBuffer;
   private readonly dims: GPUBuffer;
-  private local!: { binding: GPUBuffer; means: GPUBuffer; logScales: GPUBuffer; quats: GPUBuffer };
+  private local!: { binding: GPUBuffer; params: GPUBuffer };
   private world!: GaussianBuffers;
   private last: ForwardState | null = null;
   /** The bind pass's pipeline and bind group: fixed per set of Gaussians, so built once, not per frame. */
@@ -64,9 +64,7 @@ export class AvatarRenderer {
     if (this.world) for (const b of [this.world.means, this.world.logScales, this.world.quats, this.world.opacityLogits, this.world.sh]) b.destroy();
     this.local = {
       binding: upload(device, Uint32Array.from(g.binding), undefined, 'avatar-binding'),
-      means: upload(device, g.means, undefined, 'avatar-local-means'),
-      logScales: upload(device, g.logScales, undefined, 'avatar-local-logscales'),
-      quats: upload(device, g.quats, undefined, 'avatar-local-quats'),
+      params: upload(device, packLocal(g.means, g.logScales, g.quats), undefined, 'avatar-local-params'),
     };
     this.world = {
       count: g.count,
@@ -103,9 +101,7 @@ export class AvatarRenderer {
         1: this.verts,
         2: this.faces,
         3: this.local.binding,
-        4: this.local.means,
-        5: this.local.logScales,
-        6: this.local.quats,
+        4: this.local.params,
         7: this.world.means,
         8: this.world.logScales,
         9: this.world.quats,
