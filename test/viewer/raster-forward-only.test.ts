@@ -8,11 +8,17 @@ import { download } from '../../lib/gpu/index.js';
 import { GaussianRasterizer, type ForwardState } from '../../lib/raster/gpu/rasterizer.js';
 import { sortConfig } from '../../lib/raster/gpu/sort.js';
 import { rasterSettings, type RasterSettings } from '../../lib/raster/types.js';
-import type { GpuContext } from '../../lib/gpu/device.js';
+import { openDefaultLimitsDevice, type GpuContext } from '../../lib/gpu/device.js';
 import { destroyGaussians, toFloat32, uploadGaussians } from '../raster/gpu-helpers.js';
 import { withHardCases } from '../raster/gpu-scenes.js';
 import { randomScene } from '../raster/reference-scenes.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { AvatarRenderer } from '../../lib/avatar/gpu-render.js';
+import { initBoundGaussians } from '../../lib/avatar/gaussians.js';
+import { renderedTriangles } from '../../lib/head/atlas.js';
+import { loadHeadModel } from '../../lib/head/model.js';
+import { neutralParams } from '../../lib/head/pose.js';
+import { DEFAULT_ORBIT, orbitCamera } from '../../lib/viewer/orbit.js';
 
 const gpu = gpuFixture();
 
@@ -91,5 +97,47 @@ describe('forward-only rasterizer with the split projection', () => {
     // lavapipe (8 lanes) and NVIDIA (32 lanes) keep the subgroup path within 32 KiB.
     expect(sortConfig(fake(8, 8, 32768))).toMatchObject({ subgroups: true, wg: 64, nsg: 8 });
     expect(sortConfig(fake(32, 32, 32768))).toMatchObject({ subgroups: true, wg: 256, nsg: 8 });
+  });
+
+  it("renders an avatar on a device with WebGPU's default limits (8 storage buffers per stage, 16 KiB workgroup memory)", async () => {
+    const ctx = await gpu();
+    // A second device with the spec's default limits, as a browser gives before raising them.
+    const small = await openDefaultLimitsDevice(['subgroups']);
+    const device = small.device;
+    expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    let validation: string | null = null;
+    device.addEventListener('uncapturederror', (ev) => (validation ??= (ev as GPUUncapturedErrorEvent).error.message));
+    const head = await loadHeadModel();
+    const tris = renderedTriangles(head).filter((_, i) => i % 40 === 0);
+    const g = initBoundGaussians(tris.length, { perTriangle: 1, shDegree: 1, seed: 2, opacity: 0.7 });
+    for (let n = 0; n < g.count; n++) g.binding[n] = tris[g.binding[n]!]!;
+    g.logScales.fill(Math.log(3));
+    const cam = orbitCamera(DEFAULT_ORBIT, 64, 64);
+    const p = neutralParams();
+    p.expression[head.expressionNames.indexOf('jawOpen')] = 0.5;
+    const images: Float32Array[] = [];
+    for (const c of [ctx, small]) {
+      const r = new AvatarRenderer(c, head, g);
+      for (const blend of ['alpha', 'wabe'] as const) {
+        const s = rasterSettings({ shDegree: 1, blend, background: [1, 1, 1] });
+        await r.prepare(s, { forwardOnly: true });
+        for (;;) {
+          const before = r.stats.overflowFrames;
+          await r.render(p, cam, s);
+          await r.settle();
+          if (r.stats.overflowFrames === before) break;
+        }
+        images.push((await r.readImage(cam)).rgb);
+      }
+      if (c === small) expect(r.projectLayout).toBe('split');
+      r.destroy();
+    }
+    expect(validation).toBeNull();
+    // Same bytes on both devices (the sort's ballot-free path is as stable as the subgroup one).
+    expect(Array.from(images[2]!)).toEqual(Array.from(images[0]!));
+    expect(Array.from(images[3]!)).toEqual(Array.from(images[1]!));
+    expect(images[0]!.some((v) => v < 0.9)).toBe(true); // the head is in the picture
+    device.destroy();
   });
 });
