@@ -53,6 +53,11 @@ interface ViewerHook {
   /** The rasterizer's last output (before the canvas), RGB floats. */
   readImage(): Promise<number[]>;
   fps: { source: 'timestamp-query' | 'wall-clock'; gpuMs: number | null; fps: number | null };
+  /** GPU ms of recent frames (timestamp-query only; at most 1000), for bench/viewer.ts. */
+  gpuHistory: number[];
+  adapter: string;
+  projectLayout: string;
+  gaussians: number;
 }
 
 const hook: ViewerHook = {
@@ -64,6 +69,10 @@ const hook: ViewerHook = {
   readCanvas: () => ({ width: 0, height: 0, rgba: [] }),
   readImage: async () => [],
   fps: { source: 'wall-clock', gpuMs: null, fps: null },
+  gpuHistory: [],
+  adapter: '',
+  projectLayout: '',
+  gaussians: 0,
 };
 (window as unknown as { __viewer: ViewerHook }).__viewer = hook;
 
@@ -194,6 +203,8 @@ async function main(): Promise<void> {
     showFrame(Number(frameInput.value));
     frameClock = frameIndex / seq.fps;
   });
+  // `?play=1` starts playing the sequence (bench/viewer.ts).
+  if (new URLSearchParams(location.search).get('play') === '1' && seq.frames.length > 0) playing = true;
   $('play').addEventListener('click', () => {
     playing = !playing && seq.frames.length > 0;
     $('play').textContent = playing ? 'pause' : 'play';
@@ -279,6 +290,8 @@ async function main(): Promise<void> {
     if (profiler) {
       const t = await profiler.read();
       hook.fps.gpuMs = t.totalMs;
+      hook.gpuHistory.push(t.totalMs);
+      if (hook.gpuHistory.length > 1000) hook.gpuHistory.shift();
       hook.fps.fps = 1000 / t.totalMs;
       $('fps').textContent = `${hook.fps.fps.toFixed(1)} fps (${t.totalMs.toFixed(2)} ms GPU)`;
     } else {
@@ -339,6 +352,9 @@ async function main(): Promise<void> {
   };
   syncControls();
   status.textContent = `${renderer.count.toLocaleString('en')} Gaussians; projection ${renderer.projectLayout}; ${info.sequence ? `sequence of ${info.sequence.frames} frames` : 'no sequence'}`;
+  hook.adapter = describeAdapter(ctx.report);
+  hook.projectLayout = renderer.projectLayout;
+  hook.gaussians = renderer.count;
   hook.ready = true;
   requestAnimationFrame(tick);
 }
