@@ -193,7 +193,8 @@ export function getGpuSync(): GpuContext {
 /** One line for logs: `nvidia nvidia-h100-80gb-hbm3 / NVIDIA: 580.159.04 (hardware, dawn-node)`. */
 export function describeAdapter(r: AdapterReport): string {
   // Dawn's NVIDIA description is the driver version; the device id names the card.
-  const what = [r.device, r.description].filter((s) => s.length > 0).join(' / ');
+  // Browsers often withhold both (Chromium's SwiftShader reports only its architecture).
+  const what = [r.device, r.description].filter((s) => s.length > 0).join(' / ') || r.architecture;
   return `${r.vendor} ${what} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
 }
 

@@ -14,7 +14,7 @@ export interface Orbit {
   target: Vec3; // metres, model frame
 }
 
-export const DEFAULT_ORBIT: Orbit = { azimuth: 0, elevation: 0.08, distance: 0.62, fovX: 24, target: [...RIG_TARGET] as Vec3 };
+export const DEFAULT_ORBIT: Orbit = { azimuth: 0, elevation: 0.08, distance: 0.78, fovX: 24, target: [...RIG_TARGET] as Vec3 };
 
 const LIMIT_EL = 1.45;
 
