@@ -21,7 +21,7 @@ const o = new Command()
   .option('--seconds <s>', 'measured seconds', '20')
   .option('--warmup <s>', 'seconds before measuring', '5')
   .option('--size <WxH>', 'canvas size', '802x550')
-  .option('--present <mode>', 'webgpu (GPU canvas) or readback (2D canvas; works headless without a GPU)', 'webgpu')
+  .option('--present <mode>', 'readback (2D canvas; works headless anywhere) or webgpu (GPU canvas; blank or crashing in some headless setups)', 'readback')
   .option('--chromium-arg <arg...>', 'extra Chromium flags')
   .option('--out <file>', 'output JSON (default results/bench/viewer-<vendor>.json)')
   .parse();
