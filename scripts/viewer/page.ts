@@ -50,8 +50,6 @@ interface ViewerHook {
   snapshot(): FrameSnapshot | null;
   /** The canvas as displayed, RGBA bytes (drawn into a 2D canvas). */
   readCanvas(): { width: number; height: number; rgba: number[] };
-  /** The rasterizer's last output (before the canvas), RGB floats. */
-  readImage(): Promise<number[]>;
   fps: { source: 'timestamp-query' | 'wall-clock'; gpuMs: number | null; fps: number | null };
   /** GPU ms of recent frames (timestamp-query only; at most 1000), for bench/viewer.ts. */
   gpuHistory: number[];
@@ -67,7 +65,6 @@ const hook: ViewerHook = {
   busy: () => true,
   snapshot: () => null,
   readCanvas: () => ({ width: 0, height: 0, rgba: [] }),
-  readImage: async () => [],
   fps: { source: 'wall-clock', gpuMs: null, fps: null },
   gpuHistory: [],
   adapter: '',
@@ -345,10 +342,6 @@ async function main(): Promise<void> {
     const g2 = c2.getContext('2d')!;
     g2.drawImage(canvas, 0, 0);
     return { width: W, height: H, rgba: Array.from(g2.getImageData(0, 0, W, H).data) };
-  };
-  hook.readImage = async () => {
-    const cam = orbitCamera(orbit, W, H);
-    return Array.from((await renderer.readImage(cam)).rgb);
   };
   syncControls();
   status.textContent = `${renderer.count.toLocaleString('en')} Gaussians; projection ${renderer.projectLayout}; ${info.sequence ? `sequence of ${info.sequence.frames} frames` : 'no sequence'}`;
