@@ -5,8 +5,27 @@
  * rotation that the rasterizer reads. Fusing the frame into the bind kernel avoids a [T,13] frame buffer
  * and a second pass: each triangle's frame is recomputed by each of its Gaussians, which costs a few
  * dozen flops against the memory traffic it saves.
+ *
+ * The local parameters come packed in one [N,10] buffer (mean, log-scale, quaternion), so the kernel binds
+ * 7 storage buffers: browsers allow 8 per shader stage by default (the viewer runs this kernel there).
  */
 export const BIND_WG = 128;
+
+/** Floats per Gaussian in the packed local-parameter buffer. */
+export const LOCAL_STRIDE = 10;
+
+/** Packs local means [N,3], log-scales [N,3] and quaternions [N,4] into the kernel's [N,10] layout. */
+export function packLocal(means: Float32Array, logScales: Float32Array, quats: Float32Array): Float32Array {
+  const n = means.length / 3;
+  const out = new Float32Array(n * LOCAL_STRIDE);
+  for (let i = 0; i < n; i++) {
+    const o = i * LOCAL_STRIDE;
+    out.set(means.subarray(3 * i, 3 * i + 3), o);
+    out.set(logScales.subarray(3 * i, 3 * i + 3), o + 3);
+    out.set(quats.subarray(4 * i, 4 * i + 4), o + 6);
+  }
+  return out;
+}
 
 export const bindWgsl = /* wgsl */ `
 struct Dims { count: u32, _a: u32, _b: u32, _c: u32 }
@@ -15,9 +34,8 @@ struct Dims { count: u32, _a: u32, _b: u32, _c: u32 }
 @group(0) @binding(1) var<storage, read> verts: array<f32>;        // [V,3] posed, metres
 @group(0) @binding(2) var<storage, read> faces: array<u32>;        // [T,3]
 @group(0) @binding(3) var<storage, read> binding: array<u32>;      // [N]
-@group(0) @binding(4) var<storage, read> localMeans: array<f32>;   // [N,3] triangle units
-@group(0) @binding(5) var<storage, read> localLogScales: array<f32>; // [N,3]
-@group(0) @binding(6) var<storage, read> localQuats: array<f32>;   // [N,4] (w,x,y,z)
+// [N, LOCAL_STRIDE]: mean (3, triangle units), log-scale (3, relative to k), quaternion (4, w,x,y,z)
+@group(0) @binding(4) var<storage, read> local: array<f32>;
 @group(0) @binding(7) var<storage, read_write> means: array<f32>;      // [N,3] world
 @group(0) @binding(8) var<storage, read_write> logScales: array<f32>;  // [N,3]
 @group(0) @binding(9) var<storage, read_write> quats: array<f32>;      // [N,4]
@@ -80,12 +98,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let a2 = cross(a0, a1);
   let k = 0.5 * (el + abs(dot(a2, f)));
 
-  let ml = vec3f(localMeans[3u * n], localMeans[3u * n + 1u], localMeans[3u * n + 2u]);
+  let o = ${LOCAL_STRIDE}u * n;
+  let ml = vec3f(local[o], local[o + 1u], local[o + 2u]);
   let mw = k * (a0 * ml.x + a1 * ml.y + a2 * ml.z) + c;
   means[3u * n] = mw.x; means[3u * n + 1u] = mw.y; means[3u * n + 2u] = mw.z;
   let lk = log(max(k, 1e-30));
-  for (var i = 0u; i < 3u; i++) { logScales[3u * n + i] = localLogScales[3u * n + i] + lk; }
-  let ql = vec4f(localQuats[4u * n], localQuats[4u * n + 1u], localQuats[4u * n + 2u], localQuats[4u * n + 3u]);
+  for (var i = 0u; i < 3u; i++) { logScales[3u * n + i] = local[o + 3u + i] + lk; }
+  let ql = vec4f(local[o + 6u], local[o + 7u], local[o + 8u], local[o + 9u]);
   var qr = matToQuat(a0, a1, a2);
   if (qr.x < 0.0) { qr = -qr; }
   let qw = quatMul(qr, ql);

@@ -11,10 +11,10 @@ import type { GpuProfiler } from '../gpu/timing.js';
 import { GpuHeadPoser } from '../head/gpu-pose.js';
 import type { HeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
-import { GaussianRasterizer, type ForwardState, type GaussianBuffers } from '../raster/gpu/rasterizer.js';
+import { GaussianRasterizer, type ForwardState, type GaussianBuffers, type PrepareOptions, type RasterizerOptions } from '../raster/gpu/rasterizer.js';
 import type { Camera, RasterSettings, ShDegree } from '../raster/types.js';
 import type { BoundGaussians } from './gaussians.js';
-import { BIND_WG, bindWgsl } from './bind.wgsl.js';
+import { BIND_WG, bindWgsl, packLocal } from './bind.wgsl.js';
 
 export class AvatarRenderer {
   private readonly poser: GpuHeadPoser;
@@ -22,7 +22,7 @@ export class AvatarRenderer {
   private readonly verts: GPUBuffer;
   private readonly faces: GPUBuffer;
   private readonly dims: GPUBuffer;
-  private local!: { binding: GPUBuffer; means: GPUBuffer; logScales: GPUBuffer; quats: GPUBuffer };
+  private local!: { binding: GPUBuffer; params: GPUBuffer };
   private world!: GaussianBuffers;
   private last: ForwardState | null = null;
   /** The bind pass's pipeline and bind group: fixed per set of Gaussians, so built once, not per frame. */
@@ -32,10 +32,11 @@ export class AvatarRenderer {
     private readonly ctx: GpuContext,
     readonly head: HeadModel,
     gaussians: BoundGaussians,
+    rasterizerOptions: RasterizerOptions = {},
   ) {
     const { device } = ctx;
     this.poser = new GpuHeadPoser(ctx, head);
-    this.rasterizer = new GaussianRasterizer(ctx);
+    this.rasterizer = new GaussianRasterizer(ctx, rasterizerOptions);
     this.verts = createStorage(device, head.vertexCount * 12, 'avatar-posed-verts');
     this.faces = upload(device, head.faces, undefined, 'avatar-faces');
     this.dims = uniform(device, new Uint32Array(4), 'avatar-bind-dims');
@@ -46,6 +47,16 @@ export class AvatarRenderer {
     return this.world.count;
   }
 
+  /** The rasterizer's counters (frames rendered incomplete for lack of key capacity, memory). */
+  get stats(): GaussianRasterizer['stats'] {
+    return this.rasterizer.stats;
+  }
+
+  /** Waits until the key counts of all submitted frames are known (and capacity has grown if needed). */
+  async settle(): Promise<void> {
+    await this.rasterizer.settle();
+  }
+
   /** Swaps in another set of Gaussians (e.g. original ↔ edited avatar in the viewer). */
   setGaussians(g: BoundGaussians): void {
     const { device } = this.ctx;
@@ -53,9 +64,7 @@ export class AvatarRenderer {
     if (this.world) for (const b of [this.world.means, this.world.logScales, this.world.quats, this.world.opacityLogits, this.world.sh]) b.destroy();
     this.local = {
       binding: upload(device, Uint32Array.from(g.binding), undefined, 'avatar-binding'),
-      means: upload(device, g.means, undefined, 'avatar-local-means'),
-      logScales: upload(device, g.logScales, undefined, 'avatar-local-logscales'),
-      quats: upload(device, g.quats, undefined, 'avatar-local-quats'),
+      params: upload(device, packLocal(g.means, g.logScales, g.quats), undefined, 'avatar-local-params'),
     };
     this.world = {
       count: g.count,
@@ -70,9 +79,14 @@ export class AvatarRenderer {
     this.bindPass = null;
   }
 
-  /** Compiles the kernels for these settings (call once before timing). */
-  async prepare(settings: RasterSettings): Promise<void> {
-    await this.rasterizer.prepare(settings);
+  /** The rasterizer's projection layout (fused, or split where the device allows fewer storage buffers). */
+  get projectLayout(): GaussianRasterizer['projectLayout'] {
+    return this.rasterizer.projectLayout;
+  }
+
+  /** Compiles the kernels for these settings (call once before timing); `forwardOnly` for viewers. */
+  async prepare(settings: RasterSettings, opts: PrepareOptions = {}): Promise<void> {
+    await this.rasterizer.prepare(settings, opts);
     await getPipeline(this.ctx.device, { code: bindWgsl, entryPoint: 'main', label: 'avatar-bind' });
   }
 
@@ -87,9 +101,7 @@ export class AvatarRenderer {
         1: this.verts,
         2: this.faces,
         3: this.local.binding,
-        4: this.local.means,
-        5: this.local.logScales,
-        6: this.local.quats,
+        4: this.local.params,
         7: this.world.means,
         8: this.world.logScales,
         9: this.world.quats,
@@ -100,7 +112,7 @@ export class AvatarRenderer {
 
   /** Encodes pose + bind into `enc`; the world Gaussians are then ready for the rasterizer. */
   async encodePose(enc: GPUCommandEncoder, p: HeadParams, profiler?: GpuProfiler): Promise<void> {
-    await this.poser.encodeFrame(enc, p, this.verts);
+    await this.poser.encodeFrame(enc, p, this.verts, profiler);
     const { pipeline, group } = await this.bindPassFor();
     const pass = enc.beginComputePass({ label: 'avatar-bind', timestampWrites: profiler?.writes('bind') });
     pass.setPipeline(pipeline);
@@ -119,8 +131,9 @@ export class AvatarRenderer {
     const enc = device.createCommandEncoder();
     await this.encodePose(enc, p, profiler);
     device.queue.submit([enc.finish()]);
-    if (this.last) this.rasterizer.releaseState(this.last);
-    this.last = this.rasterizer.forward(this.world, cam, settings, { profiler });
+    // The last frame's state is reused when its buffers are large enough (queue order keeps this safe):
+    // a viewer renders every frame, and fresh buffers would also mean fresh bind groups each time.
+    this.last = this.rasterizer.forward(this.world, cam, settings, { profiler, reuse: this.last ?? undefined });
     return this.last;
   }
 

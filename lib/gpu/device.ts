@@ -193,7 +193,8 @@ export function getGpuSync(): GpuContext {
 /** One line for logs: `nvidia nvidia-h100-80gb-hbm3 / NVIDIA: 580.159.04 (hardware, dawn-node)`. */
 export function describeAdapter(r: AdapterReport): string {
   // Dawn's NVIDIA description is the driver version; the device id names the card.
-  const what = [r.device, r.description].filter((s) => s.length > 0).join(' / ');
+  // Browsers often withhold both (Chromium's SwiftShader reports only its architecture).
+  const what = [r.device, r.description].filter((s) => s.length > 0).join(' / ') || r.architecture;
   return `${r.vendor} ${what} (${r.software ? 'software' : 'hardware'}, ${r.backend})`;
 }
 
@@ -231,6 +232,30 @@ export async function releaseGpu(): Promise<void> {
     ctx.device.destroy();
   }
   heldGpu = null;
+}
+
+/**
+ * A second device from the shared device's GPU instance, with the spec's default limits unless `limits`
+ * raises some, and without optional features unless asked: what a browser hands out before any limit is
+ * raised (tests of the viewer's forward path use it). The caller destroys it; getGpu() must be open.
+ */
+export async function openDefaultLimitsDevice(features: GPUFeatureName[] = [], limits: Record<string, number> = {}): Promise<GpuContext> {
+  const base = await getGpu();
+  if (!heldGpu) throw new Error('openDefaultLimitsDevice: no GPU instance is held');
+  const adapter = await heldGpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new NoGpuAdapterError('requestAdapter returned null for a second device');
+  const requiredFeatures = features.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: limits });
+  return {
+    device,
+    adapter,
+    report: { ...base.report, features: [...device.features].sort() },
+    has: {
+      timestampQuery: device.features.has('timestamp-query'),
+      subgroups: device.features.has('subgroups'),
+      shaderF16: device.features.has('shader-f16'),
+    },
+  };
 }
 
 /** For code that must know whether a device is already open (e.g. not to open one just to report). */

@@ -33,8 +33,20 @@ function shaderModule(device: GPUDevice, code: string, label?: string): GPUShade
   return mod;
 }
 
+const checked = new WeakMap<GPUShaderModule, Promise<string | null>>();
+
+/**
+ * The compile errors of a module, asked for once per module: several entry points share a module, and
+ * Chromium never settles a second getCompilationInfo() on the same module (the pipeline compile hung).
+ */
+function compileErrors(mod: GPUShaderModule, code: string): Promise<string | null> {
+  let p = checked.get(mod);
+  if (!p) checked.set(mod, (p = queryCompileErrors(mod, code)));
+  return p;
+}
+
 /** Formats WGSL compile errors with the offending source lines, so a kernel bug reads like a compiler error. */
-async function compileErrors(mod: GPUShaderModule, code: string): Promise<string | null> {
+async function queryCompileErrors(mod: GPUShaderModule, code: string): Promise<string | null> {
   const info = await mod.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length === 0) return null;

@@ -5,6 +5,7 @@
 import type { GpuContext } from '../gpu/device.js';
 import { createStorage, download, upload, uniform } from '../gpu/buffers.js';
 import { bindGroup, getPipeline } from '../gpu/pipelines.js';
+import type { GpuProfiler } from '../gpu/timing.js';
 import type { HeadModel } from './model.js';
 import { N_EXPRESSION, N_IDENTITY } from './model.js';
 import { headRig } from './rig.js';
@@ -72,7 +73,7 @@ export class GpuHeadPoser {
    * parameter buffers: the per-frame path of real-time rendering, which must not allocate.
    * Queue writes land before the next submit, so encode at most one frame per submit.
    */
-  async encodeFrame(enc: GPUCommandEncoder, p: HeadParams, out: GPUBuffer): Promise<void> {
+  async encodeFrame(enc: GPUCommandEncoder, p: HeadParams, out: GPUBuffer, profiler?: GpuProfiler): Promise<void> {
     const { device } = this.ctx;
     const V = this.model.vertexCount;
     checkParams(p);
@@ -98,7 +99,7 @@ export class GpuHeadPoser {
     xf.set(t.head, 12);
     device.queue.writeBuffer(fb.coeffs, 0, blendCoefficients(p));
     device.queue.writeBuffer(fb.transforms, 0, xf);
-    const pass = enc.beginComputePass({ label: 'head-blend' });
+    const pass = enc.beginComputePass({ label: 'head-blend', timestampWrites: profiler?.writes('pose') });
     pass.setPipeline(fb.pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(Math.ceil(V / BLEND_WG), 1);

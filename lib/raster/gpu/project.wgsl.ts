@@ -30,7 +30,22 @@ fn quatRows(q: vec4f) -> array<vec3f, 3> {
 }
 `;
 
-export const projectWgsl = /* wgsl */ `
+/**
+ * Stage 1 as one kernel ('fused', 11 storage buffers) or as two ('split'): browsers allow 8 storage buffers
+ * per shader stage by default and at most 10 on Chromium, so there the projection writes only `proj` and
+ * `rects` (7), and `projectKeys` derives tilesTouched, the depth-sort keys and values and radii from them
+ * (6). Both produce the same bytes: a culled Gaussian has radius 0 in `proj` and an empty rectangle.
+ */
+export type ProjectLayout = 'fused' | 'split';
+
+/** Storage buffers per stage the fused projection binds; below this limit the rasterizer splits it. */
+export const FUSED_PROJECT_STORAGE_BUFFERS = 11;
+
+function projectKernel(layout: ProjectLayout): string {
+  const fused = layout === 'fused';
+  // Statements that only the fused kernel has (the split one leaves them to projectKeys).
+  const f = (code: string) => (fused ? code : '');
+  return /* wgsl */ `
 ${frameWgsl}
 ${projWgsl}
 ${quatWgsl}
@@ -42,10 +57,10 @@ ${shConstantsWgsl}
 @group(0) @binding(4) var<storage, read> opacityLogits: array<f32>; // [N]
 @group(0) @binding(5) var<storage, read> sh: array<f32>;            // [N,K,3]
 @group(0) @binding(6) var<storage, read_write> proj: array<Proj>;   // [N]
-@group(0) @binding(7) var<storage, read_write> tilesTouched: array<u32>; // [N]
+${f(`@group(0) @binding(7) var<storage, read_write> tilesTouched: array<u32>; // [N]
 @group(0) @binding(8) var<storage, read_write> depthKeys: array<u32>;    // [N] f32 bits of z; culled: ~0
 @group(0) @binding(9) var<storage, read_write> depthVals: array<u32>;    // [N] Gaussian id
-@group(0) @binding(10) var<storage, read_write> radii: array<i32>;       // [N]
+@group(0) @binding(10) var<storage, read_write> radii: array<i32>;       // [N]`)}
 // [N] tile rectangle [x0, x1) × [y0, y1) packed as (x0 | y0 << 16, x1 | y1 << 16), so that the emit pass
 // writes exactly tilesTouched keys without recomputing the rectangle in another shader.
 @group(0) @binding(11) var<storage, read_write> rects: array<vec2u>;
@@ -55,10 +70,10 @@ fn project(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nw
   let i = g3.x + g3.y * nwg.x * 256u;
   let n = fr.sizes.x;
   if (i >= n) { return; }
-  tilesTouched[i] = 0u;
+${f(`  tilesTouched[i] = 0u;
   depthKeys[i] = 0xffffffffu;
   depthVals[i] = i;
-  radii[i] = 0;
+  radii[i] = 0;`)}
   rects[i] = vec2u(0u);
   proj[i] = Proj(vec4f(0.0), vec4f(0.0), vec4f(0.0));
 
@@ -116,9 +131,49 @@ ${unrollSh('nk', (k) => `    rgb += (${SH_BASIS[k]}) * vec3f(sh[base + ${3 * k}u
   let opacity = 1.0 / (1.0 + exp(-opacityLogits[i]));
 
   proj[i] = Proj(vec4f(uv, t.z, opacity), vec4f(conic, radius), vec4f(rgb, mask));
-  tilesTouched[i] = area;
+${f(`  tilesTouched[i] = area;
   depthKeys[i] = bitcast<u32>(t.z);
-  radii[i] = i32(radius);
+  radii[i] = i32(radius);`)}
   rects[i] = vec2u(u32(rmin.x) | (u32(rmin.y) << 16u), u32(rmax.x) | (u32(rmax.y) << 16u));
+}
+`;
+}
+
+/** The projection as one kernel: what Dawn on Node and GPUs with ≥ 11 storage buffers per stage run. */
+export const projectWgsl = projectKernel('fused');
+
+/** The projection without its four per-Gaussian side outputs (7 storage buffers); see projectKeysWgsl. */
+export const projectSplitWgsl = projectKernel('split');
+
+/** After projectSplitWgsl: the side outputs the fused kernel writes, from `proj` and `rects` (6 storage buffers). */
+export const projectKeysWgsl = /* wgsl */ `
+${frameWgsl}
+${projWgsl}
+@group(0) @binding(0) var<uniform> fr: Frame;
+@group(0) @binding(6) var<storage, read> proj: array<Proj>;
+@group(0) @binding(7) var<storage, read_write> tilesTouched: array<u32>;
+@group(0) @binding(8) var<storage, read_write> depthKeys: array<u32>;
+@group(0) @binding(9) var<storage, read_write> depthVals: array<u32>;
+@group(0) @binding(10) var<storage, read_write> radii: array<i32>;
+@group(0) @binding(11) var<storage, read> rects: array<vec2u>;
+
+@compute @workgroup_size(256)
+fn projectKeys(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = g3.x + g3.y * nwg.x * 256u;
+  if (i >= fr.sizes.x) { return; }
+  depthVals[i] = i;
+  let p = proj[i];
+  // The projection leaves proj zeroed (radius 0) for every culled Gaussian, including empty rectangles.
+  if (p.b.w == 0.0) {
+    tilesTouched[i] = 0u;
+    depthKeys[i] = 0xffffffffu;
+    radii[i] = 0;
+    return;
+  }
+  let r = rects[i];
+  let x0 = r.x & 0xffffu; let y0 = r.x >> 16u; let x1 = r.y & 0xffffu; let y1 = r.y >> 16u;
+  tilesTouched[i] = (x1 - x0) * (y1 - y0);
+  depthKeys[i] = bitcast<u32>(p.a.z);
+  radii[i] = i32(p.b.w);
 }
 `;

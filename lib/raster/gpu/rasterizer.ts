@@ -22,7 +22,7 @@ import type { Camera, Projected, RasterSettings, ShDegree } from '../types.js';
 import { BindGroupCache } from './bindings.js';
 import { FRAME_BYTES, frameInfo, packFrame, type FrameInfo } from './frame.js';
 import { projectBackwardWgsl, reducePartialsWgsl } from './project-backward.wgsl.js';
-import { projectWgsl } from './project.wgsl.js';
+import { FUSED_PROJECT_STORAGE_BUFFERS, projectKeysWgsl, projectSplitWgsl, projectWgsl, type ProjectLayout } from './project.wgsl.js';
 import { GRAD_FIELDS, backwardShape, rasterizeBackwardWgsl, type BackwardShape } from './rasterize-backward.wgsl.js';
 import { OUT_CHANNELS, blendVariant, rasterizeForwardWgsl, type BlendVariant } from './rasterize.wgsl.js';
 import { PassRecorder } from './recorder.js';
@@ -89,6 +89,19 @@ export interface RasterizerOptions {
   initialCapacity?: number;
   /** Keep capacity at or above this many keys per Gaussian before any frame has been seen. */
   keysPerGaussianGuess?: number;
+  /**
+   * Projection as one kernel or two (project.wgsl.ts). Default: fused where the device allows its 11
+   * storage buffers per stage (Dawn on Node), split otherwise (browsers: 8, or 10 on Chromium).
+   */
+  projectLayout?: ProjectLayout;
+}
+
+export interface PrepareOptions {
+  /**
+   * Compile only the forward kernels (a viewer): the backward kernels bind up to 13 storage buffers per
+   * stage, more than browsers allow, and cost compile time that rendering never uses.
+   */
+  forwardOnly?: boolean;
 }
 
 export interface RasterizerStats {
@@ -104,14 +117,15 @@ export interface RasterizerStats {
 
 interface Pipes {
   project: GPUComputePipeline;
+  /** The split layout's second projection kernel; null when fused. */
+  projectKeys: GPUComputePipeline | null;
   gather: GPUComputePipeline;
   setup: GPUComputePipeline;
   emit: GPUComputePipeline;
   finalize: GPUComputePipeline;
   rasterize: GPUComputePipeline;
-  backward: GPUComputePipeline;
-  reducePartials: GPUComputePipeline;
-  projectBackward: GPUComputePipeline;
+  /** Null when prepared forward-only. */
+  bwd: { backward: GPUComputePipeline; reducePartials: GPUComputePipeline; projectBackward: GPUComputePipeline } | null;
 }
 
 const variantKey = (v: BlendVariant) => `${v.wabe ? 'wabe' : 'alpha'}${v.renorm ? '-renorm' : ''}${v.wabeGrad ? '-grad' : ''}`;
@@ -120,6 +134,7 @@ const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 export class GaussianRasterizer {
   readonly sortCfg: SortConfig;
   readonly bwdShape: BackwardShape;
+  readonly projectLayout: ProjectLayout;
   private readonly pipes = new Map<string, Pipes>();
   private readonly binds: BindGroupCache;
   private readonly frameUniform: GPUBuffer;
@@ -155,6 +170,8 @@ export class GaussianRasterizer {
   ) {
     const minSg = (ctx.adapter.info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
     this.sortCfg = sortConfig(ctx, opts.noSubgroups);
+    this.projectLayout =
+      opts.projectLayout ?? (ctx.device.limits.maxStorageBuffersPerShaderStage >= FUSED_PROJECT_STORAGE_BUFFERS ? 'fused' : 'split');
     this.bwdShape = backwardShape(this.sortCfg.subgroups, minSg);
     this.binds = new BindGroupCache(ctx.device);
     this.frameUniform = ctx.device.createBuffer({ size: FRAME_BYTES, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'raster-frame' });
@@ -203,27 +220,38 @@ export class GaussianRasterizer {
   // ---------------------------------------------------------------------------------------------------
   // Pipelines.
 
-  /** Compiles the pipelines for `settings`' blending variant (and the shared ones). */
-  async prepare(settings: RasterSettings): Promise<void> {
+  /**
+   * Compiles the pipelines for `settings`' blending variant (and the shared ones); with `forwardOnly`,
+   * only those of the forward pass (a later full prepare adds the backward kernels).
+   */
+  async prepare(settings: RasterSettings, popts: PrepareOptions = {}): Promise<void> {
     const v = blendVariant(settings);
     const key = variantKey(v);
-    if (this.pipes.has(key)) return;
+    const have = this.pipes.get(key);
+    if (have && (have.bwd || popts.forwardOnly)) return;
     const { device } = this.ctx;
     const sortBlock = { SORT_BLOCK: this.sortCfg.wg * this.sortCfg.kpt };
-    const [project, gather, setup, emit, finalize, rasterize, backward, reducePartials, projectBackward] = await Promise.all([
-      getPipeline(device, { code: projectWgsl, entryPoint: 'project', label: 'project' }),
+    const split = this.projectLayout === 'split';
+    const forward = Promise.all([
+      getPipeline(device, { code: split ? projectSplitWgsl : projectWgsl, entryPoint: 'project', label: split ? 'project-split' : 'project' }),
+      split ? getPipeline(device, { code: projectKeysWgsl, entryPoint: 'projectKeys', label: 'project-keys' }) : null,
       getPipeline(device, { code: tilesWgsl, entryPoint: 'gatherCounts', constants: sortBlock, label: 'gather-counts' }),
       getPipeline(device, { code: setupWgsl, entryPoint: 'setup', constants: sortBlock, label: 'tiles-setup' }),
       getPipeline(device, { code: emitWgsl, entryPoint: 'emit', label: 'emit' }),
       getPipeline(device, { code: finalizeWgsl, entryPoint: 'finalize', label: 'finalize' }),
       getPipeline(device, { code: rasterizeForwardWgsl(v), entryPoint: 'rasterize', label: `rasterize-${key}` }),
-      getPipeline(device, { code: rasterizeBackwardWgsl(v, this.bwdShape), entryPoint: 'rasterizeBackward', label: `rasterize-backward-${key}` }),
-      getPipeline(device, { code: reducePartialsWgsl, entryPoint: 'reducePartials', label: 'reduce-partials' }),
-      getPipeline(device, { code: projectBackwardWgsl, entryPoint: 'projectBackward', label: 'project-backward' }),
       new RadixSortPlan(this.ctx, 1, this.sortCfg).prepare(),
       new ExclusiveScanPlan(this.ctx, 1).prepare(),
     ]);
-    this.pipes.set(key, { project, gather, setup, emit, finalize, rasterize, backward, reducePartials, projectBackward });
+    const backward = popts.forwardOnly
+      ? Promise.resolve(null)
+      : Promise.all([
+          getPipeline(device, { code: rasterizeBackwardWgsl(v, this.bwdShape), entryPoint: 'rasterizeBackward', label: `rasterize-backward-${key}` }),
+          getPipeline(device, { code: reducePartialsWgsl, entryPoint: 'reducePartials', label: 'reduce-partials' }),
+          getPipeline(device, { code: projectBackwardWgsl, entryPoint: 'projectBackward', label: 'project-backward' }),
+        ]).then(([backward, reducePartials, projectBackward]) => ({ backward, reducePartials, projectBackward }));
+    const [[project, projectKeys, gather, setup, emit, finalize, rasterize], bwd] = await Promise.all([forward, backward]);
+    this.pipes.set(key, { project, projectKeys, gather, setup, emit, finalize, rasterize, bwd });
   }
 
   private pipesFor(v: BlendVariant): Pipes {
@@ -320,25 +348,17 @@ export class GaussianRasterizer {
 
     // 1. Projection.
     let pass = rec.pass('project');
+    const params: Record<number, GPUBuffer> = { 0: U, 1: g.means, 2: g.logScales, 3: g.quats, 4: g.opacityLogits, 5: g.sh, 6: st.proj, 11: st.rects };
+    const sides: Record<number, GPUBuffer> = { 7: st.tilesTouched, 8: this.depthKeys![0], 9: st.depthSorted, 10: st.radii };
     pass.setPipeline(P.project);
-    pass.setBindGroup(
-      0,
-      B.get(P.project, {
-        0: U,
-        1: g.means,
-        2: g.logScales,
-        3: g.quats,
-        4: g.opacityLogits,
-        5: g.sh,
-        6: st.proj,
-        7: st.tilesTouched,
-        8: this.depthKeys![0],
-        9: st.depthSorted,
-        10: st.radii,
-        11: st.rects,
-      }),
-    );
+    pass.setBindGroup(0, B.get(P.project, P.projectKeys ? params : { ...params, ...sides }));
     dispatchThreads(pass, n, 256);
+    if (P.projectKeys) {
+      pass = rec.pass('project');
+      pass.setPipeline(P.projectKeys);
+      pass.setBindGroup(0, B.get(P.projectKeys, { 0: U, 6: st.proj, ...sides, 11: st.rects }));
+      dispatchThreads(pass, n, 256);
+    }
 
     // 2. Depth sort (values: Gaussian ids, written by the projection).
     const ds = this.depthSort!.encode(rec, { keys: this.depthKeys!, vals: [st.depthSorted, this.depthValsB!] }, { fixed: n }, 32, { name: 'sort-depth' });
@@ -516,7 +536,8 @@ export class GaussianRasterizer {
     dOut: GPUBuffer,
     opts: { grads?: GradBuffers; allocate?: Allocate; profiler?: GpuProfiler } = {},
   ): GradBuffers {
-    const P = this.pipesFor(st.variant);
+    const P = this.pipesFor(st.variant).bwd;
+    if (!P) throw new Error('GaussianRasterizer.backward: the rasterizer was prepared forward-only; call await rasterizer.prepare(settings) first');
     const { device } = this.ctx;
     if (g.count !== st.n) throw new Error(`GaussianRasterizer.backward: ${g.count} Gaussians, but the forward pass had ${st.n}`);
     const n = st.n;

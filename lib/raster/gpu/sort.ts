@@ -25,7 +25,13 @@ export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfi
   const minSg = info.subgroupMinSize ?? 0;
   if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
   const wg = Math.min(256, Math.max(64, 8 * (info.subgroupMaxSize ?? minSg)));
-  return { subgroups: true, wg, kpt: 16, nsg: Math.max(1, Math.ceil(wg / minSg)) };
+  const nsg = Math.max(1, Math.ceil(wg / minSg));
+  // The subgroup scatter's workgroup memory: digit bases, two rank tables of 256 × NSG counts, a ticket
+  // (and padding). Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed
+  // the 32 KiB that browsers allow; they take the ballot-free path.
+  const bytes = 4 * 256 + 4 * 2 * 256 * nsg + 16;
+  if (bytes > ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
+  return { subgroups: true, wg, kpt: 16, nsg };
 }
 
 /** Where the key count comes from. */
