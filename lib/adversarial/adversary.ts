@@ -43,7 +43,15 @@ export interface AdversaryState {
   optimizer: { shape: number[]; data: Float32Array }[];
   pool: PoolEntry[];
   poolRng: number;
+  /**
+   * Adam's running β1^t and β2^t. tfjs's setWeights recomputes them as pow(β, t), which differs in the last
+   * bits from the running product, so an exact resume restores them.
+   */
+  accBeta?: [number, number];
 }
+
+/** tfjs's AdamOptimizer keeps β^t in two private variables. */
+type AdamInternals = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
 
 function isTensor(x: ImageLike): x is tf.Tensor3D | tf.Tensor4D {
   return x instanceof tf.Tensor;
@@ -188,7 +196,9 @@ export class Adversary {
     const optimizer = [];
     for (const w of opt) optimizer.push({ shape: w.tensor.shape.slice(), data: Float32Array.from(await w.tensor.data()) });
     opt[0]?.tensor.dispose(); // the iteration count is a fresh scalar; the rest are the optimizer's variables
-    return { steps: this.steps, tensors, optimizer, pool: this.pool.entries(), poolRng: this.pool.rng.state };
+    const acc = this.optimizer as unknown as AdamInternals;
+    const accBeta: [number, number] | undefined = acc.accBeta1 && acc.accBeta2 ? [(await acc.accBeta1.data())[0]!, (await acc.accBeta2.data())[0]!] : undefined;
+    return { steps: this.steps, tensors, optimizer, pool: this.pool.entries(), poolRng: this.pool.rng.state, ...(accBeta ? { accBeta } : {}) };
   }
 
   async importState(s: AdversaryState): Promise<void> {
@@ -204,6 +214,11 @@ export class Adversary {
       const named = s.optimizer.map((w, i) => ({ name: `w${i}`, tensor: tf.tensor(w.data, w.shape) }));
       await this.optimizer.setWeights(named);
       tf.dispose(named.map((n) => n.tensor));
+      const acc = this.optimizer as unknown as AdamInternals;
+      if (s.accBeta && acc.accBeta1 && acc.accBeta2) {
+        acc.accBeta1.assign(tf.scalar(s.accBeta[0]));
+        acc.accBeta2.assign(tf.scalar(s.accBeta[1]));
+      }
     }
     this.steps = s.steps;
     this.pool.restore(s.pool, s.poolRng);

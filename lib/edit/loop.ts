@@ -228,10 +228,10 @@ function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Record<strin
     blobs[`pool/${i}/condition`] = { shape: [e.condition.height, e.condition.width, 3], data: e.condition.data };
     return { camera: e.camera, timestep: e.timestep, stamp: e.stamp };
   });
-  return { meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length }, blobs };
+  return { meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length, accBeta: s.accBeta ?? null }, blobs };
 }
 
-function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number }, b: Record<string, { shape: number[]; data: Float32Array }>): AdversaryState {
+function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number; accBeta?: [number, number] | null }, b: Record<string, { shape: number[]; data: Float32Array }>): AdversaryState {
   const img = (x: { shape: number[]; data: Float32Array }): RgbImage => ({ width: x.shape[1]!, height: x.shape[0]!, data: x.data });
   return {
     steps: meta.steps,
@@ -239,6 +239,7 @@ function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { came
     tensors: Object.fromEntries(meta.tensors.map((k) => [k, b[`d/${k}`]!])),
     optimizer: Array.from({ length: meta.optimizer }, (_, i) => b[`opt/${i}`]!),
     pool: meta.pool.map((e, i) => ({ ...e, target: img(b[`pool/${i}/target`]!), condition: img(b[`pool/${i}/condition`]!) })),
+    ...(meta.accBeta ? { accBeta: meta.accBeta } : {}),
   };
 }
 
@@ -271,7 +272,6 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   await prepareRasterize(train);
   const shown = editedRenderSettings(config, plain);
   const lrs = learningRates(config);
-  const moving = config.optimize.map((g) => session.avatar.vars[g]);
   const adversary = config.adversarial.enabled ? new Adversary(config.adversarial) : null;
   const down = config.adversarialDownsample;
 
@@ -324,6 +324,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     log(`editing ${run.root}: "${instruction}" on ${views.length} views, ${session.avatar.count} Gaussians`);
   }
 
+  // After a resume, which replaces the avatar's variables.
+  const moving = config.optimize.map((g) => session.avatar.vars[g]);
   const rng = new Rng(0);
   rng.state = st.rngState;
   let editSeconds = 0;
