@@ -10,6 +10,7 @@ import { AvatarSession } from '../train/recon.js';
 import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
+import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { rasterSettings } from '../raster/types.js';
 import { editAvatar, editedRenderSettings, loadAvatar, type EditOptions, type EditSummary } from './loop.js';
 import { evaluateEdit, type EditTaskScores } from './evaluate.js';
@@ -57,25 +58,25 @@ export async function runEdit(config: EditConfig, opts: EditOptions & { embedder
   }
 }
 
-/** Flattens task scores into the metric table the ablation runner collects (task → metric → value). */
+/** Flattens task scores into the metric table the ablation runner collects (task → metric → value; names.ts). */
 export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record<string, Record<string, number | null>> {
   const fin = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
   const out: Record<string, Record<string, number | null>> = {};
   for (const s of scores) {
-    out[s.task] = {
-      'psnr': fin(s.psnr),
-      'ssim': fin(s.ssim),
-      'psnr-mouth': fin(s.regions.mouthInterior?.psnr),
-      'psnr-skin': fin(s.regions.skin?.psnr),
-      'psnr-lips': fin(s.regions.lips?.psnr),
-      'psnr-eyes': fin(s.regions.eyes?.psnr),
-      'psnr-open': fin(s.mouthOpen.psnr),
-      'psnr-open-mouth': fin(s.mouthOpen.regions.mouthInterior?.psnr),
-      'flicker': fin(s.flicker),
-      'clip-s': fin(s.clipS),
-      'clip-c': fin(s.clipC),
-      'edit-seconds': fin(edit.seconds),
+    const m: Record<string, number | null> = {
+      [metricNames.psnr('image')]: fin(s.psnr),
+      [metricNames.ssim('image')]: fin(s.ssim),
+      [metricNames.flicker('head')]: fin(s.flicker),
+      [metricNames.clipS]: fin(s.clipS),
+      [metricNames.clipC]: fin(s.clipC),
+      [metricNames.editSeconds]: fin(edit.seconds),
     };
+    for (const r of REPORT_REGIONS) {
+      m[metricNames.psnr(r)] = fin(s.regions[r]?.psnr);
+      m[metricNames.ssim(r)] = fin(s.regions[r]?.ssim);
+      m[metricNames.psnrOpen(r)] = fin(s.mouthOpen.regions[r]?.psnr);
+    }
+    out[s.task] = m;
   }
   return out;
 }

@@ -6,6 +6,10 @@ export const metricNames = {
   /** Edit accuracy against the ground-truth edit (lib/metrics/regions.ts). */
   psnr: (region: string) => `psnr/${region}`,
   ssim: (region: string) => `ssim/${region}`,
+  /** The same on the frames with the mouth open only (WABE's target: teeth and tongue when visible). */
+  psnrOpen: (region: string) => `psnrOpen/${region}`,
+  /** Wall time of the cell's editing, seconds. */
+  editSeconds: 'editSeconds',
   /** Temporal flicker of the edit residual (lib/metrics/temporal.ts), and the GT edit's own for reference. */
   flicker: (region = 'head') => `flicker/${region}`,
   flickerGT: (region = 'head') => `flickerGT/${region}`,

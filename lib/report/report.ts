@@ -13,7 +13,7 @@ import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { betaPointsFromResults, betaSweep, metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
 import { TASK_LABELS } from './paper.js';
-import { buildTable, clipSpec, consistencySpec, gtEditSpec, toLatex, toMarkdown, type Table } from './table.js';
+import { buildTable, clipSpec, consistencySpec, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
 
 export interface ReportOptions {
   /** Default <gridRoot>/report. */
@@ -71,6 +71,7 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     spec.columns = spec.columns.filter((c) => has(c.metric)); // only what the runners reported
     if (spec.columns.length) tables.push(buildTable(results.table, spec));
   }
+  if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods)));
   tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods)));
   if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods)));
   const md: string[] = [];
@@ -123,9 +124,12 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   }
   // Training curves: the first finished cell of each method that logged a metrics.jsonl.
   for (const m of methods) {
-    const cell = results.cells.find((c) => c.method === m && c.status === 'done' && existsSync(path.join(gridRoot, c.method, c.subject, c.edit, `seed-${c.seed}`, 'metrics.jsonl')));
+    // A runner logs into the cell directory or into a run directory inside it (the edit runner: edit/).
+    const logOf = (c: { method: string; subject: string; edit: string; seed: number }) =>
+      ['metrics.jsonl', path.join('edit', 'metrics.jsonl')].map((f) => path.join(gridRoot, c.method, c.subject, c.edit, `seed-${c.seed}`, f)).find((f) => existsSync(f));
+    const cell = results.cells.find((c) => c.method === m && c.status === 'done' && logOf(c));
     if (!cell) continue;
-    const file = path.join(gridRoot, cell.method, cell.subject, cell.edit, `seed-${cell.seed}`, 'metrics.jsonl');
+    const file = logOf(cell)!;
     const recs = readMetricsJsonl(file);
     const keys = curveKeys(recs);
     if (keys.length && recs.some((r) => typeof r.step === 'number')) {

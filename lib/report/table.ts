@@ -201,6 +201,16 @@ export function gtEditSpec(task: string, regions: readonly string[] = REPORT_REG
   return { id: `gt-edit-${task}`, title: `Edit accuracy against the ground-truth edit (${TASK_LABELS[task] ?? task}): PSNR (dB) and SSIM per region`, columns, ...(methods ? { methods } : {}) };
 }
 
+/** WABE's hypothesis: edit accuracy on the frames with the mouth open (mouth interior and whole head), per task. */
+export function mouthOpenSpec(tasks: readonly string[], methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const task of tasks) {
+    columns.push({ task, metric: metricNames.psnrOpen('mouthInterior'), label: 'PSNR mouth int. (open)', digits: 2, better: 'higher' });
+    columns.push({ task, metric: metricNames.psnrOpen('head'), label: 'PSNR head (open)', digits: 2, better: 'higher' });
+  }
+  return { id: 'mouth-open', title: 'Edit accuracy on frames with the mouth open (PSNR dB against the GT edit): where WABE should help', columns, ...(methods ? { methods } : {}) };
+}
+
 /** The paper's Table 1: CLIP-S and CLIP-C per task, the paper's numbers beside ours. */
 export function clipSpec(tasks: readonly string[], methods?: string[]): TableSpec {
   const columns: TableColumn[] = [];
