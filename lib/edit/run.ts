@@ -23,6 +23,7 @@ export interface EditRunResult {
 
 /** A method's config: preset schedule ⊕ method switches ⊕ the caller's overrides. */
 export function methodConfig(method: MethodName, preset: EditPresetName, over: Record<string, unknown>): EditConfig {
+  if (!(preset in EDIT_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(EDIT_PRESETS).join(', ')})`);
   if (!(method in METHOD_PRESETS)) throw new Error(`unknown method "${method}" (known: ${Object.keys(METHOD_PRESETS).join(', ')})`);
   return editConfig(mergeConfig(EDIT_PRESETS[preset], METHOD_PRESETS[method], { name: method }, over), `${method} (${preset})`);
 }

@@ -22,6 +22,21 @@ describe('gae CLI', () => {
     expect(report.stdout).toContain('--formats <list>');
   });
 
+  it('edit, synth and render name the bad option and exit 2 before touching the GPU', () => {
+    const edit = gae('edit', '--data', 'd', '--avatar', 'a', '--edit', 'gold-teeth', '--method', 'nope');
+    expect(edit.status).toBe(2);
+    expect(edit.stderr).toContain('unknown method "nope" (known: ours, ours-no-wabe, ours-no-adv, ga-in2n)');
+    const preset = gae('edit', '--data', 'd', '--avatar', 'a', '--edit', 'gold-teeth', '--preset', 'huge');
+    expect(preset.status).toBe(2);
+    expect(preset.stderr).toContain('unknown preset "huge"');
+    const synth = gae('synth', '--subject', 'x', '--res', '12');
+    expect(synth.status).toBe(2);
+    expect(synth.stderr).toContain('--res: expected WxH');
+    const render = gae('render', '--avatar', 'a', '--data', 'd', '--blend', 'glass');
+    expect(render.status).toBe(2);
+    expect(render.stderr).toContain("--blend: 'glass' is not alpha or wabe");
+  });
+
   it('unbuilt subcommands exit 2 naming the module they need', () => {
     const unbuilt = COMMANDS.filter((c) => !existsSync(path.join(LIB_DIR, c.module, 'cli.ts')) && !existsSync(path.join(LIB_DIR, c.module, 'cli.js')));
     for (const c of unbuilt) {
