@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { GpuContext } from '../gpu/device.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
-import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
+import { loadFrameImages, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
 import { REGION_GROUPS } from '../data/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
@@ -23,7 +23,9 @@ import { clipScores, type Embedder, type EditPair } from '../metrics/clip.js';
 import { editSpec } from '../head/edits.js';
 import { ORIGINAL_CAPTION } from '../head/edits.js';
 import { writeGridPng } from '../report/grid.js';
-import type { RgbImage } from '../util/image.js';
+import { writePng, type RgbImage } from '../util/image.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { pixelBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
 import type { AvatarSession } from '../train/recon.js';
 import { TASK_OF_SPLIT, spread, errorImage } from '../train/evaluate.js';
@@ -63,6 +65,19 @@ export interface EvaluateEditOptions {
   figureRows?: number;
 }
 
+/** One evaluated frame saved for figures: `<figureDir>/frames/<file>`, with a box around lips and mouth. */
+export interface FigureFrame {
+  split: SplitName;
+  task: string;
+  timestep: number;
+  camera: string;
+  files: { unedited: string; edited: string; gt: string };
+  /** Pixels around the lips and mouth interior (null when the mouth is out of view). */
+  mouthBox: { x: number; y: number; width: number; height: number } | null;
+}
+
+const MOUTH = new Set<number>([...REGION_GROUPS.mouthInterior!, ...REGION_GROUPS.lips!]);
+
 /** Whether a frame's mouth interior covers at least `fraction` of the image. */
 export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
   const m = regionMask(labels, REGION_GROUPS.mouthInterior!);
@@ -79,6 +94,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   await prepareRasterize(plain);
   await prepareRasterize(settings);
   const out: EditTaskScores[] = [];
+  const frameIndex: FigureFrame[] = [];
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
     const frames = spread(session.dataset.splits[split].frames, o.framesPerSplit);
@@ -101,6 +117,15 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
         const before = o.original ? await renderAvatar(o.original, session.boundFramesOf(frame), frame, plain) : captured.rgb;
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [before, edited, gt.rgb, errorImage(edited, gt.rgb)] });
+        // The same frames as separate files, so that reports can put methods side by side (lib/report/compare.ts).
+        const name = `${split}-t${frame.timestep}-${frame.cameraId}`;
+        const files = { unedited: `${name}-unedited.png`, edited: `${name}-edited.png`, gt: `${name}-gt.png` };
+        await writePng(path.join(o.figureDir, 'frames', files.unedited), before);
+        await writePng(path.join(o.figureDir, 'frames', files.edited), edited);
+        await writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb);
+        const W = frame.camera.width;
+        const mouth = pixelBox(W, frame.camera.height, (p) => MOUTH.has(gt.labels[p]!), 0.35);
+        frameIndex.push({ split, task: TASK_OF_SPLIT[split], timestep: frame.timestep, camera: frame.cameraId, files, mouthBox: mouth });
       }
     }
     let flickers: number[] = [];
@@ -132,7 +157,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
     }
     flickers = [];
   }
+  if (o.figureDir && frameIndex.length) await writeJsonAtomic(path.join(o.figureDir, 'frames', 'frames.json'), frameIndex);
   return out;
 }
 
-export type { DatasetFrame };

@@ -13,6 +13,8 @@ import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { betaPointsFromResults, betaSweep, metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
 import { TASK_LABELS } from './paper.js';
+import { methodComparison } from './compare.js';
+import { writeGridPng } from './grid.js';
 import { buildTable, clipSpec, consistencySpec, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
 
 export interface ReportOptions {
@@ -163,6 +165,33 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   }
   files.push(...exported);
 
+  // Methods side by side with mouth close-ups, for every (subject, edit) at its lowest seed, where the cells
+  // saved their evaluation frames (lib/edit/evaluate.ts).
+  const comparisons: string[] = [];
+  const groups = new Map<string, { subject: string; edit: string; seed: number }>();
+  for (const c of results.cells) {
+    const k = `${c.subject}/${c.edit}`;
+    const g = groups.get(k);
+    if (c.status === 'done' && (!g || c.seed < g.seed)) groups.set(k, { subject: c.subject, edit: c.edit, seed: c.seed });
+  }
+  for (const g of groups.values()) {
+    for (const split of ['test', 'cross', 'val']) {
+      let cmp;
+      try {
+        cmp = await methodComparison(gridRoot, { ...g, methods, split });
+      } catch {
+        continue; // no cell of this group saved frames
+      }
+      if (cmp.spec.rows.length === 0) continue;
+      const f = path.join(outDir, 'figures', `compare-${g.subject}-${g.edit}-${split}.png`);
+      await writeGridPng(cmp.spec, f);
+      comparisons.push(f);
+      files.push(f);
+      if (cmp.missing.length) notes.push(`compare-${g.subject}-${g.edit}-${split}.png: grey columns: ${cmp.missing.join('; ')}`);
+    }
+  }
+  if (comparisons.length) say(`comparison grids: ${comparisons.length}`);
+
   // index.md
   const counts = { done: 0, failed: 0, incomplete: 0 };
   for (const c of results.cells) counts[c.status]++;
@@ -179,6 +208,7 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     '',
     ...Object.keys(figures).map((n) => (exported.some((f) => f.endsWith(`${n}.png`)) ? `![${n}](figures/${n}.png)` : `- figures/${n}.json (Plotly spec)`)),
     '',
+    ...(comparisons.length ? ['## Methods side by side (unedited | methods | GT edit, mouth close-ups)', '', ...comparisons.map((f) => `![${path.basename(f)}](figures/${path.basename(f)})`), ''] : []),
     ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
     'Files: summary.csv (per method, task, metric: mean, sd, 95% CI, n), metrics.csv (every cell), cells.csv (status), results.json, table-*.tex / *.csv.',
     '',
