@@ -330,6 +330,9 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   rng.state = st.rngState;
   let editSeconds = 0;
 
+  // (Spelled out: tslab's TypeScript 5.0 types zod's tuple as [number?, number?, ...unknown[]].)
+  const range = config.editor.strengthRange as readonly number[];
+  const strengthRange: [number, number] = [range[0]!, range[1]!];
   /** Re-edits view `v` from the current avatar: the iterative dataset update. */
   const editView = async (v: number) => {
     const t0 = performance.now();
@@ -343,7 +346,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       seed: (Math.imul(config.seed + 1, 0x9e3779b1) + st.edits) >>> 0,
       guidanceScale: config.editor.guidanceScale,
       imageGuidanceScale: config.editor.imageGuidanceScale,
-      strength: sampleStrength(rng, config.editor.strengthRange),
+      strength: sampleStrength(rng, strengthRange),
       view: { subject, camera: f.cameraIndex, timestep: f.timestep },
     });
     const edited = await editor.edit(req);
