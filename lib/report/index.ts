@@ -1,6 +1,6 @@
 export { buildTable, toMarkdown, toLatex, tableToDataFrame, gtEditSpec, clipSpec, consistencySpec, type Table, type TableSpec, type TableColumn } from './table.js';
 export { PAPER_TABLE1, PAPER_ROW_OF, paperValue, TASK_LABELS } from './paper.js';
-export { metricBars, trainingCurves, betaSweep, betaPointsFromResults, readMetricsJsonl, figureHtml, type Figure, type SweepPoint } from './figures.js';
+export { metricBars, trainingCurves, runCurves, betaSweep, betaPointsFromResults, readMetricsJsonl, figureHtml, type Figure, type SweepPoint } from './figures.js';
 export { FigureExporter, exportFigure, findChromium, NO_CHROMIUM, type FigureFormat, type ExportOptions } from './export.js';
 export { composeGrid, writeGridPng, type GridSpec, type GridRow, type CropBox, type Tile } from './grid.js';
 export { drawText, textWidth, wrapText } from './font.js';
