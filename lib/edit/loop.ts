@@ -348,7 +348,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       seed: editSeed(config.seed, st.edits),
       guidanceScale: config.editor.guidanceScale,
       imageGuidanceScale: config.editor.imageGuidanceScale,
-      strength: sampleStrength(rng, config.editor.strengthRange),
+      strength: sampleStrength(rng, config.editor.strengthRange as [number, number]), // zod 4's tuple type reads as optional elements under tslab's TS 5.0
       view: { subject, camera: f.cameraIndex, timestep: f.timestep },
     });
     const edited = await editor.edit(req);

@@ -63,7 +63,7 @@ export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}
     await prepareRasterize(shown);
     // The loop's initial pass draws one strength per view, in view order, from Rng(seed).
     const rng = new Rng(config.seed);
-    const strengths = Array.from({ length: Math.max(-1, ...picked) + 1 }, () => sampleStrength(rng, config.editor.strengthRange));
+    const strengths = Array.from({ length: Math.max(-1, ...picked) + 1 }, () => sampleStrength(rng, config.editor.strengthRange as [number, number])); // zod 4's tuple type: optional elements under tslab's TS 5.0
     const out: EditPreview[] = [];
     for (const v of picked) {
       const frame = views[v]!;
