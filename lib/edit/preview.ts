@@ -100,7 +100,7 @@ export function mouthBox(labels: Uint8Array, width: number, height: number, marg
 /** The previews as a grid: render | captured | 2D edit | GT edit, one row per view, with mouth close-ups. */
 export function previewGrid(previews: EditPreview[], opts: { mouth?: boolean } = {}): GridSpec {
   return {
-    columns: ['render (editor input)', 'captured (conditioning)', '2D edit', 'GT edit'],
+    columns: ['render', 'captured', '2D edit', 'GT edit'],
     rows: previews.map((p) => {
       const box = opts.mouth ?? true ? mouthBox(p.labels, p.render.width, p.render.height) : null;
       return {

@@ -19,6 +19,10 @@ import { previewEdits, previewGrid, spreadIndices } from '../../lib/edit/preview
 import { compareEditedAvatars, editScoreRows, mouthOpenFrames } from '../../lib/edit/compare.js';
 import type { EditTaskScores } from '../../lib/edit/evaluate.js';
 import { notebookReconstruction } from '../../lib/notebook/recon.js';
+import { reenactmentGrid } from '../../lib/avatar/reenact.js';
+import { loadHeadModel } from '../../lib/head/model.js';
+import { loadAvatar } from '../../lib/edit/loop.js';
+import { getGpu } from '../../lib/gpu/index.js';
 import { gpuFixture } from '../helpers/gpu.js';
 
 gpuFixture();
@@ -94,6 +98,23 @@ describe('previewEdits', () => {
     expect(g.rows.some((r) => r.crop !== undefined)).toBe(true);
     await expect(compareEditedAvatars([{ name: 'a', config: a, runDir: recon }, { name: 'c', config: config({ edit: { id: 'gold-teeth' } }), runDir: recon }])).rejects.toThrow(/c: config\.edit\.id is "gold-teeth", a has "green-skin"/);
   }, 120_000);
+});
+
+describe('reenactmentGrid', () => {
+  it('puts the stored frames of a split above the avatar driven by them, from the most frontal camera', async () => {
+    const ds = await loadDataset(data);
+    const g = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(recon), { shDegree: 0, count: 2, split: 'cross' });
+    expect(g.rows.map((r) => r.label)).toEqual(['ground truth', 'avatar']);
+    expect(g.columns.length).toBe(2);
+    const t = Number(g.columns[0]!.slice(1));
+    const cams = new Set(ds.splits.cross.frames.map((f) => f.cameraIndex));
+    const stored = await Promise.all([...cams].map(async (c) => (await loadFrameImages(ds.splits.cross.frames.find((f) => f.cameraIndex === c && f.timestep === t)!)).rgb.data));
+    expect(stored.some((d) => d.every((v, i) => v === g.rows[0]!.images[0]!.data[i]))).toBe(true);
+    const a = g.rows[1]!.images[0]!;
+    expect([a.width, a.height]).toEqual([g.rows[0]!.images[0]!.width, g.rows[0]!.images[0]!.height]);
+    const half = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(recon), { shDegree: 0, count: 1, downsample: 2 });
+    expect(half.rows[0]!.images[0]!.width).toBe(Math.ceil(a.width / 2));
+  }, 60_000);
 });
 
 describe('editScoreRows and the notebook reconstruction', () => {
