@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { cropImage, downsample, readPng, type RgbImage } from '../util/image.js';
+import { pixelBox, unionBox } from '../data/views.js';
 import type { CropBox, GridSpec } from './grid.js';
 
 /** A pixel counts as black below this in every channel (PNG-quantised zeros, some smoothing). */
@@ -76,6 +77,22 @@ export interface MethodComparisonOptions {
   split?: string;
   /** Box-filter factor applied to every tile (notebooks: keep them small). Default 1. */
   downsample?: number;
+  /**
+   * Crop each row to what is not background in any of its tiles, grown by this fraction of its size (the
+   * heads fill a fraction of the frame). null keeps whole tiles. Default 0.04.
+   */
+  cropMargin?: number | null;
+}
+
+/** The box of a row's tiles that holds everything differing from the background colour `bg` (by > 3/255). */
+export function contentBox(images: RgbImage[], bg: [number, number, number] = [1, 1, 1], margin = 0.04): { x: number; y: number; width: number; height: number } | null {
+  const off = (im: RgbImage, p: number) => Math.abs(im.data[3 * p]! - bg[0]) > 3 / 255 || Math.abs(im.data[3 * p + 1]! - bg[1]) > 3 / 255 || Math.abs(im.data[3 * p + 2]! - bg[2]) > 3 / 255;
+  const box = unionBox(images.map((im) => pixelBox(im.width, im.height, (p) => off(im, p), 0)));
+  if (!box || images.length === 0) return box;
+  const w = images[0]!.width, h = images[0]!.height;
+  const m = Math.round(margin * Math.max(box.width, box.height));
+  const x = Math.max(0, box.x - m), y = Math.max(0, box.y - m);
+  return { x, y, width: Math.min(w, box.x + box.width + m) - x, height: Math.min(h, box.y + box.height + m) - y };
 }
 
 /**
@@ -90,12 +107,18 @@ export async function methodComparisonGrid(gridRoot: string, o: MethodComparison
     const file = cellFigurePath(gridRoot, { method: m, subject: o.subject, edit: o.edit, seed: o.seed ?? 0 }, o.split);
     if (!existsSync(file)) continue;
     const img = (await readPng(file)).rgb;
-    tilesOf.set(m, errorGridTiles(img, 4).map((row) => row.map((b) => downsample(cropImage(img, b), f))));
+    tilesOf.set(m, errorGridTiles(img, 4).map((row) => row.map((b) => cropImage(img, b))));
   }
   const ref = o.methods.map((m) => tilesOf.get(m)).find((t) => t !== undefined);
   if (!ref) throw new Error(`methodComparisonGrid: no edit-${o.split ?? 'test'}.png for ${o.edit} (${o.subject}, seed ${o.seed ?? 0}) under ${gridRoot}`);
+  const margin = o.cropMargin === undefined ? 0.04 : o.cropMargin;
   return {
     columns: ['unedited', ...o.methods, 'GT edit'],
-    rows: ref.map((row, i) => ({ label: `frame ${i + 1}`, images: [row[0]!, ...o.methods.map((m) => tilesOf.get(m)?.[i]?.[1] ?? null), row[2]!] })),
+    rows: ref.map((row, i) => {
+      const images = [row[0]!, ...o.methods.map((m) => tilesOf.get(m)?.[i]?.[1] ?? null), row[2]!];
+      const box = margin === null ? null : contentBox(images.filter((im): im is RgbImage => im !== null), [1, 1, 1], margin);
+      const fit = (im: RgbImage | null) => (im ? downsample(box ? cropImage(im, box) : im, f) : null);
+      return { label: `frame ${i + 1}`, images: images.map(fit) };
+    }),
   };
 }

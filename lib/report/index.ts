@@ -7,5 +7,5 @@ export { drawText, textWidth, wrapText } from './font.js';
 export { encodeGif, writeGif, writeMp4, exportAnimation, ffmpegAvailable, NO_FFMPEG } from './animation.js';
 export { generateReport, type Report, type ReportOptions } from './report.js';
 export { cameraRigFigure, unproject, boxEdges, type RigFigureCamera, type RigFigureOptions } from './rig.js';
-export { errorGridTiles, methodComparisonGrid, cellFigurePath, type MethodComparisonOptions } from './cell-figures.js';
+export { errorGridTiles, methodComparisonGrid, cellFigurePath, contentBox, type MethodComparisonOptions } from './cell-figures.js';
 export { buildPaperFigures, writePaperFigures, reconTable, rasterBenchTable, stageBars, type PaperFigureSet, type PaperSources, type PaperTable } from './paper-figures.js';

@@ -104,7 +104,7 @@ export function stageBars(stages: Record<string, number>, title: string): Figure
   const names = Object.keys(stages);
   return {
     data: [{ type: 'bar', orientation: 'h', y: names, x: names.map((n) => stages[n]), hovertemplate: '%{y}: %{x:.3f} ms<extra></extra>' }],
-    layout: { title: { text: title }, font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 }, xaxis: { title: { text: 'ms' } }, yaxis: { automargin: true, autorange: 'reversed' }, margin: { l: 160, r: 20, t: 60, b: 50 }, paper_bgcolor: 'white', plot_bgcolor: 'white' },
+    layout: { title: { text: title }, font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 }, xaxis: { title: { text: 'ms' } }, yaxis: { automargin: true, autorange: 'reversed' }, margin: { l: 160, r: 20, t: 80, b: 50 }, paper_bgcolor: 'white', plot_bgcolor: 'white' },
   };
 }
 
@@ -148,12 +148,12 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   const avatar = benchFile(src.bench, 'avatar');
   if (avatar) {
     const a = readJson(avatar, avatarSchema);
-    out.figures['bench-avatar-stages'] = stageBars(a.stagesMs, `Avatar frame, GPU stages (${a.gaussians} Gaussians, ${a.resolution.join('×')}): ${a.fps.toFixed(0)} fps, ${a.frameMs.median.toFixed(2)} ms median`);
+    out.figures['bench-avatar-stages'] = stageBars(a.stagesMs, `Avatar frame: GPU stages<br><sub>${a.gaussians} Gaussians at ${a.resolution.join('×')}; ${a.fps.toFixed(0)} fps, ${a.frameMs.median.toFixed(2)} ms per frame (median)</sub>`);
   }
   const step = benchFile(src.bench, 'train-step');
   if (step) {
     const s = readJson(step, trainStepSchema);
-    out.figures['bench-train-step'] = stageBars(s.medianMs, `Training step parts, median ms (${s.gaussians} Gaussians, ${s.resolution.join('×')})`);
+    out.figures['bench-train-step'] = stageBars(s.medianMs, `Training step: median ms per part<br><sub>${s.gaussians} Gaussians at ${s.resolution.join('×')}</sub>`);
   }
   for (const [k, f] of [['raster', raster], ['avatar', avatar], ['train-step', step]] as const) if (!f) out.notes.push(`${src.bench}: no ${k}-nvidia.json`);
   return out;

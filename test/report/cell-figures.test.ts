@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { composeGrid } from '../../lib/report/grid.js';
-import { cellFigurePath, errorGridTiles, methodComparisonGrid } from '../../lib/report/cell-figures.js';
+import { cellFigurePath, contentBox, errorGridTiles, methodComparisonGrid } from '../../lib/report/cell-figures.js';
 import { downsample, rgbImage, type RgbImage } from '../../lib/util/image.js';
 import { repoRoot } from '../../lib/notebook/kernelspec.js';
 
@@ -55,7 +55,11 @@ describe('methodComparisonGrid on results/table1', () => {
     for (const r of g.rows) {
       expect(r.images.length).toBe(6);
       expect(r.images[2]).toBeNull(); // ours-no-wabe / green-skin is not in the committed grid (7 of 8 cells)
-      for (const i of [0, 1, 3, 4, 5]) expect([r.images[i]!.width, r.images[i]!.height]).toEqual([201, 138]);
+      // Cropped to the heads (the same box across the row), then halved: smaller than the 401×275 tiles.
+      const sizes = new Set([0, 1, 3, 4, 5].map((i) => `${r.images[i]!.width}x${r.images[i]!.height}`));
+      expect(sizes.size).toBe(1);
+      expect(r.images[0]!.width).toBeLessThan(201);
+      expect(r.images[0]!.height).toBeLessThanOrEqual(138);
     }
     // The edit makes the skin green: the edited tile is greener than the unedited one (mean G − R over the tile).
     const greenness = (im: RgbImage) => {
@@ -65,6 +69,11 @@ describe('methodComparisonGrid on results/table1', () => {
     };
     expect(greenness(g.rows[0]!.images[5]!)).toBeGreaterThan(greenness(g.rows[0]!.images[0]!) + 0.02);
     expect(greenness(g.rows[0]!.images[1]!)).toBeGreaterThan(greenness(g.rows[0]!.images[0]!) + 0.02);
+    const whole = await methodComparisonGrid(grid, { methods, subject: 'alice', edit: 'green-skin', cropMargin: null });
+    expect([whole.rows[0]!.images[0]!.width, whole.rows[0]!.images[0]!.height]).toEqual([401, 275]);
+    const im = rgbImage(20, 10, [1, 1, 1]);
+    im.data.set([0, 0, 0], 3 * (4 * 20 + 7));
+    expect(contentBox([im, rgbImage(20, 10, [1, 1, 1])], [1, 1, 1], 0)).toEqual({ x: 7, y: 4, width: 1, height: 1 });
     expect(cellFigurePath('g', { method: 'ours', subject: 'alice', edit: 'x', seed: 1 }, 'val')).toBe(path.join('g', 'ours', 'alice', 'x', 'seed-1', 'edit', 'renders', 'edit-val.png'));
     await expect(methodComparisonGrid(grid, { methods: ['nobody'], subject: 'alice', edit: 'green-skin' })).rejects.toThrow(/no edit-test\.png for green-skin/);
   });
