@@ -102,6 +102,11 @@ export async function loadAvatar(p: string): Promise<BoundGaussians> {
   return readAvatarPly(new Uint8Array(bytes), file, head.triangleCount, renderedTriangles(head));
 }
 
+/** The editor's seed for the run's `edits`-th 2D edit (0-based): distinct per edit, fixed by the run's seed. */
+export function editSeed(runSeed: number, edits: number): number {
+  return (Math.imul(runSeed + 1, 0x9e3779b1) + edits) >>> 0;
+}
+
 /** The instruction of a config: its own, or the edit's prompt. */
 export function instructionOf(config: EditConfig): string {
   return config.edit.instruction ?? editSpec(config.edit.id).prompt;
@@ -343,7 +348,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       image,
       original: orig,
       instruction,
-      seed: (Math.imul(config.seed + 1, 0x9e3779b1) + st.edits) >>> 0,
+      seed: editSeed(config.seed, st.edits),
       guidanceScale: config.editor.guidanceScale,
       imageGuidanceScale: config.editor.imageGuidanceScale,
       strength: sampleStrength(rng, strengthRange),

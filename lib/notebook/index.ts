@@ -21,4 +21,4 @@ export {
   type TableOptions,
   type DataFrameLike,
 } from './show.js';
-export { preset, pick, notebookDataset, PRESET_ENV, NOTEBOOK_PRESETS, type NotebookPreset, type NotebookDataset } from './preset.js';
+export { preset, pick, notebookDataset, notebookFlag, PRESET_ENV, NOTEBOOK_PRESETS, type NotebookPreset, type NotebookDataset } from './preset.js';

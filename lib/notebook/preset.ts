@@ -38,3 +38,14 @@ export function notebookDataset(which: NotebookPreset = preset()): NotebookDatas
     ? { dir: 'data/synthetic/alice-tiny', config: synthConfig('tiny', { subject: 'alice' }) }
     : { dir: 'data/synthetic/alice', config: synthConfig('full', { subject: 'alice', frames: 60 }) };
 }
+
+/**
+ * An opt-in switch for a costly notebook step that CI must not run (e.g. a whole grid): true only when the
+ * variable is set to 1, true, yes or on; any other non-empty value is an error naming it.
+ */
+export function notebookFlag(name: string, env: Record<string, string | undefined> = process.env): boolean {
+  const v = (env[name] ?? '').trim().toLowerCase();
+  if (v === '' || ['0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  throw new Error(`${name}: expected 1/true/yes/on or 0/false/no/off, got "${env[name]}"`);
+}

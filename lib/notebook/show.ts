@@ -119,8 +119,9 @@ export async function closeNotebook(): Promise<void> {
 /** What `showTable` accepts besides rows: a danfo DataFrame, or anything shaped like one. */
 export interface DataFrameLike {
   columns: string[];
-  values: unknown[][];
-  index?: (string | number)[];
+  /** One array per row; a danfo DataFrame of one column may give bare values, taken as one-cell rows. */
+  values: readonly unknown[];
+  index?: readonly (string | number)[];
 }
 
 export interface TableOptions {
@@ -164,7 +165,10 @@ export function tableCells(t: DataFrameLike | Record<string, unknown>[], opts: T
     const defaultIndex = idx.every((v, i) => v === i);
     const withIndex = opts.index ?? !defaultIndex;
     header = withIndex ? ['', ...t.columns] : [...t.columns];
-    rows = t.values.map((r, i) => (withIndex ? [idx[i], ...r] : r));
+    rows = t.values.map((v, i) => {
+      const r = Array.isArray(v) ? (v as unknown[]) : [v];
+      return withIndex ? [idx[i], ...r] : r;
+    });
   } else if (Array.isArray(t)) {
     header = [];
     for (const r of t) for (const k of Object.keys(r)) if (!header.includes(k)) header.push(k);

@@ -86,6 +86,33 @@ export function trainingCurves(records: Record<string, unknown>[], opts: { keys:
   return { data, layout };
 }
 
+/**
+ * Several runs' curves on one set of axes (e.g. two methods' losses): `trainingCurves` per run, traces named
+ * "<run>: <key>", each run in its own colour with one dash style per key. Runs that logged none of the keys
+ * are left out; all runs without them is an error.
+ */
+export function runCurves(runs: { name: string; records: Record<string, unknown>[] }[], opts: { keys: string[]; x?: string; title?: string; yLabel?: string; smooth?: number; logY?: boolean }): Figure {
+  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+  const dashes = ['solid', 'dash', 'dot', 'dashdot'];
+  const data: Record<string, unknown>[] = [];
+  let layout: Record<string, unknown> | null = null;
+  runs.forEach((run, i) => {
+    let fig: Figure;
+    try {
+      fig = trainingCurves(run.records, opts);
+    } catch {
+      return;
+    }
+    layout ??= fig.layout;
+    fig.data.forEach((t, k) => {
+      if ((t.x as unknown[]).length === 0) return;
+      data.push({ ...t, name: `${run.name}: ${t.name as string}`, legendgroup: run.name, line: { color: colours[i % colours.length], dash: dashes[k % dashes.length] } });
+    });
+  });
+  if (!layout) throw new Error(`runCurves: none of ${runs.map((r) => r.name).join(', ')} logged any of ${opts.keys.join(', ')}`);
+  return { data, layout };
+}
+
 /** Reads a run's metrics.jsonl (one JSON object per line); a bad line names the file and line. */
 export function readMetricsJsonl(file: string): Record<string, unknown>[] {
   let text: string;

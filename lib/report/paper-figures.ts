@@ -1,0 +1,224 @@
+/**
+ * The paper's figures and tables, rebuilt from committed results only: the Table 1 grid (results/table1),
+ * the full-preset reconstruction (results/recon) and the GPU benchmarks (results/bench). `buildPaperFigures`
+ * makes the specs (Plotly figures, image grids, Markdown/LaTeX tables) so a notebook can show them;
+ * `writePaperFigures` writes them into one folder (figures as JSON specs plus PNG/SVG where Chromium is
+ * installed, grids as PNG, tables as .md and .tex).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { loadGridResults } from '../experiments/results.js';
+import { TASKS } from '../experiments/config.js';
+import { metricNames } from '../metrics/names.js';
+import { methodComparisonGrid } from './cell-figures.js';
+import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
+import { metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
+import { writeGridPng, type GridSpec } from './grid.js';
+import { TASK_LABELS } from './paper.js';
+import { buildTable, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown } from './table.js';
+
+export interface PaperSources {
+  /** A grid directory (Table 1). */
+  table1: string;
+  /** Folder with full-h100-metrics.jsonl and full-h100-eval-step*.json. */
+  recon: string;
+  /** Folder with raster-*.json, avatar-*.json, train-step-*.json. */
+  bench: string;
+  /** Row order of the method tables and columns of the comparisons. */
+  methods: string[];
+  subject?: string;
+  seed?: number;
+}
+
+export interface PaperTable {
+  markdown: string;
+  latex?: string;
+}
+
+export interface PaperFigureSet {
+  figures: Record<string, Figure>;
+  grids: Record<string, GridSpec>;
+  tables: Record<string, PaperTable>;
+  notes: string[];
+}
+
+const regionScore = z.object({ psnr: z.number(), ssim: z.number() });
+const reconEvalSchema = z.object({
+  step: z.number(),
+  gaussians: z.number().optional(),
+  splits: z.array(z.object({ task: z.string(), frames: z.number(), psnr: z.number(), ssim: z.number(), regions: z.record(z.string(), regionScore) })),
+});
+
+function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`${file}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+const num = (v: number, d: number) => v.toFixed(d);
+const mdTable = (header: string[], rows: string[][], right: boolean[]) =>
+  [`| ${header.join(' | ')} |`, `| ${right.map((r) => (r ? '---:' : '---')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n';
+
+/** The reconstruction table (results/recon/README.md's): PSNR/SSIM per task and PSNR per region. */
+export function reconTable(file: string, regions: string[] = ['head', 'mouthInterior', 'eyes', 'skin', 'lips']): PaperTable {
+  const e = readJson(file, reconEvalSchema);
+  const header = ['task', 'frames', 'PSNR (dB)', 'SSIM', ...regions.map((r) => `PSNR ${r}`)];
+  const rows = e.splits.map((s) => [TASK_LABELS[s.task] ?? s.task, String(s.frames), num(s.psnr, 2), num(s.ssim, 4), ...regions.map((r) => (s.regions[r] ? num(s.regions[r]!.psnr, 2) : '—'))]);
+  const title = `**Reconstruction (step ${e.step}${e.gaussians ? `, ${e.gaussians.toLocaleString('en-US')} Gaussians` : ''}): PSNR/SSIM against held-out ground truth**\n\n`;
+  return { markdown: title + mdTable(header, rows, header.map((_, i) => i > 0)) };
+}
+
+const rasterSchema = z.object({
+  adapterLine: z.string().optional(),
+  results: z.array(z.object({ scene: z.string(), mode: z.string(), forwardMs: z.number(), forwardBackwardMs: z.number(), gpuForwardBackwardMs: z.number().optional() })),
+});
+const avatarSchema = z.object({ gaussians: z.number(), resolution: z.tuple([z.number(), z.number()]), fps: z.number(), frameMs: z.object({ median: z.number() }), stagesMs: z.record(z.string(), z.number()) });
+const trainStepSchema = z.object({ gaussians: z.number(), resolution: z.tuple([z.number(), z.number()]), medianMs: z.record(z.string(), z.number()) });
+
+function benchFile(dir: string, prefix: string): string | null {
+  const f = path.join(dir, `${prefix}-nvidia.json`);
+  return existsSync(f) ? f : null;
+}
+
+/** Rasterizer timings (median ms of forward and forward+backward per scene and Dawn mode). */
+export function rasterBenchTable(file: string): PaperTable {
+  const b = readJson(file, rasterSchema);
+  const rows = b.results.map((r) => [r.scene, r.mode, num(r.forwardMs, 2), num(r.forwardBackwardMs, 2), r.gpuForwardBackwardMs === undefined ? '—' : num(r.gpuForwardBackwardMs, 2)]);
+  const title = `**Rasterizer, median ms per frame${b.adapterLine ? ` (${b.adapterLine})` : ''}: Gaussians@resolution**\n\n`;
+  return { markdown: title + mdTable(['scene', 'Dawn mode', 'forward', 'forward + backward', 'GPU fwd + bwd'], rows, [false, false, true, true, true]) };
+}
+
+/** Horizontal bars of named stage timings (ms), e.g. the avatar frame's GPU stages or a training step's parts. */
+export function stageBars(stages: Record<string, number>, title: string): Figure {
+  const names = Object.keys(stages);
+  return {
+    data: [{ type: 'bar', orientation: 'h', y: names, x: names.map((n) => stages[n]), hovertemplate: '%{y}: %{x:.3f} ms<extra></extra>' }],
+    layout: { title: { text: title }, font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 }, xaxis: { title: { text: 'ms' } }, yaxis: { automargin: true, autorange: 'reversed' }, margin: { l: 160, r: 20, t: 80, b: 50 }, paper_bgcolor: 'white', plot_bgcolor: 'white' },
+  };
+}
+
+export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureSet> {
+  const out: PaperFigureSet = { figures: {}, grids: {}, tables: {}, notes: [] };
+  const subject = src.subject ?? 'alice';
+  const seed = src.seed ?? 0;
+
+  // Table 1: GT-edit accuracy per task, mouth-open accuracy, bars, and the edits side by side.
+  const grid = await loadGridResults(src.table1);
+  if (grid.cells.length === 0) throw new Error(`${src.table1}: no cells with results`);
+  const methods = src.methods.filter((m) => grid.cells.some((c) => c.method === m));
+  for (const task of TASKS) {
+    const t = buildTable(grid.table, gtEditSpec(task, ['head', 'mouthInterior', 'lips', 'skin', 'eyes'], methods));
+    out.tables[`table1-gt-edit-${task}`] = { markdown: toMarkdown(t), latex: toLatex(t) };
+  }
+  const open = buildTable(grid.table, mouthOpenSpec(TASKS, methods));
+  out.tables['table1-mouth-open'] = { markdown: toMarkdown(open), latex: toLatex(open) };
+  const bars: [string, string, string][] = [
+    ['table1-psnr-head', metricNames.psnr('head'), 'PSNR head vs GT edit (dB)'],
+    ['table1-psnr-mouth-interior', metricNames.psnr('mouthInterior'), 'PSNR mouth interior vs GT edit (dB)'],
+    ['table1-psnr-open-mouth-interior', metricNames.psnrOpen('mouthInterior'), 'PSNR mouth interior, mouth-open frames (dB)'],
+  ];
+  for (const [name, metric, title] of bars) out.figures[name] = metricBars(grid.table, { metric, title, methods, tasks: [...TASKS] });
+  const edits = [...new Set(grid.cells.map((c) => c.edit))].sort();
+  for (const edit of edits) out.grids[`table1-${edit}`] = await methodComparisonGrid(src.table1, { methods, subject, edit, seed });
+  const missing = grid.cells.length < methods.length * edits.length ? `Table 1: ${grid.cells.length} of ${methods.length * edits.length} cells (${methods.length} methods × ${edits.length} edits, seed ${seed}); missing cells show N/A.` : null;
+  if (missing) out.notes.push(missing);
+
+  // Reconstruction: the table and the training curve.
+  const evals = existsSync(src.recon) ? readdirSync(src.recon).filter((f) => /^full-.*-eval-step\d+\.json$/.test(f)).sort() : [];
+  if (evals.length) out.tables['recon'] = reconTable(path.join(src.recon, evals[evals.length - 1]!));
+  else out.notes.push(`${src.recon}: no full-*-eval-step*.json: no reconstruction table`);
+  const curve = path.join(src.recon, 'full-h100-metrics.jsonl');
+  if (existsSync(curve)) out.figures['recon-training'] = trainingCurves(readMetricsJsonl(curve), { keys: ['loss', 'l1', 'dssim'], title: 'Reconstruction (full preset, H100)', yLabel: 'loss', logY: true });
+  else out.notes.push(`${curve}: missing: no reconstruction curve`);
+
+  // Speed.
+  const raster = benchFile(src.bench, 'raster');
+  if (raster) out.tables['bench-raster'] = rasterBenchTable(raster);
+  const avatar = benchFile(src.bench, 'avatar');
+  if (avatar) {
+    const a = readJson(avatar, avatarSchema);
+    out.figures['bench-avatar-stages'] = stageBars(a.stagesMs, `Avatar frame: GPU stages<br><sub>${a.gaussians} Gaussians at ${a.resolution.join('×')}; ${a.fps.toFixed(0)} fps, ${a.frameMs.median.toFixed(2)} ms per frame (median)</sub>`);
+  }
+  const step = benchFile(src.bench, 'train-step');
+  if (step) {
+    const s = readJson(step, trainStepSchema);
+    out.figures['bench-train-step'] = stageBars(s.medianMs, `Training step: median ms per part<br><sub>${s.gaussians} Gaussians at ${s.resolution.join('×')}</sub>`);
+  }
+  for (const [k, f] of [['raster', raster], ['avatar', avatar], ['train-step', step]] as const) if (!f) out.notes.push(`${src.bench}: no ${k}-nvidia.json`);
+  return out;
+}
+
+/**
+ * Writes a figure set into `outDir`: <name>.json (Plotly spec) and <name>.<format> per figure (when Chromium is
+ * installed; otherwise a note says so), <name>.png per grid, <name>.md / .tex per table, and index.md.
+ */
+export async function writePaperFigures(set: PaperFigureSet, outDir: string, opts: { formats?: FigureFormat[]; onProgress?: (m: string) => void } = {}): Promise<{ files: string[]; notes: string[] }> {
+  const files: string[] = [];
+  const notes = [...set.notes];
+  const formats = opts.formats ?? ['png', 'svg'];
+  for (const [name, fig] of Object.entries(set.figures)) {
+    const f = path.join(outDir, `${name}.json`);
+    await writeJsonAtomic(f, fig);
+    files.push(f);
+  }
+  if (formats.length && Object.keys(set.figures).length) {
+    if (!findChromium()) notes.push(`figures written as Plotly specs only: ${NO_CHROMIUM}`);
+    else {
+      const ex = await FigureExporter.launch();
+      try {
+        for (const [name, fig] of Object.entries(set.figures)) {
+          for (const fmt of formats) {
+            const f = path.join(outDir, `${name}.${fmt}`);
+            await ex.export(fig, f, fmt);
+            files.push(f);
+          }
+          opts.onProgress?.(`figure ${name}`);
+        }
+      } finally {
+        await ex.close();
+      }
+    }
+  }
+  for (const [name, spec] of Object.entries(set.grids)) {
+    const f = path.join(outDir, `${name}.png`);
+    await writeGridPng(spec, f);
+    files.push(f);
+    opts.onProgress?.(`grid ${name}`);
+  }
+  for (const [name, t] of Object.entries(set.tables)) {
+    const md = path.join(outDir, `${name}.md`);
+    await writeFileAtomic(md, t.markdown);
+    files.push(md);
+    if (t.latex) {
+      const tex = path.join(outDir, `${name}.tex`);
+      await writeFileAtomic(tex, t.latex);
+      files.push(tex);
+    }
+  }
+  const index = [
+    '# Paper figures and tables',
+    '',
+    'Regenerated from committed results only (results/table1, results/recon, results/bench) by `notebooks/05-figures.ipynb` (lib/report/paper-figures.ts).',
+    '',
+    ...Object.keys(set.tables).map((n) => `- table \`${n}.md\``),
+    ...Object.keys(set.figures).map((n) => `- figure \`${n}\` (${[...(findChromium() ? formats : []), 'json'].join(', ')})`),
+    ...Object.keys(set.grids).map((n) => `- image grid \`${n}.png\``),
+    '',
+    ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
+  ].join('\n');
+  const idx = path.join(outDir, 'index.md');
+  await writeFileAtomic(idx, index);
+  files.push(idx);
+  return { files, notes };
+}
