@@ -72,3 +72,17 @@ export async function registerCommands(program: Command, commands: CommandModule
     }
   }
 }
+
+/** A `--config <file>` of JSON overrides: {} without one; a CliError naming the file when it cannot be read. */
+export async function readConfigOverrides(file: string | undefined): Promise<Record<string, unknown>> {
+  if (!file) return {};
+  const { promises: fs } = await import('node:fs');
+  let v: unknown;
+  try {
+    v = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${file}: ${(e as Error).message}`, 2);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`${file}: expected a JSON object of config fields`, 2);
+  return v as Record<string, unknown>;
+}

@@ -1,6 +1,6 @@
 /** `gae edit`: edit a reconstructed avatar from a text instruction into a run directory (resumable), then score it. */
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError, readConfigOverrides } from '../cli/modules.js';
 
 const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 
@@ -22,15 +22,7 @@ export function register(program: Command): void {
       const { methodConfig, runEdit } = await import('./run.js');
       const { mergeConfig } = await import('./config.js');
       const { releaseGpu } = await import('../gpu/device.js');
-      let fromFile = {};
-      if (o.config) {
-        const { promises: fs } = await import('node:fs');
-        try {
-          fromFile = JSON.parse(await fs.readFile(o.config, 'utf8'));
-        } catch (e) {
-          throw new CliError(`${o.config}: ${(e as Error).message}`, 2);
-        }
-      }
+      const fromFile = await readConfigOverrides(o.config);
       let config;
       try {
         config = methodConfig(

@@ -8,15 +8,9 @@ import * as path from 'node:path';
 import { readPng, type RgbImage } from '../util/image.js';
 import type { GridRow, GridSpec } from './grid.js';
 import { TASK_LABELS } from './paper.js';
+import type { FigureFrame } from '../edit/evaluate.js';
 
-interface SavedFrame {
-  split: string;
-  task: string;
-  timestep: number;
-  camera: string;
-  files: { unedited: string; edited: string; gt: string };
-  mouthBox: { x: number; y: number; width: number; height: number } | null;
-}
+type SavedFrame = FigureFrame;
 
 export interface ComparisonOptions {
   subject: string;

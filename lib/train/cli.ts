@@ -1,6 +1,6 @@
 /** `gae train`: reconstruct an avatar from a dataset into a run directory (resumable), then evaluate it. */
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError, readConfigOverrides } from '../cli/modules.js';
 
 export function register(program: Command): void {
   program
@@ -18,15 +18,7 @@ export function register(program: Command): void {
       const { releaseGpu } = await import('../gpu/device.js');
       const preset = (RECON_PRESETS as Record<string, object>)[o.preset];
       if (!preset) throw new CliError(`--preset: '${o.preset}' is not one of ${Object.keys(RECON_PRESETS).join(', ')}`, 2);
-      let fromFile = {};
-      if (o.config) {
-        const { promises: fs } = await import('node:fs');
-        try {
-          fromFile = JSON.parse(await fs.readFile(o.config, 'utf8'));
-        } catch (e) {
-          throw new CliError(`${o.config}: ${(e as Error).message}`, 2);
-        }
-      }
+      const fromFile = await readConfigOverrides(o.config);
       let config;
       try {
         config = reconConfig(
