@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const { getGpu, releaseGpu } = await import('../gpu/index.js');
       const { loadDataset, SPLITS } = await import('../data/dataset.js');
       const { loadHeadModel } = await import('../head/model.js');
-      const { loadAvatar } = await import('../edit/loop.js');
+      const { loadAvatar } = await import('./load.js');
       const { renderSequence, frontalCamera } = await import('./reenact.js');
       const { turntableCameras } = await import('./turntable.js');
       const { rasterSettings } = await import('../raster/types.js');

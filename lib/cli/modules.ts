@@ -86,3 +86,14 @@ export async function readConfigOverrides(file: string | undefined): Promise<Rec
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`${file}: expected a JSON object of config fields`, 2);
   return v as Record<string, unknown>;
 }
+
+/** An `onStep` callback that prints `step s/n` about twenty times over a run, and at its end. */
+export function stepPrinter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): (step: number, total: number) => void {
+  let last = 0;
+  return (s, n) => {
+    if (s - last >= Math.max(1, Math.floor(n / 20)) || s === n) {
+      last = s;
+      write(`step ${s}/${n}`);
+    }
+  };
+}

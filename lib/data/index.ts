@@ -32,5 +32,5 @@ export type { RenderSettings } from './ground-truth.js';
 export { EDITS, EDIT_IDS, ORIGINAL_CAPTION, editSpec } from '../head/edits.js';
 export type { EditId, EditSpec } from '../head/edits.js';
 export { ensureDataset, configMismatches } from './ensure.js';
-export { labelImage, regionLegend, REGION_COLOURS, pixelBox, unionBox, datasetSummary, datasetCameras, mouthOpenness, showcaseTimesteps, spreadCameras, overviewGrid, boundingBox, posedHead } from './views.js';
+export { labelImage, regionLegend, REGION_COLOURS, pixelBox, mouthBox, unionBox, datasetSummary, datasetCameras, mouthOpenness, showcaseTimesteps, spreadCameras, overviewGrid, boundingBox, posedHead } from './views.js';
 export type { DatasetCamera, OverviewOptions, PixelBox } from './views.js';

@@ -132,6 +132,13 @@ export function pixelBox(width: number, height: number, select: (p: number) => b
   return { x, y, width: Math.min(width, x1 + 1 + m) - x, height: Math.min(height, y1 + 1 + m) - y };
 }
 
+const MOUTH_REGIONS = new Set<number>([Region.lips, Region.teeth, Region.tongue]);
+
+/** The box around a view's mouth (lips, teeth, tongue), grown by `margin` of its size; null if none is visible. */
+export function mouthBox(labels: ArrayLike<number>, width: number, height: number, margin = 0.3): PixelBox | null {
+  return pixelBox(width, height, (p) => MOUTH_REGIONS.has(labels[p]!), margin);
+}
+
 /** The smallest box holding all of `boxes` (nulls skipped); null if there are none. */
 export function unionBox(boxes: (PixelBox | null)[]): PixelBox | null {
   const bs = boxes.filter((b): b is PixelBox => b !== null);
@@ -139,8 +146,6 @@ export function unionBox(boxes: (PixelBox | null)[]): PixelBox | null {
   const x = Math.min(...bs.map((b) => b.x)), y = Math.min(...bs.map((b) => b.y));
   return { x, y, width: Math.max(...bs.map((b) => b.x + b.width)) - x, height: Math.max(...bs.map((b) => b.y + b.height)) - y };
 }
-
-const MOUTH_REGIONS = new Set<number>([Region.lips, Region.teeth, Region.tongue]);
 
 export interface OverviewOptions {
   split?: SplitName;
@@ -186,7 +191,7 @@ export async function overviewGrid(ctx: GpuContext, ds: SyntheticDataset, opts: 
       const atLast = stored[ts.length - 1]!;
       const w = f.camera.width, h = f.camera.height;
       const head = opts.cropToHead ?? true ? unionBox(stored.map((im) => pixelBox(w, h, (p) => im.alpha[p]! > 0.02, 0.08))) : null;
-      const mouth = pixelBox(w, h, (p) => MOUTH_REGIONS.has(atLast.labels[p]!), 0.35);
+      const mouth = mouthBox(atLast.labels, w, h, 0.35);
       return { stored, gt, labels: labelImage(atLast.labels, w, h), head: head ?? { x: 0, y: 0, width: w, height: h }, mouth };
     }),
   );

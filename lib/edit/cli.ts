@@ -1,6 +1,6 @@
 /** `gae edit`: edit a reconstructed avatar from a text instruction into a run directory (resumable), then score it. */
 import type { Command } from 'commander';
-import { CliError, readConfigOverrides } from '../cli/modules.js';
+import { CliError, readConfigOverrides, stepPrinter } from '../cli/modules.js';
 
 const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 
@@ -40,16 +40,10 @@ export function register(program: Command): void {
         throw new CliError((e as Error).message, 2);
       }
       const runDir = o.run || `results/runs/edit/${o.method}-${o.edit}-seed${config.seed}`;
-      let last = 0;
       const r = await runEdit(config, {
         runDir,
         log: (m) => process.stdout.write(`${m}\n`),
-        onStep: (s, n) => {
-          if (s - last >= Math.max(1, Math.floor(n / 20)) || s === n) {
-            last = s;
-            process.stdout.write(`step ${s}/${n}\n`);
-          }
-        },
+        onStep: stepPrinter(),
       });
       for (const e of r.eval) {
         process.stdout.write(

@@ -6,7 +6,7 @@
  */
 import type { DatasetFrame, SplitName, SyntheticDataset } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
-import { mouthOpenness, unionBox } from '../data/views.js';
+import { mouthBox, mouthOpenness, unionBox } from '../data/views.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { AvatarModel } from '../avatar/model.js';
 import { frontalCamera } from '../avatar/reenact.js';
@@ -17,8 +17,8 @@ import { AvatarSession } from '../train/recon.js';
 import type { RgbImage } from '../util/image.js';
 import type { EditConfig } from './config.js';
 import type { EditTaskScores } from './evaluate.js';
-import { editedRenderSettings, loadAvatar, renderAvatar } from './loop.js';
-import { mouthBox } from './preview.js';
+import { loadAvatar } from '../avatar/load.js';
+import { editedRenderSettings, renderAvatar } from './loop.js';
 
 export interface EditedRun {
   /** Column title, e.g. the method. */

@@ -186,6 +186,12 @@ export function editConfig(input: unknown, where = 'edit config'): EditConfig {
   return r.data;
 }
 
+/** The denoise-strength interval as a pair (tslab's TypeScript 5.0 types zod's tuple as [number?, number?, ...unknown[]]). */
+export function strengthRangeOf(config: EditConfig): [number, number] {
+  const r = config.editor.strengthRange as readonly number[];
+  return [r[0]!, r[1]!];
+}
+
 export async function loadEditConfig(file: string, over: unknown = {}): Promise<EditConfig> {
   let raw: unknown;
   try {

@@ -25,7 +25,7 @@ import { ORIGINAL_CAPTION } from '../head/edits.js';
 import { writeGridPng } from '../report/grid.js';
 import { writePng, type RgbImage } from '../util/image.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { pixelBox } from '../data/views.js';
+import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
 import type { AvatarSession } from '../train/recon.js';
 import { TASK_OF_SPLIT, spread, errorImage } from '../train/evaluate.js';
@@ -76,8 +76,6 @@ export interface FigureFrame {
   mouthBox: { x: number; y: number; width: number; height: number } | null;
 }
 
-const MOUTH = new Set<number>([...REGION_GROUPS.mouthInterior!, ...REGION_GROUPS.lips!]);
-
 /** Whether a frame's mouth interior covers at least `fraction` of the image. */
 export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
   const m = regionMask(labels, REGION_GROUPS.mouthInterior!);
@@ -124,7 +122,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         await writePng(path.join(o.figureDir, 'frames', files.edited), edited);
         await writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb);
         const W = frame.camera.width;
-        const mouth = pixelBox(W, frame.camera.height, (p) => MOUTH.has(gt.labels[p]!), 0.35);
+        const mouth = mouthBox(gt.labels, W, frame.camera.height, 0.35);
         frameIndex.push({ split, task: TASK_OF_SPLIT[split], timestep: frame.timestep, camera: frame.cameraId, files, mouthBox: mouth });
       }
     }

@@ -27,9 +27,10 @@ import { loadFrameImages, type DatasetFrame } from '../data/dataset.js';
 import { DatasetEditGroundTruth } from '../data/edit-ground-truth.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
+import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
-import { AvatarSession } from '../train/recon.js';
-import { spread } from '../train/evaluate.js';
+import { AvatarSession, nextView } from '../train/recon.js';
+import { renderModel, spread } from '../train/evaluate.js';
 import { Adam, type AdamState } from '../train/adam.js';
 import { imageLoss } from '../train/image-loss.js';
 import { RunDir } from '../train/rundir.js';
@@ -41,7 +42,7 @@ import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from 
 import { OfflineEditor, IdentityEditor } from './offline.js';
 import { HfImageEditor } from './hf.js';
 import { CachedEditor, editCacheKey } from './cache.js';
-import type { EditConfig } from './config.js';
+import { strengthRangeOf, type EditConfig } from './config.js';
 
 export interface EditOptions {
   runDir: string;
@@ -77,34 +78,23 @@ interface EditState {
   targets: Record<string, string>;
 }
 
-/** The avatar .ply a config's `avatar` names: a .ply file, or a reconstruction run's latest checkpoint. */
-export async function resolveAvatarPly(p: string): Promise<string> {
-  if (p.endsWith('.ply')) return p;
-  const latest = path.join(p, 'checkpoints', 'latest.json');
-  let j: { dir: string };
-  try {
-    j = JSON.parse(await fs.readFile(latest, 'utf8')) as { dir: string };
-  } catch {
-    throw new Error(`avatar: ${p} is neither a .ply file nor a reconstruction run directory with ${latest}`);
-  }
-  return path.join(p, 'checkpoints', j.dir, 'avatar.ply');
-}
-
-export async function loadAvatar(p: string): Promise<BoundGaussians> {
-  const file = await resolveAvatarPly(p);
-  const head = await loadHeadModel();
-  let bytes: Buffer;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new Error(`avatar: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return readAvatarPly(new Uint8Array(bytes), file, head.triangleCount, renderedTriangles(head));
-}
-
 /** The editor's seed for the run's `edits`-th 2D edit (0-based): distinct per edit, fixed by the run's seed. */
 export function editSeed(runSeed: number, edits: number): number {
   return (Math.imul(runSeed + 1, 0x9e3779b1) + edits) >>> 0;
+}
+
+/** The 2D edit request for a view: the current render in, the captured image as conditioning (method.md §3). */
+export function viewEditRequest(config: EditConfig, subject: string, frame: DatasetFrame, image: RgbImage, original: RgbImage, seed: number, strength: number): EditRequest {
+  return editRequest({
+    image,
+    original,
+    instruction: instructionOf(config),
+    seed,
+    guidanceScale: config.editor.guidanceScale,
+    imageGuidanceScale: config.editor.imageGuidanceScale,
+    strength,
+    view: { subject, camera: frame.cameraIndex, timestep: frame.timestep },
+  });
 }
 
 /** The instruction of a config: its own, or the edit's prompt. */
@@ -149,14 +139,7 @@ function poolTensor(x: tf.Tensor3D, f: number): tf.Tensor3D {
 
 /** One render of `avatar` (no gradient), read back. */
 export async function renderAvatar(avatar: AvatarModel, frames: PoseFrames, frame: Pick<DatasetFrame, 'camera'>, settings: RasterSettings): Promise<RgbImage> {
-  const color = tf.tidy(() => {
-    const r = rasterize(avatar.world(frames), frame.camera, settings);
-    tf.dispose([r.radii, r.nContrib, r.alpha, r.depth]);
-    return r.color;
-  });
-  const data = (await color.data()) as Float32Array;
-  color.dispose();
-  return { width: frame.camera.width, height: frame.camera.height, data: Float32Array.from(data) };
+  return (await renderModel(avatar, frames, frame.camera, settings)).color;
 }
 
 /** How the edited avatar is rendered (for the editor, the evaluation, the figures): see `wabe.renderEdited`. */
@@ -173,17 +156,6 @@ export function editViews(session: AvatarSession, config: EditConfig): DatasetFr
 function learningRates(config: EditConfig): Record<ParamGroup, number> {
   const moving = new Set(config.optimize);
   return Object.fromEntries(PARAM_GROUPS.map((g) => [g, moving.has(g) ? config.lr[g] : 0])) as Record<ParamGroup, number>;
-}
-
-function popView(rng: Rng, stack: number[], count: number): number {
-  if (stack.length === 0) {
-    for (let i = 0; i < count; i++) stack.push(i);
-    for (let i = count - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [stack[i], stack[j]] = [stack[j]!, stack[i]!];
-    }
-  }
-  return stack.pop()!;
 }
 
 // --- checkpoint blobs: a JSON index of named float arrays followed by their bytes -------------------------
@@ -335,25 +307,14 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   rng.state = st.rngState;
   let editSeconds = 0;
 
-  // (Spelled out: tslab's TypeScript 5.0 types zod's tuple as [number?, number?, ...unknown[]].)
-  const range = config.editor.strengthRange as readonly number[];
-  const strengthRange: [number, number] = [range[0]!, range[1]!];
+  const strengthRange = strengthRangeOf(config);
   /** Re-edits view `v` from the current avatar: the iterative dataset update. */
   const editView = async (v: number) => {
     const t0 = performance.now();
     const f = views[v]!;
     const image = await renderAvatar(session.avatar, session.boundFramesOf(f), f, shown);
     const orig = (await loadFrameImages(f)).rgb;
-    const req: EditRequest = editRequest({
-      image,
-      original: orig,
-      instruction,
-      seed: editSeed(config.seed, st.edits),
-      guidanceScale: config.editor.guidanceScale,
-      imageGuidanceScale: config.editor.imageGuidanceScale,
-      strength: sampleStrength(rng, strengthRange),
-      view: { subject, camera: f.cameraIndex, timestep: f.timestep },
-    });
+    const req = viewEditRequest(config, subject, f, image, orig, editSeed(config.seed, st.edits), sampleStrength(rng, strengthRange));
     const edited = await editor.edit(req);
     st.targets[v] = editCacheKey(editor.describe(), req);
     st.edits++;
@@ -396,8 +357,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     while (st.step < config.iterations) {
       if (opts.signal?.aborted) throw new Error('editing aborted');
       const step = st.step;
-      if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(popView(rng, st.editStack, views.length));
-      const v = popView(rng, st.viewStack, views.length);
+      if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(nextView(rng, st.editStack, views.length));
+      const v = nextView(rng, st.viewStack, views.length);
       const f = views[v]!;
       const target = targets.get(v) ?? (await session.target(f));
       const frames = session.boundFramesOf(f);
@@ -464,7 +425,3 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };
 }
 
-/** The edited avatar of a finished (or stopped) edit run: its latest checkpoint. */
-export async function editedAvatar(runDir: string): Promise<BoundGaussians> {
-  return loadAvatar(runDir);
-}

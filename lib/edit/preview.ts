@@ -7,19 +7,20 @@
 import type { DatasetFrame } from '../data/dataset.js';
 import { loadFrameImages } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
-import { Region } from '../data/regions.js';
-import { pixelBox, type PixelBox } from '../data/views.js';
+import { mouthBox } from '../data/views.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
 import type { GridSpec } from '../report/grid.js';
 import { AvatarSession } from '../train/recon.js';
+import { spread } from '../train/evaluate.js';
 import type { RgbImage } from '../util/image.js';
 import { Rng } from '../util/random.js';
 import { CachedEditor } from './cache.js';
-import type { EditConfig } from './config.js';
-import { editRequest, sampleStrength, type ImageEditor } from './editor.js';
-import { editedRenderSettings, editSeed, editViews, instructionOf, loadAvatar, makeEditor, renderAvatar } from './loop.js';
+import { strengthRangeOf, type EditConfig } from './config.js';
+import { sampleStrength, type ImageEditor } from './editor.js';
+import { loadAvatar } from '../avatar/load.js';
+import { editedRenderSettings, editSeed, editViews, makeEditor, renderAvatar, viewEditRequest } from './loop.js';
 
 export interface EditPreview {
   frame: DatasetFrame;
@@ -45,10 +46,9 @@ export interface PreviewOptions {
   editor?: ImageEditor;
 }
 
-/** Evenly spread indices into a list of `n` (all of them when count ≥ n). */
+/** Evenly spread indices into a list of `n` (all of them when count ≥ n), as `spread` picks frames. */
 export function spreadIndices(n: number, count: number): number[] {
-  if (count <= 0 || count >= n) return Array.from({ length: n }, (_, i) => i);
-  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * n) / count));
+  return spread(Array.from({ length: n }, (_, i) => i), count);
 }
 
 export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}): Promise<EditPreview[]> {
@@ -63,23 +63,14 @@ export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}
     await prepareRasterize(shown);
     // The loop's initial pass draws one strength per view, in view order, from Rng(seed).
     const rng = new Rng(config.seed);
-    const strengths = Array.from({ length: Math.max(-1, ...picked) + 1 }, () => sampleStrength(rng, config.editor.strengthRange as [number, number])); // zod 4's tuple type: optional elements under tslab's TS 5.0
+    const strengths = Array.from({ length: Math.max(-1, ...picked) + 1 }, () => sampleStrength(rng, strengthRangeOf(config)));
     const out: EditPreview[] = [];
     for (const v of picked) {
       const frame = views[v]!;
       const render = await renderAvatar(session.avatar, session.boundFramesOf(frame), frame, shown);
       const captured = (await loadFrameImages(frame)).rgb;
       const seed = editSeed(config.seed, v);
-      const req = editRequest({
-        image: render,
-        original: captured,
-        instruction: instructionOf(config),
-        seed,
-        guidanceScale: config.editor.guidanceScale,
-        imageGuidanceScale: config.editor.imageGuidanceScale,
-        strength: strengths[v]!,
-        view: { subject: session.dataset.meta.subject, camera: frame.cameraIndex, timestep: frame.timestep },
-      });
+      const req = viewEditRequest(config, session.dataset.meta.subject, frame, render, captured, seed, strengths[v]!);
       const edit = await editor.edit(req);
       const gt = await renderGroundTruth(ctx, session.dataset, frame, config.edit.id);
       out.push({ frame, view: v, render, captured, edit, groundTruth: gt.rgb, labels: gt.labels, strength: strengths[v]!, seed });
@@ -90,12 +81,6 @@ export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}
   }
 }
 
-const MOUTH = new Set<number>([Region.lips, Region.teeth, Region.tongue]);
-
-/** The box around a view's mouth (lips, teeth, tongue), grown by `margin` of its size; null if none is visible. */
-export function mouthBox(labels: Uint8Array, width: number, height: number, margin = 0.3): PixelBox | null {
-  return pixelBox(width, height, (p) => MOUTH.has(labels[p]!), margin);
-}
 
 /** The previews as a grid: render | captured | 2D edit | GT edit, one row per view, with mouth close-ups. */
 export function previewGrid(previews: EditPreview[], opts: { mouth?: boolean } = {}): GridSpec {

@@ -12,7 +12,8 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { rasterSettings } from '../raster/types.js';
-import { editAvatar, editedRenderSettings, loadAvatar, type EditOptions, type EditSummary } from './loop.js';
+import { loadAvatar } from '../avatar/load.js';
+import { editAvatar, editedRenderSettings, type EditOptions, type EditSummary } from './loop.js';
 import { evaluateEdit, type EditTaskScores } from './evaluate.js';
 import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS, type EditConfig, type EditPresetName, type MethodName } from './config.js';
 

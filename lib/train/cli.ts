@@ -1,6 +1,6 @@
 /** `gae train`: reconstruct an avatar from a dataset into a run directory (resumable), then evaluate it. */
 import type { Command } from 'commander';
-import { CliError, readConfigOverrides } from '../cli/modules.js';
+import { CliError, readConfigOverrides, stepPrinter } from '../cli/modules.js';
 
 export function register(program: Command): void {
   program
@@ -29,16 +29,10 @@ export function register(program: Command): void {
         throw new CliError((e as Error).message, 2);
       }
       const runDir = o.run || `results/runs/recon/${config.name}-seed${config.seed}`;
-      let last = 0;
       const r = await runReconstruction(config, {
         runDir,
         log: (m) => process.stdout.write(`${m}\n`),
-        onStep: (s, n) => {
-          if (s - last >= Math.max(1, Math.floor(n / 20)) || s === n) {
-            last = s;
-            process.stdout.write(`step ${s}/${n}\n`);
-          }
-        },
+        onStep: stepPrinter(),
       });
       for (const e of r.eval) process.stdout.write(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} dB  SSIM ${e.ssim.toFixed(4)}  (${e.frames} frames; LPIPS not computed)\n`);
       process.stdout.write(`${runDir}: ${r.train.gaussians} Gaussians, ${r.train.itersPerSecond.toFixed(2)} it/s\n`);

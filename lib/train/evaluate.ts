@@ -15,6 +15,8 @@ import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/re
 import { writeGridPng } from '../report/grid.js';
 import type { RgbImage } from '../util/image.js';
 import type { AvatarSession } from './recon.js';
+import type { AvatarModel, PoseFrames } from '../avatar/model.js';
+import type { Camera } from '../raster/types.js';
 
 export const TASK_OF_SPLIT: Record<Exclude<SplitName, 'train'>, string> = {
   val: 'novel-view',
@@ -33,18 +35,23 @@ export interface SplitScores {
   regions: Record<string, { psnr: number; ssim: number; pixels: number }>;
 }
 
-/** Renders one frame of the session's avatar (no gradient). tfjs's webgpu `dataSync` needs a DOM canvas, so reads are async. */
-export async function renderFrame(session: AvatarSession, frame: DatasetFrame, settings: RasterSettings): Promise<{ color: RgbImage; alpha: Float32Array }> {
-  const frames = session.boundFramesOf(frame);
+/** Renders an avatar posed by `frames` (no gradient) and reads colour and alpha back. tfjs's webgpu `dataSync` needs a DOM canvas, so reads are async. */
+export async function renderModel(avatar: AvatarModel, frames: PoseFrames, camera: Camera, settings: RasterSettings): Promise<{ color: RgbImage; alpha: Float32Array }> {
   const out = tf.tidy(() => {
-    const r = rasterize(session.avatar.world(frames), frame.camera, settings);
+    const r = rasterize(avatar.world(frames), camera, settings);
     r.radii.dispose();
     r.nContrib.dispose();
+    r.depth.dispose();
     return { color: r.color, alpha: r.alpha };
   });
   const [color, alpha] = (await Promise.all([out.color.data(), out.alpha.data()])) as Float32Array[];
   tf.dispose([out.color, out.alpha]);
-  return { color: { width: frame.camera.width, height: frame.camera.height, data: Float32Array.from(color!) }, alpha: Float32Array.from(alpha!) };
+  return { color: { width: camera.width, height: camera.height, data: Float32Array.from(color!) }, alpha: Float32Array.from(alpha!) };
+}
+
+/** Renders one frame of the session's avatar (no gradient). */
+export function renderFrame(session: AvatarSession, frame: DatasetFrame, settings: RasterSettings): Promise<{ color: RgbImage; alpha: Float32Array }> {
+  return renderModel(session.avatar, session.boundFramesOf(frame), frame.camera, settings);
 }
 
 /** Evenly spread subset of `frames` (all of them when `n` is 0 or ≥ the count). */

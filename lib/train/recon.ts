@@ -24,6 +24,7 @@ import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup, type PoseFrames
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
+import { loadAvatar } from '../avatar/load.js';
 import { Adam, type AdamState } from './adam.js';
 import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
@@ -219,7 +220,8 @@ function settingsFor(step: number, config: ReconConfig, background: [number, num
   return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, blend: 'alpha' });
 }
 
-function nextView(rng: Rng, stack: number[], count: number): number {
+/** The next view index from a shuffled stack, refilled with a fresh permutation each epoch (3DGS). */
+export function nextView(rng: Rng, stack: number[], count: number): number {
   if (stack.length === 0) {
     // A fresh random permutation each epoch (3DGS pops views from a shuffled stack).
     for (let i = 0; i < count; i++) stack.push(i);
@@ -426,11 +428,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
     itersPerSecond: (st.step - startStep) / seconds,
     resumedFrom,
   };
-  const latestNow = await run.latestCheckpoint();
-  if (latestNow) {
-    const ply = path.join(latestNow.dir, 'avatar.ply');
-    summary.gaussians = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head)).count;
-  }
+  if (await run.latestCheckpoint()) summary.gaussians = (await loadAvatar(run.root)).count;
   return summary;
 }
 
@@ -465,10 +463,7 @@ export async function runReconstruction(config: ReconConfig, opts: TrainOptions)
   }
   const train = await trainAvatar(config, opts);
   if (train.steps < config.iterations) return { train, eval: [] };
-  const latest = await run.latestCheckpoint();
-  const head = await loadHeadModel();
-  const ply = path.join(latest!.dir, 'avatar.ply');
-  const g = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head));
+  const g = await loadAvatar(run.root);
   const session = await AvatarSession.open(config.data, g);
   try {
     const scores = await evaluateAvatar(session, {

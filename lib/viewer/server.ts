@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { readAvatarPly } from '../avatar/io.js';
+import { loadAvatar, resolveAvatarFile } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
 import { loadDataset, SPLITS, type SplitName } from '../data/dataset.js';
 import { makeSequence } from '../data/sequences.js';
@@ -44,51 +44,6 @@ export interface RunningViewer {
 }
 
 const exists = (p: string) => fs.stat(p).then(() => true, () => false);
-
-/** The avatar .ply a path names: the file itself, or a run directory's latest checkpoint's avatar.ply. */
-export async function resolveAvatarFile(p: string): Promise<string> {
-  const abs = path.resolve(p);
-  const st = await fs.stat(abs).catch(() => null);
-  if (!st) throw new Error(`${p}: no such file or directory (expected a run directory or an avatar .ply)`);
-  if (st.isFile()) {
-    if (!abs.endsWith('.ply')) throw new Error(`${p}: not a .ply file (expected a run directory or an avatar .ply)`);
-    return abs;
-  }
-  const latest = path.join(abs, 'checkpoints', 'latest.json');
-  if (await exists(latest)) {
-    let dir: string;
-    try {
-      dir = (JSON.parse(await fs.readFile(latest, 'utf8')) as { dir: string }).dir;
-    } catch (e) {
-      throw new Error(`${latest}: cannot read (${(e as Error).message})`);
-    }
-    const ply = path.join(abs, 'checkpoints', dir, 'avatar.ply');
-    if (!(await exists(ply))) throw new Error(`${latest}: points at ${ply}, which does not exist`);
-    return ply;
-  }
-  // No latest.json (e.g. copied by hand): the newest step-* folder holding an avatar.ply.
-  const steps = (await fs.readdir(path.join(abs, 'checkpoints')).catch(() => [] as string[])).filter((n) => /^step-\d+$/.test(n)).sort().reverse();
-  for (const s of steps) {
-    const ply = path.join(abs, 'checkpoints', s, 'avatar.ply');
-    if (await exists(ply)) return ply;
-  }
-  if (await exists(path.join(abs, 'avatar.ply'))) return path.join(abs, 'avatar.ply');
-  throw new Error(`${p}: a directory without checkpoints/*/avatar.ply or avatar.ply (expected a run directory or an avatar .ply)`);
-}
-
-/**
- * Reads an avatar for viewing. Unlike training, not every triangle needs a Gaussian (a partial avatar
- * views fine); every binding must still name a triangle of this head.
- */
-export async function readViewerAvatar(file: string, head: HeadModel): Promise<BoundGaussians> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as Error).message})`);
-  }
-  return readAvatarPly(bytes, file, head.triangleCount, []);
-}
 
 const toJson = (p: HeadParams): HeadParamsJson => ({
   identity: Array.from(p.identity),
@@ -200,7 +155,7 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
   for (const [slot, arg] of [['original', opts.avatar], ['edited', opts.edited]] as const) {
     if (!arg) continue;
     const file = await resolveAvatarFile(arg);
-    const g = await readViewerAvatar(file, head);
+    const g = await loadAvatar(file, []); // a partial avatar views fine: no triangle must keep a Gaussian
     const rel = path.relative(process.cwd(), file);
     const source = rel && !rel.startsWith('..') ? rel : file; // shown on the page
     slots[slot] = { bytes: encodeAvatar(g, source), source, count: g.count, shDegree: g.shDegree };

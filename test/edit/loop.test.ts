@@ -11,7 +11,8 @@ import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../../lib/train/config.js';
 import { trainAvatar, AvatarSession } from '../../lib/train/recon.js';
-import { editAvatar, loadAvatar, poolImage, resolveAvatarPly } from '../../lib/edit/loop.js';
+import { editAvatar, poolImage } from '../../lib/edit/loop.js';
+import { loadAvatar, resolveAvatarFile } from '../../lib/avatar/load.js';
 import { evaluateEdit } from '../../lib/edit/evaluate.js';
 import { methodConfig } from '../../lib/edit/run.js';
 import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
@@ -77,7 +78,7 @@ describe('edit config', () => {
     expect(editIdOf(ds, '  Turn his TEETH gold ')).toBe('gold-teeth');
     expect(editIdOf(ds, 'green-skin')).toBe('green-skin');
     expect(editIdOf(ds, 'make him a robot')).toBeNull();
-    await expect(resolveAvatarPly(path.join(root, 'nowhere'))).rejects.toThrow(/neither a \.ply file nor a reconstruction run directory/);
+    await expect(resolveAvatarFile(path.join(root, 'nowhere'))).rejects.toThrow(/nowhere: no such file or directory \(expected a run directory or an avatar \.ply\)/);
   });
 });
 
@@ -119,7 +120,7 @@ describe('editing loop (tiny preset)', () => {
     const b = await editAvatar(cfg, { runDir: path.join(root, 'killed') });
     expect(b.resumedFrom).toBe(6);
     expect(b.cache.misses).toBe(0); // every 2D edit of the resumed half was computed by the first run
-    const [x, y] = await Promise.all([fs.readFile(await resolveAvatarPly(path.join(root, 'full'))), fs.readFile(await resolveAvatarPly(path.join(root, 'killed')))]);
+    const [x, y] = await Promise.all([fs.readFile(await resolveAvatarFile(path.join(root, 'full'))), fs.readFile(await resolveAvatarFile(path.join(root, 'killed')))]);
     expect(Buffer.compare(x, y)).toBe(0);
     expect(full.edits).toBe(b.edits);
     const metrics = (await fs.readFile(path.join(root, 'killed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; dLoss: number | null });

@@ -21,7 +21,7 @@ import type { EditTaskScores } from '../../lib/edit/evaluate.js';
 import { notebookReconstruction } from '../../lib/notebook/recon.js';
 import { reenactmentGrid } from '../../lib/avatar/reenact.js';
 import { loadHeadModel } from '../../lib/head/model.js';
-import { loadAvatar } from '../../lib/edit/loop.js';
+import { loadAvatar } from '../../lib/avatar/load.js';
 import { getGpu } from '../../lib/gpu/index.js';
 import { gpuFixture } from '../helpers/gpu.js';
 

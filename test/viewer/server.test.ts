@@ -15,7 +15,8 @@ import { fetchAvatar, fetchHeadModel, fetchJson } from '../../lib/viewer/model-f
 import { DEFAULT_ORBIT, dragOrbit, orbitCamera } from '../../lib/viewer/orbit.js';
 import { ROUTES, type SequenceJson, type ViewerInfo } from '../../lib/viewer/protocol.js';
 import { quantizeRgba } from '../../lib/viewer/present.js';
-import { loadViewerSequence, resolveAvatarFile, startViewerServer } from '../../lib/viewer/server.js';
+import { loadViewerSequence, startViewerServer } from '../../lib/viewer/server.js';
+import { resolveAvatarFile } from '../../lib/avatar/load.js';
 
 let head: HeadModel;
 let dir: string;
