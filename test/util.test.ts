@@ -36,6 +36,18 @@ describe('PNG', () => {
     expect([...lb.raw0]).toEqual([...labels.data]);
   });
 
+  it('writes RGB without alpha as colour type 2, read back with alpha 1', () => {
+    const img = rgbImage(4, 2);
+    for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 37 % 256) / 255;
+    const bytes = encodePng(img);
+    // IHDR: signature (8) + length (4) + 'IHDR' (4) + width (4) + height (4) + bit depth (1) → colour type at 25.
+    expect(bytes[25]).toBe(2);
+    expect(encodePng(img, new Float32Array(8).fill(1))[25]).toBe(6);
+    const back = decodePng(bytes);
+    expect([...back.rgb.data].map((v) => Math.round(v * 255))).toEqual([...img.data].map((v) => Math.round(v * 255)));
+    expect([...back.alpha]).toEqual(new Array(8).fill(1));
+  });
+
   it('names the file when it is not a PNG', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gae-'));
     const f = path.join(dir, 'bad.png');

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readPng, type RgbImage } from '../util/image.js';
+import { downsample, readPng, type RgbImage } from '../util/image.js';
 import type { GridRow, GridSpec } from './grid.js';
 import { TASK_LABELS } from './paper.js';
 import type { FigureFrame } from '../edit/evaluate.js';
@@ -24,6 +24,8 @@ export interface ComparisonOptions {
   rows?: number;
   /** A mouth close-up under each row. Default true. */
   closeUps?: boolean;
+  /** Box-filter every image by this integer factor (notebook displays); close-ups are cut from the result. Default 1. */
+  downsample?: number;
 }
 
 export interface Comparison {
@@ -46,6 +48,21 @@ function readIndex(dir: string): SavedFrame[] | null {
   }
 }
 
+/** A pixel box of the full-size image as a box of the image downsampled by k, kept inside it. */
+function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
+  const x = Math.min(Math.floor(b.x / k), img.width - 1), y = Math.min(Math.floor(b.y / k), img.height - 1);
+  return { x, y, width: Math.max(1, Math.min(Math.ceil((b.x + b.width) / k), img.width) - x), height: Math.max(1, Math.min(Math.ceil((b.y + b.height) / k), img.height) - y) };
+}
+
+/** The seed at which the most of `methods` saved frames for (subject, edit); the lowest on a tie. */
+export function comparisonSeed(gridRoot: string, o: { subject: string; edit: string; methods: string[]; seeds: number[] }): number {
+  if (!o.seeds.length) throw new Error(`comparisonSeed: no seeds for ${o.subject}/${o.edit}`);
+  const saved = (seed: number) => o.methods.filter((m) => existsSync(path.join(framesDir(gridRoot, m, { ...o, seed }), 'frames.json'))).length;
+  let best = Math.min(...o.seeds);
+  for (const s of [...o.seeds].sort((a, b) => a - b)) if (saved(s) > saved(best)) best = s;
+  return best;
+}
+
 export async function methodComparison(gridRoot: string, o: ComparisonOptions): Promise<Comparison> {
   const split = o.split ?? 'test';
   const missing: string[] = [];
@@ -60,17 +77,20 @@ export async function methodComparison(gridRoot: string, o: ComparisonOptions): 
   if (!first) throw new Error(`method comparison: no method has saved frames for ${o.subject}/${o.edit}/seed-${o.seed} in ${gridRoot}`);
   const keyOf = (f: SavedFrame) => `${f.timestep}/${f.camera}`;
   const frames = first.frames.slice(0, o.rows ?? first.frames.length);
+  const k = o.downsample ?? 1;
+  const load = async (file: string) => downsample((await readPng(file)).rgb, k);
   const rows: GridRow[] = [];
   for (const f of frames) {
-    const images: (RgbImage | null)[] = [(await readPng(path.join(first.dir, f.files.unedited))).rgb];
+    const images: (RgbImage | null)[] = [await load(path.join(first.dir, f.files.unedited))];
     for (const m of o.methods) {
       const got = byMethod.get(m);
       const g = got?.frames.find((x) => keyOf(x) === keyOf(f));
       if (got && !g) missing.push(`${m}: frame t${f.timestep} ${f.camera} not saved`);
-      images.push(got && g ? (await readPng(path.join(got.dir, g.files.edited))).rgb : null);
+      images.push(got && g ? await load(path.join(got.dir, g.files.edited)) : null);
     }
-    images.push((await readPng(path.join(first.dir, f.files.gt))).rgb);
-    rows.push({ label: `t${f.timestep} ${f.camera}`, images, ...((o.closeUps ?? true) && f.mouthBox ? { crop: f.mouthBox } : {}) });
+    images.push(await load(path.join(first.dir, f.files.gt)));
+    const crop = (o.closeUps ?? true) && f.mouthBox ? scaleBox(f.mouthBox, k, images[0]!) : undefined;
+    rows.push({ label: `t${f.timestep} ${f.camera}`, images, ...(crop ? { crop } : {}) });
   }
   return {
     spec: { columns: ['unedited', ...o.methods, 'GT edit'], rows },

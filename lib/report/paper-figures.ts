@@ -12,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { loadGridResults } from '../experiments/results.js';
 import { TASKS } from '../experiments/config.js';
 import { metricNames } from '../metrics/names.js';
-import { methodComparisonGrid } from './cell-figures.js';
+import { comparisonSeed, methodComparison } from './compare.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
 import { writeGridPng, type GridSpec } from './grid.js';
@@ -29,7 +29,10 @@ export interface PaperSources {
   /** Row order of the method tables and columns of the comparisons. */
   methods: string[];
   subject?: string;
+  /** Seed of the side-by-side grids; default the seed whose cells saved the most evaluation frames. */
   seed?: number;
+  /** Downsampling factor of the side-by-side grids (notebook displays); default 1. */
+  downsample?: number;
 }
 
 export interface PaperTable {
@@ -111,7 +114,6 @@ export function stageBars(stages: Record<string, number>, title: string): Figure
 export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureSet> {
   const out: PaperFigureSet = { figures: {}, grids: {}, tables: {}, notes: [] };
   const subject = src.subject ?? 'alice';
-  const seed = src.seed ?? 0;
 
   // Table 1: GT-edit accuracy per task, mouth-open accuracy, bars, and the edits side by side.
   const grid = await loadGridResults(src.table1);
@@ -130,9 +132,20 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   ];
   for (const [name, metric, title] of bars) out.figures[name] = metricBars(grid.table, { metric, title, methods, tasks: [...TASKS] });
   const edits = [...new Set(grid.cells.map((c) => c.edit))].sort();
-  for (const edit of edits) out.grids[`table1-${edit}`] = await methodComparisonGrid(src.table1, { methods, subject, edit, seed });
-  const missing = grid.cells.length < methods.length * edits.length ? `Table 1: ${grid.cells.length} of ${methods.length * edits.length} cells (${methods.length} methods × ${edits.length} edits, seed ${seed}); missing cells show N/A.` : null;
-  if (missing) out.notes.push(missing);
+  const seeds = [...new Set(grid.cells.map((c) => c.seed))].sort((a, b) => a - b);
+  for (const edit of edits) {
+    // Self-reenactment frames with mouth close-ups, at the seed whose cells saved the most evaluation frames.
+    const seed = src.seed ?? comparisonSeed(src.table1, { subject, edit, methods, seeds });
+    try {
+      const cmp = await methodComparison(src.table1, { subject, edit, seed, methods, split: 'test', ...(src.downsample ? { downsample: src.downsample } : {}) });
+      out.grids[`table1-${edit}`] = cmp.spec;
+      if (cmp.missing.length) out.notes.push(`table1-${edit} (seed ${seed}): grey columns: ${cmp.missing.join('; ')}`);
+    } catch (e) {
+      out.notes.push(`table1-${edit}: no side-by-side grid (${(e as Error).message})`);
+    }
+  }
+  const planned = methods.length * edits.length * seeds.length;
+  if (grid.cells.length < planned) out.notes.push(`Table 1: ${grid.cells.length} of ${planned} cells (${methods.length} methods × ${edits.length} edits × ${seeds.length} seeds); means are over the cells each method has.`);
 
   // Reconstruction: the table and the training curve.
   const evals = existsSync(src.recon) ? readdirSync(src.recon).filter((f) => /^full-.*-eval-step\d+\.json$/.test(f)).sort() : [];

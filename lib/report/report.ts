@@ -13,7 +13,7 @@ import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { betaPointsFromResults, betaSweep, metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
 import { TASK_LABELS } from './paper.js';
-import { methodComparison } from './compare.js';
+import { comparisonSeed, methodComparison } from './compare.js';
 import { writeGridPng } from './grid.js';
 import { buildTable, clipSpec, consistencySpec, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
 
@@ -118,9 +118,15 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     const params = Object.fromEntries(cfg.methods.map(methodDef).map((m) => [m.name, { ...cfg.params, ...m.params }]));
     const betas = new Set(Object.values(params).map((p) => p.wabeBeta).filter((b) => typeof b === 'number'));
     if (betas.size >= 2) {
-      for (const m of [metricNames.psnr('mouthInterior'), metricNames.clipS]) {
+      const sweeps: [string, string][] = [
+        [metricNames.psnr('mouthInterior'), 'PSNR mouth interior vs GT edit (dB)'],
+        [metricNames.psnrOpen('mouthInterior'), 'PSNR mouth interior, mouth-open frames (dB)'],
+        [metricNames.psnr('head'), 'PSNR head vs GT edit (dB)'],
+        [metricNames.clipS, 'CLIP-S'],
+      ];
+      for (const [m, yLabel] of sweeps) {
         const pts = betaPointsFromResults(results.table, params, { metric: m });
-        if (pts.some((p) => p.mean !== null)) figures[`beta-sweep-${m.replace(/\//g, '-')}`] = betaSweep(pts, { metric: m });
+        if (pts.some((p) => p.mean !== null)) figures[`beta-sweep-${m.replace(/\//g, '-')}`] = betaSweep(pts, { metric: m, yLabel, title: `WABE β sweep: ${yLabel}` });
       }
     }
   }
@@ -165,16 +171,20 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   }
   files.push(...exported);
 
-  // Methods side by side with mouth close-ups, for every (subject, edit) at its lowest seed, where the cells
-  // saved their evaluation frames (lib/edit/evaluate.ts).
+  // Methods side by side with mouth close-ups, for every (subject, edit) at the seed where the most methods
+  // saved their evaluation frames (lib/edit/evaluate.ts), the lowest such seed on a tie: cells run before
+  // frames were saved would otherwise leave their seed's grid mostly grey.
   const comparisons: string[] = [];
-  const groups = new Map<string, { subject: string; edit: string; seed: number }>();
+  const seedsOf = new Map<string, { subject: string; edit: string; seeds: Set<number> }>();
   for (const c of results.cells) {
+    if (c.status !== 'done') continue;
     const k = `${c.subject}/${c.edit}`;
-    const g = groups.get(k);
-    if (c.status === 'done' && (!g || c.seed < g.seed)) groups.set(k, { subject: c.subject, edit: c.edit, seed: c.seed });
+    const g = seedsOf.get(k) ?? { subject: c.subject, edit: c.edit, seeds: new Set<number>() };
+    g.seeds.add(c.seed);
+    seedsOf.set(k, g);
   }
-  for (const g of groups.values()) {
+  const groups = [...seedsOf.values()].map((g) => ({ subject: g.subject, edit: g.edit, seed: comparisonSeed(gridRoot, { ...g, methods, seeds: [...g.seeds] }) }));
+  for (const g of groups) {
     for (const split of ['test', 'cross', 'val']) {
       let cmp;
       try {

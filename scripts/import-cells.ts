@@ -1,0 +1,102 @@
+/**
+ * Brings finished grid cells from a GPU machine's run directories (results/runs/<grid>/…, unpacked from the
+ * tars a `device` call returns) into a committed results folder, trimmed to what the report and the notebooks
+ * read, so that the repository stays small enough to travel to the GPU machine again (64 MiB in all):
+ *
+ *   - every JSON/JSONL/log of the cell and of its edit run, except checkpoints (they hold the avatar);
+ *   - renders/edit-test.png downsampled by 2 (the per-cell overview; edit-val/edit-cross are dropped);
+ *   - the saved evaluation frames of the chosen splits (default: test, the self-reenactment frames the
+ *     side-by-side figure leads with) at full resolution, with frames.json filtered to match.
+ *
+ *   npx tsx scripts/import-cells.ts <from grid dir> <to grid dir> [--splits test,cross] [--overwrite]
+ *
+ * A cell is imported only when its done.json says done; one already present is kept unless --overwrite.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { downsample, readPng, writePng } from '../lib/util/image.js';
+import { writeFileAtomic, writeJsonAtomic } from '../lib/util/atomic.js';
+import type { FigureFrame } from '../lib/edit/evaluate.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, v && !v.startsWith('--') ? 2 : 1);
+  return v && !v.startsWith('--') ? v : 'true';
+};
+const splits = (flag('splits') ?? 'test').split(',');
+const overwrite = flag('overwrite') === 'true';
+const [from, to] = args;
+if (!from || !to) {
+  console.error('usage: import-cells.ts <from grid dir> <to grid dir> [--splits test,cross] [--overwrite]');
+  process.exit(2);
+}
+
+async function cellDirs(root: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string, depth: number): Promise<void> {
+    if (depth === 4) {
+      if (/^seed-\d+$/.test(path.basename(d))) out.push(d);
+      return;
+    }
+    for (const e of await fs.readdir(d, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('_')) await walk(path.join(d, e.name), depth + 1);
+  }
+  await walk(root, 0); // <method>/<subject>/<edit>/seed-<n>
+  return out.sort();
+}
+
+const small = (f: string) => /\.(json|jsonl|txt|md|csv)$/.test(f);
+let imported = 0, kept = 0, bytes = 0;
+for (const src of await cellDirs(from)) {
+  const rel = path.relative(from, src);
+  const done = JSON.parse(await fs.readFile(path.join(src, 'done.json'), 'utf8').catch(() => '{}')) as { status?: string };
+  if (done.status !== 'done') {
+    console.log(`skip ${rel}: not done`);
+    continue;
+  }
+  const dst = path.join(to, rel);
+  if (!overwrite && (await fs.stat(path.join(dst, 'done.json')).catch(() => null))) {
+    kept++;
+    continue;
+  }
+  await fs.rm(dst, { recursive: true, force: true });
+  const copy = async (relFile: string, data: Buffer | string) => {
+    await fs.mkdir(path.dirname(path.join(dst, relFile)), { recursive: true });
+    await writeFileAtomic(path.join(dst, relFile), data);
+    bytes += data.length;
+  };
+  for (const f of ['log.txt', 'cell.json', 'done.json']) {
+    const b = await fs.readFile(path.join(src, f)).catch(() => null);
+    if (b) await copy(f, b);
+  }
+  const run = path.join(src, 'edit');
+  for (const e of await fs.readdir(run).catch(() => [] as string[])) {
+    if (small(e)) await copy(path.join('edit', e), await fs.readFile(path.join(run, e)));
+  }
+  const overview = path.join(run, 'renders', 'edit-test.png');
+  if (await fs.stat(overview).catch(() => null)) {
+    await fs.mkdir(path.join(dst, 'edit', 'renders'), { recursive: true });
+    await writePng(path.join(dst, 'edit', 'renders', 'edit-test.png'), downsample((await readPng(overview)).rgb, 2));
+    bytes += (await fs.stat(path.join(dst, 'edit', 'renders', 'edit-test.png'))).size;
+  }
+  const framesDir = path.join(run, 'renders', 'frames');
+  const index = await fs.readFile(path.join(framesDir, 'frames.json'), 'utf8').catch(() => null);
+  if (index) {
+    const frames = (JSON.parse(index) as FigureFrame[]).filter((f) => splits.includes(f.split));
+    const out = path.join(dst, 'edit', 'renders', 'frames');
+    await fs.mkdir(out, { recursive: true });
+    for (const f of frames) {
+      for (const file of Object.values(f.files)) {
+        // Re-encoded (8-bit RGB, lossless from the 8-bit source) rather than copied: smaller files.
+        await writePng(path.join(out, file), (await readPng(path.join(framesDir, file))).rgb);
+        bytes += (await fs.stat(path.join(out, file))).size;
+      }
+    }
+    await writeJsonAtomic(path.join(out, 'frames.json'), frames);
+  }
+  imported++;
+  console.log(`imported ${rel}`);
+}
+console.log(`${imported} cells imported, ${kept} kept (already present), ${(bytes / 1e6).toFixed(1)} MB written`);
