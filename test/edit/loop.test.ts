@@ -3,14 +3,11 @@
  * ground-truth edit (PSNR to the GT edit rises by a stated margin over the unedited avatar), and a killed
  * edit run resumes to exactly the uninterrupted result (avatar bytes, adversary and all).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
-import { synthConfig, writeDataset } from '../../lib/data/writer.js';
-import { reconConfig, RECON_PRESETS } from '../../lib/train/config.js';
-import { trainAvatar, AvatarSession } from '../../lib/train/recon.js';
+import { AvatarSession } from '../../lib/train/recon.js';
 import { editAvatar, poolImage } from '../../lib/edit/loop.js';
 import { loadAvatar, resolveAvatarFile } from '../../lib/avatar/load.js';
 import { evaluateEdit } from '../../lib/edit/evaluate.js';
@@ -18,30 +15,15 @@ import { methodConfig } from '../../lib/edit/run.js';
 import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
 import { editIdOf } from '../../lib/data/edit-ground-truth.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 
 gpuFixture();
-let root = '';
-let data = '';
-let recon = '';
-
-beforeAll(async () => {
-  const ctx = await useTfjsWebGpu();
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-edit-'));
-  data = path.join(root, 'data');
-  await writeDataset(ctx, data, synthConfig('tiny', { subject: 'tiny', seed: 3 }));
-  recon = path.join(root, 'recon');
-  // A quick reconstruction (no densification): enough of a head for edits to be measured on.
-  const rc = reconConfig({ data, iterations: 60, seed: 1, lr: RECON_PRESETS.tiny.lr, log: { every: 30 }, checkpoint: { every: 60 }, densify: { enabled: false } });
-  await trainAvatar(rc, { runDir: recon });
-}, 300_000);
-
-afterAll(async () => {
-  if (root) await fs.rm(root, { recursive: true, force: true });
-});
+// A quick reconstruction (no densification): enough of a head for edits to be measured on.
+const fx = tinyAvatarFixture('gae-edit-', 60, 300_000);
 
 async function scoreToGt(avatarPath: string, editId: string): Promise<{ head: number; skin: number }> {
   const ctx = await useTfjsWebGpu();
-  const session = await AvatarSession.open(data, await loadAvatar(avatarPath));
+  const session = await AvatarSession.open(fx.data, await loadAvatar(avatarPath));
   try {
     const [s] = await evaluateEdit(ctx, session, { editId, splits: ['test'], framesPerSplit: 6, mouthOpenFraction: 0.002 });
     return { head: s!.regions.head!.psnr, skin: s!.regions.skin!.psnr };
@@ -74,29 +56,29 @@ describe('edit config', () => {
 
   it('maps instructions to the dataset\'s edits and says when the avatar path is wrong', async () => {
     const { loadDataset } = await import('../../lib/data/dataset.js');
-    const ds = await loadDataset(data);
+    const ds = await loadDataset(fx.data);
     expect(editIdOf(ds, '  Turn his TEETH gold ')).toBe('gold-teeth');
     expect(editIdOf(ds, 'green-skin')).toBe('green-skin');
     expect(editIdOf(ds, 'make him a robot')).toBeNull();
-    await expect(resolveAvatarFile(path.join(root, 'nowhere'))).rejects.toThrow(/nowhere: no such file or directory \(expected a run directory or an avatar \.ply\)/);
+    await expect(resolveAvatarFile(path.join(fx.root, 'nowhere'))).rejects.toThrow(/nowhere: no such file or directory \(expected a run directory or an avatar \.ply\)/);
   });
 });
 
 describe('editing loop (tiny preset)', () => {
   it('a short edit moves the avatar toward the ground-truth edit', async () => {
-    const before = await scoreToGt(recon, 'green-skin');
+    const before = await scoreToGt(fx.recon, 'green-skin');
     const cfg = methodConfig('ga-in2n', 'tiny', {
-      data,
-      avatar: recon,
+      data: fx.data,
+      avatar: fx.recon,
       edit: { id: 'green-skin' },
       iterations: 30,
-      editor: { cacheDir: path.join(root, 'cache') },
+      editor: { cacheDir: path.join(fx.root, 'cache') },
       eval: { framesPerSplit: 6 },
     });
-    const r = await editAvatar(cfg, { runDir: path.join(root, 'edit-green') });
+    const r = await editAvatar(cfg, { runDir: path.join(fx.root, 'edit-green') });
     expect(r.steps).toBe(30);
     expect(r.edits).toBe(12 + 5); // initial pass over 12 views, then one every 5 steps after the first
-    const after = await scoreToGt(path.join(root, 'edit-green'), 'green-skin');
+    const after = await scoreToGt(path.join(fx.root, 'edit-green'), 'green-skin');
     // Measured on lavapipe: head ~+4 dB, skin ~+5 dB. The margins leave room for driver differences.
     expect(after.head - before.head).toBeGreaterThan(2);
     expect(after.skin - before.skin).toBeGreaterThan(2);
@@ -104,26 +86,26 @@ describe('editing loop (tiny preset)', () => {
 
   it('resumes a killed run (WABE + adversarial) to the uninterrupted result, reusing cached 2D edits', async () => {
     const cfg = methodConfig('ours', 'tiny', {
-      data,
-      avatar: recon,
+      data: fx.data,
+      avatar: fx.recon,
       edit: { id: 'gold-teeth' },
       iterations: 12,
       views: { maxViews: 6 },
       checkpoint: { every: 6, keep: 3 },
       log: { every: 3 },
       adversarial: { warmupEdits: 2 },
-      editor: { cacheDir: path.join(root, 'cache') },
+      editor: { cacheDir: path.join(fx.root, 'cache') },
     });
-    const full = await editAvatar(cfg, { runDir: path.join(root, 'full') });
-    const a = await editAvatar(cfg, { runDir: path.join(root, 'killed'), stopAfter: 6 });
+    const full = await editAvatar(cfg, { runDir: path.join(fx.root, 'full') });
+    const a = await editAvatar(cfg, { runDir: path.join(fx.root, 'killed'), stopAfter: 6 });
     expect(a.steps).toBe(6);
-    const b = await editAvatar(cfg, { runDir: path.join(root, 'killed') });
+    const b = await editAvatar(cfg, { runDir: path.join(fx.root, 'killed') });
     expect(b.resumedFrom).toBe(6);
     expect(b.cache.misses).toBe(0); // every 2D edit of the resumed half was computed by the first run
-    const [x, y] = await Promise.all([fs.readFile(await resolveAvatarFile(path.join(root, 'full'))), fs.readFile(await resolveAvatarFile(path.join(root, 'killed')))]);
+    const [x, y] = await Promise.all([fs.readFile(await resolveAvatarFile(path.join(fx.root, 'full'))), fs.readFile(await resolveAvatarFile(path.join(fx.root, 'killed')))]);
     expect(Buffer.compare(x, y)).toBe(0);
     expect(full.edits).toBe(b.edits);
-    const metrics = (await fs.readFile(path.join(root, 'killed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; dLoss: number | null });
+    const metrics = (await fs.readFile(path.join(fx.root, 'killed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; dLoss: number | null });
     expect(metrics.map((m) => m.step)).toEqual([3, 6, 9, 12]);
     expect(metrics.some((m) => m.dLoss !== null)).toBe(true); // the discriminator was trained
   }, 400_000);

@@ -3,16 +3,11 @@
  * loop's initial-pass requests (the loop then hits the cache), the comparison grid of edited avatars, the
  * mouth-open frame choice and the score rows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
+import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
-import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { loadDataset, loadFrameImages } from '../../lib/data/dataset.js';
 import { mouthOpenness } from '../../lib/data/views.js';
-import { reconConfig, RECON_PRESETS } from '../../lib/train/config.js';
-import { trainAvatar } from '../../lib/train/recon.js';
+import { RECON_PRESETS } from '../../lib/train/config.js';
 import { editAvatar } from '../../lib/edit/loop.js';
 import { methodConfig } from '../../lib/edit/run.js';
 import { previewEdits, previewGrid, spreadIndices } from '../../lib/edit/preview.js';
@@ -24,28 +19,14 @@ import { loadHeadModel } from '../../lib/head/model.js';
 import { loadAvatar } from '../../lib/avatar/load.js';
 import { getGpu } from '../../lib/gpu/index.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 
 gpuFixture();
-let root = '';
-let data = '';
-let recon = '';
-
-beforeAll(async () => {
-  const ctx = await useTfjsWebGpu();
-  root = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-preview-'));
-  data = path.join(root, 'data');
-  await writeDataset(ctx, data, synthConfig('tiny', { subject: 'tiny', seed: 3 }));
-  recon = path.join(root, 'recon');
-  // Two steps: an avatar to render, not a good one.
-  await trainAvatar(reconConfig({ data, iterations: 2, seed: 1, lr: RECON_PRESETS.tiny.lr, log: { every: 2 }, checkpoint: { every: 2 }, densify: { enabled: false } }), { runDir: recon });
-}, 240_000);
-
-afterAll(async () => {
-  if (root) await fs.rm(root, { recursive: true, force: true });
-});
+// Two steps: an avatar to render, not a good one.
+const fx = tinyAvatarFixture('gae-preview-', 2, 240_000);
 
 const config = (over: Record<string, unknown> = {}) =>
-  methodConfig('ours-no-adv', 'tiny', { data, avatar: recon, edit: { id: 'green-skin' }, iterations: 1, views: { maxViews: 4 }, editor: { cacheDir: path.join(root, 'cache'), offline: { inconsistency: 0 } }, ...over });
+  methodConfig('ours-no-adv', 'tiny', { data: fx.data, avatar: fx.recon, edit: { id: 'green-skin' }, iterations: 1, views: { maxViews: 4 }, editor: { cacheDir: path.join(fx.root, 'cache'), offline: { inconsistency: 0 } }, ...over });
 
 describe('previewEdits', () => {
   it('shows render, captured, 2D edit and GT per view; the loop then finds those edits in the cache', async () => {
@@ -73,13 +54,13 @@ describe('previewEdits', () => {
     expect(g.rows.map((r) => r.images.length)).toEqual([4, 4]);
     await expect(previewEdits(c, { views: [9] })).rejects.toThrow(/views: 9 is not a view of the edited dataset \(0\.\.3\)/);
 
-    const run = await editAvatar(c, { runDir: path.join(root, 'edit-a') });
+    const run = await editAvatar(c, { runDir: path.join(fx.root, 'edit-a') });
     expect(run.edits).toBe(4); // the initial pass
     expect(run.cache.hits).toBe(2); // the two previewed views
   }, 240_000);
 
   it('compares edited avatars on mouth-open frames with close-ups, and checks that the runs match', async () => {
-    const ds = await loadDataset(data);
+    const ds = await loadDataset(fx.data);
     const frames = mouthOpenFrames(ds, 'test', 2);
     expect(frames.length).toBe(2);
     expect(new Set(frames.map((f) => f.cameraIndex)).size).toBe(1);
@@ -89,21 +70,21 @@ describe('previewEdits', () => {
 
     const a = config();
     const b = config({ wabe: { enabled: false } });
-    const g = await compareEditedAvatars([{ name: 'a', config: a, runDir: path.join(root, 'edit-a') }, { name: 'b', config: b, runDir: recon }], { frames });
+    const g = await compareEditedAvatars([{ name: 'a', config: a, runDir: path.join(fx.root, 'edit-a') }, { name: 'b', config: b, runDir: fx.recon }], { frames });
     expect(g.columns).toEqual(['unedited', 'a', 'b', 'GT edit']);
     expect(g.rows.length).toBe(2);
     for (const r of g.rows) expect(r.images.every((im) => im !== null && im.width === frames[0]!.camera.width)).toBe(true);
     // b is the unedited avatar rendered with plain alpha blending: the same image as the first column.
     expect(g.rows[0]!.images[2]!.data).toEqual(g.rows[0]!.images[0]!.data);
     expect(g.rows.some((r) => r.crop !== undefined)).toBe(true);
-    await expect(compareEditedAvatars([{ name: 'a', config: a, runDir: recon }, { name: 'c', config: config({ edit: { id: 'gold-teeth' } }), runDir: recon }])).rejects.toThrow(/c: config\.edit\.id is "gold-teeth", a has "green-skin"/);
+    await expect(compareEditedAvatars([{ name: 'a', config: a, runDir: fx.recon }, { name: 'c', config: config({ edit: { id: 'gold-teeth' } }), runDir: fx.recon }])).rejects.toThrow(/c: config\.edit\.id is "gold-teeth", a has "green-skin"/);
   }, 120_000);
 });
 
 describe('reenactmentGrid', () => {
   it('puts the stored frames of a split above the avatar driven by them, from the most frontal camera', async () => {
-    const ds = await loadDataset(data);
-    const g = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(recon), { shDegree: 0, count: 2, split: 'cross' });
+    const ds = await loadDataset(fx.data);
+    const g = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(fx.recon), { shDegree: 0, count: 2, split: 'cross' });
     expect(g.rows.map((r) => r.label)).toEqual(['ground truth', 'avatar']);
     expect(g.columns.length).toBe(2);
     const t = Number(g.columns[0]!.slice(1));
@@ -112,7 +93,7 @@ describe('reenactmentGrid', () => {
     expect(stored.some((d) => d.every((v, i) => v === g.rows[0]!.images[0]!.data[i]))).toBe(true);
     const a = g.rows[1]!.images[0]!;
     expect([a.width, a.height]).toEqual([g.rows[0]!.images[0]!.width, g.rows[0]!.images[0]!.height]);
-    const half = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(recon), { shDegree: 0, count: 1, downsample: 2 });
+    const half = await reenactmentGrid(await getGpu(), ds, await loadHeadModel(), await loadAvatar(fx.recon), { shDegree: 0, count: 1, downsample: 2 });
     expect(half.rows[0]!.images[0]!.width).toBe(Math.ceil(a.width / 2));
   }, 60_000);
 });
