@@ -31,7 +31,8 @@ import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
 import { AvatarSession, nextView } from '../train/recon.js';
 import { renderModel, spread } from '../train/evaluate.js';
-import { Adam, type AdamState } from '../train/adam.js';
+import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
+import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { imageLoss } from '../train/image-loss.js';
 import { RunDir } from '../train/rundir.js';
 import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
@@ -158,46 +159,8 @@ function learningRates(config: EditConfig): Record<ParamGroup, number> {
   return Object.fromEntries(PARAM_GROUPS.map((g) => [g, moving.has(g) ? config.lr[g] : 0])) as Record<ParamGroup, number>;
 }
 
-// --- checkpoint blobs: a JSON index of named float arrays followed by their bytes -------------------------
-
-function packBlobs(parts: Record<string, { shape: number[]; data: Float32Array }>): Uint8Array {
-  const index: Record<string, { shape: number[]; offset: number; length: number }> = {};
-  let o = 0;
-  for (const [k, v] of Object.entries(parts)) {
-    index[k] = { shape: v.shape, offset: o, length: v.data.length };
-    o += v.data.length;
-  }
-  const head = new TextEncoder().encode(JSON.stringify(index));
-  const pad = (4 - ((head.length + 4) % 4)) % 4;
-  const out = new Uint8Array(4 + head.length + pad + 4 * o);
-  new DataView(out.buffer).setUint32(0, head.length + pad, true);
-  out.set(head, 4);
-  out.fill(0x20, 4 + head.length, 4 + head.length + pad);
-  const f = new Float32Array(out.buffer, 4 + head.length + pad, o);
-  for (const [k, v] of Object.entries(parts)) f.set(v.data, index[k]!.offset);
-  return out;
-}
-
-function unpackBlobs(bytes: Uint8Array, file: string): Record<string, { shape: number[]; data: Float32Array }> {
-  const copy = bytes.slice();
-  const n = new DataView(copy.buffer).getUint32(0, true);
-  let index: Record<string, { shape: number[]; offset: number; length: number }>;
-  try {
-    index = JSON.parse(new TextDecoder().decode(copy.subarray(4, 4 + n)));
-  } catch {
-    throw new Error(`${file}: corrupt index`);
-  }
-  const f = new Float32Array(copy.buffer, 4 + n, (copy.length - 4 - n) / 4);
-  const out: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [k, v] of Object.entries(index)) {
-    if (v.offset + v.length > f.length) throw new Error(`${file}: ${k} runs past the end of the file`);
-    out[k] = { shape: v.shape, data: f.slice(v.offset, v.offset + v.length) };
-  }
-  return out;
-}
-
-function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Record<string, { shape: number[]; data: Float32Array }> } {
-  const blobs: Record<string, { shape: number[]; data: Float32Array }> = {};
+function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Blobs } {
+  const blobs: Blobs = {};
   for (const [k, v] of Object.entries(s.tensors)) blobs[`d/${k}`] = v;
   s.optimizer.forEach((w, i) => (blobs[`opt/${i}`] = w));
   const pool = s.pool.map((e, i) => {
@@ -208,7 +171,7 @@ function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Record<strin
   return { meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length, accBeta: s.accBeta ?? null }, blobs };
 }
 
-function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number; accBeta?: [number, number] | null }, b: Record<string, { shape: number[]; data: Float32Array }>): AdversaryState {
+function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number; accBeta?: [number, number] | null }, b: Blobs): AdversaryState {
   const img = (x: { shape: number[]; data: Float32Array }): RgbImage => ({ width: x.shape[1]!, height: x.shape[0]!, data: x.data });
   return {
     steps: meta.steps,
@@ -280,12 +243,10 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     const head = await loadHeadModel();
     session.avatar.set(readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head)));
     const stateFile = path.join(dir, 'state.json');
-    const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as { edit: EditState; adam: AdamState['options']; moments: Record<string, { step: number; shape: number[] }>; adversary?: unknown };
+    const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as { edit: EditState; adam: AdamState['options']; moments: AdamMoments; adversary?: unknown };
     const blobFile = path.join(dir, 'optimizer.bin');
     const blobs = unpackBlobs(new Uint8Array(await fs.readFile(blobFile)), blobFile);
-    const groups: AdamState['groups'] = {};
-    for (const [name, m] of Object.entries(meta.moments)) groups[name] = { step: m.step, shape: m.shape, m: blobs[`m/${name}`]!.data, v: blobs[`v/${name}`]!.data };
-    adam = Adam.fromState({ options: meta.adam, groups });
+    adam = Adam.fromState(adamFromBlobs(meta.adam, meta.moments, blobs, blobFile));
     st = meta.edit;
     if (adversary && meta.adversary) await adversary.importState(adversaryFromBlobs(meta.adversary as Parameters<typeof adversaryFromBlobs>[0], blobs));
     for (const [v, key] of Object.entries(st.targets)) {
@@ -325,14 +286,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
 
   const saveCheckpoint = async () => {
     const g = await session.avatar.get();
-    const a = await adam.state();
-    const blobs: Record<string, { shape: number[]; data: Float32Array }> = {};
-    const moments: Record<string, { step: number; shape: number[] }> = {};
-    for (const [name, grp] of Object.entries(a.groups)) {
-      moments[name] = { step: grp.step, shape: grp.shape };
-      blobs[`m/${name}`] = { shape: grp.shape, data: grp.m };
-      blobs[`v/${name}`] = { shape: grp.shape, data: grp.v };
-    }
+    const { options, moments, blobs } = adamToBlobs(await adam.state());
     let adv: unknown;
     if (adversary) {
       const x = adversaryBlobs(await adversary.exportState());
@@ -342,7 +296,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     await run.saveCheckpoint(st.step, {
       'avatar.ply': writeAvatarPly(g),
       'optimizer.bin': packBlobs(blobs),
-      'state.json': JSON.stringify({ edit: st, adam: a.options, moments, adversary: adv ?? null }),
+      'state.json': JSON.stringify({ edit: st, adam: options, moments, adversary: adv ?? null }),
     });
     await run.pruneCheckpoints(config.checkpoint.keep);
   };

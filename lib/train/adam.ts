@@ -10,6 +10,7 @@ import { getGpuSync } from '../gpu/device.js';
 import { bindGroup, getPipelineSync, grid } from '../gpu/pipelines.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { ADAM_WG, adamWgsl } from './kernels/adam.wgsl.js';
+import { blobOf, type Blobs } from '../util/blobs.js';
 
 export interface AdamOptions {
   beta1: number;
@@ -27,6 +28,31 @@ interface Moments {
 export interface AdamState {
   options: AdamOptions;
   groups: Record<string, { step: number; shape: number[]; m: Float32Array; v: Float32Array }>;
+}
+
+/** Adam's step counts and shapes, which a checkpoint keeps in its JSON beside the moments' blobs. */
+export type AdamMoments = Record<string, { step: number; shape: number[] }>;
+
+/** Splits a state into its JSON part and its moments as named blobs ('m/<group>', 'v/<group>'). */
+export function adamToBlobs(s: AdamState): { options: AdamOptions; moments: AdamMoments; blobs: Blobs } {
+  const moments: AdamMoments = {};
+  const blobs: Blobs = {};
+  for (const [name, grp] of Object.entries(s.groups)) {
+    moments[name] = { step: grp.step, shape: grp.shape };
+    blobs[`m/${name}`] = { shape: grp.shape, data: grp.m };
+    blobs[`v/${name}`] = { shape: grp.shape, data: grp.v };
+  }
+  return { options: s.options, moments, blobs };
+}
+
+/** The inverse of `adamToBlobs`; `file` names the blob file in errors. */
+export function adamFromBlobs(options: AdamOptions, moments: AdamMoments, blobs: Blobs, file: string): AdamState {
+  const groups: AdamState['groups'] = {};
+  for (const [name, m] of Object.entries(moments)) {
+    const size = m.shape.reduce((a, b) => a * b, 1);
+    groups[name] = { step: m.step, shape: m.shape, m: blobOf(blobs, `m/${name}`, file, size), v: blobOf(blobs, `v/${name}`, file, size) };
+  }
+  return { options, groups };
 }
 
 export class Adam {

@@ -25,7 +25,8 @@ import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js'
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
-import { Adam, type AdamState } from './adam.js';
+import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from './adam.js';
+import { blobOf, packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
 import { regularizers } from './regularizers.js';
@@ -235,19 +236,14 @@ export function nextView(rng: Rng, stack: number[], count: number): number {
 
 async function saveCheckpoint(run: RunDir, session: AvatarSession, adam: Adam, stats: GpuStats, st: TrainerState): Promise<void> {
   const g = await session.avatar.get();
-  const a = await adam.state();
+  const a = adamToBlobs(await adam.state());
   const s = await stats.read();
-  const moments: Record<string, { step: number; shape: number[] }> = {};
-  const chunks: Float32Array[] = [];
-  for (const [name, grp] of Object.entries(a.groups)) {
-    moments[name] = { step: grp.step, shape: grp.shape };
-    chunks.push(grp.m, grp.v);
-  }
-  const blob = concatF32([...chunks, s.gradAccum, s.denom, s.maxRadii2D]);
+  const n = s.denom.length;
+  const blobs: Blobs = { ...a.blobs, 'stats/gradAccum': { shape: [n], data: s.gradAccum }, 'stats/denom': { shape: [n], data: s.denom }, 'stats/maxRadii2D': { shape: [n], data: s.maxRadii2D } };
   await run.saveCheckpoint(st.step, {
     'avatar.ply': writeAvatarPly(g),
-    'optimizer.bin': new Uint8Array(blob.buffer),
-    'state.json': JSON.stringify({ trainer: st, adam: { options: a.options, moments }, stats: { n: s.denom.length } }),
+    'optimizer.bin': packBlobs(blobs),
+    'state.json': JSON.stringify({ trainer: st, adam: { options: a.options, moments: a.moments }, stats: { n } }),
   });
 }
 
@@ -255,35 +251,42 @@ async function loadCheckpoint(dir: string, triangleCount: number, bindable: Uint
   const stateFile = path.join(dir, 'state.json');
   const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as {
     trainer: TrainerState;
-    adam: { options: AdamState['options']; moments: Record<string, { step: number; shape: number[] }> };
+    adam: { options: AdamState['options']; moments: AdamMoments };
     stats: { n: number };
   };
   const plyFile = path.join(dir, 'avatar.ply');
   const g = readAvatarPly(new Uint8Array(await fs.readFile(plyFile)), plyFile, triangleCount, bindable);
-  const bin = await fs.readFile(path.join(dir, 'optimizer.bin'));
-  const f = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-  let o = 0;
-  const take = (n: number) => f.slice(o, (o += n));
-  const groups: AdamState['groups'] = {};
-  for (const [name, m] of Object.entries(meta.adam.moments)) {
-    const size = m.shape.reduce((a, b) => a * b, 1);
-    groups[name] = { step: m.step, shape: m.shape, m: take(size), v: take(size) };
-  }
+  const binFile = path.join(dir, 'optimizer.bin');
+  const bin = new Uint8Array(await fs.readFile(binFile));
   const n = meta.stats.n;
-  const stats = { gradAccum: take(n), denom: take(n), maxRadii2D: take(n) };
-  if (o !== f.length) throw new Error(`${path.join(dir, 'optimizer.bin')}: ${f.length} floats, state.json accounts for ${o}`);
   if (n !== g.count) throw new Error(`${stateFile}: stats for ${n} Gaussians, avatar.ply has ${g.count}`);
-  return { g, adam: Adam.fromState({ options: meta.adam.options, groups }), stats, st: meta.trainer };
+  const blobs = reconCheckpointBlobs(bin, binFile, meta.adam.moments, n);
+  const adam = Adam.fromState(adamFromBlobs(meta.adam.options, meta.adam.moments, blobs, binFile));
+  const stats = { gradAccum: blobOf(blobs, 'stats/gradAccum', binFile, n), denom: blobOf(blobs, 'stats/denom', binFile, n), maxRadii2D: blobOf(blobs, 'stats/maxRadii2D', binFile, n) };
+  return { g, adam, stats, st: meta.trainer };
 }
 
-function concatF32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+/**
+ * A reconstruction checkpoint's optimizer.bin as named blobs: Adam's 'm/<group>' and 'v/<group>', and the
+ * densification statistics 'stats/gradAccum', 'stats/denom', 'stats/maxRadii2D' of `n` Gaussians.
+ * Checkpoints written before 2026-11-27 hold the same floats raw, with no index: each group's m then v in
+ * state.json's order, then the three statistics. They are read too, so that those runs still resume. A raw file
+ * is exactly its floats and a packed one has an index on top, so the size tells them apart.
+ */
+export function reconCheckpointBlobs(bin: Uint8Array, file: string, moments: AdamMoments, n: number): Blobs {
+  const sizes = Object.entries(moments).map(([name, m]) => [name, m.shape, m.shape.reduce((a, b) => a * b, 1)] as const);
+  const rawFloats = sizes.reduce((a, [, , size]) => a + 2 * size, 0) + 3 * n;
+  if (bin.length !== 4 * rawFloats) return unpackBlobs(bin, file);
+  const f = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+  const take = (k: number) => f.slice(o, (o += k));
+  const blobs: Blobs = {};
+  for (const [name, shape, size] of sizes) {
+    blobs[`m/${name}`] = { shape, data: take(size) };
+    blobs[`v/${name}`] = { shape, data: take(size) };
   }
-  return out;
+  for (const k of ['gradAccum', 'denom', 'maxRadii2D']) blobs[`stats/${k}`] = { shape: [n], data: take(n) };
+  return blobs;
 }
 
 /** Trains (or resumes) a reconstruction run. */
