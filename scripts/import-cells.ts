@@ -1,7 +1,7 @@
 /**
  * Brings finished grid cells from a GPU machine's run directories (results/runs/<grid>/…, unpacked from the
  * tars a `device` call returns) into a committed results folder, trimmed to what the report and the notebooks
- * read, so that the repository stays small enough to travel to the GPU machine again (64 MiB in all):
+ * read, to keep the repository small (the device tool sends the whole working tree, 64 MiB at most):
  *
  *   - every JSON/JSONL/log of the cell and of its edit run, except checkpoints (they hold the avatar);
  *   - renders/edit-test.png downsampled by 2 (the per-cell overview; edit-val/edit-cross are dropped);
@@ -12,27 +12,23 @@
  *
  * A cell is imported only when its done.json says done; one already present is kept unless --overwrite.
  */
+import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { downsample, readPng, writePng } from '../lib/util/image.js';
-import { writeFileAtomic, writeJsonAtomic } from '../lib/util/atomic.js';
+import { downsample, encodePng, readPng } from '../lib/util/image.js';
+import { writeFileAtomic } from '../lib/util/atomic.js';
 import type { FigureFrame } from '../lib/edit/evaluate.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  args.splice(i, v && !v.startsWith('--') ? 2 : 1);
-  return v && !v.startsWith('--') ? v : 'true';
-};
-const splits = (flag('splits') ?? 'test').split(',');
-const overwrite = flag('overwrite') === 'true';
-const [from, to] = args;
-if (!from || !to) {
-  console.error('usage: import-cells.ts <from grid dir> <to grid dir> [--splits test,cross] [--overwrite]');
-  process.exit(2);
-}
+const program = new Command()
+  .name('import-cells')
+  .argument('<from>', 'grid directory on this machine (unpacked from the GPU machine)')
+  .argument('<to>', 'committed grid directory, e.g. results/table1')
+  .option('--splits <list>', 'evaluation splits whose saved frames are kept (comma-separated; "none" keeps none)', 'test')
+  .option('--overwrite', 'replace cells already present', false)
+  .parse();
+const [from, to] = program.args as [string, string];
+const opts = program.opts<{ splits: string; overwrite: boolean }>();
+const splits = opts.splits.split(',');
 
 async function cellDirs(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -57,44 +53,35 @@ for (const src of await cellDirs(from)) {
     continue;
   }
   const dst = path.join(to, rel);
-  if (!overwrite && (await fs.stat(path.join(dst, 'done.json')).catch(() => null))) {
+  if (!opts.overwrite && (await fs.stat(path.join(dst, 'done.json')).catch(() => null))) {
     kept++;
     continue;
   }
   await fs.rm(dst, { recursive: true, force: true });
-  const copy = async (relFile: string, data: Buffer | string) => {
-    await fs.mkdir(path.dirname(path.join(dst, relFile)), { recursive: true });
+  const write = async (relFile: string, data: Uint8Array | string) => {
     await writeFileAtomic(path.join(dst, relFile), data);
     bytes += data.length;
   };
   for (const f of ['log.txt', 'cell.json', 'done.json']) {
     const b = await fs.readFile(path.join(src, f)).catch(() => null);
-    if (b) await copy(f, b);
+    if (b) await write(f, b);
   }
   const run = path.join(src, 'edit');
   for (const e of await fs.readdir(run).catch(() => [] as string[])) {
-    if (small(e)) await copy(path.join('edit', e), await fs.readFile(path.join(run, e)));
+    if (small(e)) await write(path.join('edit', e), await fs.readFile(path.join(run, e)));
   }
   const overview = path.join(run, 'renders', 'edit-test.png');
-  if (await fs.stat(overview).catch(() => null)) {
-    await fs.mkdir(path.join(dst, 'edit', 'renders'), { recursive: true });
-    await writePng(path.join(dst, 'edit', 'renders', 'edit-test.png'), downsample((await readPng(overview)).rgb, 2));
-    bytes += (await fs.stat(path.join(dst, 'edit', 'renders', 'edit-test.png'))).size;
-  }
+  if (await fs.stat(overview).catch(() => null)) await write(path.join('edit', 'renders', 'edit-test.png'), encodePng(downsample((await readPng(overview)).rgb, 2)));
   const framesDir = path.join(run, 'renders', 'frames');
   const index = await fs.readFile(path.join(framesDir, 'frames.json'), 'utf8').catch(() => null);
   if (index) {
     const frames = (JSON.parse(index) as FigureFrame[]).filter((f) => splits.includes(f.split));
-    const out = path.join(dst, 'edit', 'renders', 'frames');
-    await fs.mkdir(out, { recursive: true });
+    const out = path.join('edit', 'renders', 'frames');
     for (const f of frames) {
-      for (const file of Object.values(f.files)) {
-        // Re-encoded (8-bit RGB, lossless from the 8-bit source) rather than copied: smaller files.
-        await writePng(path.join(out, file), (await readPng(path.join(framesDir, file))).rgb);
-        bytes += (await fs.stat(path.join(out, file))).size;
-      }
+      // Re-encoded (8-bit RGB, lossless from the 8-bit source) rather than copied: smaller files.
+      for (const file of Object.values(f.files)) await write(path.join(out, file), encodePng((await readPng(path.join(framesDir, file))).rgb));
     }
-    await writeJsonAtomic(path.join(out, 'frames.json'), frames);
+    await write(path.join(out, 'frames.json'), JSON.stringify(frames, null, 2) + '\n');
   }
   imported++;
   console.log(`imported ${rel}`);

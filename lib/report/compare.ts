@@ -57,10 +57,9 @@ function scaleBox(b: { x: number; y: number; width: number; height: number }, k:
 /** The seed at which the most of `methods` saved frames for (subject, edit); the lowest on a tie. */
 export function comparisonSeed(gridRoot: string, o: { subject: string; edit: string; methods: string[]; seeds: number[] }): number {
   if (!o.seeds.length) throw new Error(`comparisonSeed: no seeds for ${o.subject}/${o.edit}`);
-  const saved = (seed: number) => o.methods.filter((m) => existsSync(path.join(framesDir(gridRoot, m, { ...o, seed }), 'frames.json'))).length;
-  let best = Math.min(...o.seeds);
-  for (const s of [...o.seeds].sort((a, b) => a - b)) if (saved(s) > saved(best)) best = s;
-  return best;
+  const counted = [...o.seeds].sort((a, b) => a - b).map((seed) => ({ seed, saved: o.methods.filter((m) => existsSync(path.join(framesDir(gridRoot, m, { ...o, seed }), 'frames.json'))).length }));
+  // reduce keeps the earlier (lower) seed unless a later one saved strictly more.
+  return counted.reduce((best, c) => (c.saved > best.saved ? c : best)).seed;
 }
 
 export async function methodComparison(gridRoot: string, o: ComparisonOptions): Promise<Comparison> {

@@ -234,12 +234,16 @@ export function nextView(rng: Rng, stack: number[], count: number): number {
   return stack.pop()!;
 }
 
+/** The densification statistics a checkpoint keeps, in the order the older raw layout stored them. */
+const DENSIFY_STATS = ['gradAccum', 'denom', 'maxRadii2D'] as const;
+
 async function saveCheckpoint(run: RunDir, session: AvatarSession, adam: Adam, stats: GpuStats, st: TrainerState): Promise<void> {
   const g = await session.avatar.get();
   const a = adamToBlobs(await adam.state());
   const s = await stats.read();
   const n = s.denom.length;
-  const blobs: Blobs = { ...a.blobs, 'stats/gradAccum': { shape: [n], data: s.gradAccum }, 'stats/denom': { shape: [n], data: s.denom }, 'stats/maxRadii2D': { shape: [n], data: s.maxRadii2D } };
+  const blobs: Blobs = { ...a.blobs };
+  for (const k of DENSIFY_STATS) blobs[`stats/${k}`] = { shape: [n], data: s[k] };
   await run.saveCheckpoint(st.step, {
     'avatar.ply': writeAvatarPly(g),
     'optimizer.bin': packBlobs(blobs),
@@ -262,7 +266,7 @@ async function loadCheckpoint(dir: string, triangleCount: number, bindable: Uint
   if (n !== g.count) throw new Error(`${stateFile}: stats for ${n} Gaussians, avatar.ply has ${g.count}`);
   const blobs = reconCheckpointBlobs(bin, binFile, meta.adam.moments, n);
   const adam = Adam.fromState(adamFromBlobs(meta.adam.options, meta.adam.moments, blobs, binFile));
-  const stats = { gradAccum: blobOf(blobs, 'stats/gradAccum', binFile, n), denom: blobOf(blobs, 'stats/denom', binFile, n), maxRadii2D: blobOf(blobs, 'stats/maxRadii2D', binFile, n) };
+  const stats = Object.fromEntries(DENSIFY_STATS.map((k) => [k, blobOf(blobs, `stats/${k}`, binFile, n)])) as unknown as DensifyStats;
   return { g, adam, stats, st: meta.trainer };
 }
 
@@ -285,7 +289,7 @@ export function reconCheckpointBlobs(bin: Uint8Array, file: string, moments: Ada
     blobs[`m/${name}`] = { shape, data: take(size) };
     blobs[`v/${name}`] = { shape, data: take(size) };
   }
-  for (const k of ['gradAccum', 'denom', 'maxRadii2D']) blobs[`stats/${k}`] = { shape: [n], data: take(n) };
+  for (const k of DENSIFY_STATS) blobs[`stats/${k}`] = { shape: [n], data: take(n) };
   return blobs;
 }
 
