@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EditServer } from '../lib/edit/server.js';
-import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../lib/edit/offline.js';
+import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../lib/edit/editors/offline.js';
 import { ToyGroundTruth, TOY_EDITS } from '../lib/edit/toy.js';
 import { cachedEditor } from '../lib/edit/cache.js';
 import type { ImageEditor } from '../lib/edit/editor.js';

@@ -9,7 +9,7 @@
 import type { RgbImage } from '../util/image.js';
 import { Region } from '../data/regions.js';
 import type { EditView } from './editor.js';
-import type { EditGroundTruth, GroundTruthEdit } from './offline.js';
+import type { EditGroundTruth, GroundTruthEdit } from './editors/offline.js';
 
 type Rgb = readonly [number, number, number];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OfflineEditor, IdentityEditor, chamferDistance, type EditGroundTruth } from '../../lib/edit/offline.js';
+import { OfflineEditor, IdentityEditor, chamferDistance, type EditGroundTruth } from '../../lib/edit/editors/offline.js';
 import { ToyGroundTruth, TOY_EDITS, toyLabels } from '../../lib/edit/toy.js';
 import { EditInputError, editRequest, type EditRequest } from '../../lib/edit/editor.js';
 import { Region } from '../../lib/data/regions.js';

@@ -36,10 +36,10 @@
  * unedited content. `IdentityEditor` returns the render unchanged (sanity runs).
  */
 import { z } from 'zod';
-import type { RgbImage } from '../util/image.js';
-import { Rng, lowbias32 } from '../util/random.js';
-import { Region } from '../data/regions.js';
-import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from './editor.js';
+import type { RgbImage } from '../../util/image.js';
+import { Rng, lowbias32 } from '../../util/random.js';
+import { Region } from '../../data/regions.js';
+import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from '../editor.js';
 
 export interface GroundTruthEdit {
   original: RgbImage;

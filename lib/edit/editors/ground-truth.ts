@@ -1,16 +1,16 @@
 /**
- * The synthetic dataset as the offline editor's ground truth (lib/edit/offline.ts `EditGroundTruth`): for a
+ * The synthetic dataset as the offline editor's ground truth (lib/edit/editors/offline.ts `EditGroundTruth`): for a
  * view (camera × timestep of the training sequence) and an instruction, the head re-rendered with the
  * original and with the edited texture, and its region labels. Renders are made on demand on the GPU
  * (ground-truth.ts), so no edited images need to be stored with the data.
  */
-import type { GpuContext } from '../gpu/device.js';
-import type { EditGroundTruth, GroundTruthEdit } from '../edit/offline.js';
-import type { EditView } from '../edit/editor.js';
-import type { Camera } from '../raster/types.js';
-import type { HeadParams } from '../head/pose.js';
-import { cameraFromJson, type SequenceName, type SyntheticDataset } from './dataset.js';
-import { renderGroundTruth } from './ground-truth.js';
+import type { GpuContext } from '../../gpu/device.js';
+import type { EditGroundTruth, GroundTruthEdit } from './offline.js';
+import type { EditView } from '../editor.js';
+import type { Camera } from '../../raster/types.js';
+import type { HeadParams } from '../../head/pose.js';
+import { cameraFromJson, type SequenceName, type SyntheticDataset } from '../../data/dataset.js';
+import { renderGroundTruth } from '../../data/ground-truth.js';
 
 /** The dataset's edit id for an instruction: its prompt (case and spacing ignored) or the id itself. */
 export function editIdOf(ds: Pick<SyntheticDataset, 'meta'>, instruction: string): string | null {
