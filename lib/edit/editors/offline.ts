@@ -1,39 +1,46 @@
 /**
- * Offline editors: a stand-in for InstructPix2Pix built from ground-truth edits, so the editing loop, WABE and
- * the adversarial loss can be run and measured with no diffusion model and no network.
+ * Offline 2D editors: a stand-in for InstructPix2Pix (IP2P) built from ground-truth edits, so the editing loop,
+ * WABE and the adversarial loss can be run and measured with no diffusion model and no network
+ * (docs/method.md §3; the failure modes are shown with pictures in docs/editing.md).
  *
- * The synthetic data can render, for any view, the original image O, the ground-truth edited image E (the
- * head re-rendered with the edited texture) and per-pixel region labels L. A real 2D editor gives an edit
- * that is right in spirit but differs from view to view and call to call; `OfflineEditor` reproduces that
- * from (O, E, L) with the degradation model below, whose every term is scaled by one `inconsistency` s in
- * [0, 1], and whose randomness is seeded by the request's seed (and its view and instruction), so the same
- * request always gives the same image.
+ * The stand-in follows IP2P's conditioning in Instruct-NeRF2NeRF: the edit is an edit of the *captured* image C
+ * (`req.original`, the image guidance), and the current render R (`req.image`) enters only where the edit
+ * lands, mixed in by the denoise strength t (IN2N noises the render to level t and denoises it toward the
+ * conditioned edit, so a weaker noise keeps more of the render). It is never a function of R alone: an avatar
+ * that drifts away from the data is pulled back by every target.
  *
- * Degradation model, per request (R = req.image, the current render; t = req.strength; all sizes are
- * fractions of the image's shorter side, all σ are for s = 1):
+ * Model, per request (all σ are for `inconsistency` s = 1 and scale with s; sizes are fractions of the
+ * image's shorter side; C, R, E clamped to [0, 1]):
  *
- *  1. Edit mask. M = 1 where the GT edit changed the original (max over channels |E − O| > maskThreshold),
- *     else 0. Only what is visible in this view can be in M (E and O are renders of this view), so a region
- *     hidden here (teeth behind closed lips) gets nothing, exactly as a 2D editor cannot edit what it does
- *     not see.
- *  2. Colour jitter. E' = clamp(E · g · (1 + s·texture·n(p)) + s·o, 0, 1) on M, with per-call per-channel
- *     gain g = 1 + s·colourGain·N(0,1), offset o = colourOffset·N(0,1), and n(p) a smooth per-channel noise
- *     field (bilinear value noise on a grid of `textureCells` cells across the shorter side, N(0,1) nodes).
- *  3. Bleed. Around the edit, the edit's mean colour μ = mean of E' over M tints the neighbouring visible
- *     regions: weight b(p) = s·bleedStrength·exp(−d(p)/ρ), with d the chamfer (1, √2) distance to M in pixels and
- *     ρ = bleedRadius, cut off at d > 3ρ, and only on foreground labels unless `bleedOntoBackground`
- *     ("turn his teeth gold" tints the lips a little).
- *  4. Misalignment. The edit layers (M, M·E', b) are resampled, bilinearly with zeros outside the image, at
- *     p − δ(p): δ = s·(global shift, σ = `shift`) + s·(smooth warp on a `warpCells` grid, σ = `warp`).
- *     Labels are not moved: the bleed lands where the labels of the current view allow it.
- *  5. Partial strength. The edit moves the render only part of the way: a = 1 − s·(1 − t) if
- *     `strengthCoupling`, else 1. The result starts from the current render, as InstructPix2Pix denoising
- *     from it does, so calls compound as the avatar changes:
+ *  1. Edit region. M = 1 where the ground-truth edit E of this view differs from the GT original O by more
+ *     than `maskThreshold` in some channel. Ĉ = E on M: the captured image with the edit applied.
+ *  2. Occlusion. E and O are renders of this view, so the editor edits only what it sees: when M covers at
+ *     most `occlusion.visibleFraction` of the image the target is hidden and gets nothing. Then, with
+ *     probability s·`occlusion.paintOccluderRate` per call (the request's seed), the editor paints the hidden
+ *     target's colour onto its occluder (OCCLUDER_OF: teeth and tongue → lips, eyes → eyelid skin): M = the
+ *     occluder's pixels, Ĉ = C + paintStrength·(k·lum(C)/lum(a_o) − C), k the edit's albedo, a_o the
+ *     occluder's (the occluder keeps its shading and takes the edit's colour).
+ *  3. Structured bias. Per camera (seeded by the editor's seed, the subject, the instruction and the camera)
+ *     and per timestep (the same with the timestep): a strength factor κ = (1 + σ_cam·n)(1 + σ_ts·n') ≥ 0
+ *     and a colour offset b = σ_cam·n₃ + σ_ts·n₃'; plus a small per-call colour offset (`jitter`, the
+ *     request's seed). Ê = clamp(C + κ·(Ĉ − C) + b) on M. A given camera is always off the same way, so
+ *     averaging many calls does not remove it.
+ *  4. Texture detail. Ê ← clamp(Ê · (1 + s·texture.amplitude·n(p))), n a luminance value-noise pattern
+ *     with a node every `texture.cellPixels` pixels, seeded per view (camera × timestep): image-anchored
+ *     detail that differs between views, which a per-pixel L1 average over views blurs away.
+ *  5. Misplacement of local edits (M covering at most `misplacement.maxAreaFraction` of the image): the
+ *     layers M and M·Ê are moved by a per-view rotation θ about M's centroid and a shift δ (σ `rotation` in
+ *     radians, σ `shift`; each clamped to 3σ), bilinearly, zeros outside.
+ *  6. Composite with the denoise strength a = t (`strengthCoupling`; else 1), m the moved mask:
  *
- *        out = (1 − a·M_w − a·B_w) · R + a · (M·E')_w + a · B_w · μ,    B_w = (1 − M_w) · b_w · [L allows]
+ *        out = (1 − m)·U + a·(M·Ê)_moved + (1 − a)·m·R,      U = C + renderLeak·(1 − t)·(R − C)
  *
- * With s = 0 every term vanishes and out = M·E + (1 − M)·R exactly: the GT edit composited onto the render's
- * unedited content. `IdentityEditor` returns the render unchanged (sanity runs).
+ * Tolerance: outside the reach of the edit (`editReachPixels`) and away from a painted occluder, every pixel
+ * is within renderLeak·(1 − t) of the captured image, whatever render is passed in (R is clamped to [0, 1]
+ * first; a non-finite render is an error). With s = 0: out = a·E + (1 − a)·R on M, U elsewhere.
+ *
+ * `OracleEditor` returns the GT edit E exactly (the ceiling: no failure modes, no render); `IdentityEditor`
+ * returns the captured image C (no edit: the cost of the editing loop itself).
  */
 import { z } from 'zod';
 import type { RgbImage } from '../../util/image.js';
@@ -41,13 +48,26 @@ import { Rng, lowbias32 } from '../../util/random.js';
 import { Region } from '../../data/regions.js';
 import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from '../editor.js';
 
-export interface GroundTruthEdit {
-  original: RgbImage;
-  edited: RgbImage;
-  labels: Uint8Array; // [H,W] region ids (lib/data/regions.ts)
+export type Rgb = readonly [number, number, number];
+
+/** What the edit is about beyond one view: needed to paint a hidden target onto its occluder. */
+export interface EditTarget {
+  /** Region ids (lib/data/regions.ts) whose appearance the edit changes (lib/head/edits.ts `regions`). */
+  regions: readonly number[];
+  /** The edit's albedo on its target (linear RGB in [0, 1]). */
+  colour: Rgb;
+  /** The unedited mean albedo by region id, so a painted pixel keeps its shading (image / albedo). */
+  albedo: Readonly<Partial<Record<number, Rgb>>>;
 }
 
-/** What the offline editor needs from the data: the data module implements it on its renderer. */
+export interface GroundTruthEdit {
+  original: RgbImage; // O: the view rendered with the original texture
+  edited: RgbImage; // E: the same view with the edited texture
+  labels: Uint8Array; // [H,W] region ids (lib/data/regions.ts)
+  target: EditTarget;
+}
+
+/** What the offline editors need from the data: the data module implements it on its renderer. */
 export interface EditGroundTruth {
   /** Names the data and its edits for records and cache keys; change it whenever the renders change. */
   readonly id: string;
@@ -55,115 +75,307 @@ export interface EditGroundTruth {
   lookup(view: EditView, instruction: string): Promise<GroundTruthEdit | null>;
 }
 
-export const offlineEditorConfigSchema = z.object({
-  /** Scales every degradation: 0 = the exact GT edit, 1 = strong. */
-  inconsistency: z.number().min(0).max(1).default(0.5),
-  /** A pixel is edited when the GT edit changes some channel by more than this. */
-  maskThreshold: z.number().nonnegative().default(0.5 / 255),
-  colourGain: z.number().nonnegative().default(0.12),
-  colourOffset: z.number().nonnegative().default(0.04),
-  texture: z.number().nonnegative().default(0.08),
-  textureCells: z.number().int().positive().default(4),
-  shift: z.number().nonnegative().default(0.01),
-  warp: z.number().nonnegative().default(0.005),
-  warpCells: z.number().int().positive().default(3),
-  bleedRadius: z.number().positive().default(0.04),
-  bleedStrength: z.number().min(0).max(1).default(0.3),
-  bleedOntoBackground: z.boolean().default(false),
-  strengthCoupling: z.boolean().default(true),
-});
+/** Which region hides a target region when it is not visible (closed mouth, closed eyes). */
+export const OCCLUDER_OF: Readonly<Partial<Record<number, number>>> = {
+  [Region.teeth]: Region.lips,
+  [Region.tongue]: Region.lips,
+  [Region.eyes]: Region.skin,
+};
+
+const amp = z.number().nonnegative();
+const fraction = z.number().min(0).max(1);
+
+/** Every knob of the stand-in and its default (the one place they live); docs/editing.md shows each. */
+export const offlineEditorConfigSchema = z
+  .object({
+    /** Seeds the structured failures (per camera, per timestep, per view); null: the run's seed (makeEditor), else 0. */
+    seed: z.number().int().min(0).max(0xffffffff).nullable().default(null),
+    /** Scales every failure mode (σs and the paint rate): 0 = the exact GT edit mixed with the render by t. */
+    inconsistency: fraction.default(1),
+    /** A pixel is in the edit region when the GT edit changes some channel by more than this. */
+    maskThreshold: amp.default(0.5 / 255),
+    /** Mix the edit with the render by the denoise strength (IN2N); off: the edit replaces the render on M. */
+    strengthCoupling: z.boolean().default(true),
+    /** How much of the render survives outside the edit, per unit of (1 − t): IP2P's pull toward C is strong but not total. */
+    renderLeak: fraction.default(0.1),
+    occlusion: z
+      .object({
+        /** The target counts as hidden when its visible edit region covers at most this fraction of the image. */
+        visibleFraction: fraction.default(0),
+        /** Probability per call that a hidden target is painted onto its occluder (gold lips, closed mouth). */
+        paintOccluderRate: fraction.default(0.2),
+        /** How far the painted occluder moves to the edit's colour. */
+        paintStrength: fraction.default(0.8),
+      })
+      .strict()
+      .prefault({}),
+    /** Per camera: σ of the edit's strength factor and of its colour offset (per channel). */
+    cameraBias: z.object({ strength: amp.default(0.25), colour: amp.default(0.06) }).strict().prefault({}),
+    /** Per timestep: σ of the edit's strength factor and of its colour offset (per channel). */
+    timestepBias: z.object({ strength: amp.default(0.1), colour: amp.default(0.03) }).strict().prefault({}),
+    misplacement: z
+      .object({
+        /** σ of the per-view shift, per axis, as a fraction of the shorter side. */
+        shift: amp.default(0.02),
+        /** σ of the per-view rotation about the edit's centroid, radians. */
+        rotation: amp.default(0.15),
+        /** Only edits covering at most this fraction of the image are local enough to be misplaced. */
+        maxAreaFraction: fraction.default(0.1),
+      })
+      .strict()
+      .prefault({}),
+    /** Per-view multiplicative detail on the edit: amplitude (σ of n) and node spacing in pixels. */
+    texture: z.object({ amplitude: amp.default(0.15), cellPixels: z.number().min(1).default(2) }).strict().prefault({}),
+    /** Per-call (request seed) colour offset σ: the zero-mean part of IP2P's call-to-call variation. */
+    jitter: z.object({ colour: amp.default(0.02) }).strict().prefault({}),
+  })
+  .strict();
 export type OfflineEditorConfig = z.infer<typeof offlineEditorConfigSchema>;
 export type OfflineEditorOptions = z.input<typeof offlineEditorConfigSchema>;
+
+/** Parses options, or throws an error naming `where` and the field. */
+export function offlineEditorConfig(options: unknown, where = 'offline editor config'): OfflineEditorConfig {
+  const r = offlineEditorConfigSchema.safeParse(options ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
 
 function hashString(s: string, h = 0x811c9dc5): number {
   for (let i = 0; i < s.length; i++) h = lowbias32(h ^ s.charCodeAt(i));
   return h >>> 0;
 }
 
-/** A smooth field: N(0,1) values on a (cells+1)² grid over the shorter side, bilinearly interpolated. */
-class ValueNoise {
-  private readonly nx: number;
-  private readonly ny: number;
-  private readonly nodes: Float64Array; // [ny,nx,channels]
-  private readonly cell: number; // pixels per cell
-  constructor(
-    rng: Rng,
-    width: number,
-    height: number,
-    cells: number,
-    private readonly channels: number,
-  ) {
-    this.cell = Math.min(width, height) / cells;
-    this.nx = Math.ceil(width / this.cell) + 1;
-    this.ny = Math.ceil(height / this.cell) + 1;
-    this.nodes = new Float64Array(this.nx * this.ny * channels);
-    for (let i = 0; i < this.nodes.length; i++) this.nodes[i] = rng.normal();
-  }
-  /** Value at the pixel centre (x, y) for channel c. */
-  at(x: number, y: number, c: number): number {
-    const gx = (x + 0.5) / this.cell;
-    const gy = (y + 0.5) / this.cell;
-    const x0 = Math.min(Math.floor(gx), this.nx - 2);
-    const y0 = Math.min(Math.floor(gy), this.ny - 2);
-    const wx = gx - x0;
-    const wy = gy - y0;
-    const n = (i: number, j: number) => this.nodes[(j * this.nx + i) * this.channels + c]!;
-    return (1 - wy) * ((1 - wx) * n(x0, y0) + wx * n(x0 + 1, y0)) + wy * ((1 - wx) * n(x0, y0 + 1) + wx * n(x0 + 1, y0 + 1));
-  }
+/** One independent random stream per purpose, so changing one knob never reshuffles another's draws. */
+function stream(...parts: (string | number)[]): Rng {
+  return new Rng(hashString(parts.join('|')));
 }
 
-/** Chamfer (1, √2) distance in pixels from every pixel to the nearest pixel with mask = 1 (Infinity if none). */
-export function chamferDistance(mask: Uint8Array, width: number, height: number): Float64Array {
-  const d = new Float64Array(width * height).fill(Infinity);
-  for (let p = 0; p < d.length; p++) if (mask[p]) d[p] = 0;
-  const a = 1;
-  const b = Math.SQRT2;
-  const relax = (p: number, x: number, y: number, dx: number, dy: number, w: number) => {
-    const qx = x + dx;
-    const qy = y + dy;
-    if (qx < 0 || qy < 0 || qx >= width || qy >= height) return;
-    const v = d[qy * width + qx]! + w;
-    if (v < d[p]!) d[p] = v;
+const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp3 = (n: number) => Math.max(-3, Math.min(3, n));
+const lum = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
+
+/** The structured draws of a view: what stays the same however often the view is edited. */
+export interface StructuredFactors {
+  /** Strength factor κ and colour offset b (RGB) of the camera and of the timestep (before scaling by s). */
+  camera: { strength: number; colour: [number, number, number] };
+  timestep: { strength: number; colour: [number, number, number] };
+  /** Misplacement in units of σ (each in [−3, 3]): shift x, y and rotation. */
+  misplacement: { dx: number; dy: number; theta: number };
+}
+
+export function structuredFactors(seed: number, view: EditView, instruction: string): StructuredFactors {
+  const draw = (r: Rng) => ({ strength: r.normal(), colour: [r.normal(), r.normal(), r.normal()] as [number, number, number] });
+  const m = stream(seed, view.subject, instruction, 'misplacement', view.camera, view.timestep);
+  return {
+    camera: draw(stream(seed, view.subject, instruction, 'camera', view.camera)),
+    timestep: draw(stream(seed, view.subject, instruction, 'timestep', view.timestep)),
+    misplacement: { dx: clamp3(m.normal()), dy: clamp3(m.normal()), theta: clamp3(m.normal()) },
   };
+}
+
+/**
+ * How far (pixels) a misplaced edit can land from its GT region, for an edit whose pixels lie within
+ * `maskRadius` pixels of its centroid: 3σ shift per axis, a 3σ rotation moves a point at r by at most r·θ, and
+ * one pixel for bilinear sampling.
+ */
+export function editReachPixels(cfg: OfflineEditorConfig, width: number, height: number, maskRadius: number): number {
+  const s = cfg.inconsistency;
+  return Math.SQRT2 * 3 * s * cfg.misplacement.shift * Math.min(width, height) + 3 * s * cfg.misplacement.rotation * maskRadius + 1;
+}
+
+/** A luminance value-noise pattern with N(0,1) nodes every `cell` pixels, bilinearly interpolated. */
+function textureField(rng: Rng, width: number, height: number, cell: number): Float64Array {
+  const nx = Math.ceil(width / cell) + 2;
+  const ny = Math.ceil(height / cell) + 2;
+  const nodes = new Float64Array(nx * ny);
+  for (let i = 0; i < nodes.length; i++) nodes[i] = rng.normal();
+  const out = new Float64Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const p = y * width + x;
-      relax(p, x, y, -1, 0, a);
-      relax(p, x, y, 0, -1, a);
-      relax(p, x, y, -1, -1, b);
-      relax(p, x, y, 1, -1, b);
+      const gx = x / cell;
+      const gy = y / cell;
+      const x0 = Math.floor(gx);
+      const y0 = Math.floor(gy);
+      const wx = gx - x0;
+      const wy = gy - y0;
+      const n = (i: number, j: number) => nodes[j * nx + i]!;
+      out[y * width + x] = (1 - wy) * ((1 - wx) * n(x0, y0) + wx * n(x0 + 1, y0)) + wy * ((1 - wx) * n(x0, y0 + 1) + wx * n(x0 + 1, y0 + 1));
     }
   }
-  for (let y = height - 1; y >= 0; y--) {
-    for (let x = width - 1; x >= 0; x--) {
-      const p = y * width + x;
-      relax(p, x, y, 1, 0, a);
-      relax(p, x, y, 0, 1, a);
-      relax(p, x, y, 1, 1, b);
-      relax(p, x, y, -1, 1, b);
-    }
-  }
-  return d;
+  return out;
 }
 
-/** Samples a [H,W,C] float64 layer at (x, y) in pixel coordinates (pixel centres at integers), zeros outside. */
-function sampleZero(layer: Float64Array, width: number, height: number, channels: number, x: number, y: number, out: Float64Array): void {
+/** Bilinear sample of a [H,W,4] layer at (x, y) (pixel centres at integers), zeros outside the image. */
+function sampleZero(layer: Float64Array, width: number, height: number, x: number, y: number, out: Float64Array): void {
   out.fill(0);
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
   const wx = x - x0;
   const wy = y - y0;
-  const taps: [number, number, number][] = [
-    [x0, y0, (1 - wx) * (1 - wy)],
-    [x0 + 1, y0, wx * (1 - wy)],
-    [x0, y0 + 1, (1 - wx) * wy],
-    [x0 + 1, y0 + 1, wx * wy],
-  ];
-  for (const [tx, ty, w] of taps) {
-    if (w === 0 || tx < 0 || ty < 0 || tx >= width || ty >= height) continue;
-    const base = (ty * width + tx) * channels;
-    for (let c = 0; c < channels; c++) out[c]! += w * layer[base + c]!;
+  const tap = (tx: number, ty: number, w: number) => {
+    if (w === 0 || tx < 0 || ty < 0 || tx >= width || ty >= height) return;
+    const base = (ty * width + tx) * 4;
+    for (let c = 0; c < 4; c++) out[c]! += w * layer[base + c]!;
+  };
+  tap(x0, y0, (1 - wx) * (1 - wy));
+  tap(x0 + 1, y0, wx * (1 - wy));
+  tap(x0, y0 + 1, (1 - wx) * wy);
+  tap(x0 + 1, y0 + 1, wx * wy);
+}
+
+/** What a call did, beside its image (figures and tests). */
+export interface OfflineEditTrace {
+  /** GT edit pixels in this view (before occlusion). */
+  visiblePixels: number;
+  hidden: boolean;
+  /** The occluder region painted with the hidden target's colour, or null. */
+  paintedOccluder: number | null;
+  /** Whether the edit was moved (a local edit with misplacement on). */
+  misplaced: boolean;
+}
+
+/** The model of the module header, as a pure function of the request, the GT and the config. */
+export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineEditorConfig, trace?: OfflineEditTrace): RgbImage {
+  if (!req.view) throw new EditInputError('offline editor: request.view is required (the ground truth is looked up by view)');
+  const view = req.view;
+  const { width: W, height: H } = req.image;
+  const N = W * H;
+  const s = cfg.inconsistency;
+  const t = req.strength;
+  const seed = cfg.seed ?? 0;
+  const C = req.original.data;
+  const O = gt.original.data;
+  const E = gt.edited.data;
+  const side = Math.min(W, H);
+  const R = new Float64Array(N * 3);
+  for (let i = 0; i < R.length; i++) R[i] = clamp01(req.image.data[i]!);
+
+  const f = structuredFactors(seed, view, req.instruction);
+  const call = stream(req.seed, view.subject, view.camera, view.timestep, req.instruction, 'call');
+  const paintDraw = call.next();
+  const jitter = [call.normal(), call.normal(), call.normal()];
+
+  // 1. edit region and the edited captured image Ĉ on it.
+  let mask = new Uint8Array(N);
+  let visible = 0;
+  for (let p = 0; p < N; p++) {
+    const d = Math.max(Math.abs(E[3 * p]! - O[3 * p]!), Math.abs(E[3 * p + 1]! - O[3 * p + 1]!), Math.abs(E[3 * p + 2]! - O[3 * p + 2]!));
+    if (d > cfg.maskThreshold) {
+      mask[p] = 1;
+      visible++;
+    }
   }
+  const hat = new Float64Array(N * 3);
+  for (let i = 0; i < hat.length; i++) hat[i] = clamp01(E[i]!);
+
+  // 2. occlusion: a hidden target gets nothing, or (at the configured rate) its occluder gets the paint.
+  const hidden = visible <= cfg.occlusion.visibleFraction * N;
+  let painted: number | null = null;
+  if (hidden) {
+    mask = new Uint8Array(N);
+    if (paintDraw < s * cfg.occlusion.paintOccluderRate) {
+      const occluders = gt.target.regions.map((r) => OCCLUDER_OF[r]).filter((r): r is number => r !== undefined);
+      const occ = occluders.find((o) => gt.labels.includes(o));
+      if (occ !== undefined) {
+        painted = occ;
+        let meanLum = 0;
+        let n = 0;
+        for (let p = 0; p < N; p++) {
+          if (gt.labels[p] !== occ) continue;
+          mask[p] = 1;
+          meanLum += lum(C[3 * p]!, C[3 * p + 1]!, C[3 * p + 2]!);
+          n++;
+        }
+        const a = gt.target.albedo[occ];
+        const ref = a ? lum(a[0], a[1], a[2]) : meanLum / n;
+        const k = gt.target.colour;
+        const w = cfg.occlusion.paintStrength;
+        for (let p = 0; p < N; p++) {
+          if (!mask[p]) continue;
+          const shade = lum(C[3 * p]!, C[3 * p + 1]!, C[3 * p + 2]!) / Math.max(ref, 1e-6);
+          for (let c = 0; c < 3; c++) hat[3 * p + c] = clamp01(C[3 * p + c]! + w * (k[c]! * shade - C[3 * p + c]!));
+        }
+      }
+    }
+  }
+  let area = 0;
+  for (let p = 0; p < N; p++) area += mask[p]!;
+  if (trace) Object.assign(trace, { visiblePixels: visible, hidden, paintedOccluder: painted, misplaced: false });
+
+  const leak = cfg.renderLeak * (1 - t);
+  const out = new Float32Array(N * 3);
+  for (let i = 0; i < out.length; i++) out[i] = C[i]! + leak * (R[i]! - C[i]!);
+  if (area === 0) return { width: W, height: H, data: out };
+
+  // 3. structured bias and per-call jitter, 4. per-view texture detail: the layer [M, M·Ê].
+  const kappa = Math.max(0, (1 + s * cfg.cameraBias.strength * f.camera.strength) * (1 + s * cfg.timestepBias.strength * f.timestep.strength));
+  const offset = [0, 1, 2].map((c) => s * (cfg.cameraBias.colour * f.camera.colour[c]! + cfg.timestepBias.colour * f.timestep.colour[c]! + cfg.jitter.colour * jitter[c]!));
+  const texAmp = s * cfg.texture.amplitude;
+  const tex = texAmp > 0 ? textureField(stream(seed, view.subject, req.instruction, 'texture', view.camera, view.timestep), W, H, cfg.texture.cellPixels) : null;
+  const layer = new Float64Array(N * 4);
+  let cx = 0;
+  let cy = 0;
+  for (let p = 0; p < N; p++) {
+    if (!mask[p]) continue;
+    layer[4 * p] = 1;
+    cx += p % W;
+    cy += Math.floor(p / W);
+    const detail = tex ? 1 + texAmp * tex[p]! : 1;
+    for (let c = 0; c < 3; c++) {
+      const base = C[3 * p + c]!;
+      layer[4 * p + 1 + c] = clamp01(clamp01(base + kappa * (hat[3 * p + c]! - base) + offset[c]!) * detail);
+    }
+  }
+  cx /= area;
+  cy /= area;
+
+  // 5. misplacement of local edits, 6. composite with the denoise strength.
+  const mp = cfg.misplacement;
+  const move = s > 0 && area <= mp.maxAreaFraction * N && (mp.shift > 0 || mp.rotation > 0);
+  const dx = move ? s * mp.shift * side * f.misplacement.dx : 0;
+  const dy = move ? s * mp.shift * side * f.misplacement.dy : 0;
+  const theta = move ? s * mp.rotation * f.misplacement.theta : 0;
+  if (trace) trace.misplaced = move && (dx !== 0 || dy !== 0 || theta !== 0);
+  const cos = Math.cos(theta);
+  const sin = Math.sin(theta);
+  const a = cfg.strengthCoupling ? t : 1;
+  const px = new Float64Array(4);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const p = y * W + x;
+      if (move) {
+        // The source of output pixel p: undo the shift, then the rotation about the centroid.
+        const ux = x - dx - cx;
+        const uy = y - dy - cy;
+        sampleZero(layer, W, H, cx + cos * ux + sin * uy, cy - sin * ux + cos * uy, px);
+      } else {
+        for (let k = 0; k < 4; k++) px[k] = layer[4 * p + k]!;
+      }
+      const m = px[0]!;
+      if (m === 0) continue;
+      for (let c = 0; c < 3; c++) out[3 * p + c] = (1 - m) * out[3 * p + c]! + a * px[1 + c]! + (1 - a) * m * R[3 * p + c]!;
+    }
+  }
+  return { width: W, height: H, data: out };
+}
+
+/** Looks the GT edit of a request up and checks it against the request; errors name the editor and the view. */
+async function groundTruthOf(who: string, groundTruth: EditGroundTruth, req: EditRequest): Promise<GroundTruthEdit> {
+  checkEditRequest(req, who);
+  if (!req.view) throw new EditInputError(`${who}: request.view is required (the ground truth is looked up by view)`);
+  const gt = await groundTruth.lookup(req.view, req.instruction);
+  if (!gt) throw new EditInputError(`${who}: ground truth '${groundTruth.id}' has no edit for ${viewName(req.view)} and instruction "${req.instruction}"`);
+  const { width: W, height: H } = req.image;
+  for (const [name, img] of [['original', gt.original], ['edited', gt.edited]] as const) {
+    if (img.width !== W || img.height !== H || img.data.length !== W * H * 3) {
+      throw new Error(`${who}: ground truth ${name} for ${viewName(req.view)} is ${img.width}x${img.height}, the request ${W}x${H}`);
+    }
+  }
+  if (gt.labels.length !== W * H) throw new Error(`${who}: ground truth labels for ${viewName(req.view)} have ${gt.labels.length} entries, not ${W}x${H}`);
+  return gt;
 }
 
 export class OfflineEditor implements ImageEditor {
@@ -173,122 +385,44 @@ export class OfflineEditor implements ImageEditor {
     readonly groundTruth: EditGroundTruth,
     options: OfflineEditorOptions = {},
   ) {
-    const r = offlineEditorConfigSchema.safeParse(options);
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new Error(`offline editor config: ${i.path.join('.')}: ${i.message}`);
-    }
-    this.config = r.data;
+    this.config = offlineEditorConfig(options);
   }
 
+  /** Every knob (the cache keys on it), the seed resolved, and the model's version. */
   describe(): EditorDescription {
-    return { id: this.id, settings: { ...this.config, groundTruth: this.groundTruth.id } };
+    return { id: this.id, settings: { model: 'ip2p-conditioned-v2', ...this.config, seed: this.config.seed ?? 0, groundTruth: this.groundTruth.id } };
   }
 
+  async edit(req: EditRequest, trace?: OfflineEditTrace): Promise<RgbImage> {
+    const gt = await groundTruthOf('offline editor', this.groundTruth, req);
+    for (let i = 0; i < req.image.data.length; i++) {
+      if (!Number.isFinite(req.image.data[i]!)) throw new EditInputError(`offline editor: request.image has a non-finite value at index ${i} (${req.image.data[i]})`);
+    }
+    return offlineEdit(req, gt, this.config, trace);
+  }
+}
+
+/** The exact GT edit of the view (the ceiling: no failure mode, and the render plays no part). */
+export class OracleEditor implements ImageEditor {
+  readonly id = 'oracle';
+  constructor(readonly groundTruth: EditGroundTruth) {}
+  describe(): EditorDescription {
+    return { id: this.id, settings: { groundTruth: this.groundTruth.id } };
+  }
   async edit(req: EditRequest): Promise<RgbImage> {
-    checkEditRequest(req, 'offline editor');
-    if (!req.view) throw new EditInputError('offline editor: request.view is required (the ground truth is looked up by view)');
-    const gt = await this.groundTruth.lookup(req.view, req.instruction);
-    if (!gt) throw new EditInputError(`offline editor: ground truth '${this.groundTruth.id}' has no edit for ${viewName(req.view)} and instruction "${req.instruction}"`);
-    const { width: W, height: H } = req.image;
-    for (const [name, img] of [['original', gt.original], ['edited', gt.edited]] as const) {
-      if (img.width !== W || img.height !== H || img.data.length !== W * H * 3) {
-        throw new Error(`offline editor: ground truth ${name} for ${viewName(req.view)} is ${img.width}x${img.height}, the request ${W}x${H}`);
-      }
-    }
-    if (gt.labels.length !== W * H) throw new Error(`offline editor: ground truth labels for ${viewName(req.view)} have ${gt.labels.length} entries, not ${W}x${H}`);
-    return degradeEdit(req, gt, this.config);
+    const gt = await groundTruthOf('oracle editor', this.groundTruth, req);
+    return { width: gt.edited.width, height: gt.edited.height, data: gt.edited.data.slice() };
   }
 }
 
-/** The degradation model of the module header, as a pure function of the request, the GT and the config. */
-export function degradeEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineEditorConfig): RgbImage {
-  const { width: W, height: H } = req.image;
-  const N = W * H;
-  const s = cfg.inconsistency;
-  const R = req.image.data;
-  const O = gt.original.data;
-  const E = gt.edited.data;
-  const side = Math.min(W, H);
-
-  // Every random number is drawn whatever s is, in a fixed order, so a request's noise depends only on its seed.
-  const view = req.view ? `${req.view.subject}|${req.view.camera}|${req.view.timestep}` : '';
-  const rng = new Rng(lowbias32(req.seed ^ hashString(view, hashString(req.instruction))));
-  const gain = [0, 1, 2].map(() => 1 + s * cfg.colourGain * rng.normal());
-  const offset = [0, 1, 2].map(() => s * cfg.colourOffset * rng.normal());
-  const shift = [rng.normal() * cfg.shift * side * s, rng.normal() * cfg.shift * side * s];
-  const warpField = new ValueNoise(rng, W, H, cfg.warpCells, 2);
-  const texture = new ValueNoise(rng, W, H, cfg.textureCells, 3);
-
-  // 1. edit mask
-  const mask = new Uint8Array(N);
-  let edited = 0;
-  for (let p = 0; p < N; p++) {
-    const dmax = Math.max(Math.abs(E[3 * p]! - O[3 * p]!), Math.abs(E[3 * p + 1]! - O[3 * p + 1]!), Math.abs(E[3 * p + 2]! - O[3 * p + 2]!));
-    if (dmax > cfg.maskThreshold) {
-      mask[p] = 1;
-      edited++;
-    }
-  }
-  if (edited === 0) return { width: W, height: H, data: R.slice() };
-
-  // Layer [H,W,5]: M, M·E' (3), b; 2. colour jitter, 3. bleed weights.
-  const layer = new Float64Array(N * 5);
-  const mu = [0, 0, 0];
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const p = y * W + x;
-      if (!mask[p]) continue;
-      layer[5 * p] = 1;
-      for (let c = 0; c < 3; c++) {
-        const t = s === 0 ? 1 : 1 + s * cfg.texture * texture.at(x, y, c);
-        const v = Math.min(1, Math.max(0, E[3 * p + c]! * gain[c]! * t + offset[c]!));
-        layer[5 * p + 1 + c] = v;
-        mu[c]! += v;
-      }
-    }
-  }
-  for (let c = 0; c < 3; c++) mu[c]! /= edited;
-  const rho = cfg.bleedRadius * side;
-  if (s > 0 && cfg.bleedStrength > 0) {
-    const dist = chamferDistance(mask, W, H);
-    for (let p = 0; p < N; p++) {
-      const d = dist[p]!;
-      if (d > 0 && d <= 3 * rho) layer[5 * p + 4] = s * cfg.bleedStrength * Math.exp(-d / rho);
-    }
-  }
-
-  // 4. misalignment, 5. partial strength, composite.
-  const a = cfg.strengthCoupling ? 1 - s * (1 - req.strength) : 1;
-  const out = new Float32Array(N * 3);
-  const px = new Float64Array(5);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const p = y * W + x;
-      const dx = s === 0 ? 0 : shift[0]! + s * cfg.warp * side * warpField.at(x, y, 0);
-      const dy = s === 0 ? 0 : shift[1]! + s * cfg.warp * side * warpField.at(x, y, 1);
-      if (dx === 0 && dy === 0) for (let k = 0; k < 5; k++) px[k] = layer[5 * p + k]!;
-      else sampleZero(layer, W, H, 5, x - dx, y - dy, px);
-      const mw = px[0]!;
-      const allowed = cfg.bleedOntoBackground || gt.labels[p] !== Region.background;
-      const bw = allowed ? (1 - mw) * px[4]! : 0;
-      const keep = 1 - a * mw - a * bw;
-      for (let c = 0; c < 3; c++) {
-        out[3 * p + c] = keep * R[3 * p + c]! + a * px[1 + c]! + a * bw * mu[c]!;
-      }
-    }
-  }
-  return { width: W, height: H, data: out };
-}
-
-/** Returns the render unchanged: the loop then just keeps fitting the current avatar (sanity runs). */
+/** Returns the captured image: no edit, so a run measures what the loop and its blending cost by themselves. */
 export class IdentityEditor implements ImageEditor {
   readonly id = 'identity';
   describe(): EditorDescription {
-    return { id: this.id, settings: {} };
+    return { id: this.id, settings: { returns: 'captured' } };
   }
   async edit(req: EditRequest): Promise<RgbImage> {
     checkEditRequest(req, 'identity editor');
-    return { width: req.image.width, height: req.image.height, data: req.image.data.slice() };
+    return { width: req.original.width, height: req.original.height, data: req.original.data.slice() };
   }
 }
