@@ -9,7 +9,8 @@ import { toBase64Png } from '../../lib/edit/protocol.js';
 import { rgbImage } from '../../lib/util/image.js';
 
 const gt = new ToyGroundTruth(32, 32);
-const offline = new OfflineEditor(gt, { inconsistency: 0.7 });
+// A large per-call jitter, so that the request's seed visibly reaches the editor through the wire.
+const offline = new OfflineEditor(gt, { inconsistency: 0.7, jitter: { colour: 0.1 } });
 
 function request(seed = 7, timestep = 3): EditRequest {
   const view = { subject: 'toy', camera: 1, timestep };

@@ -28,9 +28,9 @@
  *  4. Texture detail. Ê ← clamp(Ê · (1 + s·texture.amplitude·n(p))), n a luminance value-noise pattern
  *     with a node every `texture.cellPixels` pixels, seeded per view (camera × timestep): image-anchored
  *     detail that differs between views, which a per-pixel L1 average over views blurs away.
- *  5. Misplacement of local edits (M covering at most `misplacement.maxAreaFraction` of the image): the
- *     layers M and M·Ê are moved by a per-view rotation θ about M's centroid and a shift δ (σ `rotation` in
- *     radians, σ `shift`; each clamped to 3σ), bilinearly, zeros outside.
+ *  5. Misplacement of local edits (M covering at most `misplacement.maxAreaFraction` of the image, and not a
+ *     painted occluder): the layers M and M·Ê are moved by a per-view rotation θ about M's centroid and a
+ *     shift δ (σ `rotation` in radians, σ `shift`; each clamped to 3σ), bilinearly, zeros outside.
  *  6. Composite with the denoise strength a = t (`strengthCoupling`; else 1), m the moved mask:
  *
  *        out = (1 − m)·U + a·(M·Ê)_moved + (1 − a)·m·R,      U = C + renderLeak·(1 − t)·(R − C)
@@ -334,7 +334,8 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
 
   // 5. misplacement of local edits, 6. composite with the denoise strength.
   const mp = cfg.misplacement;
-  const move = s > 0 && area <= mp.maxAreaFraction * N && (mp.shift > 0 || mp.rotation > 0);
+  // Paint on an occluder follows the occluder's pixels: it is already the failure of that call.
+  const move = s > 0 && painted === null && area <= mp.maxAreaFraction * N && (mp.shift > 0 || mp.rotation > 0);
   const dx = move ? s * mp.shift * side * f.misplacement.dx : 0;
   const dy = move ? s * mp.shift * side * f.misplacement.dy : 0;
   const theta = move ? s * mp.rotation * f.misplacement.theta : 0;
