@@ -33,12 +33,12 @@ export const TOY_EDITS: Record<string, { region: number; colour: Rgb; tattoo?: b
 };
 
 /**
- * The tattoo's mark: a three-lobed shape on the left cheek (image left), so that a rotation shows. It sits on
+ * The tattoo's mark: a three-lobed shape on the left cheek, so that a rotation shows. It sits on
  * the face, so it slides with the camera like the other regions.
  */
 export function toyTattoo(view: EditView, width: number, height: number): Uint8Array {
   const mark = new Uint8Array(width * height);
-  const cx = 0.5 + 0.08 * (view.camera - 1) - 0.19;
+  const cx = 0.5 + 0.08 * (view.camera - 1) + 0.19; // the subject's left is the image's right
   const cy = 0.56;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -13,7 +13,9 @@ import { ToyGroundTruth, TOY_EDITS } from '../../lib/edit/toy.js';
 import { EditInputError, editRequest, type EditRequest, type EditView } from '../../lib/edit/editor.js';
 import { Region } from '../../lib/data/regions.js';
 import { Rng } from '../../lib/util/random.js';
-import type { RgbImage } from '../../lib/util/image.js';
+import { readPng, type RgbImage } from '../../lib/util/image.js';
+import { editorFigures } from '../../lib/edit/editors/figures.js';
+import { promises as fs } from 'node:fs';
 
 const W = 32;
 const gt = new ToyGroundTruth(W, W);
@@ -354,5 +356,18 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
     expect(() => new OfflineEditor(gt, { inconsistency: 2 })).toThrow(/offline editor config: inconsistency/);
     expect(() => new OfflineEditor(gt, { occlusion: { paintOccluderRate: -1 } })).toThrow(/occlusion\.paintOccluderRate/);
     expect(() => new OfflineEditor(gt, { bleedStrength: 0.3 } as OfflineEditorOptions)).toThrow(/bleedStrength/);
+  });
+
+  it("docs/editing.md's pictures are what the figure generator makes now, and stay small", async () => {
+    let bytes = 0;
+    for (const f of await editorFigures()) {
+      const file = `docs/images/editor-${f.name}.png`;
+      bytes += (await fs.stat(file)).size;
+      const png = await readPng(file);
+      expect([png.rgb.width, png.rgb.height], file).toEqual([f.image.width, f.image.height]);
+      const want = f.image.data.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
+      expect(maxAbs(png.rgb.data, want), `${file}: rerun npm run figures:editor`).toBeLessThan(1e-6);
+    }
+    expect(bytes).toBeLessThan(200 * 1024);
   });
 });
