@@ -28,8 +28,8 @@
  *  4. Texture detail. Ê ← clamp(Ê · (1 + s·texture.amplitude·n(p))), n a luminance value-noise pattern
  *     with a node every `texture.cellPixels` pixels, seeded per view (camera × timestep): image-anchored
  *     detail that differs between views, which a per-pixel L1 average over views blurs away.
- *  5. Misplacement of local edits (M covering at most `misplacement.maxAreaFraction` of the image, and not a
- *     painted occluder): the layers M and M·Ê are moved by a per-view rotation θ about M's centroid and a
+ *  5. Misplacement of local edits (M covering at most `misplacement.maxAreaFraction` of the head, i.e. of
+ *     the pixels not labelled background, and not a painted occluder): the layers M and M·Ê are moved by a per-view rotation θ about M's centroid and a
  *     shift δ (σ `rotation` in radians, σ `shift`; each clamped to 3σ), bilinearly, zeros outside.
  *  6. Composite with the denoise strength a = t (`strengthCoupling`; else 1), m the moved mask:
  *
@@ -116,10 +116,10 @@ export const offlineEditorConfigSchema = z
     misplacement: z
       .object({
         /** σ of the per-view shift, per axis, as a fraction of the shorter side. */
-        shift: amp.default(0.02),
+        shift: amp.default(0.015),
         /** σ of the per-view rotation about the edit's centroid, radians. */
-        rotation: amp.default(0.15),
-        /** Only edits covering at most this fraction of the image are local enough to be misplaced. */
+        rotation: amp.default(0.1),
+        /** Only edits covering at most this fraction of the head (non-background pixels) are local enough to be misplaced. */
         maxAreaFraction: fraction.default(0.1),
       })
       .strict()
@@ -302,7 +302,11 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
     }
   }
   let area = 0;
-  for (let p = 0; p < N; p++) area += mask[p]!;
+  let head = 0;
+  for (let p = 0; p < N; p++) {
+    area += mask[p]!;
+    if (gt.labels[p] !== Region.background) head++;
+  }
   if (trace) Object.assign(trace, { visiblePixels: visible, hidden, paintedOccluder: painted, misplaced: false });
 
   const leak = cfg.renderLeak * (1 - t);
@@ -335,7 +339,7 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
   // 5. misplacement of local edits, 6. composite with the denoise strength.
   const mp = cfg.misplacement;
   // Paint on an occluder follows the occluder's pixels: it is already the failure of that call.
-  const move = s > 0 && painted === null && area <= mp.maxAreaFraction * N && (mp.shift > 0 || mp.rotation > 0);
+  const move = s > 0 && painted === null && area <= mp.maxAreaFraction * head && (mp.shift > 0 || mp.rotation > 0);
   const dx = move ? s * mp.shift * side * f.misplacement.dx : 0;
   const dy = move ? s * mp.shift * side * f.misplacement.dy : 0;
   const theta = move ? s * mp.rotation * f.misplacement.theta : 0;
