@@ -15,6 +15,8 @@ import { Region } from '../../lib/data/regions.js';
 import { Rng } from '../../lib/util/random.js';
 import { readPng, type RgbImage } from '../../lib/util/image.js';
 import { editorFigures } from '../../lib/edit/editors/figures.js';
+import { editTargetOf } from '../../lib/edit/editors/ground-truth.js';
+import { loadHeadModel } from '../../lib/head/model.js';
 import { promises as fs } from 'node:fs';
 
 const W = 32;
@@ -369,5 +371,18 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
       expect(maxAbs(png.rgb.data, want), `${file}: rerun npm run figures:editor`).toBeLessThan(1e-6);
     }
     expect(bytes).toBeLessThan(200 * 1024);
+  });
+
+  it("takes the synthetic head's edit target from its textures: the edit's albedo and each region's", async () => {
+    const model = await loadHeadModel();
+    const ds = { meta: { texture_seed: 3, texture_tile_size: 32 } } as Parameters<typeof editTargetOf>[0];
+    const gold = editTargetOf(ds, 'gold-teeth', model);
+    expect(gold.regions).toEqual([Region.teeth]);
+    // lib/head/edits.ts recolours teeth to (0.95, 0.74, 0.22)·l: the channel ratios survive the mean.
+    expect(gold.colour[1] / gold.colour[0]).toBeCloseTo(0.74 / 0.95, 1);
+    expect(gold.colour[2] / gold.colour[0]).toBeCloseTo(0.22 / 0.95, 1);
+    const lips = gold.albedo[Region.lips]!;
+    expect(lips[0]).toBeGreaterThan(lips[1] + 0.1); // reddish lips
+    expect(editTargetOf(ds, 'green-skin', model).albedo).toEqual(gold.albedo); // the unedited texture's
   });
 });
