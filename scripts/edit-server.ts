@@ -2,8 +2,8 @@
  * Serves 2D edits over Hugging Face's image-to-image protocol (lib/edit/protocol.ts) from an offline editor,
  * so `HfImageEditor({ endpointUrl })` runs with no diffusion model and no network.
  *
- *   npm run edit-server -- [--port 7861] [--host 127.0.0.1] [--editor offline|identity]
- *                          [--ground-truth toy|<module.ts>] [--size 32] [--inconsistency 0.5]
+ *   npm run edit-server -- [--port 7861] [--host 127.0.0.1] [--editor offline|oracle|identity]
+ *                          [--ground-truth toy|<module.ts>] [--size 32] [--inconsistency 1] [--editor-seed 0]
  *                          [--format png|jpeg] [--token-env EDIT_SERVER_TOKEN] [--cache <dir>] [--quiet]
  *
  * `--ground-truth <module>` imports a module whose `groundTruth` (or default) export is an EditGroundTruth or
@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EditServer } from '../lib/edit/server.js';
-import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../lib/edit/offline.js';
+import { IdentityEditor, OfflineEditor, OracleEditor, type EditGroundTruth } from '../lib/edit/editors/offline.js';
 import { ToyGroundTruth, TOY_EDITS } from '../lib/edit/toy.js';
 import { cachedEditor } from '../lib/edit/cache.js';
 import type { ImageEditor } from '../lib/edit/editor.js';
@@ -49,10 +49,11 @@ async function main(): Promise<void> {
     .description('Serve offline 2D edits over the Hugging Face image-to-image protocol')
     .option('--port <n>', 'port (0 = any free one)', num('port', 0, 65535, true), 7861)
     .option('--host <addr>', 'address to bind; anything but loopback exposes the server', '127.0.0.1')
-    .addOption(new Option('--editor <kind>', 'which editor answers').choices(['offline', 'identity']).default('offline'))
+    .addOption(new Option('--editor <kind>', 'which editor answers').choices(['offline', 'oracle', 'identity']).default('offline'))
     .option('--ground-truth <spec>', "'toy' or a module exporting an EditGroundTruth", 'toy')
     .option('--size <px>', 'image size of the toy ground truth', num('size', 8, 4096, true), 32)
-    .option('--inconsistency <s>', 'offline editor inconsistency in [0, 1]', num('inconsistency', 0, 1), 0.5)
+    .option('--inconsistency <s>', 'offline editor: scale of every failure mode in [0, 1]', num('inconsistency', 0, 1), 1)
+    .option('--editor-seed <n>', 'offline editor: seed of its per-camera, per-timestep and per-view failures', num('editor-seed', 0, 0xffffffff, true), 0)
     .addOption(new Option('--format <fmt>', 'answer image format').choices(['png', 'jpeg']).default('png'))
     .option('--token-env <name>', 'require `Authorization: Bearer $<name>` (the token never goes on the command line)')
     .option('--cache <dir>', 'cache edits on disk (content-addressed)')
@@ -61,10 +62,11 @@ async function main(): Promise<void> {
   const o = program.opts<{
     port: number;
     host: string;
-    editor: 'offline' | 'identity';
+    editor: 'offline' | 'oracle' | 'identity';
     groundTruth: string;
     size: number;
     inconsistency: number;
+    editorSeed: number;
     format: 'png' | 'jpeg';
     tokenEnv?: string;
     cache?: string;
@@ -77,7 +79,11 @@ async function main(): Promise<void> {
     if (!token) throw new Error(`--token-env ${o.tokenEnv}: that environment variable is empty`);
   }
   let editor: ImageEditor =
-    o.editor === 'identity' ? new IdentityEditor() : new OfflineEditor(await loadGroundTruth(o.groundTruth, o.size), { inconsistency: o.inconsistency });
+    o.editor === 'identity'
+      ? new IdentityEditor()
+      : o.editor === 'oracle'
+        ? new OracleEditor(await loadGroundTruth(o.groundTruth, o.size))
+        : new OfflineEditor(await loadGroundTruth(o.groundTruth, o.size), { inconsistency: o.inconsistency, seed: o.editorSeed });
   if (o.cache) editor = cachedEditor(editor, o.cache);
 
   const server = await EditServer.start({
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
   });
   const d = editor.describe();
   console.log(`edit server: ${server.url} (${d.id}${o.editor === 'offline' ? `, inconsistency ${o.inconsistency}` : ''})`);
-  if (o.editor === 'offline' && o.groundTruth === 'toy') {
+  if (o.editor !== 'identity' && o.groundTruth === 'toy') {
     console.log(`toy ground truth ${o.size}x${o.size}, subject any, cameras 0..2, timesteps 0.. (mouth closed at 0); instructions:`);
     for (const k of Object.keys(TOY_EDITS)) console.log(`  "${k}"`);
   }

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
-import { offlineEditorConfigSchema } from './offline.js';
+import { offlineEditorConfigSchema } from './editors/offline.js';
 import { EDIT_DEFAULTS } from './editor.js';
 
 const nonneg = z.number().nonnegative();
@@ -16,9 +16,10 @@ const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;
 
 export const editorConfigSchema = z
   .object({
-    /** `offline`: the GT-driven stand-in for InstructPix2Pix (offline.ts); `hf`: a Hugging Face endpoint
-     *  (hosted, self-hosted or our `npm run edit-server`); `identity`: returns the render (sanity runs). */
-    kind: z.enum(['offline', 'hf', 'identity']).default('offline'),
+    /** `offline`: the GT-driven stand-in for InstructPix2Pix with its failure modes (editors/offline.ts); `hf`: a
+     *  Hugging Face endpoint (hosted, self-hosted or our `npm run edit-server`); controls: `oracle` (the exact GT
+     *  edit of each view: the ceiling) and `identity` (the captured image: no edit). */
+    kind: z.enum(['offline', 'oracle', 'identity', 'hf']).default('offline'),
     offline: offlineEditorConfigSchema.prefault({}),
     /** hf: the model id (hosted) and/or an endpoint URL; the token comes from HF_TOKEN, never the config. */
     model: z.string().default('timbrooks/instruct-pix2pix'),

@@ -4,7 +4,7 @@
  * target for that view comes out.
  *
  * Implementations: `HfImageEditor` (hf.ts, InstructPix2Pix over the Hugging Face inference protocol, hosted
- * or self-hosted, or our local edit server), `OfflineEditor` / `IdentityEditor` (offline.ts), and the
+ * or self-hosted, or our local edit server), `OfflineEditor` / `OracleEditor` / `IdentityEditor` (editors/offline.ts), and the
  * content-addressed cache wrapper (cache.ts).
  */
 import { z } from 'zod';

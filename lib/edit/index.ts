@@ -1,5 +1,5 @@
 export * from './editor.js';
-export * from './offline.js';
+export * from './editors/offline.js';
 export * from './toy.js';
 export * from './hf.js';
 export * from './server.js';

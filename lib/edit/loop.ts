@@ -24,7 +24,7 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadHeadModel } from '../head/model.js';
 import { renderedTriangles } from '../head/atlas.js';
 import { loadFrameImages, type DatasetFrame } from '../data/dataset.js';
-import { DatasetEditGroundTruth } from '../data/edit-ground-truth.js';
+import { DatasetEditGroundTruth } from './editors/ground-truth.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
@@ -40,7 +40,7 @@ import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
 import { editSpec } from '../head/edits.js';
 import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editor.js';
-import { OfflineEditor, IdentityEditor } from './offline.js';
+import { OfflineEditor, OracleEditor, IdentityEditor } from './editors/offline.js';
 import { HfImageEditor } from './hf.js';
 import { CachedEditor, editCacheKey } from './cache.js';
 import { strengthRangeOf, type EditConfig } from './config.js';
@@ -108,7 +108,10 @@ export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarS
   const e = config.editor;
   switch (e.kind) {
     case 'offline':
-      return new OfflineEditor(new DatasetEditGroundTruth(ctx, session.dataset, 'train'), e.offline);
+      // Unset, the editor's structured failures are seeded by the run's seed, so seeds sample editors too.
+      return new OfflineEditor(new DatasetEditGroundTruth(ctx, session.dataset, 'train'), { ...e.offline, seed: e.offline.seed ?? config.seed });
+    case 'oracle':
+      return new OracleEditor(new DatasetEditGroundTruth(ctx, session.dataset, 'train'));
     case 'identity':
       return new IdentityEditor();
     case 'hf':

@@ -1,6 +1,7 @@
 /**
  * A toy `EditGroundTruth`: a flat, procedurally drawn "face" (head ellipse, hair cap, eyes, lips, and a
- * mouth that opens with the timestep to show teeth above the tongue) with region labels and three edits.
+ * mouth that opens with the timestep to show teeth above the tongue) with region labels and four edits
+ * (three recolourings and a cheek tattoo).
  * Cameras slide the face sideways; at timestep 0 the mouth is closed and teeth and tongue are hidden.
  *
  * It exists so the editors, the edit server and the cache can be tested and demonstrated without the
@@ -9,7 +10,7 @@
 import type { RgbImage } from '../util/image.js';
 import { Region } from '../data/regions.js';
 import type { EditView } from './editor.js';
-import type { EditGroundTruth, GroundTruthEdit } from './offline.js';
+import type { EditGroundTruth, GroundTruthEdit } from './editors/offline.js';
 
 type Rgb = readonly [number, number, number];
 
@@ -23,12 +24,33 @@ const BASE: Record<number, Rgb> = {
   [Region.hair]: [0.25, 0.15, 0.1],
 };
 
-/** The toy's instructions: which region each recolours, and to what. */
-export const TOY_EDITS: Record<string, { region: number; colour: Rgb }> = {
+/** The toy's instructions: which region each recolours, and to what; `tattoo` limits it to a mark on the left cheek. */
+export const TOY_EDITS: Record<string, { region: number; colour: Rgb; tattoo?: boolean }> = {
   'turn his teeth gold': { region: Region.teeth, colour: [0.85, 0.65, 0.13] },
   'make his lips blue': { region: Region.lips, colour: [0.2, 0.3, 0.8] },
   'give him green hair': { region: Region.hair, colour: [0.2, 0.6, 0.25] },
+  'add a tattoo on the left cheek': { region: Region.skin, colour: [0.08, 0.1, 0.25], tattoo: true },
 };
+
+/**
+ * The tattoo's mark: a three-lobed shape on the left cheek, so that a rotation shows. It sits on
+ * the face, so it slides with the camera like the other regions.
+ */
+export function toyTattoo(view: EditView, width: number, height: number): Uint8Array {
+  const mark = new Uint8Array(width * height);
+  const cx = 0.5 + 0.08 * (view.camera - 1) + 0.19; // the subject's left is the image's right
+  const cy = 0.56;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const u = (x + 0.5) / width - cx;
+      const v = (y + 0.5) / height - cy;
+      const r = Math.hypot(u, v);
+      const phi = Math.atan2(v, u);
+      if (r <= 0.085 * (0.55 + 0.45 * Math.cos(3 * phi + 0.4)) || (r <= 0.03 && Math.abs(phi) < 2)) mark[y * width + x] = 1;
+    }
+  }
+  return mark;
+}
 
 /** How far the mouth is open at a timestep, in [0, 1]: closed at 0, fully open from 3 on. */
 export function toyMouthOpening(timestep: number): number {
@@ -93,11 +115,18 @@ export class ToyGroundTruth implements EditGroundTruth {
     this.lookups++;
     const e = TOY_EDITS[instruction.trim().toLowerCase()];
     if (!e) return null;
-    const labels = toyLabels(view, this.width, this.height);
-    return {
-      original: toyRender(labels, this.width, this.height, BASE),
-      edited: toyRender(labels, this.width, this.height, { ...BASE, [e.region]: e.colour }),
-      labels,
-    };
+    const { width: W, height: H } = this;
+    const labels = toyLabels(view, W, H);
+    const original = toyRender(labels, W, H, BASE);
+    const recoloured = toyRender(labels, W, H, { ...BASE, [e.region]: e.colour });
+    let edited = recoloured;
+    if (e.tattoo) {
+      const mark = toyTattoo(view, W, H);
+      edited = { width: W, height: H, data: original.data.slice() };
+      for (let p = 0; p < W * H; p++) {
+        if (mark[p] && labels[p] === e.region) for (let c = 0; c < 3; c++) edited.data[3 * p + c] = recoloured.data[3 * p + c]!;
+      }
+    }
+    return { original, edited, labels, target: { regions: [e.region], colour: e.colour, albedo: BASE } };
   }
 }

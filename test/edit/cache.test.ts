@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cachedEditor, editCacheKey, stableStringify } from '../../lib/edit/cache.js';
-import { OfflineEditor } from '../../lib/edit/offline.js';
+import { OfflineEditor } from '../../lib/edit/editors/offline.js';
 import { ToyGroundTruth } from '../../lib/edit/toy.js';
 import { editRequest, type EditRequest, type ImageEditor } from '../../lib/edit/editor.js';
 import { quantize8 } from '../../lib/edit/image-io.js';

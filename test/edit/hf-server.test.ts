@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/hf.js';
 import { EditServer } from '../../lib/edit/server.js';
-import { OfflineEditor } from '../../lib/edit/offline.js';
+import { OfflineEditor } from '../../lib/edit/editors/offline.js';
 import { ToyGroundTruth } from '../../lib/edit/toy.js';
 import { editRequest, type EditRequest } from '../../lib/edit/editor.js';
 import { quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
@@ -9,7 +9,8 @@ import { toBase64Png } from '../../lib/edit/protocol.js';
 import { rgbImage } from '../../lib/util/image.js';
 
 const gt = new ToyGroundTruth(32, 32);
-const offline = new OfflineEditor(gt, { inconsistency: 0.7 });
+// A large per-call jitter, so that the request's seed visibly reaches the editor through the wire.
+const offline = new OfflineEditor(gt, { inconsistency: 0.7, jitter: { colour: 0.1 } });
 
 function request(seed = 7, timestep = 3): EditRequest {
   const view = { subject: 'toy', camera: 1, timestep };
@@ -247,7 +248,7 @@ describe('image plumbing', () => {
 
 describe('HF client on the hosted path (the network replaced by a fetch stub)', () => {
   it('asks the hub for the provider mapping, then posts to the router with the token and no extras', async () => {
-    const identity = await EditServer.start({ editor: new (await import('../../lib/edit/offline.js')).IdentityEditor() });
+    const identity = await EditServer.start({ editor: new (await import('../../lib/edit/editors/offline.js')).IdentityEditor() });
     const seen: { url: string; auth: string | undefined; accept: string | undefined }[] = [];
     let hubFailures = 1;
     const stub: typeof fetch = async (input, init) => {

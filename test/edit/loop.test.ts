@@ -13,7 +13,7 @@ import { loadAvatar, resolveAvatarFile } from '../../lib/avatar/load.js';
 import { evaluateEdit } from '../../lib/edit/evaluate.js';
 import { methodConfig } from '../../lib/edit/run.js';
 import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
-import { editIdOf } from '../../lib/data/edit-ground-truth.js';
+import { editIdOf } from '../../lib/edit/editors/ground-truth.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 

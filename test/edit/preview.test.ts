@@ -26,7 +26,7 @@ gpuFixture();
 const fx = tinyAvatarFixture('gae-preview-', 2, 240_000);
 
 const config = (over: Record<string, unknown> = {}) =>
-  methodConfig('ours-no-adv', 'tiny', { data: fx.data, avatar: fx.recon, edit: { id: 'green-skin' }, iterations: 1, views: { maxViews: 4 }, editor: { cacheDir: path.join(fx.root, 'cache'), offline: { inconsistency: 0 } }, ...over });
+  methodConfig('ours-no-adv', 'tiny', { data: fx.data, avatar: fx.recon, edit: { id: 'green-skin' }, iterations: 1, views: { maxViews: 4 }, editor: { kind: 'oracle', cacheDir: path.join(fx.root, 'cache') }, ...over });
 
 describe('previewEdits', () => {
   it('shows render, captured, 2D edit and GT per view; the loop then finds those edits in the cache', async () => {
@@ -40,7 +40,7 @@ describe('previewEdits', () => {
       expect((await loadFrameImages(x.frame)).rgb.data).toEqual(x.captured.data);
       expect(x.strength).toBeGreaterThanOrEqual(0.7);
       expect(x.strength).toBeLessThanOrEqual(0.98);
-      // With inconsistency 0 the offline edit is the GT edit where the edit applies and the render elsewhere.
+      // The oracle's edit is the GT edit (8-bit through the cache), so wherever it differs from the render it is the GT.
       for (let i = 0; i < x.edit.data.length; i++) {
         if (Math.abs(x.edit.data[i]! - x.render.data[i]!) > 2 / 255) {
           changed++;
