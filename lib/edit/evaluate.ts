@@ -28,7 +28,8 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
 import type { AvatarSession } from '../train/recon.js';
-import { TASK_OF_SPLIT, spread, errorImage } from '../train/evaluate.js';
+import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
+import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';
 
 export interface EditTaskScores {
@@ -95,7 +96,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const frameIndex: FigureFrame[] = [];
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
-    const frames = spread(session.dataset.splits[split].frames, o.framesPerSplit);
+    const frames = stratifiedSample(session.dataset.splits[split].frames, o.framesPerSplit, 0);
     const all: Record<string, RegionScore>[] = [];
     const open: Record<string, RegionScore>[] = [];
     const byCamera = new Map<number, { t: number; edited: RgbImage; original: RgbImage; labels: Uint8Array; alpha: Float32Array }[]>();
