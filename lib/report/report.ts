@@ -71,11 +71,11 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     const regions = REPORT_REGIONS.filter((r) => has(metricNames.psnr(r)) || has(metricNames.ssim(r)));
     const spec = gtEditSpec(task, regions, methods);
     spec.columns = spec.columns.filter((c) => has(c.metric)); // only what the runners reported
-    if (spec.columns.length) tables.push(buildTable(results.table, spec));
+    if (spec.columns.length) tables.push(buildTable(results.table, spec, results.paired));
   }
-  if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods)));
-  tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods)));
-  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods)));
+  if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods), results.paired));
+  tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods), results.paired));
+  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods), results.paired));
   const md: string[] = [];
   for (const t of tables) {
     md.push(toMarkdown(t));
