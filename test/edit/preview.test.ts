@@ -105,7 +105,7 @@ describe('editScoreRows and the notebook reconstruction', () => {
       split: 'test', task, frames: 3, mouthOpenFrames: 1, psnr, ssim: 0.9,
       regions: { head: { psnr: psnr - 1, ssim: 0.8, pixels: 10 }, mouthInterior: { psnr: 15, ssim: 0.5, pixels: 2 } },
       mouthOpen: { psnr: 20, ssim: 0.7, regions: { mouthInterior: { psnr: 14, ssim: 0.4, pixels: 1 } } },
-      flicker: 0.01, clipS: null, clipC: null,
+      flicker: 0.01, clipS: null, clipC: null, leakage: 0.02, leakageRegions: { lips: 0.02 }, preservation: 30, editStrength: 0.8, perFrame: [],
     });
     const rows = editScoreRows([{ name: 'ours', eval: [s('self-reenactment', 25)] }, { name: 'ours-no-wabe', eval: [s('self-reenactment', 24), s('novel-view', 23)] }]);
     expect(rows.map((r) => `${r.method}/${r.task}`)).toEqual(['ours/self-reenactment', 'ours-no-wabe/self-reenactment', 'ours-no-wabe/novel-view']);
