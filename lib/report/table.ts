@@ -261,3 +261,37 @@ export function consistencySpec(tasks: readonly string[], methods?: string[]): T
   }
   return { id: 'consistency', title: 'Temporal flicker and multi-view inconsistency of the edit residual (lower is better)', columns, ...(methods ? { methods } : {}) };
 }
+
+/**
+ * Edit scores that do not reuse the 2D editor (lib/metrics/edit-scores.ts): leakage onto the edited regions'
+ * guarded neighbours, preservation of unedited regions against the unedited avatar, edit strength.
+ */
+export function editEffectSpec(tasks: readonly string[], methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const task of tasks) {
+    columns.push({ task, metric: metricNames.leakage(), label: 'Leakage', digits: 4, better: 'lower' });
+    columns.push({ task, metric: metricNames.preservation, label: 'Preservation (dB)', digits: 2, better: 'higher' });
+    // Strength: 1 is the full edit; more than 1 overshoots, so 'higher' marks only within [0, 1] in practice.
+    columns.push({ task, metric: metricNames.editStrength, label: 'Edit strength', digits: 3, better: 'higher' });
+  }
+  return { id: 'edit-effect', title: 'Leakage onto neighbouring regions (lower is better), preservation of unedited regions against the unedited avatar, and edit strength (1 = the full GT edit)', columns, ...(methods ? { methods } : {}) };
+}
+
+/** Metrics the paired-difference table lists by default: the mouth, the edit scores, the whole head. */
+export const PAIRED_METRICS = [metricNames.psnrOpen('mouthInterior'), metricNames.psnr('head'), metricNames.leakage(), metricNames.preservation, metricNames.editStrength, metricNames.flicker('head')];
+
+/**
+ * Paired per-frame differences (a − b) between arms as Markdown: mean and bootstrap 95% interval, with a mark
+ * where the interval excludes zero. One row per pair of methods, task and metric.
+ */
+export function pairedMarkdown(paired: PairedRow[], metrics: readonly string[] = PAIRED_METRICS): string {
+  const rows = paired.filter((r) => metrics.includes(r.metric)).sort((x, y) => metrics.indexOf(x.metric) - metrics.indexOf(y.metric) || x.task.localeCompare(y.task) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+  if (rows.length === 0) return '';
+  const f = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+  const lines = ['**Paired per-frame differences between arms (a − b; same frames, same seeds), bootstrap 95% intervals over seeds then frames**', '', '| a − b | Task | Metric | Mean | 95% interval | Frames (seeds) | Excludes 0 |', '| --- | --- | --- | ---: | ---: | ---: | :---: |'];
+  for (const r of rows) {
+    const clear = r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0);
+    lines.push(`| ${r.a} − ${r.b} | ${TASK_LABELS[r.task] ?? r.task} | ${r.metric} | ${f(r.mean)} | [${f(r.lo)}, ${f(r.hi)}] | ${r.n} (${r.clusters}) | ${clear ? 'yes' : 'no'} |`);
+  }
+  return lines.join('\n') + '\n';
+}

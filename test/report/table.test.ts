@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AggRow } from '../../lib/experiments/results.js';
 import type { PairedRow } from '../../lib/experiments/results.js';
-import { buildTable, clipSpec, gtEditSpec, tableToDataFrame, toLatex, toMarkdown } from '../../lib/report/table.js';
+import { buildTable, clipSpec, gtEditSpec, pairedMarkdown, tableToDataFrame, toLatex, toMarkdown } from '../../lib/report/table.js';
 import { betaPointsFromResults, betaSweep, metricBars, trainingCurves } from '../../lib/report/figures.js';
 
 const row = (method: string, task: string, metric: string, mean: number | null, ci95: number | null, n: number, note?: string): AggRow => ({ method, task, metric, mean, ci95, n, sd: null, cells: n, ...(note ? { note } : {}) });
@@ -69,6 +69,10 @@ describe('the best mark needs evidence', () => {
     expect(t.notes.join(' ')).toMatch(/excludes zero/);
     // A pair stored the other way round (b − a) is read with its sign flipped.
     expect(buildTable(means, spec, [pair('ga-in2n', 'ours', -1.2, -0.8), pair('ours-no-adv', 'ours', -0.2, -0.02)]).best[psnrCol]).toBe(0);
+    const md = pairedMarkdown(unclear, ['psnr/head']);
+    expect(md).toContain('| ours − ga-in2n | Novel view | psnr/head | 1.0000 | [0.8000, 1.2000] | 100 (3) | yes |');
+    expect(md).toContain('| ours − ours-no-adv | Novel view | psnr/head | 0.1000 | [-0.0500, 0.2500] | 100 (3) | no |');
+    expect(pairedMarkdown(unclear, ['clipS'])).toBe('');
     // Lower is better: ga-in2n (29) beats ours by the paired interval of ours − ga-in2n above zero and
     // ours-no-adv by disjoint seed CIs (no pair); a paired interval holding zero takes the mark away again.
     const low = { ...spec, columns: [{ ...spec.columns[0]!, better: 'lower' as const }] };
