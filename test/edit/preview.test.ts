@@ -109,7 +109,7 @@ describe('editScoreRows and the notebook reconstruction', () => {
     });
     const rows = editScoreRows([{ name: 'ours', eval: [s('self-reenactment', 25)] }, { name: 'ours-no-wabe', eval: [s('self-reenactment', 24), s('novel-view', 23)] }]);
     expect(rows.map((r) => `${r.method}/${r.task}`)).toEqual(['ours/self-reenactment', 'ours-no-wabe/self-reenactment', 'ours-no-wabe/novel-view']);
-    expect(rows[0]).toMatchObject({ 'PSNR (dB)': 25, 'PSNR head': 24, 'PSNR mouth int.': 15, 'PSNR lips': null, 'PSNR mouth int. (open)': 14, flicker: 0.01 });
+    expect(rows[0]).toMatchObject({ 'PSNR (dB)': 25, 'PSNR head': 24, 'PSNR mouth int.': 15, 'PSNR lips': null, 'PSNR mouth int. (open)': 14, flicker: 0.01, leakage: 0.02, 'preservation (dB)': 30, 'edit strength': 0.8 });
   });
 
   it('trains the same avatar in 02 and 03: one config and run directory per preset', () => {
