@@ -4,13 +4,13 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { PNG } from 'pngjs';
 import type { GpuContext } from '../gpu/device.js';
 import { loadHeadModel } from '../head/model.js';
 import { DEFAULT_SHADING } from '../head/render.js';
 import { EDITS, ORIGINAL_CAPTION } from '../head/edits.js';
 import { buildDirAtomic, exists, writeFileAtomic } from '../util/atomic.js';
-import { encodeGrayPng, type RgbImage } from '../util/image.js';
+import { type RgbImage } from '../util/image.js';
+import { encodePng8, encodePng8Sync, toBytes } from '../util/png.js';
 import { lowbias32 } from '../util/random.js';
 import { cameraRig, type RigCamera } from './cameras.js';
 import { EXPRESSION_NAMES, makeSequence, sampleIdentity, framesPerKey, type Sequence } from './sequences.js';
@@ -158,6 +158,7 @@ export async function writeDataset(ctx: GpuContext, outDir: string, cfg: SynthCo
     async (tmp) => {
       let done = 0;
       const posed = new Map<SequenceName, Float32Array[]>();
+      const writes: Promise<void>[] = [];
       for (const split of SPLITS) {
         const def = SPLIT_DEFINITION[split];
         const seq = sequences[def.sequence];
@@ -169,9 +170,16 @@ export async function writeDataset(ctx: GpuContext, outDir: string, cfg: SynthCo
           for (const cam of camerasOf(def.cameras)) {
             const name = `${def.sequence}/t${String(t).padStart(4, '0')}_c${String(cam.index).padStart(2, '0')}.png`;
             const out = await renderPosed(ctx, verts[t]!, cam.camera, tex, rs);
-            await fs.writeFile(path.join(tmp, 'images', name), encodeRgbPng(out.rgb));
-            await fs.writeFile(path.join(tmp, 'fg_masks', name), encodeGrayPng({ width: cfg.width, height: cfg.height, data: out.alpha }));
-            await fs.writeFile(path.join(tmp, 'labels', name), encodeGrayPng({ width: cfg.width, height: cfg.height, data: Float32Array.from(out.labels) }, 1 / 255));
+            // The GPU renders the next frame while this one compresses on the thread pool.
+            const { width: w, height: h } = cfg;
+            writes.push(
+              Promise.all([
+                encodePng8(w, h, 3, toBytes(out.rgb.data)).then((b) => fs.writeFile(path.join(tmp, 'images', name), b)),
+                encodePng8(w, h, 1, toBytes(out.alpha)).then((b) => fs.writeFile(path.join(tmp, 'fg_masks', name), b)),
+                encodePng8(w, h, 1, Uint8Array.from(out.labels)).then((b) => fs.writeFile(path.join(tmp, 'labels', name), b)),
+              ]).then(() => undefined),
+            );
+            if (writes.length >= MAX_PENDING_WRITES) await writes.shift();
             frames.push({
               file_path: `images/${name}`,
               fg_mask_path: `fg_masks/${name}`,
@@ -185,6 +193,7 @@ export async function writeDataset(ctx: GpuContext, outDir: string, cfg: SynthCo
             opts.onProgress?.(++done, total, `${split} ${name}`);
           }
         }
+        await Promise.all(writes.splice(0));
         const tj: TransformsJson = {
           split,
           sequence: def.sequence,
@@ -213,14 +222,11 @@ function cameraFields(c: RigCamera): Pick<FrameJson, 'fx' | 'fy' | 'cx' | 'cy' |
   return { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, w: k.width, h: k.height, world_to_camera: Array.from(k.worldToCamera), near: k.near, far: k.far };
 }
 
+/** Frames whose PNGs may be compressing at once (three files each) before the renderer waits. */
+const MAX_PENDING_WRITES = 32;
+
 /** 8-bit RGB PNG (no alpha channel: the mask is its own file). */
 export function encodeRgbPng(img: RgbImage): Buffer {
-  const png = new PNG({ width: img.width, height: img.height, colorType: 2, inputHasAlpha: true });
-  const n = img.width * img.height;
-  for (let p = 0; p < n; p++) {
-    for (let k = 0; k < 3; k++) png.data[4 * p + k] = Math.max(0, Math.min(255, Math.round(img.data[3 * p + k]! * 255)));
-    png.data[4 * p + 3] = 255;
-  }
-  return PNG.sync.write(png, { colorType: 2 });
+  return encodePng8Sync(img.width, img.height, 3, toBytes(img.data));
 }
 
