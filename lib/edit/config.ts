@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './offline.js';
 import { EDIT_DEFAULTS } from './editor.js';
+import { wabeBlend, wabeFieldsSchema } from '../raster/wabe-config.js';
+import type { RasterSettings } from '../raster/types.js';
 
 const nonneg = z.number().nonnegative();
 const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;
@@ -34,18 +36,9 @@ export const editorConfigSchema = z
 
 export const wabeConfigSchema = z
   .object({
+    ...wabeFieldsSchema,
+    /** WABE is the editing method's (docs/method.md §4); `ga-in2n` and the controls switch it off. */
     enabled: z.boolean().default(true),
-    /** w_k = exp(−β (1 − T_k)); 6 in the paper's public code. */
-    beta: nonneg.default(6),
-    /** Treat w as a constant in the backward pass (the public code). */
-    stopGradient: z.boolean().default(true),
-    /**
-     * Divide by Σ w_k α_k T_k, keeping alpha blending's coverage. method.md leaves this open; we default to
-     * true because the avatar is rendered with plain alpha blending after editing, and fitting the
-     * unnormalised (darker) WABE image to the targets brightens every surface made of several layered
-     * Gaussians: on the tiny preset it washed the edited head out (PSNR to the GT edit 12 dB vs ~20 dB).
-     */
-    renormalize: z.boolean().default(true),
     /**
      * Render the edited avatar with the blending it was optimised with (the editor's inputs during editing,
      * the evaluation and the figures). Off, an avatar fitted under WABE is shown with plain alpha blending,
@@ -200,4 +193,17 @@ export async function loadEditConfig(file: string, over: unknown = {}): Promise<
     throw new Error(`${file}: ${(e as Error).message}`);
   }
   return editConfig(mergeConfig(raw, over), file);
+}
+
+/** How the loop rasterises its optimisation renders: WABE when enabled, else alpha blending. */
+export function trainBlend(config: EditConfig): Pick<RasterSettings, 'blend' | 'wabe'> {
+  return wabeBlend(config.wabe);
+}
+
+/**
+ * How the edited avatar is shown (to the editor, in the evaluation and the figures): with the blending it was
+ * optimised with when `wabe.renderEdited`, else with plain alpha blending.
+ */
+export function shownBlend(config: EditConfig): Pick<RasterSettings, 'blend' | 'wabe'> {
+  return wabeBlend({ ...config.wabe, enabled: config.wabe.enabled && config.wabe.renderEdited });
 }

@@ -43,7 +43,7 @@ import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from 
 import { OfflineEditor, IdentityEditor } from './offline.js';
 import { HfImageEditor } from './hf.js';
 import { CachedEditor, editCacheKey } from './cache.js';
-import { strengthRangeOf, type EditConfig } from './config.js';
+import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
 export interface EditOptions {
   runDir: string;
@@ -145,8 +145,7 @@ export async function renderAvatar(avatar: AvatarModel, frames: PoseFrames, fram
 
 /** How the edited avatar is rendered (for the editor, the evaluation, the figures): see `wabe.renderEdited`. */
 export function editedRenderSettings(config: EditConfig, plain: RasterSettings): RasterSettings {
-  if (!config.wabe.enabled || !config.wabe.renderEdited) return plain;
-  return { ...plain, blend: 'wabe', wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize } };
+  return { ...plain, ...shownBlend(config) };
 }
 
 /** The edited dataset: the training split's views, thinned evenly over its frame list. */
@@ -202,12 +201,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const background = session.background({ background: null });
   const shDegree = session.avatar.shDegree;
   const plain = rasterSettings({ shDegree, background, blend: 'alpha' });
-  const train = rasterSettings({
-    shDegree,
-    background,
-    blend: config.wabe.enabled ? 'wabe' : 'alpha',
-    wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize },
-  });
+  const train = rasterSettings({ shDegree, background, ...trainBlend(config) });
   await prepareRasterize(plain);
   await prepareRasterize(train);
   const shown = editedRenderSettings(config, plain);
