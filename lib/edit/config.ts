@@ -141,15 +141,24 @@ export type EditPresetName = keyof typeof EDIT_PRESETS;
 
 /**
  * The paper's Table 1 arms as config overlays: `ours` (WABE + adversarial), the two ablations, and the
- * GaussianAvatars + Instruct-NeRF2NeRF baseline (neither). The JSON presets in experiments/methods/ are these.
+ * GaussianAvatars + Instruct-NeRF2NeRF baseline (neither); and two controls with plain blending and no
+ * adversary, whose editors bracket what an arm can reach: `oracle` (the exact ground-truth edit as every
+ * target: the ceiling, and the cost of rendering alone) and `identity` (the captured image: no edit, so any
+ * change is the loop's own drift). The JSON presets in experiments/methods/ are these.
+ *
+ * Typed loosely on purpose: the editor kinds of the controls are validated by `editConfig` at run time.
  */
-export const METHOD_PRESETS = {
+export const METHOD_NAMES = ['ours', 'ours-no-wabe', 'ours-no-adv', 'ga-in2n', 'oracle', 'identity'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+const CONTROL = { wabe: { enabled: false }, adversarial: { enabled: false } };
+export const METHOD_PRESETS: Record<MethodName, Record<string, unknown>> = {
   ours: { wabe: { enabled: true }, adversarial: { enabled: true } },
   'ours-no-wabe': { wabe: { enabled: false }, adversarial: { enabled: true } },
   'ours-no-adv': { wabe: { enabled: true }, adversarial: { enabled: false } },
   'ga-in2n': { wabe: { enabled: false }, adversarial: { enabled: false } },
-} satisfies Record<string, Partial<EditConfigInput>>;
-export type MethodName = keyof typeof METHOD_PRESETS;
+  oracle: { ...CONTROL, editor: { kind: 'oracle' } },
+  identity: { ...CONTROL, editor: { kind: 'identity' } },
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

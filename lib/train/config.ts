@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { promises as fs } from 'node:fs';
+import { wabeFieldsSchema } from '../raster/wabe-config.js';
 
 const positive = z.number().positive();
 const nonneg = z.number().nonnegative();
@@ -67,6 +68,11 @@ export const reconConfigSchema = z.object({
       maxGaussians: z.number().int().positive().default(2_000_000),
     })
     .prefault({}),
+  /**
+   * WABE during reconstruction (docs/method.md §4 reconstructs with plain blending): an avatar built for the
+   * blending it is later edited with. Off by default; its options default to DEFAULT_WABE (lib/raster/types.ts).
+   */
+  wabe: z.object({ ...wabeFieldsSchema, enabled: z.boolean().default(false) }).prefault({}),
   log: z.object({ every: z.number().int().positive().default(50) }).prefault({}),
   checkpoint: z
     .object({ every: z.number().int().positive().default(1000), keep: z.number().int().positive().default(2) })

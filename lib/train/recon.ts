@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize, rasterize, type RasterizeSideChannel } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
+import { wabeBlend } from '../raster/wabe-config.js';
 import { loadHeadModel, type HeadModel } from '../head/model.js';
 import { poseHead } from '../head/pose.js';
 import { triangleFrames, type TriangleFrames } from '../head/frames.js';
@@ -218,7 +219,7 @@ class GpuStats {
 }
 
 function settingsFor(step: number, config: ReconConfig, background: [number, number, number]): RasterSettings {
-  return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, blend: 'alpha' });
+  return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, ...wabeBlend(config.wabe) });
 }
 
 /** The next view index from a shuffled stack, refilled with a fresh permutation each epoch (3DGS). */
@@ -326,7 +327,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
   const sched = densifySchedule(config);
   const rng = new Rng(0);
   rng.state = st.rngState;
-  for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(rasterSettings({ shDegree: d, background }));
+  for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(settingsFor(d * config.shUpEvery, config, background));
 
   const t0 = performance.now();
   const startStep = st.step;
