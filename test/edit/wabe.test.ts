@@ -6,7 +6,7 @@
  * the tooth showing through them included, while the side view shows the tooth unedited.
  *
  * With alpha blending the covered views pull the tooth's colour toward the lips' blue (they outweigh the one
- * view that sees it); with WABE the tooth's weight behind the lips is exp(−β·0.5) ≈ 0.05, the side view
+ * view that sees it); with WABE the tooth's weight behind the lips is exp(−β·0.6) ≈ 0.03, the side view
  * holds it, and it must drift at least 5× less. Only the colours (SH DC) move, as the editing method's
  * appearance-only default without the opacities.
  */
@@ -18,9 +18,7 @@ import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { editAvatar } from '../../lib/edit/loop.js';
 import { editConfig } from '../../lib/edit/config.js';
 import type { EditRequest, ImageEditor } from '../../lib/edit/editor.js';
-import { loadHeadModel } from '../../lib/head/model.js';
-import { readAvatarPly } from '../../lib/avatar/io.js';
-import { resolveAvatarFile } from '../../lib/avatar/load.js';
+import { loadAvatar } from '../../lib/avatar/load.js';
 import { SH_C0 } from '../../lib/avatar/gaussians.js';
 import type { RgbImage } from '../../lib/util/image.js';
 import { gpuFixture } from '../helpers/gpu.js';
@@ -54,7 +52,7 @@ beforeAll(async () => {
   scene = await writeToyScene(
     root,
     [
-      { name: 'lips', position: [0, 0, 0], sigma: [0.015, 0.015, 0.015], opacity: 0.5, rgb: LIPS },
+      { name: 'lips', position: [0, 0, 0], sigma: [0.015, 0.015, 0.015], opacity: 0.6, rgb: LIPS },
       { name: 'tooth', position: [0, 0, 0.08], sigma: [0.01, 0.01, 0.01], opacity: 0.9, rgb: TOOTH },
     ],
     { anglesDeg: ANGLES, radius: 0.4, size: 32, focal: 48, background: [0.3, 0.3, 0.3] },
@@ -79,7 +77,7 @@ afterAll(async () => {
 /** Edits the toy with or without WABE; returns how far the tooth's colour moved toward the blue (RGB units). */
 async function toothDrift(wabe: boolean): Promise<{ drift: number; lips: number[] }> {
   const runDir = path.join(root, wabe ? 'wabe' : 'alpha');
-  const iterations = 60;
+  const iterations = 150;
   const cfg = editConfig({
     data: scene.data,
     avatar: scene.avatar,
@@ -88,7 +86,7 @@ async function toothDrift(wabe: boolean): Promise<{ drift: number; lips: number[
     editEvery: 1000,
     views: { maxViews: 0, initialPass: true },
     optimize: ['shDc'],
-    lr: { shDc: 0.04 },
+    lr: { shDc: 0.02 },
     wabe: { enabled: wabe },
     adversarial: { enabled: false },
     editor: { cacheDir: path.join(root, 'cache') },
@@ -98,9 +96,7 @@ async function toothDrift(wabe: boolean): Promise<{ drift: number; lips: number[
   const t0 = Date.now();
   await editAvatar(cfg, { runDir, editor: new PaintLipsEditor() });
   console.log(`edit (${wabe ? 'wabe' : 'alpha'}): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const head = await loadHeadModel();
-  const file = await resolveAvatarFile(runDir);
-  const g = readAvatarPly(new Uint8Array(await fs.readFile(file)), file, head.triangleCount);
+  const g = await loadAvatar(runDir);
   const rgb = (n: number) => [0, 1, 2].map((c) => SH_C0 * g.sh[3 * n + c]! + 0.5);
   const tooth = rgb(scene.index.tooth!);
   const dir = BLUE.map((b, c) => b - TOOTH[c]!);

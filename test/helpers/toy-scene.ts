@@ -3,8 +3,10 @@
  * opacities, colours) seen by cameras on a circle around them, written as a dataset (training split only:
  * one timestep, every camera) and an avatar `.ply`. The avatar must bind a Gaussian to every rendered
  * triangle of the head model; those fillers are invisible (opacity ~1e-13, below the rasterizer's 1/255
- * cut-off, so they get no gradient) and the toy Gaussians are bound to one triangle with local parameters
- * that put them where asked at the neutral pose, which every frame uses.
+ * cut-off, so they get no gradient), and the toy sits 3 m in front of the head with the cameras' far plane
+ * close, so the fillers are culled before tiling and cost only their projection. The toy Gaussians are
+ * bound to one triangle with local parameters that put them where asked at the neutral pose, which every
+ * frame uses.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +16,7 @@ import { poseHead, neutralParams } from '../../lib/head/pose.js';
 import { triangleFrames } from '../../lib/head/frames.js';
 import { renderedTriangles } from '../../lib/head/atlas.js';
 import { rgbToShDc, type BoundGaussians } from '../../lib/avatar/gaussians.js';
-import { writeAvatarPly } from '../../lib/avatar/io.js';
+import { readAvatarPly, writeAvatarPly } from '../../lib/avatar/io.js';
 import { AvatarModel, FrameCache } from '../../lib/avatar/model.js';
 import { renderModel } from '../../lib/train/evaluate.js';
 import { DATASET_FORMAT, DATASET_VERSION, headToJson, stringifyCompact } from '../../lib/data/dataset.js';
@@ -39,6 +41,8 @@ export interface ToyScene {
   /** Index in the avatar of each toy Gaussian, by name. */
   index: Record<string, number>;
   background: [number, number, number];
+  /** Renders (alpha blending) another avatar file of the same scene, e.g. an edited one. */
+  renderFile(file: string, camera: number): Promise<{ color: RgbImage; alpha: Float32Array }>;
   /** Renders (alpha blending) the toy avatar with some Gaussians' colours or opacities replaced. */
   render(camera: number, over?: Record<string, { rgb?: [number, number, number]; opacity?: number }>): Promise<{ color: RgbImage; alpha: Float32Array }>;
   dispose(): void;
@@ -69,7 +73,8 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
   const frames = triangleFrames(poseHead(head, params), head.faces);
   const bindable = renderedTriangles(head);
   const tri = bindable[0]!;
-  const c = [frames.centres[3 * tri]!, frames.centres[3 * tri + 1]!, frames.centres[3 * tri + 2]!];
+  const centre = [frames.centres[3 * tri]!, frames.centres[3 * tri + 1]!, frames.centres[3 * tri + 2]!];
+  const c = [centre[0]!, centre[1]!, centre[2]! - 3]; // the scene centre, away from the head
   const R = frames.rotations.subarray(9 * tri, 9 * tri + 9); // row-major, columns = frame axes
   const k = frames.scales[tri]!;
   const N = bindable.length + gaussians.length;
@@ -99,8 +104,9 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
     index[q.name] = n;
     g.binding[n] = tri;
     const d = q.position;
-    // μ_local = Rᵀ (p − c) / k with p = c + position.
-    for (let a = 0; a < 3; a++) g.means[3 * n + a] = (R[a]! * d[0]! + R[3 + a]! * d[1]! + R[6 + a]! * d[2]!) / k;
+    // μ_local = Rᵀ (p − centre) / k with p = c + position.
+    const e = [0, 1, 2].map((a) => c[a]! - centre[a]! + d[a]!);
+    for (let a = 0; a < 3; a++) g.means[3 * n + a] = (R[a]! * e[0]! + R[3 + a]! * e[1]! + R[6 + a]! * e[2]!) / k;
     // An isotropic Gaussian does not care about the rotation; an anisotropic one is aligned to world axes.
     g.quats.set(toQuat(Rt), 4 * n);
     for (let a = 0; a < 3; a++) g.logScales[3 * n + a] = Math.log(q.sigma[a]! / k);
@@ -115,7 +121,7 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
   const cameras: Camera[] = o.anglesDeg.map((deg) => {
     const a = (deg * Math.PI) / 180;
     const eye = [c[0]! + o.radius * Math.sin(a), c[1]!, c[2]! - o.radius * Math.cos(a)];
-    return { width: o.size, height: o.size, fx: o.focal, fy: o.focal, cx: o.size / 2, cy: o.size / 2, worldToCamera: lookAt(eye, c), near: 0.01, far: 10 };
+    return { width: o.size, height: o.size, fx: o.focal, fy: o.focal, cx: o.size / 2, cy: o.size / 2, worldToCamera: lookAt(eye, c), near: 0.05, far: 2 * o.radius };
   });
 
   const model = new AvatarModel(g);
@@ -137,6 +143,15 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
     model.vars.opacityLogits.assign(saved.op);
     tf.dispose([saved.sh, saved.op]);
     return out;
+  };
+
+  const renderFile: ToyScene['renderFile'] = async (file, camera) => {
+    const m = new AvatarModel(readAvatarPly(new Uint8Array(await fs.readFile(file)), file, head.triangleCount, bindable));
+    try {
+      return await renderModel(m, pose, cameras[camera]!, settings);
+    } finally {
+      m.dispose();
+    }
   };
 
   const headJ = headToJson(params);
@@ -182,7 +197,7 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
   };
   await fs.writeFile(path.join(data, 'dataset.json'), stringifyCompact(meta));
   return {
-    root, data, avatar: avatarFile, cameras, index, background: o.background, render,
+    root, data, avatar: avatarFile, cameras, index, background: o.background, render, renderFile,
     dispose: () => {
       frameCache.clear();
       model.dispose();
