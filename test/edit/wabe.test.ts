@@ -1,6 +1,6 @@
 /**
  * WABE's mechanism (docs/method.md §4) end to end through the real editing loop (`editAvatar`), on a toy:
- * a semi-transparent occluder (the lips, opacity 0.5) 8 cm in front of an opaque hidden Gaussian (a tooth).
+ * a semi-transparent occluder (the lips, opacity 0.6) 8 cm in front of an opaque hidden Gaussian (a tooth).
  * Five cameras look through the lips at the tooth; one looks from the side, where both are in plain sight.
  * The 2D editor recolours the lips only, as a 2D editor does: every pixel it sees as lips becomes blue,
  * the tooth showing through them included, while the side view shows the tooth unedited.
