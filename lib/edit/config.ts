@@ -2,7 +2,7 @@
  * The editing method's typed config (../shared/method.md §3–§5): Instruct-NeRF2NeRF's iterative dataset
  * update on a reconstructed avatar, with WABE and the conditional adversarial loss as switches. Every choice
  * the paper leaves open is a field with the default method.md gives, because these are what users ablate.
- * The four method presets of the paper's Table 1 are `experiments/methods/*.json`; `EDIT_PRESETS` holds
+ * The method presets (the paper's Table 1 arms and two controls) are `experiments/methods/*.json`; `EDIT_PRESETS` holds
  * the schedules.
  */
 import { promises as fs } from 'node:fs';

@@ -20,7 +20,7 @@ import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 
 gpuFixture();
 // A quick reconstruction (no densification): enough of a head for edits to be measured on.
-const fx = tinyAvatarFixture('gae-edit-', 60, 300_000);
+const fx = tinyAvatarFixture('gae-edit-', 60, 900_000);
 
 async function scoreToGt(avatarPath: string, editId: string): Promise<{ head: number; skin: number }> {
   const ctx = await useTfjsWebGpu();
