@@ -37,7 +37,7 @@ export function encodeBackward(
 
   pass = rec.pass('reduce-partials');
   pass.setPipeline(P.reducePartials);
-  pass.setBindGroup(0, B.get(P.reducePartials, { 0: U, 1: st.offsets, 2: partials, 3: sums }));
+  pass.setBindGroup(0, B.get(P.reducePartials, { 0: U, 1: st.offsets, 2: partials, 3: sums, 4: st.depthSorted }));
   dispatchThreads(pass, n * GRAD_FIELDS, 256);
 
   pass = rec.pass('project-backward');
@@ -51,7 +51,6 @@ export function encodeBackward(
       3: g.quats,
       5: g.sh,
       6: st.proj,
-      7: st.depthSorted,
       9: sums,
       10: grads.means,
       11: grads.logScales,
