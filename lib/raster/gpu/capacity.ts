@@ -88,12 +88,17 @@ export class RasterScratch {
   private sumsBuf: GPUBuffer | null = null;
   // Sized from the key capacity.
   private capAlloc = 0;
-  tileKeys: [GPUBuffer, GPUBuffer] | null = null;
-  tileVals: [GPUBuffer, GPUBuffer] | null = null;
-  emitGid: GPUBuffer | null = null;
+  /**
+   * One buffer of GRAD_FIELDS words per key, used by both directions in turn (queue order separates them):
+   * the forward's key scratch (tile keys and emit indices, ping and pong, and the emit pass's Gaussian
+   * ids: 5 words per key, dead once the tile lists are final) in its first half, the backward's partials
+   * in all of it. 40 bytes per key instead of 60.
+   */
+  private keyScratch: GPUBuffer | null = null;
+  tileKeys: [GPUBufferBinding, GPUBufferBinding] | null = null;
+  tileVals: [GPUBufferBinding, GPUBufferBinding] | null = null;
+  emitGid: GPUBufferBinding | null = null;
   tileSort: RadixSortPlan | null = null;
-  private partialsCap = 0;
-  private partialsBuf: GPUBuffer | null = null;
   /** Key count, overflow flag and indirect dispatch sizes (META layout), written on the GPU. */
   readonly meta: GPUBuffer;
   // Capacity policy.
@@ -137,12 +142,14 @@ export class RasterScratch {
     const want = Math.max(this.wantedCapacity || guess, 1024);
     if (want > this.capAlloc || !this.tileSort) {
       const cap = Math.ceil(want / 1024) * 1024; // not a power of two: at 10⁷ keys that would waste gigabytes
-      for (const b of [...(this.tileKeys ?? []), ...(this.tileVals ?? [])]) this.mem.release(b);
-      this.mem.release(this.emitGid);
+      this.mem.release(this.keyScratch);
       this.tileSort?.destroy();
-      this.tileKeys = [this.mem.alloc(cap * 4, 'tile-keys-a'), this.mem.alloc(cap * 4, 'tile-keys-b')];
-      this.tileVals = [this.mem.alloc(cap * 4, 'tile-vals-a'), this.mem.alloc(cap * 4, 'tile-vals-b')];
-      this.emitGid = this.mem.alloc(cap * 4, 'emit-gid');
+      const buffer = (this.keyScratch = this.mem.alloc(cap * GRAD_FIELDS * 4, 'key-scratch'));
+      // cap is a multiple of 1024, so every range starts 256-byte aligned as storage bindings must.
+      const part = (k: number): GPUBufferBinding => ({ buffer, offset: k * cap * 4, size: cap * 4 });
+      this.tileKeys = [part(0), part(1)];
+      this.tileVals = [part(2), part(3)];
+      this.emitGid = part(4);
       this.tileSort = new RadixSortPlan(this.ctx, cap, this.sortCfg);
       this.capAlloc = cap;
     }
@@ -161,14 +168,13 @@ export class RasterScratch {
     return this.sumsBuf;
   }
 
-  /** [capacity, GRAD_FIELDS] per-(tile, Gaussian) partials of the backward, at each key's emit index. */
+  /**
+   * [capacity, GRAD_FIELDS] per-(tile, Gaussian) partials of the backward, at each key's emit index: the
+   * key scratch, at least `cap` keys long (the capacity only grows between a forward and its backward).
+   */
   partials(cap: number): GPUBuffer {
-    if (!this.partialsBuf || this.partialsCap < cap) {
-      this.mem.release(this.partialsBuf);
-      this.partialsBuf = this.mem.alloc(cap * GRAD_FIELDS * 4, 'grad-partials');
-      this.partialsCap = cap;
-    }
-    return this.partialsBuf;
+    if (!this.keyScratch || this.capAlloc < cap) throw new Error(`internal: key scratch for ${this.capAlloc} keys, a state needs ${cap}`);
+    return this.keyScratch;
   }
 
   /** Copies this frame's key count and overflow flag for an asynchronous readback (after the frame's passes). */

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../../gpu/device.js';
 import { BufferUsage } from '../../gpu/flags.js';
-import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
+import { ExclusiveScanPlan, createStorage, getPipeline, grid, type Binding } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
 import type { PassRecorder } from './recorder.js';
 import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
@@ -37,9 +37,10 @@ export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfi
 /** Where the key count comes from. */
 export type SortCount = { fixed: number } | { buffer: GPUBuffer; offset: number /* u32 index */; indirect: GPUBuffer; indirectOffset: number /* bytes */ };
 
-export interface SortBuffers {
-  keys: [GPUBuffer, GPUBuffer]; // [0] holds the input; the other is scratch
-  vals: [GPUBuffer, GPUBuffer];
+/** Buffers or ranges of buffers (several may be ranges of one buffer: the scatter binds all four read_write). */
+export interface SortBuffers<T extends Binding = GPUBuffer> {
+  keys: [T, T]; // [0] holds the input; the other is scratch
+  vals: [T, T];
 }
 
 type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
@@ -111,13 +112,13 @@ export class RadixSortPlan {
    * `valsIdentity`: the values are then the input positions). Returns which buffers hold the result.
    * Passes come from `rec` under the stage name `name`.
    */
-  encode(
+  encode<T extends Binding>(
     rec: PassRecorder,
-    bufs: SortBuffers,
+    bufs: SortBuffers<T>,
     count: SortCount,
     bits: number,
     opts: { valsIdentity?: boolean; name?: string } = {},
-  ): { keys: GPUBuffer; vals: GPUBuffer } {
+  ): { keys: T; vals: T } {
     if (!this.pipes) throw new Error('RadixSortPlan: call await prepare() first');
     if ('fixed' in count && count.fixed > this.maxKeys) throw new RangeError(`sort: ${count.fixed} keys exceed the plan's ${this.maxKeys}`);
     const name = opts.name ?? 'sort';

@@ -120,8 +120,11 @@ export function radixScatterWgsl(subgroups: boolean, kpt: number): string {
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
 ${subgroups ? subgroupFns : ''}
-@group(0) @binding(2) var<storage, read> keysIn: array<u32>;
-@group(0) @binding(3) var<storage, read> valsIn: array<u32>;
+// read_write although only read: the rasterizer keeps both halves of the ping-pong in one buffer (shared
+// with the backward's partials), and WebGPU allows read-only and writable bindings of one buffer in a
+// dispatch only if all of them are writable (non-overlapping).
+@group(0) @binding(2) var<storage, read_write> keysIn: array<u32>;
+@group(0) @binding(3) var<storage, read_write> valsIn: array<u32>;
 @group(0) @binding(4) var<storage, read_write> keysOut: array<u32>;
 @group(0) @binding(5) var<storage, read_write> valsOut: array<u32>;
 @group(0) @binding(6) var<storage, read> hist: array<u32>;
