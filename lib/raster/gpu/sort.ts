@@ -19,19 +19,27 @@ export interface SortConfig {
   nsg: number;
 }
 
-/** Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB. */
+/**
+ * Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB, and
+ * keys per thread 16, or 8 or 4 where the block's local sort would not fit in workgroup memory (NVIDIA has
+ * 48 KiB under Vulkan: 8; browsers allow 32 KiB: 4).
+ */
 export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfig {
   const info = ctx.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const minSg = info.subgroupMinSize ?? 0;
-  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
+  const fallback: SortConfig = { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
+  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return fallback;
   const wg = Math.min(256, Math.max(64, 8 * (info.subgroupMaxSize ?? minSg)));
   const nsg = Math.max(1, Math.ceil(wg / minSg));
-  // The subgroup scatter's workgroup memory: digit bases, two rank tables of 256 × NSG counts, a ticket
-  // (and padding). Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed
-  // the 32 KiB that browsers allow; they take the ballot-free path.
-  const bytes = 4 * 256 + 4 * 2 * 256 * nsg + 16;
-  if (bytes > ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
-  return { subgroups: true, wg, kpt: 16, nsg };
+  // Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed the 32 KiB that
+  // browsers allow; they take the ballot-free path.
+  for (const kpt of [16, 8, 4]) if (scatterWorkgroupBytes(wg, kpt, nsg) <= ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: true, wg, kpt, nsg };
+  return fallback;
+}
+
+/** The subgroup scatter's workgroup memory: three digit tables, two rank tables of 256 × NSG, the block's keys and values, a ticket. */
+export function scatterWorkgroupBytes(wg: number, kpt: number, nsg: number): number {
+  return 3 * 4 * 256 + 4 * 2 * 256 * nsg + 8 * wg * kpt + 16;
 }
 
 /** Where the key count comes from. */

@@ -7,7 +7,10 @@
  * The stable rank is computed round by round (WG keys per round). With subgroups, a key's rank within its
  * subgroup comes from a ballot "match" over the 8 digit bits (the peers with the same digit), and the
  * ranks across subgroups from per-(digit, subgroup) counts in workgroup memory, scanned by one thread per
- * digit: two barriers per round. Without subgroups (fallback), each thread counts the equal digits before
+ * digit: two barriers per round. The ranks are local (the block's own digit counts, scanned in workgroup
+ * memory): the block is sorted in workgroup memory first and then written out in order, so that the
+ * writes of neighbouring threads land next to each other (a direct write of each key to its global place
+ * sends every lane of a round to a different bucket). Without subgroups (fallback), each thread counts the equal digits before
  * it in the round: O(WG) per key, slow but simple.
  *
  * Subgroup indices come from a ticket counter, not from local_invocation_index / subgroup_size, so the
@@ -138,6 +141,11 @@ override NSG: u32 = 8u;
 // buffer needs no extra barrier.
 var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
 var<workgroup> ticket: atomic<u32>;
+// The block's keys and values in digit order (its local sort), written out once the rounds are done.
+var<workgroup> sk: array<u32, WG * ${kpt}u>;
+var<workgroup> sv: array<u32, WG * ${kpt}u>;
+var<workgroup> gstart: array<u32, 256>; // global position of the block's first key of each digit, minus its local one
+var<workgroup> scanTmp: array<u32, 256>;
 
 @compute @workgroup_size(WG)
 fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -148,10 +156,38 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let block = wid.x + wid.y * nwg.x;
   if (block >= nb) { return; }
   let nsg = WG / sgSize;
+  let histLen = RADIX * nb;
   if (lid == 0u) { atomicStore(&ticket, 0u); }
+  // This block's count of each digit, from the scanned histogram: entries are in (digit, block) order, so
+  // the next entry (or n after the last) minus this one.
   for (var d = lid; d < RADIX; d += WG) {
-    base[d] = hist[d * nb + block];
+    let at = d * nb + block;
+    let g = hist[at];
+    let c = select(n, hist[at + 1u], at + 1u < histLen) - g;
+    base[d] = c;
+    scanTmp[d] = c;
+    gstart[d] = g;
     for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
+  }
+  workgroupBarrier();
+  // Inclusive scan of the counts over the digits (Hillis–Steele; WG ≥ 64, so ≤ 4 digits per thread).
+  for (var off = 1u; off < RADIX; off <<= 1u) {
+    var add = vec4u(0u);
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX && d >= off) { add[k] = scanTmp[d - off]; }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX) { scanTmp[d] += add[k]; }
+    }
+    workgroupBarrier();
+  }
+  for (var d = lid; d < RADIX; d += WG) {
+    let local = scanTmp[d] - base[d];
+    base[d] = local;
+    gstart[d] -= local;
   }
   workgroupBarrier();
   var t = 0u;
@@ -194,10 +230,20 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
     }
     workgroupBarrier();
     if (valid) {
-      let dst = cnt[cur + d * NSG + sg] + rank;
-      keysOut[dst] = key;
-      valsOut[dst] = valsR[r];
+      let at = cnt[cur + d * NSG + sg] + rank;
+      sk[at] = key;
+      sv[at] = valsR[r];
     }
+  }
+  workgroupBarrier();
+  // Written in local order: neighbouring threads write neighbouring addresses within each digit's run,
+  // instead of every lane of a round writing to a different digit's bucket.
+  let inBlock = min(blockSize(), n - start);
+  for (var i = lid; i < inBlock; i += WG) {
+    let key = sk[i];
+    let dst = gstart[(key >> sp.shift) & 0xffu] + i;
+    keysOut[dst] = key;
+    valsOut[dst] = sv[i];
   }
 }
 `;
