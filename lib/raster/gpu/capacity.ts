@@ -71,6 +71,12 @@ export class RasterMemory {
     if (!keep) b.destroy();
   }
 
+  /** Counts (or, negative, uncounts) memory held outside plain buffers: the sort and scan plans' scratch. */
+  count(bytes: number): void {
+    this.stats.liveBytes += bytes;
+    this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.liveBytes);
+  }
+
   releaseAll(): void {
     for (const b of [...this.sizes.keys()]) this.release(b);
   }
@@ -127,13 +133,24 @@ export class RasterScratch {
     const N = Math.max(1024, nextPow2(n));
     for (const b of this.depthKeys ?? []) this.mem.release(b);
     this.mem.release(this.depthValsB);
-    this.depthSort?.destroy();
-    this.offsetsScan?.destroy();
+    this.dropPlan(this.depthSort);
+    this.dropPlan(this.offsetsScan);
     this.depthKeys = [this.mem.alloc(N * 4, 'depth-keys-a'), this.mem.alloc(N * 4, 'depth-keys-b')];
     this.depthValsB = this.mem.alloc(N * 4, 'depth-vals-b');
-    this.depthSort = new RadixSortPlan(this.ctx, N, this.sortCfg);
-    this.offsetsScan = new ExclusiveScanPlan(this.ctx, N + 1);
+    this.depthSort = this.plan(new RadixSortPlan(this.ctx, N, this.sortCfg));
+    this.offsetsScan = this.plan(new ExclusiveScanPlan(this.ctx, N + 1));
     this.nAlloc = N;
+  }
+
+  private plan<T extends { bytes: number }>(p: T): T {
+    this.mem.count(p.bytes);
+    return p;
+  }
+
+  private dropPlan(p: { bytes: number; destroy(): void } | null): void {
+    if (!p) return;
+    this.mem.count(-p.bytes);
+    p.destroy();
   }
 
   /** Grows the key buffers to the wanted capacity (or the first guess for `n` Gaussians); returns it. */
@@ -143,14 +160,14 @@ export class RasterScratch {
     if (want > this.capAlloc || !this.tileSort) {
       const cap = Math.ceil(want / 1024) * 1024; // not a power of two: at 10⁷ keys that would waste gigabytes
       this.mem.release(this.keyScratch);
-      this.tileSort?.destroy();
+      this.dropPlan(this.tileSort);
       const buffer = (this.keyScratch = this.mem.alloc(cap * GRAD_FIELDS * 4, 'key-scratch'));
       // cap is a multiple of 1024, so every range starts 256-byte aligned as storage bindings must.
       const part = (k: number): GPUBufferBinding => ({ buffer, offset: k * cap * 4, size: cap * 4 });
       this.tileKeys = [part(0), part(1)];
       this.tileVals = [part(2), part(3)];
       this.emitGid = part(4);
-      this.tileSort = new RadixSortPlan(this.ctx, cap, this.sortCfg);
+      this.tileSort = this.plan(new RadixSortPlan(this.ctx, cap, this.sortCfg));
       this.capAlloc = cap;
     }
     this.capacity = this.capAlloc;
@@ -228,8 +245,9 @@ export class RasterScratch {
 
   destroy(): void {
     for (const b of this.freeStaging.splice(0)) b.destroy();
-    this.depthSort?.destroy();
-    this.offsetsScan?.destroy();
-    this.tileSort?.destroy();
+    this.dropPlan(this.depthSort);
+    this.dropPlan(this.offsetsScan);
+    this.dropPlan(this.tileSort);
+    this.depthSort = this.offsetsScan = this.tileSort = null;
   }
 }

@@ -178,6 +178,11 @@ export class RadixSortPlan {
     }
   }
 
+  /** Bytes of GPU memory the plan allocates up front (histograms and their scan; not its few 32-byte uniforms). */
+  get bytes(): number {
+    return this.hist.size + this.meta.size + this.noCount.size + this.scan.bytes;
+  }
+
   destroy(): void {
     this.hist.destroy();
     this.meta.destroy();
