@@ -78,6 +78,8 @@ fn setup() {
  * One thread per key (an indirect dispatch over the GPU-side key count): the key's Gaussian is found by
  * binary search in the offsets (the largest j with offsets[j] ≤ e), its tile from the position within the
  * Gaussian's rectangle. Writes are coalesced, and a Gaussian with many tiles no longer holds up its warp.
+ * Two threads first search for the Gaussians of the workgroup's first and last keys; the others then
+ * search only between those two (a few Gaussians instead of all N: ~4 dependent loads instead of ~20).
  */
 export const emitWgsl = /* wgsl */ `
 ${frameWgsl}
@@ -89,16 +91,33 @@ ${frameWgsl}
 @group(0) @binding(5) var<storage, read_write> emitGid: array<u32>;    // [capacity]
 @group(0) @binding(6) var<storage, read> tileMeta: array<u32>;
 
-@compute @workgroup_size(256)
-fn emit(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = g3.x + g3.y * nwg.x * 256u;
-  if (e >= tileMeta[${META.keys}u]) { return; }
-  var lo = 0u;
-  var hi = fr.sizes.x; // offsets[lo] ≤ e < offsets[hi] (offsets[N] = M > e)
+var<workgroup> bounds: array<u32, 2>;
+
+// The largest j in [lo, hi) with offsets[j] ≤ e, given offsets[lo] ≤ e < offsets[hi].
+fn owner(e: u32, lo0: u32, hi0: u32) -> u32 {
+  var lo = lo0;
+  var hi = hi0;
   while (hi - lo > 1u) {
     let mid = (lo + hi) >> 1u;
     if (offsets[mid] <= e) { lo = mid; } else { hi = mid; }
   }
+  return lo;
+}
+
+@compute @workgroup_size(256)
+fn emit(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let e = g3.x + g3.y * nwg.x * 256u;
+  let m = tileMeta[${META.keys}u];
+  let e0 = e - lid;
+  if (lid < 2u && e0 < m) {
+    // offsets[0] = 0 ≤ e and offsets[N] = M > e for every key e < m.
+    bounds[lid] = owner(select(min(e0 + 255u, m - 1u), e0, lid == 0u), 0u, fr.sizes.x);
+  }
+  workgroupBarrier();
+  if (e >= m) { return; }
+  // offsets[bounds[0]] ≤ e0 ≤ e, and e ≤ the last key, whose Gaussian's end offsets[bounds[1] + 1] exceeds it.
+  let lo = owner(e, bounds[0], bounds[1] + 1u);
   let id = depthSorted[lo];
   let k = e - offsets[lo];
   let r = rects[id];
