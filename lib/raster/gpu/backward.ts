@@ -30,7 +30,18 @@ export function encodeBackward(
 
   let pass = rec.pass('rasterize-backward');
   pass.setPipeline(P.backward);
-  const bb: Record<number, GPUBuffer> = { 0: U, 1: st.ranges, 2: st.keyGid, 3: st.keyEmit, 4: st.proj, 5: st.finalT, 6: st.lastIdx, 7: dOut, 8: partials };
+  const bb: Record<number, GPUBuffer> = {
+    0: U,
+    1: st.ranges,
+    2: st.keyGid,
+    3: st.emitBase,
+    4: st.proj,
+    5: st.finalT,
+    6: st.lastIdx,
+    7: dOut,
+    8: partials,
+    10: st.rects,
+  };
   if (st.variant.renorm) bb[9] = st.wabeSums!;
   pass.setBindGroup(0, B.get(P.backward, bb));
   pass.dispatchWorkgroups(st.info.gridW, st.info.gridH);

@@ -73,7 +73,7 @@ export function encodeForward(
   pass.dispatchWorkgroups(1);
   pass = rec.pass('tiles-emit');
   pass.setPipeline(P.emit);
-  pass.setBindGroup(0, B.get(P.emit, { 0: U, 1: st.depthSorted, 2: st.offsets, 3: st.rects, 4: S.tileKeys![0], 5: S.emitGid!, 6: S.meta }));
+  pass.setBindGroup(0, B.get(P.emit, { 0: U, 1: st.depthSorted, 2: st.offsets, 3: st.rects, 4: S.tileKeys![0], 5: S.emitGid!, 6: S.meta, 7: st.emitBase }));
   pass.dispatchWorkgroupsIndirect(S.meta, META.keyArgs * 4);
 
   // 4. Stable sort of the keys by tile id (values: emit index, implicit on the first pass).
@@ -86,10 +86,10 @@ export function encodeForward(
     { valsIdentity: true, name: 'sort-tiles' },
   );
 
-  // 5. Per sorted key: Gaussian id, emit index; tile ranges.
+  // 5. Per sorted key: Gaussian id; tile ranges.
   pass = rec.pass('tiles-finalize');
   pass.setPipeline(P.finalize);
-  pass.setBindGroup(0, B.get(P.finalize, { 1: S.meta, 2: ts.keys, 3: ts.vals, 4: S.emitGid!, 5: st.keyGid, 6: st.keyEmit, 7: st.ranges }));
+  pass.setBindGroup(0, B.get(P.finalize, { 1: S.meta, 2: ts.keys, 3: ts.vals, 4: S.emitGid!, 5: st.keyGid, 7: st.ranges }));
   pass.dispatchWorkgroupsIndirect(S.meta, META.keyArgs * 4);
 
   // 6. Rasterize.

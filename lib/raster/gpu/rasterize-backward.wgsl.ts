@@ -116,13 +116,22 @@ const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> ranges: array<vec2u>;
 @group(0) @binding(2) var<storage, read> keyGid: array<u32>;
-@group(0) @binding(3) var<storage, read> keyEmit: array<u32>;
+@group(0) @binding(3) var<storage, read> emitBase: array<u32>;  // [N] by id: first emit index (tiles.wgsl.ts)
 @group(0) @binding(4) var<storage, read> proj: array<Proj>;
 @group(0) @binding(5) var<storage, read> finalT: array<f32>;
 @group(0) @binding(6) var<storage, read> lastIdx: array<u32>;
 @group(0) @binding(7) var<storage, read> dOut: array<f32>;     // [H,W,5] ∂L/∂(r, g, b, alpha, depth)
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>; // [capacity, 10] per emit index
 ${v.renorm ? '@group(0) @binding(9) var<storage, read> wabeSums: array<vec4f>;' : ''}
+@group(0) @binding(10) var<storage, read> rects: array<vec2u>;  // [N] tile rectangles (project.wgsl.ts)
+
+// The emit index of Gaussian gid's key in tile (tx, ty): its first one plus the tile's row-major place in
+// its rectangle, as the emit pass numbered them.
+fn emitIndex(gid: u32, tx: u32, ty: u32) -> u32 {
+  let r = rects[gid];
+  let x0 = r.x & 0xffffu;
+  return emitBase[gid] + (ty - (r.x >> 16u)) * ((r.y & 0xffffu) - x0) + (tx - x0);
+}
 
 var<workgroup> sXY: array<vec4f, B>;    // u, v, opacity, depth
 var<workgroup> sConic: array<vec4f, B>;
@@ -219,12 +228,12 @@ ${reduceScatterOwnership()}`
     let cnt = be - bs;
     workgroupBarrier();
     if (lid < cnt) {
-      let key = range.x + bs + lid;
-      let p = proj[keyGid[key]];
+      let gid = keyGid[range.x + bs + lid];
+      let p = proj[gid];
       sXY[lid] = vec4f(p.a.xy, p.a.w, p.a.z);
       sConic[lid] = p.b;
       sColor[lid] = p.c;
-      sEmit[lid] = keyEmit[key];
+      sEmit[lid] = emitIndex(gid, wid.x, wid.y);
     }
     ${sh.subgroups ? '' : 'for (var t = lid; t < B * NF; t += 256u) { atomicStore(&red[t], 0u); }'}
     workgroupBarrier();
@@ -301,7 +310,7 @@ ${Array.from({ length: GRAD_FIELDS }, (_, p) => `        if (rsCount > ${p}u) { 
   // every slot of a Gaussian, and the buffer holds the previous frame's values (only a fresh one is zero).
   let nKeys = range.y - range.x;
   for (var t = end + lid; t < nKeys; t += 256u) {
-    let e = keyEmit[range.x + t];
+    let e = emitIndex(keyGid[range.x + t], wid.x, wid.y);
     for (var f = 0u; f < NF; f++) { partials[e * NF + f] = 0.0; }
   }
 }

@@ -42,7 +42,7 @@ export interface ForwardState {
   depthSorted: GPUBuffer; // [N] Gaussian ids by depth
   offsets: GPUBuffer; // [N+1] exclusive scan of tilesTouched in depth order; [N] = M
   keyGid: GPUBuffer; // [capacity] Gaussian id per sorted key
-  keyEmit: GPUBuffer; // [capacity] emit index per sorted key
+  emitBase: GPUBuffer; // [N] each Gaussian's first emit index (a key's is this plus its tile's place in the rectangle)
   ranges: GPUBuffer; // [numTiles] (start, end)
   finalT: GPUBuffer; // [H,W]
   lastIdx: GPUBuffer; // [H,W]
@@ -96,8 +96,8 @@ export function stateSizes(count: number, info: FrameInfo, capacity: number, var
     ['rects', n * 8],
     ['depthSorted', n * 4],
     ['offsets', (n + 1) * 4],
+    ['emitBase', n * 4],
     ['keyGid', capacity * 4],
-    ['keyEmit', capacity * 4],
     ['ranges', info.numTiles * 8],
     ['finalT', npx * 4],
     ['lastIdx', npx * 4],

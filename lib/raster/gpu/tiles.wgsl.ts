@@ -7,14 +7,15 @@
  *      dispatch sizes of every pass over keys (no CPU readback on the hot path);
  *   5. emit: key e finds its Gaussian by binary search in the offsets and writes its tile id (and the id);
  *   6. stable radix sort of the tile ids (only ceil(log2(numTiles)) bits), values = emit index;
- *   7. finalize: per sorted key, its Gaussian id and emit index, and the tile ranges.
+ *   7. finalize: per sorted key, its Gaussian id, and the tile ranges.
  * Keys of equal tile keep the emit order, which is (depth, id): the lists come out sorted by
  * (tile, depth, id) like a 64-bit (tile | depth) sort, with 4 passes over N + ⌈bits/8⌉ passes over M
  * instead of ⌈(bits + 32)/8⌉ passes over M.
  *
  * The emit index is what the backward pass needs: a Gaussian's keys are contiguous in emit order, so
  * per-(tile, Gaussian) gradient partials written at their emit index are summed per Gaussian by a plain
- * segmented loop, with no atomics.
+ * segmented loop, with no atomics. It is not stored per key: the emit pass keeps each Gaussian's first
+ * emit index (emitBase, by id), and a key's is that plus its tile's place in the Gaussian's rectangle.
  */
 import { frameWgsl } from './frame.js';
 
@@ -90,6 +91,7 @@ ${frameWgsl}
 @group(0) @binding(4) var<storage, read_write> tileKeys: array<u32>;   // [capacity]
 @group(0) @binding(5) var<storage, read_write> emitGid: array<u32>;    // [capacity]
 @group(0) @binding(6) var<storage, read> tileMeta: array<u32>;
+@group(0) @binding(7) var<storage, read_write> emitBase: array<u32>;   // [N] by id: the Gaussian's first emit index
 
 var<workgroup> bounds: array<u32, 2>;
 
@@ -127,6 +129,7 @@ fn emit(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) nwg: 
   let tx = x0 + k % w;
   tileKeys[e] = ty * fr.dims.z + tx;
   emitGid[e] = id;
+  if (k == 0u) { emitBase[id] = e; }
 }
 `;
 
@@ -136,7 +139,6 @@ export const finalizeWgsl = /* wgsl */ `
 @group(0) @binding(3) var<storage, read> sortedEmit: array<u32>;   // emit index per sorted key
 @group(0) @binding(4) var<storage, read> emitGid: array<u32>;
 @group(0) @binding(5) var<storage, read_write> keyGid: array<u32>;   // [capacity] Gaussian id per sorted key
-@group(0) @binding(6) var<storage, read_write> keyEmit: array<u32>;  // [capacity] emit index per sorted key
 @group(0) @binding(7) var<storage, read_write> ranges: array<vec2u>; // [numTiles] (start, end), zeroed by gatherCounts
 
 @compute @workgroup_size(256)
@@ -144,9 +146,7 @@ fn finalize(@builtin(global_invocation_id) g3: vec3u, @builtin(num_workgroups) n
   let i = g3.x + g3.y * nwg.x * 256u;
   let m = tileMeta[${META.keys}u];
   if (i >= m) { return; }
-  let e = sortedEmit[i];
-  keyEmit[i] = e;
-  keyGid[i] = emitGid[e];
+  keyGid[i] = emitGid[sortedEmit[i]];
   let t = sortedKeys[i];
   if (i == 0u || sortedKeys[i - 1u] != t) { ranges[t].x = i; }
   if (i + 1u == m || sortedKeys[i + 1u] != t) { ranges[t].y = i + 1u; }
