@@ -6,7 +6,7 @@ import type { GpuContext } from './device.js';
 import { createStorage, upload, download, write } from './buffers.js';
 import { BufferUsage } from './flags.js';
 import { bindGroup, dispatch1D, getPipeline } from './pipelines.js';
-import { SCAN_BLOCK, SCAN_SMALL_MAX, reduceWgsl, scanWgsl } from './kernels/scan.wgsl.js';
+import { SCAN_BLOCK, reduceWgsl, scanWgsl } from './kernels/scan.wgsl.js';
 
 /** Where the element count comes from: a number known on the CPU, or a u32 in a GPU buffer. */
 export type Count = number | { buffer: GPUBuffer; offset: number /* in u32 elements */ };
@@ -72,14 +72,14 @@ abstract class HierarchicalPlan {
  * `prepare()` once, then `encodeSync` encodes without awaiting (for callers that must stay synchronous,
  * such as a tfjs customGrad forward function).
  */
-type ScanPipes = { scan: GPUComputePipeline; add: GPUComputePipeline; small: GPUComputePipeline };
+type ScanPipes = { scan: GPUComputePipeline; add: GPUComputePipeline };
 const readyScanPipes = new WeakMap<GPUDevice, ScanPipes>();
 
 export class ExclusiveScanPlan extends HierarchicalPlan {
   private readonly sums: GPUBuffer[] = [];
   // Once any plan on a device is prepared, later plans are ready at construction.
   private pipes: ScanPipes | null = readyScanPipes.get(this.ctx.device) ?? null;
-  private readonly binds = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, { scan: GPUBindGroup[]; add: GPUBindGroup[]; small: GPUBindGroup }>>();
+  private readonly binds = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, { scan: GPUBindGroup[]; add: GPUBindGroup[] }>>();
 
   constructor(ctx: GpuContext, maxN: number) {
     super(ctx, maxN);
@@ -98,8 +98,7 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
     const { device } = this.ctx;
     const scan = await getPipeline(device, { code: scanWgsl, entryPoint: 'scan_blocks', label: 'scan_blocks' });
     const add = await getPipeline(device, { code: scanWgsl, entryPoint: 'add_offsets', label: 'add_offsets' });
-    const small = await getPipeline(device, { code: scanWgsl, entryPoint: 'scan_small', label: 'scan_small' });
-    this.pipes = { scan, add, small };
+    this.pipes = { scan, add };
     readyScanPipes.set(device, this.pipes);
   }
 
@@ -127,20 +126,13 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
     if (!byCount) this.binds.set(data, (byCount = new WeakMap()));
     let groups = byCount.get(countBuf);
     if (!groups) {
-      const small = bindGroup(device, this.pipes.small, { 0: data, 1: this.totalBuffer, 2: this.levels[0]!, 3: countBuf });
-      groups = { scan: [], add: [], small };
+      groups = { scan: [], add: [] };
       for (let l = 0; l < L; l++) {
         const res = { 0: dataAt(l), 1: this.sums[l]!, 2: this.levels[l]!, 3: countBuf };
         groups.scan.push(bindGroup(device, scan, res));
         groups.add.push(bindGroup(device, add, res));
       }
       byCount.set(countBuf, groups);
-    }
-    if (this.maxN <= SCAN_SMALL_MAX) {
-      pass.setPipeline(this.pipes.small);
-      pass.setBindGroup(0, groups.small);
-      pass.dispatchWorkgroups(1);
-      return;
     }
     for (let l = 0; l < L; l++) {
       pass.setPipeline(scan);

@@ -9,13 +9,6 @@
 
 export const SCAN_BLOCK = 1024; // elements per workgroup: 256 threads × 4
 
-/**
- * Plans for at most this many elements scan in one workgroup and one dispatch (`scan_small`): the radix
- * sort's digit offsets at 100k keys are ~12k entries, and three dependent dispatches cost more there than
- * a workgroup's pass over them.
- */
-export const SCAN_SMALL_MAX = 16384;
-
 const common = /* wgsl */ `
 const WG: u32 = 256u;
 const PER: u32 = 4u;
@@ -85,41 +78,6 @@ fn scan_blocks(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     if (idx < n) { data[idx] = v[i] + excl; }
   }
   if (lid == WG - 1u) { sums[block] = sh[WG - 1u]; }
-}
-
-// Plans of at most SCAN_SMALL_MAX elements: one workgroup, thread t owning the contiguous chunk
-// [t·c, (t+1)·c), c = ⌈n/256⌉ ≤ 64: chunk sums, a workgroup scan of them, then each chunk scanned from its
-// offset. The total goes to sums[0] (the plan's total buffer).
-@compute @workgroup_size(256)
-fn scan_small(@builtin(local_invocation_index) lid: u32) {
-  let n = levelCount();
-  let c = (n + WG - 1u) / WG;
-  let b = lid * c;
-  var run = 0u;
-  for (var i = 0u; i < c; i++) {
-    let idx = b + i;
-    if (idx < n) { run += data[idx]; }
-  }
-  sh[lid] = run;
-  workgroupBarrier();
-  for (var off = 1u; off < WG; off <<= 1u) {
-    var t = 0u;
-    if (lid >= off) { t = sh[lid - off]; }
-    workgroupBarrier();
-    sh[lid] += t;
-    workgroupBarrier();
-  }
-  var acc = 0u;
-  if (lid > 0u) { acc = sh[lid - 1u]; }
-  for (var i = 0u; i < c; i++) {
-    let idx = b + i;
-    if (idx < n) {
-      let x = data[idx];
-      data[idx] = acc;
-      acc += x;
-    }
-  }
-  if (lid == WG - 1u) { sums[0] = sh[WG - 1u]; }
 }
 
 // Adds each block's scanned offset (from the level above) to its elements.
