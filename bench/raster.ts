@@ -76,6 +76,7 @@ const program = new Command()
   .option('--out <file>', 'output JSON (default results/bench/raster-<vendor>.json)')
   .option('--require-hardware', 'refuse software adapters')
   .option('--no-subgroups', 'use the kernels without subgroup operations')
+  .option('--local-scatter', 'radix sort blocks sorted in workgroup memory before they are written out (opt-in variant)')
   .option('--check', 'first compare a small scene against the float64 reference (image and gradients)')
   .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_workgroup_init', '')
   .option('--safe', 'Dawn with validation and robustness on (as GAE_DAWN_SAFE=1; the default is the fast toggles, lib/gpu/device.ts)');
@@ -89,6 +90,7 @@ const opts = program.opts<{
   out?: string;
   requireHardware?: boolean;
   subgroups: boolean;
+  localScatter?: boolean;
   check?: boolean;
   dawn: string;
   safe?: boolean;
@@ -108,7 +110,8 @@ const extraFlags = opts.dawn.split(' ').filter((f) => f.length > 0);
 const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...extraFlags];
 // 'default' is what a user gets with no flags: the fast toggles (lib/gpu/device.ts); 'safe' is GAE_DAWN_SAFE=1.
 const mode = [dawnMode() === 'safe' ? 'safe' : 'default', ...extraFlags].join(' ');
-const modeName = opts.subgroups ? mode : `${mode}, no subgroups`;
+const modeName = `${mode}${opts.subgroups ? '' : ', no subgroups'}${opts.localScatter ? ', local scatter' : ''}`;
+const rasterizerOptions = { noSubgroups: !opts.subgroups, localSortScatter: !!opts.localScatter };
 const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags });
 const { device } = ctx;
 console.log(
@@ -151,7 +154,7 @@ async function checkAgainstReference(): Promise<Record<string, Record<string, nu
     const dA = Float64Array.from({ length: npx }, (_, i) => Math.cos(i * 0.11));
     const packed = new Float32Array(5 * npx);
     for (let p = 0; p < npx; p++) packed.set([dC[3 * p]!, dC[3 * p + 1]!, dC[3 * p + 2]!, dA[p]!, 0], 5 * p);
-    const r = new GaussianRasterizer(ctx, { noSubgroups: !opts.subgroups });
+    const r = new GaussianRasterizer(ctx, rasterizerOptions);
     const st = await r.render(gb, cam, s);
     const dOut = upload(device, packed);
     const grads = r.backward(st, gb, dOut);
@@ -203,7 +206,7 @@ for (const n of ns) {
     const dOut = upload(device, packed);
     const inputBytes = [gb.means, gb.logScales, gb.quats, gb.opacityLogits, gb.sh, dOut].reduce((a, b) => a + b.size, 0);
 
-    const r = new GaussianRasterizer(ctx, { noSubgroups: !opts.subgroups });
+    const r = new GaussianRasterizer(ctx, rasterizerOptions);
     await r.prepare(settings);
     const st = await r.render(gb, cam, settings); // sizes the key capacity for this scene
     const grads = r.backward(st, gb, dOut);

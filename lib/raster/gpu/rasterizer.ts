@@ -39,6 +39,8 @@ export type { RasterizerStats } from './capacity.js';
 export interface RasterizerOptions {
   /** Use the non-subgroup kernels even where subgroups exist (tests of the fallback). */
   noSubgroups?: boolean;
+  /** Radix sort blocks sorted in workgroup memory before they are written out (sort.wgsl.ts; opt-in). */
+  localSortScatter?: boolean;
   /** Initial key capacity; default 8 keys per Gaussian, at least 64 Ki. */
   initialCapacity?: number;
   /** Keep capacity at or above this many keys per Gaussian before any frame has been seen. */
@@ -72,7 +74,7 @@ export class GaussianRasterizer {
     opts: RasterizerOptions = {},
   ) {
     const minSg = (ctx.adapter.info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
-    this.sortCfg = sortConfig(ctx, opts.noSubgroups);
+    this.sortCfg = sortConfig(ctx, opts.noSubgroups, opts.localSortScatter);
     this.projectLayout =
       opts.projectLayout ?? (ctx.device.limits.maxStorageBuffersPerShaderStage >= FUSED_PROJECT_STORAGE_BUFFERS ? 'fused' : 'split');
     this.bwdShape = backwardShape(this.sortCfg.subgroups, minSg);

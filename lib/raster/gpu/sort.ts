@@ -17,29 +17,36 @@ export interface SortConfig {
   kpt: number;
   /** Most subgroups per workgroup (wg / smallest subgroup size). */
   nsg: number;
+  /** Subgroups only: sort each block in workgroup memory before writing it out (sort.wgsl.ts). */
+  local: boolean;
 }
 
 /**
- * Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB, and
- * keys per thread 16, or 8 or 4 where the block's local sort would not fit in workgroup memory (NVIDIA has
- * 48 KiB under Vulkan: 8; browsers allow 32 KiB: 4).
+ * Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB, and 16
+ * keys per thread; with `local` (the block sorted in workgroup memory), 8 or 4 keys per thread where a
+ * block would not fit (NVIDIA has 48 KiB under Vulkan: 8; browsers allow 32 KiB: 4).
  */
-export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfig {
+export function sortConfig(ctx: GpuContext, forceNoSubgroups = false, local = false): SortConfig {
   const info = ctx.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const minSg = info.subgroupMinSize ?? 0;
-  const fallback: SortConfig = { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
+  const fallback: SortConfig = { subgroups: false, wg: 64, kpt: 16, nsg: 1, local: false };
   if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return fallback;
   const wg = Math.min(256, Math.max(64, 8 * (info.subgroupMaxSize ?? minSg)));
   const nsg = Math.max(1, Math.ceil(wg / minSg));
   // Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed the 32 KiB that
   // browsers allow; they take the ballot-free path.
-  for (const kpt of [16, 8, 4]) if (scatterWorkgroupBytes(wg, kpt, nsg) <= ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: true, wg, kpt, nsg };
+  for (const kpt of local ? [16, 8, 4] : [16]) {
+    if (scatterWorkgroupBytes(wg, kpt, nsg, local) <= ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: true, wg, kpt, nsg, local };
+  }
   return fallback;
 }
 
-/** The subgroup scatter's workgroup memory: three digit tables, two rank tables of 256 × NSG, the block's keys and values, a ticket. */
-export function scatterWorkgroupBytes(wg: number, kpt: number, nsg: number): number {
-  return 3 * 4 * 256 + 4 * 2 * 256 * nsg + 8 * wg * kpt + 16;
+/**
+ * The subgroup scatter's workgroup memory: digit bases, two rank tables of 256 × NSG and a ticket; `local`
+ * adds two more digit tables and the block's keys and values.
+ */
+export function scatterWorkgroupBytes(wg: number, kpt: number, nsg: number, local: boolean): number {
+  return 4 * 256 + 4 * 2 * 256 * nsg + 16 + (local ? 2 * 4 * 256 + 8 * wg * kpt : 0);
 }
 
 /** Where the key count comes from. */
@@ -53,7 +60,7 @@ export interface SortBuffers<T extends Binding = GPUBuffer> {
 
 type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
 const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
-const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
+const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}|${c.local}`;
 
 export class RadixSortPlan {
   readonly blockSize: number;
@@ -93,7 +100,7 @@ export class RadixSortPlan {
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
     const [hist, scatter] = await Promise.all([
       getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
-      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
+      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt, this.cfg.local), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
       this.scan.prepare(),
     ]);
     this.pipes = { hist, scatter };
