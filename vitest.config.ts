@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 600_000,
     teardownTimeout: 30_000,
+    // Tests run Dawn with validation and robustness on (lib/gpu/device.ts says why the default is otherwise).
+    env: { GAE_DAWN_SAFE: '1' },
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

@@ -12,7 +12,7 @@
  */
 import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
-import { GpuProfiler, describeAdapter, download, getGpu, median, releaseGpu, timeSynced, upload } from '../lib/gpu/index.js';
+import { FAST_DAWN_TOGGLES, GpuProfiler, dawnMode, describeAdapter, download, getGpu, median, releaseGpu, timeSynced, upload } from '../lib/gpu/index.js';
 import { benchCamera, benchGaussians, benchLossWeights } from '../lib/raster/bench-scene.js';
 import { GaussianRasterizer, type GaussianBuffers } from '../lib/raster/gpu/rasterizer.js';
 import { renderReferenceWithGrad } from '../lib/raster/reference/index.js';
@@ -21,13 +21,44 @@ import { randomScene } from '../test/raster/reference-scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
 /**
- * Dawn toggles for trusted code (a Node research tool has no untrusted shaders): CPU-side validation of
- * every command (which costs milliseconds per frame here), index clamping in every shader, and the zeroing
- * of workgroup memory that our kernels initialise themselves.
+ * The peers on the same scenes, fixed anchors for the ratios: measured once, all in one run, on one NVIDIA
+ * H200 (median of 30 after 5 warm-ups, CUDA events around the Python call; same image as ours).
  */
-const FAST_TOGGLES = 'enable-dawn-features=allow_unsafe_apis,skip_validation,disable_robustness,disable_workgroup_init';
+const PEERS_SOURCE = 'issue 15, measured 2026-12-02 on one NVIDIA H200 (median of 30 after 5 warm-ups, CUDA events)';
+type Peer = { forward: number; forwardBackward: number; mib: number };
+const PEERS: Record<string, Record<'3dgs' | 'gsplat-1.5.3-unpacked' | 'gsplat-1.5.3-packed', Peer>> = {
+  '100000@802x550': {
+    '3dgs': { forward: 0.53, forwardBackward: 3.26, mib: 127 },
+    'gsplat-1.5.3-unpacked': { forward: 1.13, forwardBackward: 2.16, mib: 109 },
+    'gsplat-1.5.3-packed': { forward: 0.89, forwardBackward: 3.19, mib: 156 },
+  },
+  '100000@1920x1080': {
+    '3dgs': { forward: 1.21, forwardBackward: 13.83, mib: 252 },
+    'gsplat-1.5.3-unpacked': { forward: 1.43, forwardBackward: 3.52, mib: 182 },
+    'gsplat-1.5.3-packed': { forward: 1.34, forwardBackward: 4.0, mib: 204 },
+  },
+  '1000000@802x550': {
+    '3dgs': { forward: 1.25, forwardBackward: 6.2, mib: 1062 },
+    'gsplat-1.5.3-unpacked': { forward: 1.23, forwardBackward: 3.12, mib: 776 },
+    'gsplat-1.5.3-packed': { forward: 1.64, forwardBackward: 4.68, mib: 998 },
+  },
+  '1000000@1920x1080': {
+    '3dgs': { forward: 3.09, forwardBackward: 21.11, mib: 1524 },
+    'gsplat-1.5.3-unpacked': { forward: 2.46, forwardBackward: 5.95, mib: 886 },
+    'gsplat-1.5.3-packed': { forward: 3.0, forwardBackward: 7.54, mib: 1104 },
+  },
+};
 
-/** The paper's CUDA rasterizer on the same H100 (milliseconds), for the ratios. */
+/** The best peer figure per quantity (each quantity's own best, possibly from different peers). */
+function bestPeer(scene: string): (Peer & { by: Record<keyof Peer, string> }) | null {
+  const peers = PEERS[scene];
+  if (!peers) return null;
+  const best = (k: keyof Peer) => Object.entries(peers).reduce((a, b) => (b[1][k] < a[1][k] ? b : a));
+  const [f, fb, m] = [best('forward'), best('forwardBackward'), best('mib')];
+  return { forward: f[1].forward, forwardBackward: fb[1].forwardBackward, mib: m[1].mib, by: { forward: f[0], forwardBackward: fb[0], mib: m[0] } };
+}
+
+/** The paper's CUDA rasterizer on an H100 (milliseconds; an earlier session's anchors), for the ratios. */
 const CUDA_H100: Record<string, { forward: number; forwardBackward: number }> = {
   '100000@802x550': { forward: 0.64, forwardBackward: 4.25 },
   '100000@1920x1080': { forward: 1.31, forwardBackward: 15.9 },
@@ -45,9 +76,10 @@ const program = new Command()
   .option('--out <file>', 'output JSON (default results/bench/raster-<vendor>.json)')
   .option('--require-hardware', 'refuse software adapters')
   .option('--no-subgroups', 'use the kernels without subgroup operations')
+  .option('--local-scatter', 'radix sort blocks sorted in workgroup memory before they are written out (opt-in variant)')
   .option('--check', 'first compare a small scene against the float64 reference (image and gradients)')
-  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_robustness,skip_validation', '')
-  .option('--fast', `Dawn without validation, robustness and workgroup zeroing (${FAST_TOGGLES})`);
+  .option('--dawn <flags>', 'extra Dawn flags, e.g. enable-dawn-features=disable_workgroup_init', '')
+  .option('--safe', 'Dawn with validation and robustness on (as GAE_DAWN_SAFE=1; the default is the fast toggles, lib/gpu/device.ts)');
 program.parse();
 const opts = program.opts<{
   n: string;
@@ -58,9 +90,10 @@ const opts = program.opts<{
   out?: string;
   requireHardware?: boolean;
   subgroups: boolean;
+  localScatter?: boolean;
   check?: boolean;
   dawn: string;
-  fast?: boolean;
+  safe?: boolean;
 }>();
 
 const ns = opts.n.split(',').map((s) => Math.round(Number(s)));
@@ -72,10 +105,13 @@ const resolutions = opts.res.split(',').map((s) => {
 const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
 
 // Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
-const extraFlags = [...(opts.fast ? [FAST_TOGGLES] : []), ...opts.dawn.split(' ').filter((f) => f.length > 0)];
+if (opts.safe) process.env.GAE_DAWN_SAFE = '1';
+const extraFlags = opts.dawn.split(' ').filter((f) => f.length > 0);
 const dawnFlags = ['disable-dawn-features=timestamp_quantization', ...extraFlags];
-const mode = extraFlags.length === 0 ? 'default' : opts.fast && extraFlags.length === 1 ? 'fast' : extraFlags.join(' ');
-const modeName = opts.subgroups ? mode : `${mode}, no subgroups`;
+// 'default' is what a user gets with no flags: the fast toggles (lib/gpu/device.ts); 'safe' is GAE_DAWN_SAFE=1.
+const mode = [dawnMode() === 'safe' ? 'safe' : 'default', ...extraFlags].join(' ');
+const modeName = `${mode}${opts.subgroups ? '' : ', no subgroups'}${opts.localScatter ? ', local scatter' : ''}`;
+const rasterizerOptions = { noSubgroups: !opts.subgroups, localSortScatter: !!opts.localScatter };
 const ctx = await getGpu({ requireHardware: opts.requireHardware, dawnFlags });
 const { device } = ctx;
 console.log(
@@ -118,7 +154,7 @@ async function checkAgainstReference(): Promise<Record<string, Record<string, nu
     const dA = Float64Array.from({ length: npx }, (_, i) => Math.cos(i * 0.11));
     const packed = new Float32Array(5 * npx);
     for (let p = 0; p < npx; p++) packed.set([dC[3 * p]!, dC[3 * p + 1]!, dC[3 * p + 2]!, dA[p]!, 0], 5 * p);
-    const r = new GaussianRasterizer(ctx, { noSubgroups: !opts.subgroups });
+    const r = new GaussianRasterizer(ctx, rasterizerOptions);
     const st = await r.render(gb, cam, s);
     const dOut = upload(device, packed);
     const grads = r.backward(st, gb, dOut);
@@ -170,7 +206,7 @@ for (const n of ns) {
     const dOut = upload(device, packed);
     const inputBytes = [gb.means, gb.logScales, gb.quats, gb.opacityLogits, gb.sh, dOut].reduce((a, b) => a + b.size, 0);
 
-    const r = new GaussianRasterizer(ctx, { noSubgroups: !opts.subgroups });
+    const r = new GaussianRasterizer(ctx, rasterizerOptions);
     await r.prepare(settings);
     const st = await r.render(gb, cam, settings); // sizes the key capacity for this scene
     const grads = r.backward(st, gb, dOut);
@@ -224,6 +260,7 @@ for (const n of ns) {
     const gradBytes = Object.values(grads).reduce((a, b) => a + b.size, 0);
 
     const cuda = CUDA_H100[scene];
+    const best = bestPeer(scene);
     const res = {
       key,
       scene,
@@ -249,6 +286,11 @@ for (const n of ns) {
       inputAndGradBytes: inputBytes + gradBytes,
       checksum,
       alphaMean,
+      peers: PEERS[scene] ?? null,
+      bestPeer: best,
+      ratioToBestPeer: best
+        ? { forward: median(forwardMs) / best.forward, forwardBackward: median(fbMs) / best.forwardBackward, memory: (stats.peakBytes + inputBytes) / 2 ** 20 / best.mib }
+        : null,
       cudaH100: cuda ?? null,
       ratioToCuda: cuda ? { forward: median(forwardMs) / cuda.forward, forwardBackward: median(fbMs) / cuda.forwardBackward } : null,
       sceneGenerationMs: genMs,
@@ -263,9 +305,18 @@ for (const n of ns) {
     console.log(
       `${key}: forward ${res.forwardMs.toFixed(3)} ms, forward+backward ${res.forwardBackwardMs.toFixed(3)} ms` +
         ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd; CPU encode+submit fwd ${res.forwardCpuMs.toFixed(3)})` +
-        (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA)` : '') +
+        (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA on the H100)` : '') +
         ` | keys ${res.keys} | peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB | checksum ${checksum.toFixed(4)}\n  stages (GPU ms): ${stageLine}`,
     );
+    if (best) {
+      const r = res.ratioToBestPeer!;
+      const goal = (x: number, g: number) => (x <= g ? 'meets' : 'misses');
+      console.log(
+        `  vs best peer (${PEERS_SOURCE}): forward ×${r.forward.toFixed(2)} of ${best.forward} ms (${best.by.forward}; goal ≤ 1: ${goal(r.forward, 1)}), ` +
+          `forward+backward ×${r.forwardBackward.toFixed(2)} of ${best.forwardBackward} ms (${best.by.forwardBackward}; goal ≤ 0.8: ${goal(r.forwardBackward, 0.8)}), ` +
+          `memory ×${r.memory.toFixed(2)} of ${best.mib} MiB (${best.by.mib}; goal ≤ 1: ${goal(r.memory, 1)})`,
+      );
+    }
     r.releaseState(st);
     for (const b of [gb.means, gb.logScales, gb.quats, gb.opacityLogits, gb.sh, dOut]) b.destroy();
     r.destroy();
@@ -294,7 +345,11 @@ await writeJsonAtomic(outPath, {
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,
-  modes: { default: 'Dawn defaults (validation, robustness, workgroup zeroing on)', fast: FAST_TOGGLES },
+  modes: {
+    default: `no flags: Dawn with the Node default toggles (${FAST_DAWN_TOGGLES}), lib/gpu/device.ts`,
+    safe: 'GAE_DAWN_SAFE=1 (--safe): Dawn defaults, validation and robustness on',
+  },
+  peers: { source: PEERS_SOURCE, scenes: PEERS },
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',

@@ -12,6 +12,8 @@ export interface AdapterReport {
   device: string;
   description: string; // e.g. "NVIDIA H100 80GB HBM3", "llvmpipe (LLVM 19.1.7, 256 bits)"
   backend: 'dawn-node' | 'browser';
+  /** Node only: whether Dawn ran with the fast toggles (the default) or its safe defaults (GAE_DAWN_SAFE=1). */
+  dawn?: DawnMode;
   /** True for CPU rasterisers (lavapipe/llvmpipe, SwiftShader, WARP): their timings say nothing about GPUs. */
   software: boolean;
   features: string[];
@@ -77,6 +79,7 @@ const RAISED_LIMITS = [
 const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
 
 let current: Promise<GpuContext> | null = null;
+const ownInstances = new Set<GPU>();
 let heldGpu: GPU | null = null;
 
 async function nodeGpu(flags: string[]): Promise<GPU> {
@@ -96,17 +99,38 @@ async function nodeGpu(flags: string[]): Promise<GPU> {
 const g = globalThis as unknown as { window?: unknown; navigator?: { gpu?: GPU } };
 
 /**
- * Dawn toggles for trusted runs, opted into with GAE_DAWN_FAST=1: no CPU-side validation of every command
- * (milliseconds per frame with our many small passes), no index clamping in shaders. Workgroup memory stays
- * zero-initialised, since tfjs's kernels are not ours to audit. Measured on the H100 (with that last toggle
- * too): rasterizer forward+backward 1.5-2.5× faster (results/bench/raster-nvidia.json). Off by default: a
- * kernel bug then corrupts memory instead of failing validation.
+ * Dawn's default for Node runs, and why (docs: README "Dawn toggles").
+ *
+ * Node runs turn off two of Dawn's protections unless GAE_DAWN_SAFE=1:
+ *  - `skip_validation`: WebGPU's CPU-side check of every command. It guards against a caller's misuse of
+ *    the API (wrong buffer usage, a binding too small, a destroyed buffer), and with our ~40 small
+ *    dispatches per rasterizer frame it costs 1.1-1.9 ms per forward on the H200, more than the GPU work at
+ *    100k Gaussians. The commands our code encodes do not depend on data, only on sizes; the tests and CI
+ *    run with validation on (GAE_DAWN_SAFE=1, vitest.config.ts and .ci/run), so a misuse fails there.
+ *  - `disable_robustness`: the clamping of every storage-buffer index in every shader (about 20% of the
+ *    rasterizer's backward on the GPU). Our kernels keep each access in bounds themselves: every thread
+ *    returns past its element count, indices read from buffers (sorted ids, key ranges, emit offsets) are
+ *    produced in range by earlier stages, and the rasterizer checks on the CPU that each bound buffer holds
+ *    what its kernels index (GaussianRasterizer's `checkSizes`). test/gpu/dawn-toggles.test.ts renders with
+ *    both settings on one scene and requires bit-identical images and gradients: with an out-of-bounds
+ *    access the clamped and unclamped reads would differ. tfjs's kernels guard their outputs by shape;
+ *    its gather trusts its indices, and ours are checked where they are loaded (the avatar's binding).
+ * Workgroup-memory zeroing stays on: tfjs's kernels are not ours to audit for it.
+ *
+ * Browsers ignore all this (they never let a page turn robustness off).
  */
 export const FAST_DAWN_TOGGLES = 'enable-dawn-features=allow_unsafe_apis,skip_validation,disable_robustness';
 
+/** 'fast' (the toggles above, the Node default) or 'safe' (Dawn's defaults: GAE_DAWN_SAFE=1, tests, CI). */
+export type DawnMode = 'fast' | 'safe';
+
+/** The mode the environment asks for; GAE_DAWN_FAST=1 (the old opt-in) is accepted and now the default. */
+export function dawnMode(env: Record<string, string | undefined> = typeof process !== 'undefined' ? process.env : {}): DawnMode {
+  return env.GAE_DAWN_SAFE === '1' ? 'safe' : 'fast';
+}
+
 function envDawnFlags(): string[] {
-  const env = typeof process !== 'undefined' ? process.env : {};
-  return env.GAE_DAWN_FAST === '1' ? [FAST_DAWN_TOGGLES] : [];
+  return dawnMode() === 'fast' ? [FAST_DAWN_TOGGLES] : [];
 }
 
 function isBrowser(): boolean {
@@ -131,6 +155,11 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
     throw new NoGpuAdapterError(`could not load Dawn: ${(e as Error).message}`);
   }
   heldGpu = gpu;
+  opened = await openOn(gpu, opts, browser ? undefined : dawnMode());
+  return opened;
+}
+
+async function openOn(gpu: GPU, opts: GpuOptions, dawn: DawnMode | undefined): Promise<GpuContext> {
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) throw new NoGpuAdapterError('requestAdapter returned null');
 
@@ -152,7 +181,8 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
     architecture: info.architecture || '',
     device: info.device || '',
     description,
-    backend: browser ? 'browser' : 'dawn-node',
+    backend: dawn ? 'dawn-node' : 'browser',
+    ...(dawn ? { dawn } : {}),
     software:
       SOFTWARE_PATTERNS.test(`${description} ${info.device} ${info.architecture}`) ||
       ((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false),
@@ -169,7 +199,7 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
   if (opts.requireHardware && report.software) {
     throw new NoGpuAdapterError(`only a software adapter is present: ${report.vendor} ${description}`);
   }
-  opened = {
+  return {
     device,
     adapter,
     report,
@@ -179,7 +209,20 @@ async function openGpu(opts: GpuOptions): Promise<GpuContext> {
       shaderF16: device.features.has('shader-f16'),
     },
   };
-  return opened;
+}
+
+/**
+ * A device of its own Dawn instance in the given mode, whatever the environment says (Node only): the test
+ * that holds the fast toggles to the safe defaults renders on one of each. The caller destroys the device.
+ */
+export async function openDawnDevice(mode: DawnMode, opts: GpuOptions = {}): Promise<GpuContext> {
+  if (isBrowser()) throw new Error('openDawnDevice: Dawn toggles exist only in Node');
+  const gpu = await nodeGpu([...(opts.dawnFlags ?? []), ...(mode === 'fast' ? [FAST_DAWN_TOGGLES] : [])]);
+  const ctx = await openOn(gpu, opts, mode);
+  // The device dies with its instance when the GPU object is collected: keep it until the device is destroyed.
+  ownInstances.add(gpu);
+  void ctx.device.lost.then(() => ownInstances.delete(gpu));
+  return ctx;
 }
 
 let opened: GpuContext | null = null;
@@ -207,6 +250,7 @@ export function adapterRows(r: AdapterReport): { property: string; value: string
     { property: 'architecture', value: r.architecture },
     { property: 'device', value: r.device },
     { property: 'description', value: r.description },
+    ...(r.dawn ? [{ property: 'Dawn toggles', value: r.dawn === 'fast' ? `fast (${FAST_DAWN_TOGGLES})` : 'safe (Dawn defaults)' }] : []),
     { property: 'software rasteriser', value: r.software ? 'yes (timings say nothing about GPUs)' : 'no' },
     { property: 'features', value: r.features.join(', ') },
     { property: 'maxStorageBufferBindingSize', value: mib(r.limits.maxStorageBufferBindingSize) },

@@ -1,5 +1,5 @@
-export { getGpu, releaseGpu, describeAdapter, adapterRows, NoGpuAdapterError } from './device.js';
-export type { GpuContext, GpuOptions, AdapterReport } from './device.js';
+export { getGpu, releaseGpu, describeAdapter, adapterRows, NoGpuAdapterError, dawnMode, openDawnDevice, FAST_DAWN_TOGGLES } from './device.js';
+export type { GpuContext, GpuOptions, AdapterReport, DawnMode } from './device.js';
 export { upload, download, createStorage, uniform, write, alignedSize, STORAGE } from './buffers.js';
 export type { TypedArray } from './buffers.js';
 export { getPipeline, getPipelineSync, bindGroup, grid, dispatch1D, kernelKey } from './pipelines.js';

@@ -146,6 +146,11 @@ export class ExclusiveScanPlan extends HierarchicalPlan {
     }
   }
 
+  /** Bytes of GPU memory the plan holds (its level sums, uniforms and count slot). */
+  get bytes(): number {
+    return this.sums.reduce((a, b) => a + b.size, 0) + this.levels.reduce((a, b) => a + b.size, 0) + this.dummyCount.size;
+  }
+
   override destroy(): void {
     super.destroy();
     for (const b of this.sums) b.destroy();

@@ -6,8 +6,15 @@
  * Accumulation, and why no float atomics: WGSL has no atomic float add, and CAS loops on u32 bit patterns
  * serialise badly when the 256 pixels of a tile hit the same Gaussian at once (and make the sums
  * nondeterministic). Instead each (tile, Gaussian) pair has its own slot, at the key's emit index: the
- * workgroup sums its 256 pixels' contributions (subgroupAdd within each subgroup, then the subgroup
- * partials in workgroup memory) and one thread writes the slot with a plain store. A Gaussian's slots are
+ * workgroup sums its 256 pixels' contributions (a reduce-scatter within each subgroup, then the subgroup
+ * partials in workgroup memory) and one thread writes the slot with a plain store.
+ *
+ * The reduce-scatter: ten subgroupAdds would cost 10·log2(S) shuffles per Gaussian and subgroup (50 at
+ * S = 32), more issue slots than the blending math itself. Instead, at each butterfly step the two lanes
+ * of a pair split the values they hold, each keeping one half and receiving its partner's copy of that
+ * half, so the values per lane halve (10, 5, 3, 2, 1) and a step costs ⌈m/2⌉ shuffles: 12 at S = 32. At
+ * the end each field's subgroup sum sits in exactly one lane (which one depends only on the lane index),
+ * and that lane stores it. The order of the additions is fixed, so the sums stay reproducible. A Gaussian's slots are
  * contiguous in emit order, so the projection backward sums them with a plain loop. The order of every
  * sum is fixed (subgroup partials are summed in the order of their first invocation), so gradients are
  * bitwise reproducible. Without subgroups, the pixels CAS-add into workgroup memory instead (contention stays
@@ -43,6 +50,54 @@ export function backwardShape(subgroups: boolean, minSubgroupSize: number): Back
   return { subgroups: true, batch, nsg };
 }
 
+/** Butterfly steps the reduce-scatter unrolls: enough for subgroups of up to 2^7 = 128 lanes. */
+const MAX_STEPS = 7;
+
+/** Values per lane before each butterfly step: 10, 5, 3, 2, 1, 1, … (and after the last). */
+function stepCounts(): number[] {
+  const m = [GRAD_FIELDS];
+  for (let s = 0; s < MAX_STEPS; s++) m.push(Math.ceil(m[s]! / 2));
+  return m;
+}
+
+/**
+ * WGSL computing, once per thread, which fields the lane holds after the reduce-scatter: fields
+ * rsBase … rsBase + rsCount − 1, in v[0 … rsCount − 1].
+ */
+function reduceScatterOwnership(): string {
+  const m = stepCounts();
+  const steps = Array.from({ length: MAX_STEPS }, (_, s) => {
+    const h = m[s + 1]!;
+    return `  if (sgSize >= ${2 ** (s + 1)}u) {
+    if ((lane & (sgSize >> ${s + 1}u)) != 0u) { rsBase += ${h}u; rsCount = select(0u, rsCount - ${h}u, rsCount > ${h}u); } else { rsCount = min(rsCount, ${h}u); }
+  }`;
+  });
+  return `  var rsBase = 0u;
+  var rsCount = ${GRAD_FIELDS}u;
+${steps.join('\n')}`;
+}
+
+/** WGSL reducing v[0 … 9] over the subgroup into the layout reduceScatterOwnership describes. */
+function reduceScatter(): string {
+  const m = stepCounts();
+  const steps = Array.from({ length: MAX_STEPS }, (_, s) => {
+    const [cur, h] = [m[s]!, m[s + 1]!];
+    const upper = (j: number) => (h + j < cur ? `v[${h + j}]` : '0.0');
+    const lines: string[] = [];
+    for (let j = 0; j < h; j++) {
+      // The lower lane of a pair keeps v[0 … h), the upper one v[h … cur); each sends the other half.
+      lines.push(`          let r${j} = subgroupShuffleXor(select(${upper(j)}, v[${j}], hi), o);`);
+    }
+    for (let j = 0; j < h; j++) lines.push(`          v[${j}] = select(v[${j}], ${upper(j)}, hi) + r${j};`);
+    return `        if (sgSize >= ${2 ** (s + 1)}u) {
+          let o = sgSize >> ${s + 1}u;
+          let hi = (lane & o) != 0u;
+${lines.join('\n')}
+        }`;
+  });
+  return steps.join('\n');
+}
+
 export function rasterizeBackwardWgsl(v: BlendVariant, sh: BackwardShape): string {
   const B = sh.batch;
   const reduceDecl = sh.subgroups
@@ -61,13 +116,22 @@ const NF: u32 = ${GRAD_FIELDS}u;
 @group(0) @binding(0) var<uniform> fr: Frame;
 @group(0) @binding(1) var<storage, read> ranges: array<vec2u>;
 @group(0) @binding(2) var<storage, read> keyGid: array<u32>;
-@group(0) @binding(3) var<storage, read> keyEmit: array<u32>;
+@group(0) @binding(3) var<storage, read> emitBase: array<u32>;  // [N] by id: first emit index (tiles.wgsl.ts)
 @group(0) @binding(4) var<storage, read> proj: array<Proj>;
 @group(0) @binding(5) var<storage, read> finalT: array<f32>;
 @group(0) @binding(6) var<storage, read> lastIdx: array<u32>;
 @group(0) @binding(7) var<storage, read> dOut: array<f32>;     // [H,W,5] ∂L/∂(r, g, b, alpha, depth)
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>; // [capacity, 10] per emit index
 ${v.renorm ? '@group(0) @binding(9) var<storage, read> wabeSums: array<vec4f>;' : ''}
+@group(0) @binding(10) var<storage, read> rects: array<vec2u>;  // [N] tile rectangles (project.wgsl.ts)
+
+// The emit index of Gaussian gid's key in tile (tx, ty): its first one plus the tile's row-major place in
+// its rectangle, as the emit pass numbered them.
+fn emitIndex(gid: u32, tx: u32, ty: u32) -> u32 {
+  let r = rects[gid];
+  let x0 = r.x & 0xffffu;
+  return emitBase[gid] + (ty - (r.x >> 16u)) * ((r.y & 0xffffu) - x0) + (tx - x0);
+}
 
 var<workgroup> sXY: array<vec4f, B>;    // u, v, opacity, depth
 var<workgroup> sConic: array<vec4f, B>;
@@ -153,7 +217,8 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     sh.subgroups
       ? `let nsg = 256u / sgSize;
   var sg = 0u;
-  for (var k = 0u; k < nsg; k++) { sg += select(0u, 1u, sgFirst[k] < first); }`
+  for (var k = 0u; k < nsg; k++) { sg += select(0u, 1u, sgFirst[k] < first); }
+${reduceScatterOwnership()}`
       : ''
   }
   let nBatches = (end + B - 1u) / B;
@@ -163,12 +228,12 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     let cnt = be - bs;
     workgroupBarrier();
     if (lid < cnt) {
-      let key = range.x + bs + lid;
-      let p = proj[keyGid[key]];
+      let gid = keyGid[range.x + bs + lid];
+      let p = proj[gid];
       sXY[lid] = vec4f(p.a.xy, p.a.w, p.a.z);
       sConic[lid] = p.b;
       sColor[lid] = p.c;
-      sEmit[lid] = keyEmit[key];
+      sEmit[lid] = emitIndex(gid, wid.x, wid.y);
     }
     ${sh.subgroups ? '' : 'for (var t = lid; t < B * NF; t += 256u) { atomicStore(&red[t], 0u); }'}
     workgroupBarrier();
@@ -209,19 +274,11 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
       ${
         sh.subgroups
           ? `if (subgroupAny(contributes)) {
-        let base = (li * NSG + sg) * NF;
-        let s0 = subgroupAdd(gUV);
-        let s1 = subgroupAdd(gConic);
-        let s2 = subgroupAdd(gOpacity);
-        let s3 = subgroupAdd(gColor);
-        let s4 = subgroupAdd(gZ);
-        if (lane == 0u) {
-          red[base] = s0.x; red[base + 1u] = s0.y;
-          red[base + 2u] = s1.x; red[base + 3u] = s1.y; red[base + 4u] = s1.z;
-          red[base + 5u] = s2;
-          red[base + 6u] = s3.x; red[base + 7u] = s3.y; red[base + 8u] = s3.z;
-          red[base + 9u] = s4;
-        }
+        let base = (li * NSG + sg) * NF + rsBase;
+        var v = array<f32, ${GRAD_FIELDS}>(gUV.x, gUV.y, gConic.x, gConic.y, gConic.z, gOpacity, gColor.x, gColor.y, gColor.z, gZ);
+${reduceScatter()}
+        // Constant indices only: a run-time index into v would move it out of registers.
+${Array.from({ length: GRAD_FIELDS }, (_, p) => `        if (rsCount > ${p}u) { red[base + ${p}u] = v[${p}]; }`).join('\n')}
       } else if (lane == 0u) {
         let base = (li * NSG + sg) * NF;
         for (var f = 0u; f < NF; f++) { red[base + f] = 0.0; }
@@ -253,7 +310,7 @@ fn rasterizeBackward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   // every slot of a Gaussian, and the buffer holds the previous frame's values (only a fresh one is zero).
   let nKeys = range.y - range.x;
   for (var t = end + lid; t < nKeys; t += 256u) {
-    let e = keyEmit[range.x + t];
+    let e = emitIndex(keyGid[range.x + t], wid.x, wid.y);
     for (var f = 0u; f < NF; f++) { partials[e * NF + f] = 0.0; }
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../../gpu/device.js';
 import { BufferUsage } from '../../gpu/flags.js';
-import { ExclusiveScanPlan, createStorage, getPipeline, grid } from '../../gpu/index.js';
+import { ExclusiveScanPlan, createStorage, getPipeline, grid, type Binding } from '../../gpu/index.js';
 import { BindGroupCache } from './bindings.js';
 import type { PassRecorder } from './recorder.js';
 import { RADIX, radixHistogramWgsl, radixScatterWgsl } from './sort.wgsl.js';
@@ -17,34 +17,50 @@ export interface SortConfig {
   kpt: number;
   /** Most subgroups per workgroup (wg / smallest subgroup size). */
   nsg: number;
+  /** Subgroups only: sort each block in workgroup memory before writing it out (sort.wgsl.ts). */
+  local: boolean;
 }
 
-/** Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB. */
-export function sortConfig(ctx: GpuContext, forceNoSubgroups = false): SortConfig {
+/**
+ * Sort configuration for a device: WG = 8 subgroups (at most 256), so the rank table stays ≤ 16 KiB, and 16
+ * keys per thread; with `local` (the block sorted in workgroup memory), 8 or 4 keys per thread where a
+ * block would not fit (NVIDIA has 48 KiB under Vulkan: 8; browsers allow 32 KiB: 4).
+ */
+export function sortConfig(ctx: GpuContext, forceNoSubgroups = false, local = false): SortConfig {
   const info = ctx.adapter.info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
   const minSg = info.subgroupMinSize ?? 0;
-  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
+  const fallback: SortConfig = { subgroups: false, wg: 64, kpt: 16, nsg: 1, local: false };
+  if (!ctx.has.subgroups || forceNoSubgroups || !(minSg >= 4)) return fallback;
   const wg = Math.min(256, Math.max(64, 8 * (info.subgroupMaxSize ?? minSg)));
   const nsg = Math.max(1, Math.ceil(wg / minSg));
-  // The subgroup scatter's workgroup memory: digit bases, two rank tables of 256 × NSG counts, a ticket
-  // (and padding). Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed
-  // the 32 KiB that browsers allow; they take the ballot-free path.
-  const bytes = 4 * 256 + 4 * 2 * 256 * nsg + 16;
-  if (bytes > ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: false, wg: 64, kpt: 16, nsg: 1 };
-  return { subgroups: true, wg, kpt: 16, nsg };
+  // Adapters with small subgroups (SwiftShader in Chromium: 4 lanes, so NSG = 16) exceed the 32 KiB that
+  // browsers allow; they take the ballot-free path.
+  for (const kpt of local ? [16, 8, 4] : [16]) {
+    if (scatterWorkgroupBytes(wg, kpt, nsg, local) <= ctx.device.limits.maxComputeWorkgroupStorageSize) return { subgroups: true, wg, kpt, nsg, local };
+  }
+  return fallback;
+}
+
+/**
+ * The subgroup scatter's workgroup memory: digit bases, two rank tables of 256 × NSG and a ticket; `local`
+ * adds two more digit tables and the block's keys and values.
+ */
+export function scatterWorkgroupBytes(wg: number, kpt: number, nsg: number, local: boolean): number {
+  return 4 * 256 + 4 * 2 * 256 * nsg + 16 + (local ? 2 * 4 * 256 + 8 * wg * kpt : 0);
 }
 
 /** Where the key count comes from. */
 export type SortCount = { fixed: number } | { buffer: GPUBuffer; offset: number /* u32 index */; indirect: GPUBuffer; indirectOffset: number /* bytes */ };
 
-export interface SortBuffers {
-  keys: [GPUBuffer, GPUBuffer]; // [0] holds the input; the other is scratch
-  vals: [GPUBuffer, GPUBuffer];
+/** Buffers or ranges of buffers (several may be ranges of one buffer: the scatter binds all four read_write). */
+export interface SortBuffers<T extends Binding = GPUBuffer> {
+  keys: [T, T]; // [0] holds the input; the other is scratch
+  vals: [T, T];
 }
 
 type SortPipes = { hist: GPUComputePipeline; scatter: GPUComputePipeline };
 const readySortPipes = new WeakMap<GPUDevice, Map<string, SortPipes>>();
-const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}`;
+const cfgKey = (c: SortConfig) => `${c.subgroups}|${c.wg}|${c.kpt}|${c.nsg}|${c.local}`;
 
 export class RadixSortPlan {
   readonly blockSize: number;
@@ -84,7 +100,7 @@ export class RadixSortPlan {
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
     const [hist, scatter] = await Promise.all([
       getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
-      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
+      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt, this.cfg.local), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
       this.scan.prepare(),
     ]);
     this.pipes = { hist, scatter };
@@ -111,13 +127,13 @@ export class RadixSortPlan {
    * `valsIdentity`: the values are then the input positions). Returns which buffers hold the result.
    * Passes come from `rec` under the stage name `name`.
    */
-  encode(
+  encode<T extends Binding>(
     rec: PassRecorder,
-    bufs: SortBuffers,
+    bufs: SortBuffers<T>,
     count: SortCount,
     bits: number,
     opts: { valsIdentity?: boolean; name?: string } = {},
-  ): { keys: GPUBuffer; vals: GPUBuffer } {
+  ): { keys: T; vals: T } {
     if (!this.pipes) throw new Error('RadixSortPlan: call await prepare() first');
     if ('fixed' in count && count.fixed > this.maxKeys) throw new RangeError(`sort: ${count.fixed} keys exceed the plan's ${this.maxKeys}`);
     const name = opts.name ?? 'sort';
@@ -167,6 +183,11 @@ export class RadixSortPlan {
     } else {
       pass.dispatchWorkgroupsIndirect(count.indirect, count.indirectOffset);
     }
+  }
+
+  /** Bytes of GPU memory the plan allocates up front (histograms and their scan; not its few 32-byte uniforms). */
+  get bytes(): number {
+    return this.hist.size + this.meta.size + this.noCount.size + this.scan.bytes;
   }
 
   destroy(): void {

@@ -7,7 +7,12 @@
  * The stable rank is computed round by round (WG keys per round). With subgroups, a key's rank within its
  * subgroup comes from a ballot "match" over the 8 digit bits (the peers with the same digit), and the
  * ranks across subgroups from per-(digit, subgroup) counts in workgroup memory, scanned by one thread per
- * digit: two barriers per round. Without subgroups (fallback), each thread counts the equal digits before
+ * digit: two barriers per round. Each key is then written to its global place directly, or, with `local`,
+ * the ranks are local (the block's own digit counts, scanned in workgroup memory), the block is sorted in
+ * workgroup memory and written out in order, so that the writes of neighbouring threads land next to each
+ * other instead of every lane of a round writing to a different bucket. An earlier version of the local
+ * variant measured slower than the direct one on an H100 (commit 148bf19), so it is opt-in (`bench:raster
+ * --local-scatter` measures it). Without subgroups (fallback), each thread counts the equal digits before
  * it in the round: O(WG) per key, slow but simple.
  *
  * Subgroup indices come from a ticket counter, not from local_invocation_index / subgroup_size, so the
@@ -114,21 +119,27 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
 `;
 }
 
-/** Scatter pass; NSG = the most subgroups a workgroup can have (WG / smallest subgroup size). */
-export function radixScatterWgsl(subgroups: boolean, kpt: number): string {
+/**
+ * Scatter pass; NSG = the most subgroups a workgroup can have (WG / smallest subgroup size). `local`
+ * (subgroups only): sort each block in workgroup memory first, then write it out in order.
+ */
+export function radixScatterWgsl(subgroups: boolean, kpt: number, local = false): string {
   const head = /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
 ${subgroups ? subgroupFns : ''}
-@group(0) @binding(2) var<storage, read> keysIn: array<u32>;
-@group(0) @binding(3) var<storage, read> valsIn: array<u32>;
+// read_write although only read: the rasterizer keeps both halves of the ping-pong in one buffer (shared
+// with the backward's partials), and WebGPU allows read-only and writable bindings of one buffer in a
+// dispatch only if all of them are writable (non-overlapping).
+@group(0) @binding(2) var<storage, read_write> keysIn: array<u32>;
+@group(0) @binding(3) var<storage, read_write> valsIn: array<u32>;
 @group(0) @binding(4) var<storage, read_write> keysOut: array<u32>;
 @group(0) @binding(5) var<storage, read_write> valsOut: array<u32>;
 @group(0) @binding(6) var<storage, read> hist: array<u32>;
 
 var<workgroup> base: array<u32, 256>;
 `;
-  if (subgroups) {
+  if (subgroups && !local) {
     return /* wgsl */ `${head}
 override NSG: u32 = 8u;
 // Two buffers of per-(digit, subgroup) counts, alternating by round, so a round's clearing of the next
@@ -195,6 +206,120 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
       keysOut[dst] = key;
       valsOut[dst] = valsR[r];
     }
+  }
+}
+`;
+  }
+  if (subgroups) {
+    return /* wgsl */ `${head}
+override NSG: u32 = 8u;
+// Two buffers of per-(digit, subgroup) counts, alternating by round, so a round's clearing of the next
+// buffer needs no extra barrier.
+var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
+var<workgroup> ticket: atomic<u32>;
+// The block's keys and values in digit order (its local sort), written out once the rounds are done.
+var<workgroup> sk: array<u32, WG * ${kpt}u>;
+var<workgroup> sv: array<u32, WG * ${kpt}u>;
+var<workgroup> gstart: array<u32, 256>; // global position of the block's first key of each digit, minus its local one
+var<workgroup> scanTmp: array<u32, 256>;
+
+@compute @workgroup_size(WG)
+fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
+  let n = keyCount();
+  let nb = (n + blockSize() - 1u) / blockSize();
+  let block = wid.x + wid.y * nwg.x;
+  if (block >= nb) { return; }
+  let nsg = WG / sgSize;
+  let histLen = RADIX * nb;
+  if (lid == 0u) { atomicStore(&ticket, 0u); }
+  // This block's count of each digit, from the scanned histogram: entries are in (digit, block) order, so
+  // the next entry (or n after the last) minus this one.
+  for (var d = lid; d < RADIX; d += WG) {
+    let at = d * nb + block;
+    let g = hist[at];
+    let c = select(n, hist[at + 1u], at + 1u < histLen) - g;
+    base[d] = c;
+    scanTmp[d] = c;
+    gstart[d] = g;
+    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
+  }
+  workgroupBarrier();
+  // Inclusive scan of the counts over the digits (Hillis–Steele; WG ≥ 64, so ≤ 4 digits per thread).
+  for (var off = 1u; off < RADIX; off <<= 1u) {
+    var add = vec4u(0u);
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX && d >= off) { add[k] = scanTmp[d - off]; }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX) { scanTmp[d] += add[k]; }
+    }
+    workgroupBarrier();
+  }
+  for (var d = lid; d < RADIX; d += WG) {
+    let local = scanTmp[d] - base[d];
+    base[d] = local;
+    gstart[d] -= local;
+  }
+  workgroupBarrier();
+  var t = 0u;
+  if (lane == 0u) { t = atomicAdd(&ticket, 1u); }
+  let sg = subgroupBroadcast(t, 0u);
+  let lt = ltMask(lane);
+  let start = block * blockSize();
+  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
+  // instead of each round waiting for its own (the rounds are separated by barriers).
+  var keysR: array<u32, ${kpt}>;
+  var valsR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + sg * sgSize + lane;
+    valsR[r] = idx;
+    if (idx < n) {
+      keysR[r] = keysIn[idx];
+      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
+    }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let cur = (r & 1u) * 256u * NSG;
+    let nxt = ((r + 1u) & 1u) * 256u * NSG;
+    let idx = start + r * WG + sg * sgSize + lane;
+    let valid = idx < n;
+    let key = keysR[r];
+    let d = (key >> sp.shift) & 0xffu;
+    let peers = matchPeers(d, valid);
+    let rank = popc4(peers & lt);
+    if (valid && rank == 0u) { cnt[cur + d * NSG + sg] = popc4(peers); }
+    workgroupBarrier();
+    for (var dd = lid; dd < RADIX; dd += WG) {
+      var run = base[dd];
+      for (var s = 0u; s < nsg; s++) {
+        let c = cnt[cur + dd * NSG + s];
+        cnt[cur + dd * NSG + s] = run;
+        run += c;
+        cnt[nxt + dd * NSG + s] = 0u;
+      }
+      base[dd] = run;
+    }
+    workgroupBarrier();
+    if (valid) {
+      let at = cnt[cur + d * NSG + sg] + rank;
+      sk[at] = key;
+      sv[at] = valsR[r];
+    }
+  }
+  workgroupBarrier();
+  // Written in local order: neighbouring threads write neighbouring addresses within each digit's run,
+  // instead of every lane of a round writing to a different digit's bucket.
+  let inBlock = min(blockSize(), n - start);
+  for (var i = lid; i < inBlock; i += WG) {
+    let key = sk[i];
+    let dst = gstart[(key >> sp.shift) & 0xffu] + i;
+    keysOut[dst] = key;
+    valsOut[dst] = sv[i];
   }
 }
 `;
