@@ -102,9 +102,14 @@ export function register(program: Command): void {
         ac.abort();
       };
       process.on('SIGINT', onSigint);
-      // Slurm's scancel, a time limit and preemption send SIGTERM (then SIGKILL after KillWait): stop at the next
-      // step so that failed.json says 'aborted' and a resubmitted task resumes from the last checkpoint.
-      process.on('SIGTERM', onSigint);
+      // Slurm's scancel, a time limit and preemption send SIGTERM, possibly more than once, then SIGKILL after
+      // KillWait: stop at the next step so that failed.json says 'aborted' and a resubmitted task resumes from
+      // the last checkpoint. Unlike a second Ctrl-C, a repeated SIGTERM does not exit at once.
+      const onSigterm = () => {
+        if (!ac.signal.aborted) process.stderr.write('\ngae ablate: SIGTERM: stopping the running cells at their next step (a rerun resumes)\n');
+        ac.abort();
+      };
+      process.on('SIGTERM', onSigterm);
       const progress = await makeProgress();
       try {
         const summary = await runGrid(cfg, {
@@ -130,7 +135,7 @@ export function register(program: Command): void {
         throw new CliError(`gae ablate: ${(e as Error).message}`, 1);
       } finally {
         process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
+        process.off('SIGTERM', onSigterm);
       }
     });
 }

@@ -216,7 +216,8 @@ function readJson<T>(file: string): T | null {
   }
 }
 
-const LIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'RESIZING']);
+/** Slurm states of a task that may still write into its cell (COMPLETING is a task already ending: not live). */
+const LIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'SUSPENDED', 'REQUEUED', 'RESIZING']);
 
 /** Per-cell state of a grid from its run directories and Slurm's queue and accounting. */
 export function gridStatus(cfg: GridConfig, filter: (c: Cell) => boolean = () => true, logLines = 5): CellStatus[] {

@@ -25,9 +25,12 @@ install_packages() {
   fi
 }
 
-write_conf() { # file, content
+CHANGED=0
+write_conf() { # file, content; sets CHANGED=1 when the file's content changes
   if [ -e "$1" ] && ! grep -qF "$MARK" "$1"; then fail "$1 exists and was not written by this script; not touching a real cluster's config"; fi
-  printf '%s\n%s\n' "$MARK" "$2" | $SUDO tee "$1" >/dev/null
+  local new; new=$(printf '%s\n%s\n' "$MARK" "$2")
+  if [ ! -e "$1" ] || [ "$(cat "$1")" != "$new" ]; then CHANGED=1; fi
+  printf '%s\n' "$new" | $SUDO tee "$1" >/dev/null
 }
 
 start() {
@@ -68,7 +71,7 @@ AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
+SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
@@ -85,6 +88,8 @@ KillWait=10
 MinJobAge=3600
 NodeName=$HOST CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
+  # Daemons started with another configuration are restarted with this one.
+  if [ "$CHANGED" = 1 ]; then stop; sleep 1; fi
   pgrep -x slurmdbd >/dev/null || $SUDO slurmdbd || fail "slurmdbd did not start (see $STATE/log/slurmdbd.log)"
   for _ in $(seq 1 30); do $SUDO sacctmgr -i show cluster >/dev/null 2>&1 && break; sleep 1; done
   $SUDO sacctmgr -i show cluster format=cluster -n 2>/dev/null | grep -qw gae-ci || $SUDO sacctmgr -i add cluster gae-ci >/dev/null || true

@@ -55,10 +55,23 @@ async function waitForJob(job: string, tasks: number, limitMs = 40 * 60_000): Pr
   }
 }
 
+/** Metrics that time the run (wall seconds) differ between any two runs; everything else must not. */
+const TIMING = /seconds/i;
+
 function doneMetrics(root: string, key: string): unknown {
   const file = path.join(root, key, 'done.json');
   if (!existsSync(file)) throw new Error(`${file}: missing (log: ${existsSync(path.join(root, key, 'log.txt')) ? readFileSync(path.join(root, key, 'log.txt'), 'utf8').slice(-2000) : 'none'})`);
-  return JSON.parse(readFileSync(file, 'utf8')).metrics;
+  const m = JSON.parse(readFileSync(file, 'utf8')).metrics as Record<string, Record<string, unknown>>;
+  return Object.fromEntries(Object.entries(m).map(([task, ms]) => [task, Object.fromEntries(Object.entries(ms).filter(([k]) => !TIMING.test(k)))]));
+}
+
+/** A report's file without its timing rows and with the grid's path replaced. */
+function reportText(file: string, root: string): string {
+  return readFileSync(file, 'utf8')
+    .replaceAll(root, '<grid>')
+    .split('\n')
+    .filter((l) => !TIMING.test(l))
+    .join('\n');
 }
 
 function submitted(out: string): { prepare: string; array: string } {
@@ -115,8 +128,8 @@ describe('gae ablate --executor slurm', () => {
     const repLocal = await gae(['report', localRoot, '--out', path.join(work, 'report-local'), '--no-export']);
     expect(repLocal.code, repLocal.out).toBe(0);
     for (const f of ['summary.csv', 'tables.md']) {
-      const text = (d: string) => readFileSync(path.join(work, d, f), 'utf8').replaceAll(slurmRoot, '<grid>').replaceAll(localRoot, '<grid>');
-      expect(text('report-slurm'), f).toEqual(text('report-local'));
+      expect(reportText(path.join(work, 'report-slurm', f), slurmRoot), f).toEqual(reportText(path.join(work, 'report-local', f), localRoot));
+      expect(reportText(path.join(work, 'report-slurm', f), slurmRoot).length, f).toBeGreaterThan(100);
     }
     // Nothing left to submit.
     const again = await gae(['ablate', gridFile, '--executor', 'slurm', '--out-dir', 'runs-slurm']);
@@ -142,6 +155,10 @@ describe('gae ablate --executor slurm', () => {
     expect([...states.values()][0]).toBe('CANCELLED');
     expect(existsSync(path.join(root, key, 'done.json'))).toBe(false);
 
+    // The cancelled cell: failed, by its own failed.json ('aborted' on SIGTERM) and by sacct's CANCELLED.
+    const failedFile = path.join(root, key, 'failed.json');
+    for (let i = 0; i < 60 && !existsSync(failedFile); i++) await sleep(1000);
+    expect(JSON.parse(readFileSync(failedFile, 'utf8')).aborted, 'failed.json says aborted').toBe(true);
     const status = await gae(['ablate', gridFile, '--out-dir', 'runs-cancel', '--method', 'ours-no-adv', '--seed', '0', '--status']);
     expect(status.out).toMatch(new RegExp(`failed\\s+${key}\\s+\\(slurm ${array}_0 CANCELLED\\)`));
 
