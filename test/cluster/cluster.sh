@@ -107,6 +107,9 @@ PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscrib
 
 stop() {
   for d in slurmd slurmctld slurmdbd; do $SUDO pkill -x "$d" 2>/dev/null || true; done
+  # Wait until they are gone, so that a start right after this one really starts them again.
+  for _ in $(seq 1 30); do pgrep -x 'slurmd|slurmctld|slurmdbd' >/dev/null || return 0; sleep 0.5; done
+  for d in slurmd slurmctld slurmdbd; do $SUDO pkill -9 -x "$d" 2>/dev/null || true; done
 }
 
 case "${1:-}" in

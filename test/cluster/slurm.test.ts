@@ -32,7 +32,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Slurm's states of a job's tasks, from sacct (accounting), by `<job>_<task>` (or `<job>`). */
 function sacct(job: string): Map<string, string> {
-  const out = execFileSync('sacct', ['-n', '-P', '-X', '-j', job, '-o', 'JobID,State'], { encoding: 'utf8' });
+  let out = '';
+  try {
+    out = execFileSync('sacct', ['-n', '-P', '-X', '-j', job, '-o', 'JobID,State'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return new Map(); // slurmdbd busy or restarting: the caller polls again
+  }
   return new Map(
     out
       .split('\n')
