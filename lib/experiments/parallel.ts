@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { GridConfig } from './config.js';
 import { cellDir, cellHash, cellKey, expandGrid, gridDir, readDone, type Cell } from './runner.js';
+import { gaeSelf } from './slurm.js';
 
 export interface ParallelOptions {
   parallel: number;
@@ -33,7 +34,7 @@ export function visibleGpus(env: NodeJS.ProcessEnv = process.env): string[] {
 }
 
 function gae(o: ParallelOptions): string[] {
-  return o.gaeCommand ?? [process.execPath, path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'gae.mjs')];
+  return o.gaeCommand ?? gaeSelf();
 }
 
 function runChild(cmd: string[], env: NodeJS.ProcessEnv, onLine: (l: string) => void): Promise<number> {

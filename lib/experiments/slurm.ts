@@ -59,6 +59,16 @@ export interface CellSlurmRecord {
 
 export class SlurmError extends Error {}
 
+/**
+ * How this process was started as gae, to start more of it: this Node binary and the script it runs
+ * (bin/gae.mjs in a checkout, or a bundled gae on a machine without node_modules).
+ */
+export function gaeSelf(): string[] {
+  const script = process.argv[1];
+  if (!script) throw new Error('cannot tell how gae was started (no script path in process.argv)');
+  return [process.execPath, ...process.execArgv.filter((a) => !a.startsWith('--inspect')), path.resolve(script)];
+}
+
 function shq(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -89,7 +99,7 @@ function directives(o: SlurmSubmitOptions, name: string, output: string, gpus: n
 }
 
 function gaeCommand(o: SlurmSubmitOptions): string[] {
-  return o.gaeCommand ?? [process.execPath, path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'gae.mjs')];
+  return o.gaeCommand ?? gaeSelf();
 }
 
 /**
