@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Slurm tests need a cluster: `npm run test:cluster` starts one (vitest.cluster.config.ts).
+    exclude: ['test/cluster/**', '**/node_modules/**'],
     // Each file gets its own process: Dawn instances are per process, and a crashed driver stays contained.
     pool: 'forks',
     testTimeout: 600_000,

@@ -70,29 +70,34 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
   };
 }
 
-export async function runEditCell(ctx: CellContext): Promise<CellResult> {
-  const plan = cellPlan(ctx);
+/**
+ * The cell's shared prerequisites: its dataset (synthesised when absent) and, unless the cell names an avatar,
+ * the subject's reconstruction, shared by every cell of the subject. Returns the avatar to edit.
+ */
+async function ensurePrerequisites(ctx: Pick<CellContext, 'cell' | 'dir' | 'log' | 'signal'>, plan: ReturnType<typeof cellPlan>): Promise<string> {
   const gpu = await useTfjsWebGpu();
   const frames = ctx.cell.params.frames;
   if (frames !== undefined && !(Number.isInteger(frames) && (frames as number) >= 2)) throw new Error(`cell params: frames: expected an integer ≥ 2, got ${JSON.stringify(frames)}`);
   const ds = await ensureDataset(gpu, plan.data, synthConfig(plan.preset as PresetName, { subject: ctx.cell.subject, seed: 1, ...(frames ? { frames: frames as number } : {}) }));
   if (ds.created) ctx.log(`synthesised ${plan.data}`);
-  let avatar = plan.avatar;
-  if (!avatar) {
-    // Shared by every cell of the subject; a concurrent cell waits on the same RunDir's resumable checkpoints.
-    const it = ctx.cell.params.reconIterations;
-    const rc = reconConfig({
-      ...RECON_PRESETS[plan.preset],
-      name: `recon-${ctx.cell.subject}`,
-      data: plan.data,
-      ...(typeof it === 'number' ? { iterations: it } : {}),
-      ...(plan.reconWabe ? { wabe: { enabled: true } } : {}),
-    });
-    ctx.log(`reconstructing ${plan.reconDir}`);
-    const r = await runReconstruction(rc, { runDir: plan.reconDir, signal: ctx.signal });
-    if (r.train.steps < rc.iterations) throw new Error(`${plan.reconDir}: reconstruction stopped at step ${r.train.steps}`);
-    avatar = plan.reconDir;
-  }
+  if (plan.avatar) return plan.avatar;
+  const it = ctx.cell.params.reconIterations;
+  const rc = reconConfig({
+    ...RECON_PRESETS[plan.preset],
+    name: `recon-${ctx.cell.subject}`,
+    data: plan.data,
+    ...(typeof it === 'number' ? { iterations: it } : {}),
+    ...(plan.reconWabe ? { wabe: { enabled: true } } : {}),
+  });
+  ctx.log(`reconstructing ${plan.reconDir}`);
+  const r = await runReconstruction(rc, { runDir: plan.reconDir, signal: ctx.signal });
+  if (r.train.steps < rc.iterations) throw new Error(`${plan.reconDir}: reconstruction stopped at step ${r.train.steps}`);
+  return plan.reconDir;
+}
+
+export async function runEditCell(ctx: CellContext): Promise<CellResult> {
+  const plan = cellPlan(ctx);
+  const avatar = await ensurePrerequisites(ctx, plan);
   const merged = methodConfig(plan.method, plan.preset, mergeConfig({ data: plan.data, avatar }, plan.over));
   const r = await runEdit(merged, {
     runDir: path.join(ctx.dir, 'edit'),
@@ -112,4 +117,11 @@ export async function runEditCell(ctx: CellContext): Promise<CellResult> {
   return { metrics, notes };
 }
 
-registerCellRunner('edit', { run: runEditCell, supportsResume: true, description: 'GaussianAvatar-Editor editing arm (lib/edit): edit a reconstructed avatar, score it against the GT edit' });
+registerCellRunner('edit', {
+  run: runEditCell,
+  prepare: async (p) => {
+    // cellPlan reads the grid root from a cell directory's depth; any cell directory of the grid will do.
+    const dir = path.join(p.gridRoot, p.cell.method.name, p.cell.subject, p.cell.edit.id, `seed-${p.cell.seed}`);
+    await ensurePrerequisites({ cell: p.cell, dir, log: p.log, signal: p.signal }, cellPlan({ cell: p.cell, dir }));
+  },
+  supportsResume: true, description: 'GaussianAvatar-Editor editing arm (lib/edit): edit a reconstructed avatar, score it against the GT edit' });

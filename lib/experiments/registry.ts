@@ -29,8 +29,23 @@ export interface CellContext {
   signal: AbortSignal;
 }
 
+/** What a runner's `prepare` gets: the cell (one of those sharing the prerequisite) and the grid's root. */
+export interface PrepareContext {
+  cell: Cell;
+  /** The grid's run directory (<outDir>/<grid>). */
+  gridRoot: string;
+  log(message: string): void;
+  signal: AbortSignal;
+}
+
 export interface CellRunner {
   run(ctx: CellContext): Promise<CellResult>;
+  /**
+   * Builds what several cells share (a dataset, a reconstruction) before any of them runs, so that cells run
+   * at once (Slurm array tasks, `--parallel`) never race to build it. Idempotent: called once per pending cell
+   * by `gae ablate --prepare`; cells still build a missing prerequisite themselves when run alone.
+   */
+  prepare?(ctx: PrepareContext): Promise<void>;
   /** The runner checkpoints into its directory and can continue from a killed attempt's files. */
   supportsResume?: boolean;
   description?: string;

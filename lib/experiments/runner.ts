@@ -10,6 +10,7 @@
 import { promises as fs, appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { editDef, hashOf, methodDef, type EditDef, type GridConfig, type MethodDef, type Task } from './config.js';
 import { getCellRunner, type CellResult, type MetricValue } from './registry.js';
@@ -114,23 +115,46 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+interface LockHolder {
+  pid?: number;
+  host?: string;
+  /** The Slurm job (SLURM_JOB_ID) the holder ran in, when it ran under Slurm. */
+  slurmJob?: string | null;
+}
+
+/**
+ * Whether a lock's holder may still be running. On this host, its pid tells. On another host (a shared
+ * filesystem), a Slurm job tells through squeue; a lock from another host outside Slurm cannot be checked
+ * from here, so it is left alone (the error says how to clear it).
+ */
+function holderAlive(h: LockHolder): boolean {
+  if (!h.pid) return false;
+  if (h.host === os.hostname()) return pidAlive(h.pid);
+  if (h.slurmJob) {
+    const r = spawnSync('squeue', ['-h', '-j', h.slurmJob, '-o', '%T'], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout.trim().length > 0;
+  }
+  return true;
+}
+
 async function acquireLock(dir: string): Promise<boolean> {
   const lock = path.join(dir, '.lock');
   for (let i = 0; i < 2; i++) {
     try {
       const fh = await fs.open(lock, 'wx');
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: os.hostname(), at: new Date().toISOString() }));
+      const slurmJob = process.env.SLURM_JOB_ID ?? null;
+      await fh.writeFile(JSON.stringify({ pid: process.pid, host: os.hostname(), slurmJob, at: new Date().toISOString() }));
       await fh.close();
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid?: number; host?: string } = {};
+      let holder: LockHolder = {};
       try {
         holder = JSON.parse(await fs.readFile(lock, 'utf8'));
       } catch {
         // a lock half-written by a killed process: stale
       }
-      if (holder.pid && holder.host === os.hostname() && pidAlive(holder.pid)) return false;
+      if (holderAlive(holder)) return false;
       await fs.rm(lock, { force: true }); // stale: its process is gone
     }
   }
@@ -277,6 +301,26 @@ export async function runGrid(cfg: GridConfig, opts: RunGridOptions = {}): Promi
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pending.length)) }, worker));
   return summary;
+}
+
+/**
+ * Runs every runner's `prepare` for the cells that are not finished (what they share: datasets,
+ * reconstructions), once per distinct cell, in this process. Cells run at once afterwards find it built.
+ */
+export async function prepareGrid(cfg: GridConfig, opts: { filter?: (cell: Cell) => boolean; signal?: AbortSignal; log?: (m: string) => void } = {}): Promise<number> {
+  const root = gridDir(cfg);
+  const log = opts.log ?? (() => {});
+  let prepared = 0;
+  for (const c of expandGrid(cfg).filter(opts.filter ?? (() => true))) {
+    const runner = getCellRunner(c.method.runner);
+    if (!runner) throw new Error(`${cfg.name}: no cell runner registered for '${c.method.runner}'`);
+    const done = readDone(cellDir(root, c));
+    if (!runner.prepare || (done && done.hash === cellHash(c))) continue;
+    if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+    await runner.prepare({ cell: c, gridRoot: path.resolve(root), log: (m) => log(`${cellKey(c)}: ${m}`), signal: opts.signal ?? new AbortController().signal });
+    prepared++;
+  }
+  return prepared;
 }
 
 function checkResult(r: CellResult, key: string): void {
