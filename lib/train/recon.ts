@@ -115,6 +115,11 @@ export class AvatarSession {
       return hit;
     }
     const t = await this.frames.target(frame);
+    const raced = this.imageCache.get(key); // another call unpacked it meanwhile
+    if (raced) {
+      t.dispose();
+      return raced;
+    }
     this.imageCache.set(key, t);
     while (this.imageCache.size > this.imageCapacity) {
       const [k, old] = this.imageCache.entries().next().value as [string, tf.Tensor3D];

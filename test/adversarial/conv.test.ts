@@ -40,7 +40,7 @@ describe('discriminator conv (webgpu)', () => {
     const rng = new Rng(3);
     for (const [xs, fs, stride] of [[[2, 9, 7, 3], [4, 4, 3, 5], 2], [[1, 21, 17, 2], [4, 4, 2, 3], 1], [[3, 5, 6, 4], [4, 4, 4, 1], 1]] as const) {
       const oh = Math.ceil(xs[1] / stride), ow = Math.ceil(xs[2] / stride);
-      const xd = random(rng, xs.reduce((a, b) => a * b, 1));
+      const xd = random(rng, xs[0] * xs[1] * xs[2] * xs[3]);
       const dyd = random(rng, xs[0] * oh * ow * fs[3]);
       const x = tf.tensor4d(xd, [...xs]);
       const dy = tf.tensor4d(dyd, [xs[0], oh, ow, fs[3]]);
