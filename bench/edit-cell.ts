@@ -156,11 +156,12 @@ async function phases(config: EditConfig, session: AvatarSession): Promise<Recor
   };
   const r: Record<string, number> = {
     render: await timeIt(() => tf.tidy(() => void rasterize(session.avatar.world(frames), f.camera, train))),
-    'loss forward+backward': await timeIt(() => {
+    'loss forward+backward': await (async () => {
       const x = tf.tidy(() => rasterize(session.avatar.world(frames), f.camera, train).color);
-      const g = tf.grad((c: tf.Tensor) => imageLoss(c as tf.Tensor3D, target, config.loss.lambdaDssim).total)(x);
-      tf.dispose([x, g]);
-    }),
+      const ms = await timeIt(() => tf.dispose(tf.grad((c: tf.Tensor) => imageLoss(c as tf.Tensor3D, target, config.loss.lambdaDssim).total)(x)));
+      x.dispose();
+      return ms;
+    })(),
     optimiser: await timeIt(() => {
       const g: Record<string, tf.Tensor> = {};
       for (const k of config.optimize) g[k] = tf.zerosLike(session.avatar.vars[k]);
