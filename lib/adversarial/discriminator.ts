@@ -9,10 +9,14 @@
  * is used as W / σ with σ = vᵀ W₂ u, where u and v are the current power-iteration estimates of the top
  * right and left singular vectors; u and v are constants to the gradient (they are not trainable), and are
  * refined by `powerIterate` once per discriminator step.
+ *
+ * Speed: the live weights' convolutions take their filter gradient from conv.ts (tfjs's own gives each weight
+ * one serial thread over every output position, which dominated a discriminator step on the GPU).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
 import type { DiscriminatorConfig } from './config.js';
+import { conv2dSame } from './conv.js';
 
 interface ConvLayer {
   /** Stable name inside this discriminator (state export). */
@@ -30,6 +34,8 @@ interface ConvLayer {
 export interface EffectiveWeights {
   W: tf.Tensor4D[];
   b: (tf.Tensor1D | null)[];
+  /** A detached snapshot: no gradient will be asked for W, so the plain conv (no filter gradient) is used. */
+  frozen?: boolean;
 }
 
 let instances = 0;
@@ -133,7 +139,7 @@ export class PatchDiscriminator {
    */
   snapshot(): EffectiveWeights {
     const W = tf.tidy(() => this.liveWeights().W.map((t) => t.clone()));
-    return { W, b: this.layers.map((l) => (l.b ? (l.b.clone() as tf.Tensor1D) : null)) };
+    return { W, b: this.layers.map((l) => (l.b ? (l.b.clone() as tf.Tensor1D) : null)), frozen: true };
   }
 
   /** Patch logits [B,h,w,1] of x = image ⊕ condition [B,H,W,inChannels]. */
@@ -142,7 +148,7 @@ export class PatchDiscriminator {
     return tf.tidy(() => {
       let h = x;
       this.layers.forEach((l, i) => {
-        h = tf.conv2d(h, weights.W[i]!, l.stride, 'same');
+        h = weights.frozen ? tf.conv2d(h, weights.W[i]!, l.stride, 'same') : conv2dSame(h, weights.W[i]!, l.stride);
         const b = weights.b[i];
         if (b) h = tf.add(h, b);
         if (l.instanceNorm) {

@@ -1,40 +1,40 @@
 /**
  * The reconstruction's image loss (1 − λ)·L1 + λ·(1 − SSIM) as one custom tfjs op. On the webgpu backend
- * it runs the four WGSL passes of kernels/image-loss.wgsl.ts, which compute the gradient with respect to
- * the render during the forward pass (the backward only scales it); on other backends it is the tfjs
- * composition of lib/train/ssim.ts, which the tests hold the kernels against.
+ * it runs the three WGSL dispatches of kernels/image-loss.wgsl.ts, which compute the value, its parts and the
+ * gradient with respect to the render during the forward pass (the backward only scales it), with no tfjs op
+ * in between; on other backends it is the tfjs composition of lib/train/ssim.ts. The tests hold both to the
+ * float64 reference of ssim.ts (`imageLossReference`), itself checked by finite differences.
  */
 import * as tf from '@tensorflow/tfjs';
 import { acquireTensorBuffer, adoptBuffer, tensorBuffer } from '../gpu/tfjs.js';
 import { getGpuSync } from '../gpu/device.js';
-import { bindGroup, getPipelineSync, grid } from '../gpu/pipelines.js';
+import { bindGroup, getPipelineSync } from '../gpu/pipelines.js';
 import { BufferUsage } from '../gpu/flags.js';
 import { ssim } from './ssim.js';
-import { LOSS_WG, lossBlurH1, lossBlurH2, lossGrad, lossSsim } from './kernels/image-loss.wgsl.js';
+import { LOSS_TILE, lossForward, lossGrad, lossTotal } from './kernels/image-loss.wgsl.js';
 
 interface Scratch {
   width: number;
   height: number;
   dims: GPUBuffer;
-  h1: GPUBuffer; // [P,3,5]
-  terms: GPUBuffer; // [P,3,3]
-  h2: GPUBuffer; // [P,3,3]
+  terms: GPUBuffer; // [9,H·W] SSIM map terms (a, b, c) per channel
+  partials: GPUBuffer; // [tiles,2] per-tile Σ|x − y|, Σ S
 }
 
 let scratch: Scratch | null = null;
 
 function scratchFor(device: GPUDevice, width: number, height: number): Scratch {
-  if (scratch && scratch.width === width && scratch.height === height && scratch.dims) return scratch;
-  if (scratch) for (const b of [scratch.dims, scratch.h1, scratch.terms, scratch.h2]) b.destroy();
+  if (scratch && scratch.width === width && scratch.height === height) return scratch;
+  if (scratch) for (const b of [scratch.dims, scratch.terms, scratch.partials]) b.destroy();
   const P = width * height;
+  const tiles = Math.ceil(width / LOSS_TILE) * Math.ceil(height / LOSS_TILE);
   const storage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
   scratch = {
     width,
     height,
     dims: device.createBuffer({ size: 32, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'image-loss-dims' }),
-    h1: device.createBuffer({ size: P * 15 * 4, usage: storage, label: 'image-loss-h1' }),
     terms: device.createBuffer({ size: P * 9 * 4, usage: storage, label: 'image-loss-terms' }),
-    h2: device.createBuffer({ size: P * 9 * 4, usage: storage, label: 'image-loss-h2' }),
+    partials: device.createBuffer({ size: tiles * 2 * 4, usage: storage, label: 'image-loss-partials' }),
   };
   return scratch;
 }
@@ -72,39 +72,33 @@ export function imageLoss(render: tf.Tensor3D, target: tf.Tensor3D, lambda: numb
     const { device } = getGpuSync();
     const P = W * H;
     const s = scratchFor(device, W, H);
+    const tilesX = Math.ceil(W / LOSS_TILE);
+    const tilesY = Math.ceil(H / LOSS_TILE);
     const dims = new ArrayBuffer(32);
-    new Uint32Array(dims, 0, 4).set([W, H, 0, 0]);
+    new Uint32Array(dims, 0, 4).set([W, H, tilesX, tilesX * tilesY]);
     new Float32Array(dims, 16, 4).set([lambda, 1 / (3 * P), 0, 0]);
     device.queue.writeBuffer(s.dims, 0, dims);
     const xb = tensorBuffer(x);
     const yb = tensorBuffer(target);
-    const sums = acquireTensorBuffer([P, 2]);
     const grad = acquireTensorBuffer([H, W, 3]);
+    const [total, l1, ssimB] = [acquireTensorBuffer([]), acquireTensorBuffer([]), acquireTensorBuffer([])];
     const enc = device.createCommandEncoder({ label: 'image-loss' });
     const pass = enc.beginComputePass({ label: 'image-loss' });
-    const [gx, gy] = grid(Math.ceil(P / LOSS_WG));
-    const run = (code: string, res: Record<number, GPUBuffer>) => {
+    const run = (code: string, res: Record<number, GPUBuffer>, wx: number, wy: number) => {
       const p = getPipelineSync(device, { code, entryPoint: 'main', label: 'image-loss' });
       pass.setPipeline(p);
       pass.setBindGroup(0, bindGroup(device, p, { 0: s.dims, ...res }));
-      pass.dispatchWorkgroups(gx, gy);
+      pass.dispatchWorkgroups(wx, wy);
     };
-    run(lossBlurH1, { 1: xb, 2: yb, 3: s.h1 });
-    run(lossSsim, { 1: xb, 2: yb, 3: s.h1, 4: s.terms, 5: sums });
-    run(lossBlurH2, { 1: s.terms, 2: s.h2 });
-    run(lossGrad, { 1: xb, 2: yb, 3: s.h2, 4: grad });
+    run(lossForward, { 1: xb, 2: yb, 3: s.terms, 4: s.partials }, tilesX, tilesY);
+    run(lossGrad, { 1: xb, 2: yb, 3: s.terms, 4: grad }, tilesX, tilesY);
+    run(lossTotal, { 1: s.partials, 2: total, 3: l1, 4: ssimB }, 1, 1);
     pass.end();
     device.queue.submit([enc.finish()]);
-    const gradT = adoptBuffer(grad, [H, W, 3]);
-    save([gradT]);
-    const sumsT = adoptBuffer(sums, [P, 2]);
-    const value = tf.tidy(() => {
-      const tot = tf.sum(sumsT, 0).div(3 * P); // [mean |x − y|, mean SSIM]
-      const [l1, ss] = tf.split(tot, 2) as [tf.Tensor1D, tf.Tensor1D];
-      parts = { l1: tf.keep(l1.reshape([]) as tf.Scalar), ssim: tf.keep(ss.reshape([]) as tf.Scalar) };
-      return l1.mul(1 - lambda).add(tf.scalar(1).sub(ss).mul(lambda)).reshape([]) as tf.Scalar;
-    });
-    sumsT.dispose();
+    save([adoptBuffer(grad, [H, W, 3])]);
+    // Kept: customGrad disposes what its forward function makes besides the value.
+    parts = { l1: tf.keep(adoptBuffer<tf.Rank.R0>(l1, [])), ssim: tf.keep(adoptBuffer<tf.Rank.R0>(ssimB, [])) };
+    const value = adoptBuffer<tf.Rank.R0>(total, []);
     return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => saved[0]!.mul(dy) };
   });
   const total = f(render) as tf.Scalar;

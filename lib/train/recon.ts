@@ -20,7 +20,7 @@ import { loadHeadModel, type HeadModel } from '../head/model.js';
 import { poseHead } from '../head/pose.js';
 import { triangleFrames, type TriangleFrames } from '../head/frames.js';
 import { renderedTriangles } from '../head/atlas.js';
-import { loadDataset, loadFrameImages, type DatasetFrame, type SyntheticDataset } from '../data/dataset.js';
+import { loadDataset, type DatasetFrame, type SyntheticDataset } from '../data/dataset.js';
 import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
@@ -32,6 +32,7 @@ import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
 import { regularizers } from './regularizers.js';
 import { RunDir } from './rundir.js';
+import { ResidentFrames, frameKey } from './resident-frames.js';
 import { densifySchedule, type ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
 
@@ -66,7 +67,9 @@ interface TrainerState {
 export class AvatarSession {
   readonly frameCache = new FrameCache(64);
   private readonly triCache = new Map<string, TriangleFrames>();
-  private readonly imageCache = new Map<number, tf.Tensor3D>();
+  private readonly imageCache = new Map<string, tf.Tensor3D>(); // unpacked targets, least recently used first
+  /** Captured frames on the GPU (8-bit), loaded on first use. */
+  readonly frames = new ResidentFrames();
 
   private constructor(
     readonly head: HeadModel,
@@ -76,7 +79,7 @@ export class AvatarSession {
     private readonly imageCapacity: number,
   ) {}
 
-  static async open(dataDir: string, g: BoundGaussians | ((bindable: Uint32Array) => BoundGaussians), imageCapacity = 256): Promise<AvatarSession> {
+  static async open(dataDir: string, g: BoundGaussians | ((bindable: Uint32Array) => BoundGaussians), imageCapacity = 16): Promise<AvatarSession> {
     const [head, dataset] = await Promise.all([loadHeadModel(), loadDataset(dataDir)]);
     const bindable = renderedTriangles(head);
     const gaussians = typeof g === 'function' ? g(bindable) : g;
@@ -99,20 +102,28 @@ export class AvatarSession {
     return this.frameCache.get(`${frame.sequence}:${frame.timestep}`, () => this.triangleFramesOf(frame));
   }
 
-  /** The captured image of a frame as a [H,W,3] tensor (kept on the GPU, least recently used evicted). */
+  /**
+   * The captured image of a frame as a [H,W,3] tensor, owned by the session: valid until `imageCapacity` other
+   * frames have been asked for. Every frame stays on the GPU as 8-bit data after its first use (`frames`), so
+   * this is one unpacking dispatch at most, never an upload.
+   */
   async target(frame: DatasetFrame): Promise<tf.Tensor3D> {
-    const key = frame.split === 'train' ? frame.index : -1 - frame.index - 1_000_000 * ['val', 'test', 'cross'].indexOf(frame.split);
+    const key = frameKey(frame);
     const hit = this.imageCache.get(key);
     if (hit) {
       this.imageCache.delete(key);
       this.imageCache.set(key, hit);
       return hit;
     }
-    const img = await loadFrameImages(frame);
-    const t = tf.tensor3d(img.rgb.data, [img.rgb.height, img.rgb.width, 3]);
+    const t = await this.frames.target(frame);
+    const raced = this.imageCache.get(key); // another call unpacked it meanwhile
+    if (raced) {
+      t.dispose();
+      return raced;
+    }
     this.imageCache.set(key, t);
     while (this.imageCache.size > this.imageCapacity) {
-      const [k, old] = this.imageCache.entries().next().value as [number, tf.Tensor3D];
+      const [k, old] = this.imageCache.entries().next().value as [string, tf.Tensor3D];
       old.dispose();
       this.imageCache.delete(k);
     }
@@ -128,6 +139,7 @@ export class AvatarSession {
     this.frameCache.clear();
     for (const t of this.imageCache.values()) t.dispose();
     this.imageCache.clear();
+    this.frames.dispose();
     this.avatar.dispose();
   }
 }
