@@ -12,6 +12,7 @@ import { CliError } from '../lib/cli/modules.js';
 import '../lib/edit/cell-runner.js';
 
 const program = new Command('gae').enablePositionalOptions();
+for (const r of [registerSynth, registerTrain, registerEdit, registerAblate]) r(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
