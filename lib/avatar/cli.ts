@@ -22,7 +22,7 @@ export function register(program: Command): void {
       const { renderSequence, frontalCamera } = await import('./reenact.js');
       const { turntableCameras } = await import('./turntable.js');
       const { rasterSettings } = await import('../raster/types.js');
-      const { exportAnimation } = await import('../report/animation.js');
+      const { exportAnimation } = await import('../image/animation.js');
       const { AvatarRenderer } = await import('./gpu-render.js');
       if (!(SPLITS as readonly string[]).includes(o.split)) throw new CliError(`--split: '${o.split}' is not one of ${SPLITS.join(', ')}`, 2);
       if (o.blend !== 'alpha' && o.blend !== 'wabe') throw new CliError(`--blend: '${o.blend}' is not alpha or wabe`, 2);

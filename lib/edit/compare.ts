@@ -12,7 +12,7 @@ import { AvatarModel } from '../avatar/model.js';
 import { frontalCamera } from '../avatar/reenact.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
-import type { GridSpec } from '../report/grid.js';
+import type { GridSpec } from '../image/grid.js';
 import { AvatarSession } from '../train/recon.js';
 import type { RgbImage } from '../util/image.js';
 import type { EditConfig } from './config.js';

@@ -11,7 +11,7 @@ import { mouthBox } from '../data/views.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
-import type { GridSpec } from '../report/grid.js';
+import type { GridSpec } from '../image/grid.js';
 import { AvatarSession } from '../train/recon.js';
 import { spread } from '../train/evaluate.js';
 import type { RgbImage } from '../util/image.js';

@@ -7,7 +7,7 @@
  * synthetic head renderer; the data module's ground truth replaces it in real runs.
  */
 import type { RgbImage } from '../util/image.js';
-import { Region } from '../data/regions.js';
+import { Region } from '../head/regions.js';
 import type { EditView } from './editor.js';
 import type { EditGroundTruth, GroundTruthEdit } from './offline.js';
 

@@ -6,7 +6,7 @@
  */
 import type { HeadLandmarks } from './landmarks.js';
 import type { Look, TextureMasks } from './texture.js';
-import { Region } from '../data/regions.js';
+import { Region } from './regions.js';
 import { Material } from './model.js';
 
 export interface EditSpec {

@@ -23,7 +23,7 @@ import { rasterizeUv } from './atlas.js';
 import { headLandmarks, mouthLineY, type HeadLandmarks, type EyeLandmarks } from './landmarks.js';
 import { cellDistance, fbm3, valueNoise3 } from './noise.js';
 import { Rng } from '../util/random.js';
-import { Region } from '../data/regions.js';
+import { Region } from './regions.js';
 import { applyEdit, type EditId } from './edits.js';
 
 export interface HeadTexture {

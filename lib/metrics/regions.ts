@@ -3,7 +3,7 @@
  * region groups of lib/data/regions.ts (whole head, mouth interior, eyes, skin, lips). Labels come from the
  * ground-truth frame's label map (texture edits leave geometry, hence labels, unchanged).
  */
-import { REGION_GROUPS, REGION_NAMES } from '../data/regions.js';
+import { REGION_GROUPS, REGION_NAMES } from '../head/regions.js';
 import type { RgbImage } from '../util/image.js';
 import { meanSsim, psnr, ssimMap, type SsimOptions } from './image.js';
 

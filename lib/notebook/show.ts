@@ -3,7 +3,7 @@
  * output for viewers without Plotly: GitHub, nbconvert HTML, a JupyterLab without the plotly extension),
  * tables and Markdown. Every helper builds one MIME bundle and sends it to the display sink (./display.ts).
  */
-import { composeGrid, type GridSpec } from '../report/grid.js';
+import { composeGrid, type GridSpec } from '../image/grid.js';
 import { FigureExporter, findChromium, NO_CHROMIUM } from '../report/export.js';
 import type { Figure } from '../report/figures.js';
 import { downsample, encodePng, type RgbImage } from '../util/image.js';

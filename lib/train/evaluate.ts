@@ -12,7 +12,7 @@ import { prepareRasterize, rasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
 import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
-import { writeGridPng } from '../report/grid.js';
+import { writeGridPng } from '../image/grid.js';
 import type { RgbImage } from '../util/image.js';
 import type { AvatarSession } from './recon.js';
 import type { AvatarModel, PoseFrames } from '../avatar/model.js';

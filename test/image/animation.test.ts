@@ -4,7 +4,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { encodeGif, exportAnimation, ffmpegAvailable, NO_FFMPEG, writeMp4 } from '../../lib/report/animation.js';
+import { encodeGif, exportAnimation, ffmpegAvailable, NO_FFMPEG, writeMp4 } from '../../lib/image/animation.js';
 import { rgbImage, type RgbImage } from '../../lib/util/image.js';
 import { decodeGif } from '../helpers/gif.js';
 

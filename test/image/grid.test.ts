@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { composeGrid, writeGridPng } from '../../lib/report/grid.js';
-import { drawText, GLYPH_H, textWidth, wrapText } from '../../lib/report/font.js';
+import { composeGrid, writeGridPng } from '../../lib/image/grid.js';
+import { drawText, GLYPH_H, textWidth, wrapText } from '../../lib/image/font.js';
 import { readPng, rgbImage, type RgbImage } from '../../lib/util/image.js';
 import { Rng } from '../../lib/util/random.js';
 
