@@ -13,7 +13,7 @@ import { frontalCamera } from '../avatar/reenact.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
 import type { GridSpec } from '../image/grid.js';
-import { AvatarSession } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
 import type { RgbImage } from '../util/image.js';
 import type { EditConfig } from './config.js';
 import type { EditTaskScores } from './evaluate.js';

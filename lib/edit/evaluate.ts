@@ -27,7 +27,7 @@ import { writePng, type RgbImage } from '../util/image.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
-import type { AvatarSession } from '../train/recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import { TASK_OF_SPLIT, spread, errorImage } from '../train/evaluate.js';
 import { renderAvatar } from './loop.js';
 

@@ -29,7 +29,8 @@ import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
-import { AvatarSession, nextView } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
+import { nextView } from '../train/recon.js';
 import { renderModel, spread } from '../train/evaluate.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';

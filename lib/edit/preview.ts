@@ -12,7 +12,7 @@ import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
 import type { GridSpec } from '../image/grid.js';
-import { AvatarSession } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
 import { spread } from '../train/evaluate.js';
 import type { RgbImage } from '../util/image.js';
 import { Rng } from '../util/random.js';

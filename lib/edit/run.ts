@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { AvatarModel } from '../avatar/model.js';
-import { AvatarSession } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
 import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';

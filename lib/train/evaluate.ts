@@ -14,7 +14,7 @@ import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/data
 import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
 import { writeGridPng } from '../image/grid.js';
 import type { RgbImage } from '../util/image.js';
-import type { AvatarSession } from './recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import type { AvatarModel, PoseFrames } from '../avatar/model.js';
 import type { Camera } from '../raster/types.js';
 
