@@ -5,7 +5,7 @@
  * touches are listed so that the evaluation knows where to look.
  */
 import type { HeadLandmarks } from './landmarks.js';
-import type { Look, TextureMasks } from './texture.js';
+import type { Look, TextureMasks } from './texture-types.js';
 import { Region } from './regions.js';
 import { Material } from './model.js';
 
