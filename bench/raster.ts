@@ -17,7 +17,7 @@ import { benchCamera, benchGaussians, benchLossWeights } from '../lib/raster/ben
 import { GaussianRasterizer, type GaussianBuffers } from '../lib/raster/gpu/rasterizer.js';
 import { renderReferenceWithGrad } from '../lib/raster/reference/index.js';
 import { rasterSettings } from '../lib/raster/types.js';
-import { randomScene } from '../test/raster/reference-scenes.js';
+import { randomScene } from '../lib/raster/scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
 /**

@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { median } from '../lib/gpu/timing.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 import { startViewerServer } from '../lib/viewer/server.js';
-import { CHROMIUM, HEADLESS_WEBGPU_ARGS, haveChromium } from '../scripts/viewer/chromium.js';
+import { CHROMIUM, HEADLESS_WEBGPU_ARGS, haveChromium } from '../lib/viewer/chromium.js';
 
 const o = new Command()
   .name('bench:viewer')

@@ -5,7 +5,7 @@
  *   npm run data:synth -- --subject alice --preset full --frames 60 --res 802x550 --out data/synthetic/alice
  */
 import { Command } from 'commander';
-import { synthCommand } from '../lib/data/cli.js';
+import { synthCommand } from '../lib/cli/synth.js';
 import { CliError } from '../lib/cli/modules.js';
 import { releaseGpu } from '../lib/gpu/index.js';
 

@@ -107,7 +107,7 @@ export async function loadViewerSequence(spec: string | undefined, avatarArg: st
 /** Bundles the page with esbuild (a devDependency, loaded only here). */
 export async function bundlePage(): Promise<string> {
   const esbuild = await import('esbuild');
-  const entry = path.resolve(libDir(), '../scripts/viewer/page.ts');
+  const entry = path.resolve(libDir(), 'viewer/page.ts');
   const NODE_STUB = [
     "const no = (name) => () => { throw new Error(name + ' is not available in the browser'); };",
     "export const existsSync = () => false;",

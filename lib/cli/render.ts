@@ -1,6 +1,6 @@
 /** `gae render`: animations of an avatar (reenactment by a dataset's sequence, or a turntable) as GIF/MP4. */
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError } from './modules.js';
 
 export function register(program: Command): void {
   program
@@ -18,12 +18,12 @@ export function register(program: Command): void {
       const { getGpu, releaseGpu } = await import('../gpu/index.js');
       const { loadDataset, SPLITS } = await import('../data/dataset.js');
       const { loadHeadModel } = await import('../head/model.js');
-      const { loadAvatar } = await import('./load.js');
-      const { renderSequence, frontalCamera } = await import('./reenact.js');
-      const { turntableCameras } = await import('./turntable.js');
+      const { loadAvatar } = await import('../avatar/load.js');
+      const { renderSequence, frontalCamera } = await import('../avatar/reenact.js');
+      const { turntableCameras } = await import('../avatar/turntable.js');
       const { rasterSettings } = await import('../raster/types.js');
       const { exportAnimation } = await import('../image/animation.js');
-      const { AvatarRenderer } = await import('./gpu-render.js');
+      const { AvatarRenderer } = await import('../avatar/gpu-render.js');
       if (!(SPLITS as readonly string[]).includes(o.split)) throw new CliError(`--split: '${o.split}' is not one of ${SPLITS.join(', ')}`, 2);
       if (o.blend !== 'alpha' && o.blend !== 'wabe') throw new CliError(`--blend: '${o.blend}' is not alpha or wabe`, 2);
       const ctx = await getGpu();

@@ -10,15 +10,15 @@
  */
 import { Command } from 'commander';
 import * as path from 'node:path';
-import { describeAdapter } from '../lib/gpu/index.js';
-import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
-import { releaseGpu } from '../lib/gpu/device.js';
-import { exists, writeFileAtomic } from '../lib/util/atomic.js';
-import { synthConfig, writeDataset } from '../lib/data/writer.js';
-import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
-import { runReconstruction } from '../lib/train/recon.js';
-import { methodConfig, runEdit } from '../lib/edit/run.js';
-import { instructionOf } from '../lib/edit/loop.js';
+import { describeAdapter } from '../gpu/index.js';
+import { useTfjsWebGpu } from '../gpu/tfjs.js';
+import { releaseGpu } from '../gpu/device.js';
+import { exists, writeFileAtomic } from '../util/atomic.js';
+import { synthConfig, writeDataset } from '../data/writer.js';
+import { reconConfig, RECON_PRESETS } from '../train/config.js';
+import { runReconstruction } from '../train/recon.js';
+import { methodConfig, runEdit } from '../edit/run.js';
+import { instructionOf } from '../edit/loop.js';
 
 const o = new Command()
   .name('demo')

@@ -16,14 +16,14 @@
  * edits for identical requests. The edit run lives in <cell>/edit (a RunDir, resumable).
  */
 import * as path from 'node:path';
-import { registerCellRunner, type CellContext, type CellResult } from '../experiments/registry.js';
+import { registerCellRunner, type CellContext, type CellResult } from './registry.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { ensureDataset } from '../data/ensure.js';
 import { synthConfig, type PresetName } from '../data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../train/config.js';
 import { runReconstruction } from '../train/recon.js';
-import { METHOD_PRESETS, mergeConfig, type EditPresetName, type MethodName } from './config.js';
-import { methodConfig, runEdit, cellMetrics } from './run.js';
+import { METHOD_PRESETS, mergeConfig, type EditPresetName, type MethodName } from '../edit/config.js';
+import { methodConfig, runEdit, cellMetrics } from '../edit/run.js';
 
 function str(v: unknown, name: string): string | undefined {
   if (v === undefined) return undefined;

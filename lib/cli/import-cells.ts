@@ -15,9 +15,9 @@
 import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { downsample, encodePng, readPng } from '../lib/util/image.js';
-import { writeFileAtomic } from '../lib/util/atomic.js';
-import type { FigureFrame } from '../lib/edit/evaluate.js';
+import { downsample, encodePng, readPng } from '../util/image.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { FigureFrame } from '../edit/evaluate.js';
 
 const program = new Command()
   .name('import-cells')

@@ -5,9 +5,9 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { installKernelSpec, KERNEL_DISPLAY_NAME, KERNEL_NAME, prefixDataDir, userDataDir } from '../lib/notebook/kernelspec.js';
-import { NOTEBOOK_PRESETS, type NotebookPreset } from '../lib/notebook/preset.js';
-import { findNbconvert, NO_NBCONVERT, resolveNotebooks, runNotebooks } from '../lib/notebook/run.js';
+import { installKernelSpec, KERNEL_DISPLAY_NAME, KERNEL_NAME, prefixDataDir, userDataDir } from '../notebook/kernelspec.js';
+import { NOTEBOOK_PRESETS, type NotebookPreset } from '../notebook/preset.js';
+import { findNbconvert, NO_NBCONVERT, resolveNotebooks, runNotebooks } from '../notebook/run.js';
 
 const program = new Command().name('notebooks').description('tslab notebooks of the workbench');
 

@@ -12,11 +12,11 @@
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EditServer } from '../lib/edit/server.js';
-import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../lib/edit/offline.js';
-import { ToyGroundTruth, TOY_EDITS } from '../lib/edit/toy.js';
-import { cachedEditor } from '../lib/edit/cache.js';
-import type { ImageEditor } from '../lib/edit/editor.js';
+import { EditServer } from '../edit/server.js';
+import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../edit/offline.js';
+import { ToyGroundTruth, TOY_EDITS } from '../edit/toy.js';
+import { cachedEditor } from '../edit/cache.js';
+import type { ImageEditor } from '../edit/editor.js';
 
 async function loadGroundTruth(spec: string, size: number): Promise<EditGroundTruth> {
   if (spec === 'toy') return new ToyGroundTruth(size, size);

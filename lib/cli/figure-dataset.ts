@@ -5,12 +5,12 @@
  * (the default renders data/synthetic/figure first, at 240x165).
  */
 import { promises as fs } from 'node:fs';
-import { getGpu, releaseGpu } from '../lib/gpu/index.js';
-import { loadDataset, loadFrameImages, type DatasetFrame } from '../lib/data/dataset.js';
-import { renderGroundTruth } from '../lib/data/ground-truth.js';
-import { synthConfig, writeDataset } from '../lib/data/writer.js';
-import { labelImage } from '../lib/data/views.js';
-import { rgbImage, writePng, type RgbImage } from '../lib/util/image.js';
+import { getGpu, releaseGpu } from '../gpu/index.js';
+import { loadDataset, loadFrameImages, type DatasetFrame } from '../data/dataset.js';
+import { renderGroundTruth } from '../data/ground-truth.js';
+import { synthConfig, writeDataset } from '../data/writer.js';
+import { labelImage } from '../data/views.js';
+import { rgbImage, writePng, type RgbImage } from '../util/image.js';
 
 async function main() {
   const dir = process.argv[2] ?? 'data/synthetic/figure';

@@ -4,7 +4,7 @@
  * WebGPU browser (Chrome/Chromium ≥ 113, or with --enable-unsafe-webgpu).
  */
 import { Command } from 'commander';
-import { startViewerServer } from '../lib/viewer/server.js';
+import { startViewerServer } from '../viewer/server.js';
 
 const program = new Command()
   .name('viewer')

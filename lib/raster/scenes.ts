@@ -1,8 +1,8 @@
 /** Small hand-made and seeded random scenes for the reference rasterizer's tests. */
-import { intrinsicsFromFov, lookAt, makeCamera } from '../../lib/raster/camera.js';
-import type { ReferenceGaussians } from '../../lib/raster/reference/project.js';
-import type { Camera, Projected, ShDegree } from '../../lib/raster/types.js';
-import { Rng } from '../../lib/util/random.js';
+import { intrinsicsFromFov, lookAt, makeCamera } from './camera.js';
+import type { ReferenceGaussians } from './reference/project.js';
+import type { Camera, Projected, ShDegree } from './types.js';
+import { Rng } from '../util/random.js';
 
 /** A camera at the world origin looking down +z (world = camera coordinates). */
 export function identityCamera(width = 64, height = 48, f = 50, near = 0.01, far = 100): Camera {

@@ -1,6 +1,6 @@
 /** `gae train`: reconstruct an avatar from a dataset into a run directory (resumable), then evaluate it. */
 import type { Command } from 'commander';
-import { CliError, readConfigOverrides, stepPrinter } from '../cli/modules.js';
+import { CliError, readConfigOverrides, stepPrinter } from './modules.js';
 
 export function register(program: Command): void {
   program
@@ -13,8 +13,8 @@ export function register(program: Command): void {
     .option('--iterations <n>', 'training iterations', (v) => Number.parseInt(v, 10))
     .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10))
     .action(async (o: { data: string; run: string; preset: string; config?: string; iterations?: number; seed?: number }) => {
-      const { reconConfig, RECON_PRESETS } = await import('./config.js');
-      const { runReconstruction } = await import('./recon.js');
+      const { reconConfig, RECON_PRESETS } = await import('../train/config.js');
+      const { runReconstruction } = await import('../train/recon.js');
       const { releaseGpu } = await import('../gpu/device.js');
       const preset = (RECON_PRESETS as Record<string, object>)[o.preset];
       if (!preset) throw new CliError(`--preset: '${o.preset}' is not one of ${Object.keys(RECON_PRESETS).join(', ')}`, 2);

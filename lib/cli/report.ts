@@ -1,6 +1,6 @@
 /** `gae report`: tables, figures and the index of a grid, from its run directories. */
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError } from './modules.js';
 
 export function register(program: Command): void {
   program
@@ -14,7 +14,7 @@ export function register(program: Command): void {
       const formats = o.export ? o.formats.split(',').map((s) => s.trim()).filter(Boolean) : [];
       const bad = formats.filter((f) => !['png', 'svg', 'pdf'].includes(f));
       if (bad.length) throw new CliError(`--formats: unknown format ${bad.join(', ')} (png, svg, pdf)`, 2);
-      const { generateReport } = await import('./report.js');
+      const { generateReport } = await import('../report/report.js');
       let rep;
       try {
         rep = await generateReport(gridDir, { ...(o.out ? { outDir: o.out } : {}), formats: formats as ('png' | 'svg' | 'pdf')[], onProgress: (m) => process.stderr.write(`  ${m}\n`) });

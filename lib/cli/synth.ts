@@ -3,7 +3,7 @@
  * (layout: lib/data/dataset.ts). `npm run data:synth` is the same command.
  */
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError } from './modules.js';
 
 function int(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -32,7 +32,7 @@ export function synthCommand(cmd: Command): Command {
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const { default: cliProgress } = await import('cli-progress');
       const { getGpu, releaseGpu, describeAdapter } = await import('../gpu/index.js');
-      const { synthConfig, writeDataset, PRESETS } = await import('./writer.js');
+      const { synthConfig, writeDataset, PRESETS } = await import('../data/writer.js');
       type PresetName = keyof typeof PRESETS;
       const preset = o.preset as PresetName;
       if (!(preset in PRESETS)) throw new CliError(`--preset: expected tiny or full, got "${preset}"`, 2);

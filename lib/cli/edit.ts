@@ -1,6 +1,6 @@
 /** `gae edit`: edit a reconstructed avatar from a text instruction into a run directory (resumable), then score it. */
 import type { Command } from 'commander';
-import { CliError, readConfigOverrides, stepPrinter } from '../cli/modules.js';
+import { CliError, readConfigOverrides, stepPrinter } from './modules.js';
 
 const fmt = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 
@@ -19,8 +19,8 @@ export function register(program: Command): void {
     .option('--iterations <n>', 'optimisation steps', (v) => Number.parseInt(v, 10))
     .option('--seed <n>', 'seed', (v) => Number.parseInt(v, 10))
     .action(async (o: { data: string; avatar: string; edit: string; instruction?: string; method: string; preset: string; config?: string; run: string; iterations?: number; seed?: number }) => {
-      const { methodConfig, runEdit } = await import('./run.js');
-      const { mergeConfig } = await import('./config.js');
+      const { methodConfig, runEdit } = await import('../edit/run.js');
+      const { mergeConfig } = await import('../edit/config.js');
       const { releaseGpu } = await import('../gpu/device.js');
       const fromFile = await readConfigOverrides(o.config);
       let config;

@@ -3,9 +3,9 @@
  * matMul on the GPU and checks both against plain TypeScript. Exit code 1 on any mismatch.
  *   npm run selfcheck [-- --require-hardware]
  */
-import { getGpu, describeAdapter, exclusiveScan, gpuSum, releaseGpu } from '../lib/gpu/index.js';
-import { useTfjsWebGpu, tf } from '../lib/gpu/tfjs.js';
-import { Rng } from '../lib/util/random.js';
+import { getGpu, describeAdapter, exclusiveScan, gpuSum, releaseGpu } from '../gpu/index.js';
+import { useTfjsWebGpu, tf } from '../gpu/tfjs.js';
+import { Rng } from '../util/random.js';
 
 const requireHardware = process.argv.includes('--require-hardware');
 

@@ -11,22 +11,22 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { describeAdapter } from '../lib/gpu/index.js';
-import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
-import { synthConfig, writeDataset } from '../lib/data/writer.js';
-import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
-import { AvatarSession } from '../lib/avatar/session.js';
-import { runReconstruction } from '../lib/train/recon.js';
-import { evaluateAvatar } from '../lib/train/evaluate.js';
-import { RunDir } from '../lib/train/rundir.js';
-import { loadHeadModel } from '../lib/head/model.js';
-import { renderedTriangles } from '../lib/head/atlas.js';
-import { readAvatarPly } from '../lib/avatar/io.js';
-import { writeJsonAtomic } from '../lib/util/atomic.js';
-import { loadGridConfig } from '../lib/experiments/config.js';
-import { gridDir, runGrid } from '../lib/experiments/runner.js';
-import { loadGridResults, writeGridResults } from '../lib/experiments/results.js';
-import '../lib/edit/cell-runner.js';
+import { describeAdapter } from '../gpu/index.js';
+import { useTfjsWebGpu } from '../gpu/tfjs.js';
+import { synthConfig, writeDataset } from '../data/writer.js';
+import { reconConfig, RECON_PRESETS } from '../train/config.js';
+import { AvatarSession } from '../avatar/session.js';
+import { runReconstruction } from '../train/recon.js';
+import { evaluateAvatar } from '../train/evaluate.js';
+import { RunDir } from '../train/rundir.js';
+import { loadHeadModel } from '../head/model.js';
+import { renderedTriangles } from '../head/atlas.js';
+import { readAvatarPly } from '../avatar/io.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { loadGridConfig } from '../experiments/config.js';
+import { gridDir, runGrid } from '../experiments/runner.js';
+import { loadGridResults, writeGridResults } from '../experiments/results.js';
+import '../experiments/edit-runner.js';
 
 type Args = Record<string, string>;
 

@@ -1,7 +1,7 @@
 /** `gae ablate`: runs an ablation grid from a config, resumable, with a progress bar. */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../cli/modules.js';
+import { CliError } from './modules.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -21,11 +21,11 @@ export function register(program: Command): void {
     .option('--out-dir <dir>', "override the config's outDir")
     .option('--dry-run', 'list the cells and their state; run nothing')
     .action(async (configFile: string, o: { concurrency?: number; plugin?: string[]; method?: string[]; subject?: string[]; edit?: string[]; seed?: string[]; skipFailed?: boolean; onStale: string; outDir?: string; dryRun?: boolean }) => {
-      const { loadGridConfig } = await import('./config.js');
-      const { runGrid, expandGrid, cellKey, cellDir, gridDir, readDone } = await import('./runner.js');
-      const { listCellRunners } = await import('./registry.js');
-      const { loadBuiltinRunners, loadPlugins } = await import('./runners.js');
-      const { loadGridResults, writeGridResults } = await import('./results.js');
+      const { loadGridConfig } = await import('../experiments/config.js');
+      const { runGrid, expandGrid, cellKey, cellDir, gridDir, readDone } = await import('../experiments/runner.js');
+      const { listCellRunners } = await import('../experiments/registry.js');
+      const { loadBuiltinRunners, loadPlugins } = await import('../experiments/runners.js');
+      const { loadGridResults, writeGridResults } = await import('../experiments/results.js');
       if (!['error', 'rerun', 'keep'].includes(o.onStale)) throw new CliError(`--on-stale: '${o.onStale}' is not one of error, rerun, keep`, 2);
       if (o.concurrency !== undefined && !(o.concurrency >= 1)) throw new CliError('--concurrency: give a positive integer', 2);
       let cfg;
@@ -90,7 +90,7 @@ export function register(program: Command): void {
 
 /** A cli-progress bar on a terminal; one line per finished cell otherwise (logs, CI). */
 async function makeProgress() {
-  type Ev = import('./runner.js').GridEvent;
+  type Ev = import('../experiments/runner.js').GridEvent;
   if (!process.stderr.isTTY) {
     return {
       onEvent(e: Ev) {

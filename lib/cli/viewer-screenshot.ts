@@ -3,8 +3,8 @@
  * sliders. `npx tsx scripts/viewer-screenshot.ts <run dir or .ply> [--edited <path>] [--out docs/viewer.png]`
  */
 import { Command } from 'commander';
-import { startViewerServer } from '../lib/viewer/server.js';
-import { haveChromium, launchHeadlessWebGpu, CHROMIUM } from './viewer/chromium.js';
+import { startViewerServer } from '../viewer/server.js';
+import { haveChromium, launchHeadlessWebGpu, CHROMIUM } from '../viewer/chromium.js';
 
 const o = new Command()
   .argument('<avatar>')

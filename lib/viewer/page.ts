@@ -4,18 +4,18 @@
  * rasterizer's kernels), then a full-screen draw of its output buffer (lib/viewer/present.ts). This file
  * only wires the DOM controls to that state.
  */
-import { AvatarRenderer } from '../../lib/avatar/gpu-render.js';
-import type { BoundGaussians } from '../../lib/avatar/gaussians.js';
-import { describeAdapter, getGpu } from '../../lib/gpu/device.js';
-import { GpuProfiler } from '../../lib/gpu/timing.js';
-import type { HeadModel } from '../../lib/head/model.js';
-import type { HeadParams } from '../../lib/head/pose.js';
-import { rasterSettings, type BlendMode, type RasterSettings } from '../../lib/raster/types.js';
-import { fetchAvatar, fetchHeadModel, fetchJson } from '../../lib/viewer/model-fetch.js';
-import { DEFAULT_ORBIT, dragOrbit, orbitCamera, zoomOrbit, type Orbit } from '../../lib/viewer/orbit.js';
-import { Presenter, quantizeRgba } from '../../lib/viewer/present.js';
-import { download } from '../../lib/gpu/buffers.js';
-import { ROUTES, type AvatarSlot, type FrameSnapshot, type HeadParamsJson, type SequenceJson, type ViewerInfo } from '../../lib/viewer/protocol.js';
+import { AvatarRenderer } from '../avatar/gpu-render.js';
+import type { BoundGaussians } from '../avatar/gaussians.js';
+import { describeAdapter, getGpu } from '../gpu/device.js';
+import { GpuProfiler } from '../gpu/timing.js';
+import type { HeadModel } from '../head/model.js';
+import type { HeadParams } from '../head/pose.js';
+import { rasterSettings, type BlendMode, type RasterSettings } from '../raster/types.js';
+import { fetchAvatar, fetchHeadModel, fetchJson } from './model-fetch.js';
+import { DEFAULT_ORBIT, dragOrbit, orbitCamera, zoomOrbit, type Orbit } from './orbit.js';
+import { Presenter, quantizeRgba } from './present.js';
+import { download } from '../gpu/buffers.js';
+import { ROUTES, type AvatarSlot, type FrameSnapshot, type HeadParamsJson, type SequenceJson, type ViewerInfo } from './protocol.js';
 
 const BACKGROUND: [number, number, number] = [1, 1, 1];
 
