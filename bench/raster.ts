@@ -1,8 +1,8 @@
 /**
  * Rasterizer benchmark on the scene `bench-N-WxH` (../shared/bench/synthetic-scene.md).
  *
- *   npm run bench:raster                                     # N ∈ {100k, 1M} × {802×550, 1920×1080}
- *   npm run bench:raster -- --n 10000 --res 802x550 --runs 5 # a quick subset (lavapipe)
+ *   gae bench raster                                     # N ∈ {100k, 1M} × {802×550, 1920×1080}
+ *   gae bench raster --n 10000 --res 802x550 --runs 5 # a quick subset (lavapipe)
  *
  * Per configuration: median wall-clock milliseconds of the forward pass and of forward + backward over
  * `--runs` runs after `--warmup` warm-ups, each synchronised with the GPU (encode + submit + wait); per-stage

@@ -2,7 +2,7 @@
  * Where a reconstruction step's time goes: each phase of one training step, GPU-synchronised after the
  * phase, medians over `--steps` steps on one dataset view (after warm-up).
  *
- *   npm run bench:train -- --data data/synthetic/alice [--steps 20] [--out file]
+ *   gae bench train --data data/synthetic/alice [--steps 20] [--out file]
  *
  * Phases: bind (local → world, tfjs), rasterize forward, loss forward (L1 + D-SSIM + regularisers),
  * forward + backward (tf.variableGrads over the whole step), Adam update; plus a whole step without

@@ -24,7 +24,8 @@ export function register(program: Command): void {
       const { loadGridConfig } = await import('../experiments/config.js');
       const { runGrid, expandGrid, cellKey, cellDir, gridDir, readDone } = await import('../experiments/runner.js');
       const { listCellRunners } = await import('../experiments/registry.js');
-      const { loadBuiltinRunners, loadPlugins } = await import('../experiments/runners.js');
+      // Importing runners.js registers the built-in cell runners.
+      const { loadPlugins } = await import('../experiments/runners.js');
       const { loadGridResults, writeGridResults } = await import('../experiments/results.js');
       if (!['error', 'rerun', 'keep'].includes(o.onStale)) throw new CliError(`--on-stale: '${o.onStale}' is not one of error, rerun, keep`, 2);
       if (o.concurrency !== undefined && !(o.concurrency >= 1)) throw new CliError('--concurrency: give a positive integer', 2);
@@ -35,7 +36,6 @@ export function register(program: Command): void {
         throw new CliError((e as Error).message, 2);
       }
       if (o.outDir) cfg = { ...cfg, outDir: o.outDir };
-      await loadBuiltinRunners();
       await loadPlugins(o.plugin ?? []);
       const filter = (c: ReturnType<typeof expandGrid>[number]) =>
         (!o.method || o.method.includes(c.method.name)) &&

@@ -6,7 +6,7 @@
  *   4. edits the avatar from a text instruction ("turn his teeth gold") with the `ours` method (WABE and the
  *      adversarial loss; the offline 2D editor) and scores it against the ground-truth edit,
  *   and writes renders and metrics under results/demo/ (summary.md).
- *   npm run demo [-- --iterations N] [-- --no-edit]
+ *   gae demo [--iterations N] [--no-edit]
  */
 import { Command } from 'commander';
 import * as path from 'node:path';

@@ -2,7 +2,7 @@
  * Serves 2D edits over Hugging Face's image-to-image protocol (lib/edit/protocol.ts) from an offline editor,
  * so `HfImageEditor({ endpointUrl })` runs with no diffusion model and no network.
  *
- *   npm run edit-server -- [--port 7861] [--host 127.0.0.1] [--editor offline|identity]
+ *   gae edit-server [--port 7861] [--host 127.0.0.1] [--editor offline|identity]
  *                          [--ground-truth toy|<module.ts>] [--size 32] [--inconsistency 0.5]
  *                          [--format png|jpeg] [--token-env EDIT_SERVER_TOKEN] [--cache <dir>] [--quiet]
  *

@@ -1,7 +1,7 @@
 /**
  * The dataset figure for the README: a grid of training cameras (columns) × rows of frames: the stored
  * images of a closed-mouth and an open-mouth timestep, ground-truth edits of them, and the region labels.
- *   npx tsx scripts/figure-dataset.ts [dataset dir] [out.png]
+ *   gae figure-dataset [dataset dir] [out.png]
  * (the default renders data/synthetic/figure first, at 240x165).
  */
 import { promises as fs } from 'node:fs';

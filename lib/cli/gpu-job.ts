@@ -1,8 +1,9 @@
 /**
- * One entry point for runs on a GPU machine, bundled with esbuild (../shared/gpu/pack.sh) so that it
- * travels without node_modules: every step imports lib/ statically. Steps run in order:
+ * `gae gpu-job`: one entry point for runs on a GPU machine. `bash scripts/gpu-pack.sh lib/cli/gpu-job.ts`
+ * bundles this file with esbuild into .gpu/app/gpu-job.mjs, so that it travels without node_modules: every
+ * step imports lib/ statically. Steps run in order:
  *
- *   node gpu-job.mjs synth --preset full --frames 60 --out data/synthetic/alice \
+ *   node .gpu/app/gpu-job.mjs synth --preset full --frames 60 --out data/synthetic/alice \
  *                    train --data data/synthetic/alice --preset full --iterations 6000 --run runs/recon \
  *                    bench-avatar --ply runs/recon/... --out bench.json
  *

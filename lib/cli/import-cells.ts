@@ -8,7 +8,7 @@
  *   - the saved evaluation frames of the chosen splits (default: test, the self-reenactment frames the
  *     side-by-side figure leads with) at full resolution, with frames.json filtered to match.
  *
- *   npx tsx scripts/import-cells.ts <from grid dir> <to grid dir> [--splits test,cross] [--overwrite]
+ *   gae import-cells <from grid dir> <to grid dir> [--splits test,cross] [--overwrite]
  *
  * A cell is imported only when its done.json says done; one already present is kept unless --overwrite.
  */

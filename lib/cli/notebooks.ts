@@ -1,7 +1,7 @@
 /**
  * Notebook tooling.
- *   npm run notebooks:kernel [-- --prefix DIR | --data-dir DIR]   register the gae-tslab Jupyter kernel
- *   npm run notebooks:run [-- names… --preset full --inplace]     execute notebooks headlessly and check them
+ *   gae notebooks kernel [--prefix DIR | --data-dir DIR]   register the gae-tslab Jupyter kernel
+ *   gae notebooks run [names… --preset full --inplace]     execute notebooks headlessly and check them
  */
 import * as path from 'node:path';
 import { Command } from 'commander';

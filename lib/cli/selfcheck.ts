@@ -1,7 +1,7 @@
 /**
  * GPU self-check: opens the WebGPU device, prints the adapter, runs a prefix-sum kernel and a tfjs
  * matMul on the GPU and checks both against plain TypeScript. Exit code 1 on any mismatch.
- *   npm run selfcheck [-- --require-hardware]
+ *   gae selfcheck [--require-hardware]
  */
 import { getGpu, describeAdapter, exclusiveScan, gpuSum, releaseGpu } from '../gpu/index.js';
 import { useTfjsWebGpu, tf } from '../gpu/tfjs.js';

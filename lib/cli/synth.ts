@@ -1,6 +1,6 @@
 /**
  * `gae synth`: render a synthetic multi-view dataset of the ICT-FaceKit head, with ground truth for edits
- * (layout: lib/data/dataset.ts). `npm run data:synth` is the same command.
+ * (layout: lib/data/dataset.ts). `npm run data:synth` runs it too.
  */
 import type { Command } from 'commander';
 import { CliError } from './modules.js';

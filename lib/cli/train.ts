@@ -6,7 +6,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('reconstruct an animatable Gaussian avatar (GaussianAvatars) from a synthetic dataset, then evaluate it on novel view, self- and cross-identity reenactment; rerunning resumes from the last checkpoint')
-    .requiredOption('--data <dir>', 'dataset folder (npm run data:synth)')
+    .requiredOption('--data <dir>', 'dataset folder (gae synth)')
     .option('--run <dir>', 'run directory', '')
     .option('--preset <name>', 'tiny | full: schedule defaults', 'full')
     .option('--config <file>', 'JSON reconstruction config (overrides the preset)')

@@ -1,5 +1,5 @@
 /**
- * `npm run viewer -- <run dir or avatar .ply> [--edited <run dir or .ply>] [--sequence <dataset>[:split]]`
+ * `gae view <run dir or avatar .ply> [--edited <run dir or .ply>] [--sequence <dataset>[:split]]`
  * Serves the real-time avatar viewer on localhost (lib/viewer/server.ts); open the printed URL in a
  * WebGPU browser (Chrome/Chromium ≥ 113, or with --enable-unsafe-webgpu).
  */

@@ -1,6 +1,6 @@
 /**
  * docs/viewer.png: the viewer page in headless Chromium with an expression and head pose set through its
- * sliders. `npx tsx scripts/viewer-screenshot.ts <run dir or .ply> [--edited <path>] [--out docs/viewer.png]`
+ * sliders. `gae viewer-screenshot <run dir or .ply> [--edited <path>] [--out docs/viewer.png]`
  */
 import { Command } from 'commander';
 import { startViewerServer } from '../viewer/server.js';
