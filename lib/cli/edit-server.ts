@@ -12,11 +12,11 @@
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EditServer } from '../edit/server.js';
+import { EditServer } from '../edit/editors/server.js';
 import { IdentityEditor, OfflineEditor, type EditGroundTruth } from '../edit/offline.js';
-import { ToyGroundTruth, TOY_EDITS } from '../edit/toy.js';
-import { cachedEditor } from '../edit/cache.js';
-import type { ImageEditor } from '../edit/editor.js';
+import { ToyGroundTruth, TOY_EDITS } from '../edit/editors/toy.js';
+import { cachedEditor } from '../edit/editors/cache.js';
+import type { ImageEditor } from '../edit/editors/editor.js';
 
 async function loadGroundTruth(spec: string, size: number): Promise<EditGroundTruth> {
   if (spec === 'toy') return new ToyGroundTruth(size, size);

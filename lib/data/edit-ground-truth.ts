@@ -6,7 +6,7 @@
  */
 import type { GpuContext } from '../gpu/device.js';
 import type { EditGroundTruth, GroundTruthEdit } from '../edit/offline.js';
-import type { EditView } from '../edit/editor.js';
+import type { EditView } from '../edit/editors/editor.js';
 import type { Camera } from '../raster/types.js';
 import type { HeadParams } from '../head/pose.js';
 import { cameraFromJson, type SequenceName, type SyntheticDataset } from './dataset.js';

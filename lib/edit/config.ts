@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './offline.js';
-import { EDIT_DEFAULTS } from './editor.js';
+import { EDIT_DEFAULTS } from './editors/editor.js';
 
 const nonneg = z.number().nonnegative();
 const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;

@@ -40,10 +40,10 @@ import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
 import { editSpec } from '../head/edits.js';
-import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editor.js';
+import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editors/editor.js';
 import { OfflineEditor, IdentityEditor } from './offline.js';
-import { HfImageEditor } from './hf.js';
-import { CachedEditor, editCacheKey } from './cache.js';
+import { HfImageEditor } from './editors/hf.js';
+import { CachedEditor, editCacheKey } from './editors/cache.js';
 import { strengthRangeOf, type EditConfig } from './config.js';
 
 export interface EditOptions {

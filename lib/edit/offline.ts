@@ -39,7 +39,7 @@ import { z } from 'zod';
 import type { RgbImage } from '../util/image.js';
 import { Rng, lowbias32 } from '../util/random.js';
 import { Region } from '../head/regions.js';
-import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from './editor.js';
+import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from './editors/editor.js';
 
 export interface GroundTruthEdit {
   original: RgbImage;

@@ -16,9 +16,9 @@ import { AvatarSession } from '../avatar/session.js';
 import { spread } from '../train/evaluate.js';
 import type { RgbImage } from '../util/image.js';
 import { Rng } from '../util/random.js';
-import { CachedEditor } from './cache.js';
+import { CachedEditor } from './editors/cache.js';
 import { strengthRangeOf, type EditConfig } from './config.js';
-import { sampleStrength, type ImageEditor } from './editor.js';
+import { sampleStrength, type ImageEditor } from './editors/editor.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editedRenderSettings, editSeed, editViews, makeEditor, renderAvatar, viewEditRequest } from './loop.js';
 

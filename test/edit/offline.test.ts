@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OfflineEditor, IdentityEditor, chamferDistance, type EditGroundTruth } from '../../lib/edit/offline.js';
-import { ToyGroundTruth, TOY_EDITS, toyLabels } from '../../lib/edit/toy.js';
-import { EditInputError, editRequest, type EditRequest } from '../../lib/edit/editor.js';
+import { ToyGroundTruth, TOY_EDITS, toyLabels } from '../../lib/edit/editors/toy.js';
+import { EditInputError, editRequest, type EditRequest } from '../../lib/edit/editors/editor.js';
 import { Region } from '../../lib/head/regions.js';
 import { Rng } from '../../lib/util/random.js';
 import type { RgbImage } from '../../lib/util/image.js';

@@ -6,10 +6,10 @@
  * It exists so the editors, the edit server and the cache can be tested and demonstrated without the
  * synthetic head renderer; the data module's ground truth replaces it in real runs.
  */
-import type { RgbImage } from '../util/image.js';
-import { Region } from '../head/regions.js';
+import type { RgbImage } from '../../util/image.js';
+import { Region } from '../../head/regions.js';
 import type { EditView } from './editor.js';
-import type { EditGroundTruth, GroundTruthEdit } from './offline.js';
+import type { EditGroundTruth, GroundTruthEdit } from '../offline.js';
 
 type Rgb = readonly [number, number, number];
 

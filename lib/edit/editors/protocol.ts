@@ -28,7 +28,7 @@
  * conditioning, so without extras it edits the current render.
  */
 import { z } from 'zod';
-import { encodePng, type RgbImage } from '../util/image.js';
+import { encodePng, type RgbImage } from '../../util/image.js';
 import { EDIT_DEFAULTS, editViewSchema, type EditRequest } from './editor.js';
 import { decodeImage } from './image-io.js';
 

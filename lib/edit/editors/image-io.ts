@@ -4,7 +4,7 @@
  * models emit multiples of 8), and the 8-bit grid that every image crossing HTTP or the cache lands on.
  */
 import jpeg from 'jpeg-js';
-import { decodePng, type RgbImage } from '../util/image.js';
+import { decodePng, type RgbImage } from '../../util/image.js';
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
 const JPEG_MAGIC = [0xff, 0xd8, 0xff];

@@ -17,7 +17,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { encodePng } from '../util/image.js';
+import { encodePng } from '../../util/image.js';
 import { EditInputError, type ImageEditor } from './editor.js';
 import { encodeJpeg } from './image-io.js';
 import { parseEditBody } from './protocol.js';

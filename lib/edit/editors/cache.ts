@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/atomic.js';
-import { decodePng, encodePng, type RgbImage } from '../util/image.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { decodePng, encodePng, type RgbImage } from '../../util/image.js';
 import { checkEditRequest, type EditRequest, type EditorDescription, type ImageEditor } from './editor.js';
 
 const CACHE_VERSION = 'gae-edit-cache/v1';

@@ -8,8 +8,8 @@
  * content-addressed cache wrapper (cache.ts).
  */
 import { z } from 'zod';
-import type { RgbImage } from '../util/image.js';
-import type { Rng } from '../util/random.js';
+import type { RgbImage } from '../../util/image.js';
+import type { Rng } from '../../util/random.js';
 
 /** Which training view an edit is for; offline editors look their ground truth up by it. */
 export interface EditView {

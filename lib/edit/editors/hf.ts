@@ -9,11 +9,11 @@
  * on an endpoint that cannot be reached (refused, unknown host) and on other 4xx answers.
  */
 import { imageToImage, InferenceClientHubApiError, InferenceClientProviderApiError, type InferenceProvider } from '@huggingface/inference';
-import type { RgbImage } from '../util/image.js';
+import type { RgbImage } from '../../util/image.js';
 import { checkEditRequest, type EditRequest, type EditorDescription, type ImageEditor } from './editor.js';
 import { decodeImage, resizeBilinear } from './image-io.js';
 import { editParameters } from './protocol.js';
-import { encodePng } from '../util/image.js';
+import { encodePng } from '../../util/image.js';
 
 export const HF_TOKEN_ENV = 'HF_TOKEN';
 export const DEFAULT_EDIT_MODEL = 'timbrooks/instruct-pix2pix';
