@@ -75,12 +75,12 @@ export function initialGaussians(config: ReconConfig, bindable: Uint32Array): Bo
 export function learningRates(config: ReconConfig, step: number): Record<ParamGroup, number> {
   const lr = config.lr;
   return {
-    means: expLr(step, { init: lr.positionInit, final: lr.positionFinal, maxSteps: config.iterations }),
+    means: expLr(step, { init: lr.means, final: config.lrFinal.means, maxSteps: config.iterations }),
     shDc: lr.shDc,
     shRest: lr.shRest,
-    opacityLogits: lr.opacity,
-    logScales: lr.scaling,
-    quats: lr.rotation,
+    opacityLogits: lr.opacityLogits,
+    logScales: lr.logScales,
+    quats: lr.quats,
   };
 }
 
@@ -334,7 +334,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
         }
         if (st.step % sched.opacityResetEvery === 0) {
           const g = await session.avatar.get();
-          resetOpacity(g);
+          resetOpacity(g, config.densify.opacityResetMax);
           session.avatar.vars.opacityLogits.assign(tf.tensor2d(g.opacityLogits, [g.count, 1]));
           adam.resetGroup('opacityLogits');
           st.opacityResets++;
