@@ -1,5 +1,5 @@
 /**
- * Rasterizer benchmark on the scene `bench-N-WxH` (../shared/bench/synthetic-scene.md).
+ * Rasterizer benchmark on the scene `bench-N-WxH` (docs/bench-scene.md).
  *
  *   gae bench raster                                     # N ∈ {100k, 1M} × {802×550, 1920×1080}
  *   gae bench raster --n 10000 --res 802x550 --runs 5 # a quick subset (lavapipe)
@@ -290,7 +290,7 @@ try {
 }
 await writeJsonAtomic(outPath, {
   commit,
-  benchmark: 'bench-N-WxH (../shared/bench/synthetic-scene.md), alpha blending, SH degree 3, black background',
+  benchmark: 'bench-N-WxH (docs/bench-scene.md), alpha blending, SH degree 3, black background',
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 // (First, so that tfjs-core's older nested @webgpu/types does not shadow the project's when this file is compiled first.)
 /**
- * The conditional adversarial term of the editing loop (../shared/method.md §5), as the loop will use it:
+ * The conditional adversarial term of the editing loop (docs/method.md §5), as the loop will use it:
  *
  *   after each 2D edit of view (camera, t):   adversary.addReal(camera, t, editedTarget, uneditedRender)
  *   each avatar step, once active(edits):     loss += adversary.generatorLoss(render, uneditedRender)

@@ -1,5 +1,5 @@
 /**
- * Configuration of the conditional adversarial loss (../shared/method.md §5). The paper fixes only hinge
+ * Configuration of the conditional adversarial loss (docs/method.md §5). The paper fixes only hinge
  * loss, λ_adv = 0.01, Adam lr 2e-4, β = (0.5, 0.999) and a warm-up; the architecture and the real pool are
  * our choices, exposed here so they can be ablated.
  */

@@ -1,5 +1,5 @@
 /**
- * The editing method's typed config (../shared/method.md §3–§5): Instruct-NeRF2NeRF's iterative dataset
+ * The editing method's typed config (docs/method.md §3–§5): Instruct-NeRF2NeRF's iterative dataset
  * update on a reconstructed avatar, with WABE and the conditional adversarial loss as switches. Every choice
  * the paper leaves open is a field with the default method.md gives, because these are what users ablate.
  * The four method presets of the paper's Table 1 are `experiments/methods/*.json`; `EDIT_PRESETS` holds

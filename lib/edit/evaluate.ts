@@ -1,5 +1,5 @@
 /**
- * How close an edited avatar comes to the ground-truth edit (../shared/method.md §6–§7), on the three tasks
+ * How close an edited avatar comes to the ground-truth edit (docs/method.md §6–§7), on the three tasks
  * of the paper's Table 1 (novel view, self-reenactment, cross-identity reenactment):
  *
  *   - PSNR / SSIM to the GT edit (the head re-rendered with the edited texture) over the whole image and per

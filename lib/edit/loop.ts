@@ -1,6 +1,6 @@
 /**
  * The editing loop: Instruct-NeRF2NeRF's iterative dataset update on a reconstructed Gaussian avatar, with
- * the two additions of GaussianAvatar-Editor (../shared/method.md §3–§5):
+ * the two additions of GaussianAvatar-Editor (docs/method.md §3–§5):
  *
  *   every `editEvery` steps: render the next view (camera × timestep) of the current avatar, ask the 2D
  *     editor for an edit of it (instruction, the captured image as conditioning, a sampled denoise

@@ -15,7 +15,7 @@ export const Region = {
   hair: 6, // back of the head / scalp
 } as const satisfies Record<RegionName, number>;
 
-/** Region groups the evaluation reports (../shared/method.md §7). */
+/** Region groups the evaluation reports (docs/method.md §7). */
 export const REGION_GROUPS: Record<string, readonly number[]> = {
   head: [Region.skin, Region.lips, Region.teeth, Region.tongue, Region.eyes, Region.hair],
   mouthInterior: [Region.teeth, Region.tongue],

@@ -47,7 +47,7 @@ export interface Gaussians {
 export type BlendMode = 'alpha' | 'wabe';
 
 /**
- * WABE (../shared/method.md §4): each contribution is weighted by w_k = exp(−β (1 − T_k)).
+ * WABE (docs/method.md §4): each contribution is weighted by w_k = exp(−β (1 − T_k)).
  *
  *   not renormalised: C = Σ_k w_k c_k α_k T_k + T_final · background
  *   renormalised:     C = (Σ_k w_k c_k α_k T_k) / (Σ_k w_k α_k T_k) · (1 − T_final) + T_final · background

@@ -1,6 +1,6 @@
 /**
  * The reconstruction method's typed config (nerfstudio-style: every field has a default, every run
- * records the resolved config). Defaults are GaussianAvatars' (../shared/method.md §2), with the schedule
+ * records the resolved config). Defaults are GaussianAvatars' (docs/method.md §2), with the schedule
  * compressed: GaussianAvatars trains 600k iterations on NeRSemble; our synthetic scenes converge in a few
  * thousand, so the iteration-based intervals are fractions of `iterations` unless set explicitly.
  */

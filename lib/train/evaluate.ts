@@ -1,5 +1,5 @@
 /**
- * Evaluation of an avatar on the three tasks of the paper's Table 1 (../shared/method.md §6):
+ * Evaluation of an avatar on the three tasks of the paper's Table 1 (docs/method.md §6):
  *   novel view        — `val`:   held-out cameras × training expressions
  *   self-reenactment  — `test`:  training cameras × held-out expressions of the same subject
  *   cross-identity    — `cross`: training cameras × another person's expressions and poses

@@ -1,6 +1,6 @@
 /**
  * Reconstruction: GaussianAvatars' training of an animatable avatar from a multi-view sequence
- * (../shared/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
+ * (docs/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
  * by that timestep's mesh, and takes an Adam step on the local Gaussian parameters against
  * (1 − λ)·L1 + λ·(1 − SSIM) plus the position and scale regularisers. Adaptive density control, opacity
  * resets and the SH-degree warm-up follow 3DGS. Everything stays on the GPU except densification, which

@@ -1,6 +1,6 @@
 /**
  * The 2D image editor that the editing loop (Instruct-NeRF2NeRF's iterative dataset update,
- * ../shared/method.md §3) calls once per edited view: the current render of the avatar goes in, an edited
+ * docs/method.md §3) calls once per edited view: the current render of the avatar goes in, an edited
  * target for that view comes out.
  *
  * Implementations: `HfImageEditor` (hf.ts, InstructPix2Pix over the Hugging Face inference protocol, hosted
