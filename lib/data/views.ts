@@ -13,7 +13,7 @@ import { poseFrames, renderGroundTruth } from './ground-truth.js';
 import { Region, REGION_NAMES } from '../head/regions.js';
 import { EXPRESSION_NAMES } from './sequences.js';
 
-/** One colour per region id (lib/data/regions.ts order): background, skin, lips, teeth, tongue, eyes, hair. */
+/** One colour per region id (lib/head/regions.ts order): background, skin, lips, teeth, tongue, eyes, hair. */
 export const REGION_COLOURS: readonly [number, number, number][] = [
   [1, 1, 1],
   [0.93, 0.75, 0.6],

@@ -31,7 +31,7 @@ export interface EditPreview {
   captured: RgbImage;
   edit: RgbImage;
   groundTruth: RgbImage;
-  /** Region ids of the view ([H,W], lib/data/regions.ts), from the ground-truth renderer. */
+  /** Region ids of the view ([H,W], lib/head/regions.ts), from the ground-truth renderer. */
   labels: Uint8Array;
   strength: number;
   seed: number;

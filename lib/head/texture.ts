@@ -1,6 +1,6 @@
 /**
  * Procedural, seeded appearance of the head in the texture atlas (atlas.ts): an albedo (RGBA8) and a
- * region-label map (lib/data/regions.ts ids), plus the texture-space edits (edits.ts) that give the
+ * region-label map (lib/head/regions.ts ids), plus the texture-space edits (edits.ts) that give the
  * ground truth of an edited avatar.
  *
  * Every texel knows the neutral-mesh 3D point it maps to (the atlas position map), so features are

@@ -1,4 +1,4 @@
-// Types for the parts of gifenc (1.0.3, ships none) that lib/report/animation.ts uses.
+// Types for the parts of gifenc (1.0.3, ships none) that lib/image/animation.ts uses.
 declare module 'gifenc' {
   export type Palette = number[][]; // [r, g, b] in 0..255
   export interface FrameOptions {

@@ -55,7 +55,7 @@ export function showImage(img: RgbImage | { rgb: RgbImage; alpha?: Float32Array 
   display(b.data, b.metadata);
 }
 
-/** Shows an image grid (lib/report/grid.ts: titled columns, labelled rows, close-ups). */
+/** Shows an image grid (lib/image/grid.ts: titled columns, labelled rows, close-ups). */
 export function showImages(spec: GridSpec, opts: ImageOptions = {}): void {
   showImage(composeGrid(spec).image, opts);
 }

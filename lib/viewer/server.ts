@@ -1,6 +1,6 @@
 /**
  * The viewer's server (`gae view <run dir or .ply>`): plain node:http on localhost. It bundles the
- * page (scripts/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
+ * page (lib/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
  * the avatars in the compact wire format (model-format.ts), the driving sequence as JSON and the
  * ICT-FaceKit license. Every input is read and validated before the server listens, so a bad path or file
  * fails at once with a message naming it.
