@@ -25,10 +25,18 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<u
 const SCRIPT_COMMANDS: { name: string; summary: string; load: () => Promise<unknown> }[] = [
   { name: 'demo', summary: 'small end-to-end run: synthesise, reconstruct, evaluate, edit, score (results/demo/)', load: () => import('./demo.js') },
   { name: 'view', summary: 'real-time viewer of an avatar in the browser (WebGPU), served on localhost', load: () => import('./view.js') },
-  { name: 'selfcheck', summary: 'check the GPU: adapter report, a prefix-sum kernel and a tfjs matMul against TypeScript', load: () => import('./selfcheck.js') },
+  {
+    name: 'selfcheck',
+    summary: 'check the GPU: adapter report, a prefix-sum kernel and a tfjs matMul against TypeScript',
+    load: () => import('./selfcheck.js'),
+  },
   { name: 'notebooks', summary: 'notebooks: `kernel` registers the tslab kernel, `run` executes and checks them', load: () => import('./notebooks.js') },
   { name: 'edit-server', summary: "serve offline 2D edits over Hugging Face's image-to-image protocol", load: () => import('./edit-server.js') },
-  { name: 'gpu-job', summary: 'chain steps (synth, train, ablate, bench) on a GPU machine; bundled by scripts/gpu-pack.sh', load: () => import('./gpu-job.js') },
+  {
+    name: 'gpu-job',
+    summary: 'chain steps (synth, train, ablate, bench) on a GPU machine; bundled by scripts/gpu-pack.sh',
+    load: () => import('./gpu-job.js'),
+  },
   { name: 'import-cells', summary: "bring a GPU machine's finished grid cells into results/, trimmed for git", load: () => import('./import-cells.js') },
   { name: 'figure-dataset', summary: "the README's dataset figure (cameras × frames, edits, region labels)", load: () => import('./figure-dataset.js') },
   { name: 'viewer-screenshot', summary: 'docs/viewer.png: the viewer page in headless Chromium', load: () => import('./viewer-screenshot.js') },
@@ -53,7 +61,12 @@ export function buildProgram(): Command {
     .allowUnknownOption()
     .allowExcessArguments()
     .passThroughOptions()
-    .argument('<name>', Object.entries(BENCHMARKS).map(([k, b]) => `${k}: ${b.summary}`).join('; '))
+    .argument(
+      '<name>',
+      Object.entries(BENCHMARKS)
+        .map(([k, b]) => `${k}: ${b.summary}`)
+        .join('; '),
+    )
     .argument('[args...]', "the benchmark's options")
     .action(async (name: string, args: string[]) => {
       const b = BENCHMARKS[name];

@@ -111,6 +111,10 @@ describe('this repository', () => {
   });
 
   it('every pending exception still exists (delete it from PENDING once its branch lands)', () => {
-    for (const p of PENDING) expect(edges.some((e) => e.from === p.from && e.to === p.to), `${p.from} → ${p.to}`).toBe(true);
+    for (const p of PENDING)
+      expect(
+        edges.some((e) => e.from === p.from && e.to === p.to),
+        `${p.from} → ${p.to}`,
+      ).toBe(true);
   });
 });

@@ -13,7 +13,8 @@ export interface ImportEdge {
 }
 
 const SOURCE = /\.(ts|mts|js|mjs)$/;
-const SPECIFIERS = /(?:^|[^\w.])(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[^\w.])import\s+['"]([^'"]+)['"]/g;
+const SPECIFIERS =
+  /(?:^|[^\w.])(?:import|export)\s[^'";]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[^\w.])import\s+['"]([^'"]+)['"]/g;
 
 function sourceFiles(root: string, dir: string): string[] {
   let entries;
@@ -47,7 +48,10 @@ export function importEdges(root: string, dirs: string[]): ImportEdge[] {
         const spec = m[1] ?? m[2] ?? m[3]!;
         if (!spec.startsWith('.')) continue;
         // NodeNext style: sources import './x.js' for x.ts.
-        const to = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec)).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts');
+        const to = path.posix
+          .normalize(path.posix.join(path.posix.dirname(from), spec))
+          .replace(/\.js$/, '.ts')
+          .replace(/\.mjs$/, '.mts');
         edges.push({ from, to });
       }
     }
@@ -79,7 +83,8 @@ export function layerViolations(edges: ImportEdge[], layers: string[][]): string
     }
     if (a === b) continue;
     for (const f of [a, b]) if (!rank.has(f)) problems.push(`${from} imports ${to}: lib/${f} is in no layer`);
-    if (rank.has(a) && rank.has(b) && rank.get(b)! > rank.get(a)!) problems.push(`${from} imports ${to}: lib/${a} (layer ${rank.get(a)}) may not import lib/${b} (layer ${rank.get(b)})`);
+    if (rank.has(a) && rank.has(b) && rank.get(b)! > rank.get(a)!)
+      problems.push(`${from} imports ${to}: lib/${a} (layer ${rank.get(a)}) may not import lib/${b} (layer ${rank.get(b)})`);
   }
   return problems;
 }
