@@ -2,7 +2,7 @@
  * Real-time rendering of an avatar: head parameters → posed mesh (blendshapes + jaw/neck, WGSL) → bound
  * world Gaussians (bind.wgsl.ts) → the differentiable rasterizer's forward pass, all in one command buffer
  * with no CPU round trip and no per-frame allocation. The same rasterizer code path as training; used by
- * `npm run bench:avatar`, the viewer and the renders of `gae render`.
+ * `gae bench avatar`, the viewer and the renders of `gae render`.
  */
 import type { GpuContext } from '../gpu/device.js';
 import { createStorage, download, upload, uniform } from '../gpu/buffers.js';

@@ -11,7 +11,7 @@ import { cameraCentre } from '../raster/camera.js';
 import { downsample, type RgbImage } from '../util/image.js';
 import { rasterSettings } from '../raster/types.js';
 import { loadFrameImages, type SplitName, type SyntheticDataset } from '../data/dataset.js';
-import type { GridSpec } from '../report/grid.js';
+import type { GridSpec } from '../image/grid.js';
 import type { BoundGaussians } from './gaussians.js';
 import { AvatarRenderer } from './gpu-render.js';
 

@@ -1,33 +1,8 @@
 /**
- * How `gae` finds its subcommands. Each module owns its commands: a file lib/<module>/cli.ts exporting
- * `register(program: Command)`, which adds its subcommand(s) to the program. The CLI imports the ones that
- * exist; a subcommand whose module is not built yet is registered as a placeholder that exits with
- * "not available yet: needs lib/<module>". A module's cli.ts should import its heavy dependencies (tfjs,
- * danfo, the GPU) inside its action handlers, so `gae --help` stays fast.
+ * What every `gae` command shares: the error that ends a command with a message and an exit code, `--config`
+ * overrides, and step printing. The commands themselves are lib/cli/<command>.ts; main.ts lists them.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import type { Command } from 'commander';
-import { libDir } from '../util/lib-dir.js';
-
-export interface CommandModule {
-  /** Subcommand name. */
-  command: string;
-  summary: string;
-  /** The module directory under lib/ that provides it (its cli.ts registers the command). */
-  module: string;
-}
-
-export const COMMANDS: CommandModule[] = [
-  { command: 'synth', summary: 'render a synthetic multi-view dataset (and GT edits) from the ICT-FaceKit head', module: 'data' },
-  { command: 'train', summary: 'reconstruct an animatable Gaussian avatar from a dataset', module: 'train' },
-  { command: 'edit', summary: 'edit an avatar from a text instruction (IN2N loop, WABE, adversarial loss)', module: 'edit' },
-  { command: 'ablate', summary: 'run an ablation grid (methods × subjects × edits × seeds) from a config', module: 'experiments' },
-  { command: 'report', summary: 'tables, figures and image grids from run directories', module: 'report' },
-  { command: 'render', summary: 'render turntables and reenactments of an avatar', module: 'avatar' },
-];
-
-export const LIB_DIR = libDir();
 
 export class CliError extends Error {
   constructor(
@@ -38,39 +13,25 @@ export class CliError extends Error {
   }
 }
 
-export function notAvailableMessage(m: CommandModule): string {
-  return `gae ${m.command}: not available yet: needs lib/${m.module} (a lib/${m.module}/cli.ts exporting register(program))`;
-}
-
-function cliFile(m: CommandModule, libDir: string): string | undefined {
-  for (const ext of ['.ts', '.js']) {
-    const f = path.join(libDir, m.module, `cli${ext}`);
-    if (existsSync(f)) return f;
-  }
-  return undefined;
-}
-
-/** Registers every command: the module's own where it exists, else a placeholder. */
-export async function registerCommands(program: Command, commands: CommandModule[] = COMMANDS, libDir = LIB_DIR): Promise<void> {
-  for (const m of commands) {
-    const file = cliFile(m, libDir);
-    if (file) {
-      const mod = (await import(path.join(libDir, m.module, 'cli.js'))) as { register?: (p: Command) => void };
-      if (typeof mod.register !== 'function') throw new Error(`${file}: does not export register(program)`);
-      mod.register(program);
-      if (!program.commands.some((c) => c.name() === m.command)) throw new Error(`${file}: register() did not add the '${m.command}' command`);
-    } else {
-      program
-        .command(m.command)
-        .description(`${m.summary} [not available yet: needs lib/${m.module}]`)
-        .allowUnknownOption()
-        .allowExcessArguments()
-        .argument('[args...]')
-        .action(() => {
-          throw new CliError(notAvailableMessage(m), 2);
-        });
-    }
-  }
+/**
+ * A command whose module parses its own options (a benchmark, the GPU-machine job runner, the demo): `gae
+ * <name> args…` loads the module with process.argv set to `[node, 'gae <name>', ...args]`, exactly as if it
+ * had been run on its own, so one file serves `gae` and an esbuild bundle of that file alike (scripts/gpu-pack.sh).
+ * `--help` after the name is the module's own.
+ */
+export function scriptCommand(program: Command, name: string, summary: string, load: () => Promise<unknown>): Command {
+  return program
+    .command(name)
+    .description(summary)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .passThroughOptions()
+    .argument('[args...]', 'options of the command (see gae ' + name + ' --help)')
+    .action(async (args: string[]) => {
+      process.argv = [process.argv[0]!, `gae ${name}`, ...args];
+      await load();
+    });
 }
 
 /** A `--config <file>` of JSON overrides: {} without one; a CliError naming the file when it cannot be read. */

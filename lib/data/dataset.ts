@@ -9,7 +9,7 @@
  *                             rendered on this subject's identity           (cross-identity reenactment)
  *   images/<sequence>/t<timestep>_c<camera>.png      RGB over the dataset's background colour
  *   fg_masks/<sequence>/t<timestep>_c<camera>.png    8-bit coverage (alpha × 255)
- *   labels/<sequence>/t<timestep>_c<camera>.png      8-bit region ids (lib/data/regions.ts)
+ *   labels/<sequence>/t<timestep>_c<camera>.png      8-bit region ids (lib/head/regions.ts)
  *
  * In the spirit of GaussianAvatars / NeRSemble's transforms files: every frame carries its camera (fx, fy,
  * cx, cy, w, h; `world_to_camera` is our row-major 4×4, OpenCV axes, metres), `timestep_index` (within the

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './editors/offline.js';
-import { EDIT_DEFAULTS } from './editor.js';
+import { EDIT_DEFAULTS } from './editors/editor.js';
 import { wabeBlend, wabeFieldsSchema } from '../raster/wabe-config.js';
 import type { RasterSettings } from '../raster/types.js';
 

@@ -1,5 +1,5 @@
 /**
- * How close an edited avatar comes to the ground-truth edit (../shared/method.md §6–§7), on the three tasks
+ * How close an edited avatar comes to the ground-truth edit (docs/method.md §6–§7), on the three tasks
  * of the paper's Table 1 (novel view, self-reenactment, cross-identity reenactment):
  *
  *   - PSNR / SSIM to the GT edit (the head re-rendered with the edited texture) over the whole image and per
@@ -22,7 +22,7 @@ import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
-import { REGION_GROUPS } from '../data/regions.js';
+import { REGION_GROUPS } from '../head/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
 import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
@@ -30,12 +30,12 @@ import type { DatasetFrame } from '../data/dataset.js';
 import { clipScores, type Embedder, type EditPair } from '../metrics/clip.js';
 import { editSpec } from '../head/edits.js';
 import { ORIGINAL_CAPTION } from '../head/edits.js';
-import { writeGridPng } from '../report/grid.js';
+import { writeGridPng } from '../image/grid.js';
 import { writePng, type RgbImage } from '../util/image.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
-import type { AvatarSession } from '../train/recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';

@@ -30,7 +30,8 @@ import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
-import { AvatarSession, nextView } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
+import { nextView } from '../train/recon.js';
 import { renderModel } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
@@ -41,10 +42,10 @@ import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
 import { editSpec } from '../head/edits.js';
-import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editor.js';
+import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editors/editor.js';
 import { OfflineEditor, OracleEditor, IdentityEditor } from './editors/offline.js';
-import { HfImageEditor } from './hf.js';
-import { CachedEditor, editCacheKey } from './cache.js';
+import { HfImageEditor } from './editors/hf.js';
+import { CachedEditor, editCacheKey } from './editors/cache.js';
 import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
 export interface EditOptions {

@@ -6,12 +6,11 @@
 import { promises as fs } from 'node:fs';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { AvatarModel } from '../avatar/model.js';
-import { AvatarSession } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
 import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
-import type { PerFrameFile } from '../experiments/results.js';
 import { rasterSettings } from '../raster/types.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editAvatar, editedRenderSettings, type EditOptions, type EditSummary } from './loop.js';
@@ -89,11 +88,4 @@ export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record
     out[s.task] = m;
   }
   return out;
-}
-
-/** The per-frame scores in the grid's per-frame file format (lib/experiments/results.ts PER_FRAME_FILE), by task. */
-export function perFrameFile(scores: EditTaskScores[]): PerFrameFile {
-  const tasks: PerFrameFile['tasks'] = {};
-  for (const s of scores) tasks[s.task] = (s.perFrame ?? []).map((f) => ({ frame: f.id, metrics: f.metrics }));
-  return { tasks };
 }

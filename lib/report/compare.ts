@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { downsample, readPng, type RgbImage } from '../util/image.js';
-import type { GridRow, GridSpec } from './grid.js';
+import type { GridRow, GridSpec } from '../image/grid.js';
 import { TASK_LABELS } from './paper.js';
 import type { FigureFrame } from '../edit/evaluate.js';
 

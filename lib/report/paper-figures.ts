@@ -15,7 +15,7 @@ import { metricNames } from '../metrics/names.js';
 import { comparisonSeed, methodComparison } from './compare.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
-import { writeGridPng, type GridSpec } from './grid.js';
+import { writeGridPng, type GridSpec } from '../image/grid.js';
 import { TASK_LABELS } from './paper.js';
 import { buildTable, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown } from './table.js';
 

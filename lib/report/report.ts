@@ -14,7 +14,7 @@ import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './
 import { betaPointsFromResults, betaSweep, metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
 import { TASK_LABELS } from './paper.js';
 import { comparisonSeed, methodComparison } from './compare.js';
-import { writeGridPng } from './grid.js';
+import { writeGridPng } from '../image/grid.js';
 import { buildTable, clipSpec, consistencySpec, editEffectSpec, pairedMarkdown, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
 
 export interface ReportOptions {

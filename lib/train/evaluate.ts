@@ -1,5 +1,5 @@
 /**
- * Evaluation of an avatar on the three tasks of the paper's Table 1 (../shared/method.md §6):
+ * Evaluation of an avatar on the three tasks of the paper's Table 1 (docs/method.md §6):
  *   novel view        — `val`:   held-out cameras × training expressions
  *   self-reenactment  — `test`:  training cameras × held-out expressions of the same subject
  *   cross-identity    — `cross`: training cameras × another person's expressions and poses
@@ -13,9 +13,9 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
-import { writeGridPng } from '../report/grid.js';
+import { writeGridPng } from '../image/grid.js';
 import type { RgbImage } from '../util/image.js';
-import type { AvatarSession } from './recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import type { AvatarModel, PoseFrames } from '../avatar/model.js';
 import type { Camera } from '../raster/types.js';
 

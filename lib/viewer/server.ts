@@ -1,6 +1,6 @@
 /**
- * The viewer's server (`npm run viewer -- <run dir or .ply>`): plain node:http on localhost. It bundles the
- * page (scripts/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
+ * The viewer's server (`gae view <run dir or .ply>`): plain node:http on localhost. It bundles the
+ * page (lib/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
  * the avatars in the compact wire format (model-format.ts), the driving sequence as JSON and the
  * ICT-FaceKit license. Every input is read and validated before the server listens, so a bad path or file
  * fails at once with a message naming it.
@@ -107,7 +107,7 @@ export async function loadViewerSequence(spec: string | undefined, avatarArg: st
 /** Bundles the page with esbuild (a devDependency, loaded only here). */
 export async function bundlePage(): Promise<string> {
   const esbuild = await import('esbuild');
-  const entry = path.resolve(libDir(), '../scripts/viewer/page.ts');
+  const entry = path.resolve(libDir(), 'viewer/page.ts');
   const NODE_STUB = [
     "const no = (name) => () => { throw new Error(name + ' is not available in the browser'); };",
     "export const existsSync = () => false;",

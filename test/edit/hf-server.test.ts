@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/hf.js';
-import { EditServer } from '../../lib/edit/server.js';
+import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/editors/hf.js';
+import { EditServer } from '../../lib/edit/editors/server.js';
 import { OfflineEditor } from '../../lib/edit/editors/offline.js';
-import { ToyGroundTruth } from '../../lib/edit/toy.js';
-import { editRequest, type EditRequest } from '../../lib/edit/editor.js';
-import { quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
-import { toBase64Png } from '../../lib/edit/protocol.js';
+import { ToyGroundTruth } from '../../lib/edit/editors/toy.js';
+import { editRequest, type EditRequest } from '../../lib/edit/editors/editor.js';
+import { quantize8, resizeBilinear } from '../../lib/edit/editors/image-io.js';
+import { toBase64Png } from '../../lib/edit/editors/protocol.js';
 import { rgbImage } from '../../lib/util/image.js';
 
 const gt = new ToyGroundTruth(32, 32);
