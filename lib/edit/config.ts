@@ -5,11 +5,11 @@
  * The four method presets of the paper's Table 1 are `experiments/methods/*.json`; `EDIT_PRESETS` holds
  * the schedules.
  */
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './offline.js';
 import { EDIT_DEFAULTS } from './editor.js';
+import { mergeConfig, parseConfig, readConfigFile } from '../util/config.js';
 
 const nonneg = z.number().nonnegative();
 const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;
@@ -158,28 +158,11 @@ export const METHOD_PRESETS = {
 } satisfies Record<string, Partial<EditConfigInput>>;
 export type MethodName = keyof typeof METHOD_PRESETS;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep merge of config overlays (later wins; arrays and scalars replace). */
-export function mergeConfig(...layers: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const layer of layers) {
-    if (!isObject(layer)) continue;
-    for (const [k, v] of Object.entries(layer)) {
-      out[k] = isObject(v) && isObject(out[k]) ? mergeConfig(out[k], v) : isObject(v) ? mergeConfig(v) : v;
-    }
-  }
-  return out;
-}
+/** Deep merge of config overlays (lib/util/config.ts; later wins, objects merge key by key). */
+export { mergeConfig };
 
 export function editConfig(input: unknown, where = 'edit config'): EditConfig {
-  const r = editConfigSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
+  const r = { data: parseConfig(editConfigSchema, input, where) };
   if (r.data.editor.strengthRange[0] > r.data.editor.strengthRange[1]) {
     throw new Error(`${where}: editor.strengthRange: [${r.data.editor.strengthRange}] is not an interval`);
   }
@@ -193,11 +176,5 @@ export function strengthRangeOf(config: EditConfig): [number, number] {
 }
 
 export async function loadEditConfig(file: string, over: unknown = {}): Promise<EditConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-  return editConfig(mergeConfig(raw, over), file);
+  return editConfig(mergeConfig(await readConfigFile(file), over), file);
 }
