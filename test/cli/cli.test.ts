@@ -37,6 +37,23 @@ describe('gae CLI', () => {
     expect(render.stderr).toContain("--blend: 'glass' is not alpha or wabe");
   });
 
+  it('numbers on the command line are validated like numbers in files (issue 17 §2)', () => {
+    const cases: Array<[string[], string]> = [
+      [['train', '--data', 'd', '--iterations', '0'], "--iterations: '0' is below the minimum 1"],
+      [['train', '--data', 'd', '--iterations', 'abc'], "--iterations: 'abc' is not an integer"],
+      [['train', '--data', 'd', '--iterations', '5x'], "--iterations: '5x' is not an integer"],
+      [['train', '--data', 'd', '--seed', '1.9'], "--seed: '1.9' is not an integer"],
+      [['edit', '--data', 'd', '--avatar', 'a', '--edit', 'gold-teeth', '--seed', '-1'], "--seed: '-1' is below the minimum 0"],
+      [['render', '--avatar', 'a', '--data', 'd', '--fps', 'fast'], "--fps: 'fast' is not a number"],
+      [['ablate', 'x.json', '--concurrency', '0'], "--concurrency: '0' is below the minimum 1"],
+    ];
+    for (const [args, message] of cases) {
+      const r = gae(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim(), args.join(' ')).toBe(message);
+    }
+  });
+
   it('unbuilt subcommands exit 2 naming the module they need', () => {
     const unbuilt = COMMANDS.filter((c) => !existsSync(path.join(LIB_DIR, c.module, 'cli.ts')) && !existsSync(path.join(LIB_DIR, c.module, 'cli.js')));
     for (const c of unbuilt) {
