@@ -34,6 +34,8 @@ import { renderModel, spread } from '../train/evaluate.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { imageLoss } from '../train/image-loss.js';
+import { RunStopped, type StopRequest } from '../train/stop.js';
+import { assertFiniteVars } from '../train/finite.js';
 import { RunDir } from '../train/rundir.js';
 import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
@@ -50,7 +52,11 @@ export interface EditOptions {
   /** Replaces the editor the config names (tests, custom editors); it is still wrapped in the cache. */
   editor?: ImageEditor;
   onStep?: (step: number, total: number) => void;
+  /** Called after each view of the initial pass (which edits every view before the first step). */
+  onInitialEdit?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Polled after every step: on a stop request (SIGINT/SIGTERM, lib/train/stop.ts) the loop checkpoints and throws RunStopped. */
+  stop?: StopRequest;
   /** Stop after this step; the run is resumable afterwards. */
   stopAfter?: number;
   log?: (msg: string) => void;
@@ -305,7 +311,10 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const startStep = st.step;
   try {
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
-      for (let v = 0; v < views.length; v++) await editView(v);
+      for (let v = 0; v < views.length; v++) {
+        await editView(v);
+        opts.onInitialEdit?.(v + 1, views.length);
+      }
       log(`initial pass: ${views.length} views edited (${editor.stats.hits} cached)`);
     }
     while (st.step < config.iterations) {
@@ -339,6 +348,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       const byName: Record<string, tf.Tensor> = {};
       for (const g of config.optimize) byName[g] = grads[session.avatar.vars[g].name]!;
       adam.apply(session.avatar.vars, byName, lrs);
+      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
       tf.dispose(Object.values(grads));
       let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
       if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
@@ -363,7 +373,9 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
         });
       }
       value.dispose();
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) await saveCheckpoint();
+      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) await saveCheckpoint();
+      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
       opts.onStep?.(st.step, config.iterations);
       if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
     }
@@ -374,6 +386,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     unedited?.dispose();
     adam.dispose();
     session.dispose();
+    await run.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };
