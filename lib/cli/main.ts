@@ -1,27 +1,28 @@
 /** The `gae` command line: `npx gae <command> --help`. */
 import { Command } from 'commander';
-import { CliError, registerCommands } from './modules.js';
+import { registerCommands } from './modules.js';
+import { reportFailure, takeDebugFlag } from './errors.js';
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('gae')
     .description('GaussianAvatar-Editor workbench: synthetic data, avatars, text-driven editing, ablations and reports')
     .showHelpAfterError()
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    .addHelpText('after', '\nAny command takes --debug (or GAE_DEBUG=1): errors print their stack trace instead of one line.');
   await registerCommands(program);
   return program;
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  const { argv: args, debug } = takeDebugFlag(argv);
   try {
     const program = await buildProgram();
-    await program.parseAsync(argv);
+    await program.parseAsync(args);
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exitCode = e.exitCode;
-      return;
-    }
-    throw e;
+    reportFailure(e, `gae ${args[2] ?? ''}`.trim(), debug);
+    // A failed command has not released the GPU, and Dawn keeps Node alive while its device is held.
+    const { releaseGpu } = await import('../gpu/device.js');
+    await releaseGpu().catch(() => {});
   }
 }
 
