@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './offline.js';
-import { EDIT_DEFAULTS } from './editor.js';
+import { EDIT_DEFAULTS, HF_CLIENT_DEFAULTS } from './editor.js';
 import { mergeConfig, parseConfig, readConfigFile } from '../util/config.js';
 
 const nonneg = z.number().nonnegative();
@@ -23,6 +23,10 @@ export const editorConfigSchema = z
     /** hf: the model id (hosted) and/or an endpoint URL; the token comes from HF_TOKEN, never the config. */
     model: z.string().default('timbrooks/instruct-pix2pix'),
     endpointUrl: z.string().nullable().default(null),
+    /** hf: per-attempt timeout, ms; each retry is printed with its reason and wait. */
+    timeoutMs: z.number().int().positive().default(HF_CLIENT_DEFAULTS.timeoutMs),
+    /** hf: retries after the first attempt, only for what may pass (timeouts, dropped connections, 429, 5xx). */
+    maxRetries: z.number().int().nonnegative().default(HF_CLIENT_DEFAULTS.maxRetries),
     guidanceScale: nonneg.default(EDIT_DEFAULTS.guidanceScale),
     imageGuidanceScale: nonneg.default(EDIT_DEFAULTS.imageGuidanceScale),
     /** Each call's denoise strength is drawn uniformly from this range. */

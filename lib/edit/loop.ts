@@ -118,7 +118,7 @@ export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarS
     case 'identity':
       return new IdentityEditor();
     case 'hf':
-      return new HfImageEditor({ model: e.model, ...(e.endpointUrl ? { endpointUrl: e.endpointUrl } : {}) });
+      return new HfImageEditor({ model: e.model, timeoutMs: e.timeoutMs, maxRetries: e.maxRetries, ...(e.endpointUrl ? { endpointUrl: e.endpointUrl } : {}) });
   }
 }
 

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/hf.js';
+import { editConfig } from '../../lib/edit/config.js';
+import { makeEditor } from '../../lib/edit/loop.js';
 import { EditServer } from '../../lib/edit/server.js';
 import { OfflineEditor } from '../../lib/edit/offline.js';
 import { ToyGroundTruth } from '../../lib/edit/toy.js';
@@ -189,6 +191,69 @@ describe('HF client against the local edit server', () => {
     }
   });
 });
+
+describe('HF client settings from the edit config (issue 17 §10)', () => {
+  const hfConfig = (editor: Record<string, unknown>) => editConfig({ data: 'd', avatar: 'a', edit: { id: 'gold-teeth' }, editor: { kind: 'hf', ...editor } }, 'e.json');
+
+  it('timeoutMs and maxRetries are config fields that reach the client; each retry is printed with its reason and wait', async () => {
+    const c = hfConfig({ endpointUrl: server.url, timeoutMs: 150, maxRetries: 1 });
+    expect([c.editor.timeoutMs, c.editor.maxRetries]).toEqual([150, 1]);
+    expect(hfConfig({}).editor).toMatchObject({ timeoutMs: 60_000, maxRetries: 3 });
+    expect(() => hfConfig({ timeoutMs: 0 })).toThrow(/e\.json: editor\.timeoutMs: /);
+    expect(() => hfConfig({ retries: 2 })).toThrow("e.json: editor.retries: unknown key (did you mean 'maxRetries'?)");
+    const editor = makeEditor(c, null as never, null as never) as HfImageEditor;
+    server.injectFaults({ delayMs: 600, times: 2 });
+    const lines: string[] = [];
+    const err = await withStderr(lines, () => editor.edit(request()).catch((e) => e));
+    expect(err).toBeInstanceOf(EditEndpointError);
+    expect(err.message).toBe(`HF editor: ${server.url}: gave up after 2 attempts; last: no answer within 150 ms (timeoutMs)`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^HF editor: ${server.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no answer within 150 ms \\(timeoutMs\\); retry 1/1 in \\d+\\.\\d s\n$`));
+  });
+
+  it('does not retry a 404 or a 400; does retry a 429', async () => {
+    const sleeps: number[] = [];
+    const client = new HfImageEditor({ endpointUrl: server.url, maxRetries: 4, sleep: async (ms) => void sleeps.push(ms), log: () => {} });
+    for (const status of [404, 400]) {
+      server.injectFaults({ status, error: 'no such model' });
+      const err = await client.edit(request()).catch((e) => e);
+      expect(err.attempts, String(status)).toBe(1);
+      expect(err.message).toContain(`HTTP ${status}`);
+    }
+    expect(sleeps).toEqual([]);
+    server.injectFaults({ status: 429, retryAfter: 1 });
+    await client.edit(request());
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('does not retry a refused port, by address or by name', async () => {
+    const tmp = await EditServer.start({ editor: offline });
+    const port = tmp.port;
+    await tmp.close();
+    for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
+      let sleeps = 0;
+      const client = new HfImageEditor({ endpointUrl: url, maxRetries: 5, sleep: async () => void sleeps++, log: () => {} });
+      const err = await client.edit(request()).catch((e) => e);
+      expect(err.attempts, url).toBe(1);
+      expect(err.message).toMatch(/endpoint unreachable .*ECONNREFUSED/);
+      expect(sleeps).toBe(0);
+    }
+  });
+});
+
+/** Collects what `fn` writes to stderr. */
+async function withStderr<T>(lines: string[], fn: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
 
 describe('edit server protocol', () => {
   const post = (body: BodyInit, type?: string) =>
