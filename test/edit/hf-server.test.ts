@@ -6,7 +6,7 @@ import { EditServer } from '../../lib/edit/server.js';
 import { OfflineEditor } from '../../lib/edit/offline.js';
 import { ToyGroundTruth } from '../../lib/edit/toy.js';
 import { editRequest, type EditRequest } from '../../lib/edit/editor.js';
-import { quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
+import { encodeJpeg, quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
 import { toBase64Png } from '../../lib/edit/protocol.js';
 import { rgbImage } from '../../lib/util/image.js';
 
@@ -284,6 +284,51 @@ describe('edit server protocol', () => {
       expect(res.status).toBe(413);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('edit server pixel cap (issue 17 §11)', () => {
+  /** A PNG signature and IHDR claiming width × height, then nothing decodable: only the header is read. */
+  const pngHeader = (width: number, height: number) => {
+    const b = Buffer.alloc(33);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
+    b.writeUInt32BE(13, 8);
+    b.write('IHDR', 12, 'latin1');
+    b.writeUInt32BE(width, 16);
+    b.writeUInt32BE(height, 20);
+    b[24] = 8;
+    b[25] = 2;
+    return b;
+  };
+  const post = (url: string, inputs: string, original?: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ inputs, parameters: { prompt: 'turn his teeth gold', view: { subject: 'toy', camera: 1, timestep: 3 }, ...(original ? { original_image: original } : {}) } }),
+    });
+
+  it('answers 413 from the header of an 8000×8000 PNG, without decoding it', async () => {
+    const res = await post(server.url, pngHeader(8000, 8000).toString('base64'));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toBe('inputs: 8000×8000 pixels, over the limit of 4194304 (maxPixels)');
+  });
+
+  it('applies the cap to original_image and to JPEG, and serves images within it', async () => {
+    const capped = await EditServer.start({ editor: offline, maxPixels: 32 * 32 });
+    try {
+      const ok = toBase64Png(request().image); // 32×32
+      expect((await post(capped.url, ok, toBase64Png(request().original))).status).toBe(200);
+      const big = toBase64Png(rgbImage(33, 32));
+      const r1 = await post(capped.url, ok, big);
+      expect(r1.status).toBe(413);
+      expect(((await r1.json()) as { error: string }).error).toMatch(/^parameters\.original_image: 33×32 pixels/);
+      const jpeg = Buffer.from(encodeJpeg(rgbImage(40, 30))).toString('base64');
+      const r2 = await post(capped.url, jpeg);
+      expect(r2.status).toBe(413);
+      expect(((await r2.json()) as { error: string }).error).toMatch(/^inputs: 40×30 pixels/);
+    } finally {
+      await capped.close();
     }
   });
 });
