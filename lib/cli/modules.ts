@@ -128,6 +128,27 @@ export function stepPrinter(write: (line: string) => void = (l) => process.stdou
   };
 }
 
+/**
+ * A progress callback for one phase of a job: `<label> 12/40  (2.31 it/s, ETA 0:12)`, printed on the first
+ * call, then at most every `everyMs` (default 5 s) and at the end, so that no phase is silent for long.
+ */
+export function progressPrinter(label: string, opts: { everyMs?: number; unit?: string; write?: (line: string) => void; now?: () => number } = {}): (done: number, total: number) => void {
+  const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const now = opts.now ?? (() => performance.now());
+  const every = opts.everyMs ?? 5000;
+  let start: { t: number; done: number } | null = null;
+  let last = -Infinity;
+  return (done, total) => {
+    const t = now();
+    start ??= { t, done };
+    if (t - last < every && done < total) return;
+    last = t;
+    const n = done - start.done;
+    const rate = n > 0 ? progressRate(n, (t - start.t) / 1000, total - done).replace(' it/s', ` ${opts.unit ?? 'it'}/s`) : '';
+    write(`${label} ${done}/${total}  ${rate}`.trimEnd());
+  };
+}
+
 /** `(2.31 it/s, ETA 1:05)` from `done` units in `seconds`, `left` to go. */
 export function progressRate(done: number, seconds: number, left: number): string {
   const rate = seconds > 0 ? done / seconds : 0;

@@ -63,6 +63,8 @@ export interface EvaluateEditOptions {
   /** Writes `<figureDir>/edit-<split>.png`: unedited | edited | GT edit | |error| ×4. */
   figureDir?: string;
   figureRows?: number;
+  /** Called after each evaluated frame, counting over all splits (progress). */
+  onFrame?: (done: number, total: number) => void;
 }
 
 /** One evaluated frame saved for figures: `<figureDir>/frames/<file>`, with a box around lips and mouth. */
@@ -93,6 +95,8 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   await prepareRasterize(settings);
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
+  const total = o.splits.reduce((n, s) => n + (s === 'train' ? 0 : spread(session.dataset.splits[s].frames, o.framesPerSplit).length), 0);
+  let done = 0;
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
     const frames = spread(session.dataset.splits[split].frames, o.framesPerSplit);
@@ -108,6 +112,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       const captured = await loadFrameImages(frame);
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
       all.push(scores);
+      o.onFrame?.(++done, total);
       if (isMouthOpen(gt.labels, o.mouthOpenFraction)) open.push(scores);
       let seq = byCamera.get(frame.cameraIndex);
       if (!seq) byCamera.set(frame.cameraIndex, (seq = []));

@@ -45,7 +45,10 @@ export async function checkEditInputs(config: EditConfig): Promise<void> {
   await loadAvatar(config.avatar);
 }
 
-export async function runEdit(config: EditConfig, opts: EditOptions & { embedder?: Embedder | null }): Promise<EditRunResult> {
+/** What runEdit takes beyond the loop's options: the CLIP embedder and evaluation progress. */
+export type EditRunOptions = EditOptions & { embedder?: Embedder | null; onEvalFrame?: (done: number, total: number) => void };
+
+export async function runEdit(config: EditConfig, opts: EditRunOptions): Promise<EditRunResult> {
   await checkEditInputs(config);
   const run = await RunDir.open(opts.runDir, config, {}, opts.log);
   try {
@@ -55,7 +58,7 @@ export async function runEdit(config: EditConfig, opts: EditOptions & { embedder
   }
 }
 
-async function editIn(run: RunDir, config: EditConfig, opts: EditOptions & { embedder?: Embedder | null }): Promise<EditRunResult> {
+async function editIn(run: RunDir, config: EditConfig, opts: EditRunOptions): Promise<EditRunResult> {
   if (await run.isDone()) {
     const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as EditRunResult;
     return { edit: done.edit, eval: done.eval };
@@ -75,6 +78,7 @@ async function editIn(run: RunDir, config: EditConfig, opts: EditOptions & { emb
       blend: editedRenderSettings(config, rasterSettings()),
       embedder: opts.embedder ?? null,
       figureDir: run.file('renders'),
+      ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     await writeJsonAtomic(run.file('eval.json'), { edit: config.edit.id, splits: scores });
     await run.markDone({ edit, eval: scores });

@@ -41,6 +41,8 @@ export interface TrainOptions {
   /** Called after every step. */
   onStep?: (step: number, total: number) => void;
   signal?: AbortSignal;
+  /** Called after each frame of the final evaluation (progress). */
+  onEvalFrame?: (done: number, total: number) => void;
   /** Polled after every step: when a stop is requested (SIGINT/SIGTERM, stop.ts), the loop writes a checkpoint and throws RunStopped. */
   stop?: StopRequest;
   /** Stop after this step (for tests that kill a run midway); the run is resumable afterwards. */
@@ -503,6 +505,7 @@ async function reconstructIn(
       background: session.background(config),
       shDegree: config.shDegree,
       figureDir: run.file('renders'),
+      ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     const { writeJsonAtomic } = await import('../util/atomic.js');
     await writeJsonAtomic(run.file('eval.json'), { lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline', splits: scores });
