@@ -1,7 +1,7 @@
 /** `gae ablate`: runs an ablation grid from a config, resumable, with a progress bar. */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from './modules.js';
+import { CliError, intOption } from './modules.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command('ablate')
     .description('run an ablation grid (methods × subjects × edits × seeds, each evaluated on its tasks) from a config; finished cells are skipped, killed ones restarted')
     .argument('<config>', 'grid config (experiments/*.json)')
-    .option('-j, --concurrency <n>', 'cells at once (default: the config\'s, else 1)', (v) => Number.parseInt(v, 10))
+    .option('-j, --concurrency <n>', 'cells at once (default: the config\'s, else 1)', intOption('--concurrency', { min: 1 }))
     .option('--plugin <module>', 'ES module that registers cell runners (repeatable)', (v, p: string[] = []) => [...p, v])
     .option('--method <names>', 'only these methods (comma-separated, repeatable)', list)
     .option('--subject <names>', 'only these subjects', list)

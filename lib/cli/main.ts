@@ -12,6 +12,7 @@ import { register as registerEdit } from './edit.js';
 import { register as registerAblate } from './ablate.js';
 import { register as registerReport } from './report.js';
 import { register as registerRender } from './render.js';
+import { reportFailure, takeDebugFlag } from './errors.js';
 
 /** The benchmarks (`gae bench <name>`), each writing JSON under results/bench/. */
 export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<unknown> }> = {
@@ -48,7 +49,8 @@ export function buildProgram(): Command {
   const program = new Command('gae')
     .description('GaussianAvatar-Editor workbench: synthetic data, avatars, text-driven editing, ablations and reports')
     .showHelpAfterError()
-    .enablePositionalOptions();
+    .enablePositionalOptions()
+    .addHelpText('after', '\nAny command takes --debug (or GAE_DEBUG=1): errors print their stack trace instead of one line.');
   registerSynth(program);
   registerTrain(program);
   registerEdit(program);
@@ -80,15 +82,14 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  const { argv: args, debug } = takeDebugFlag(argv);
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram().parseAsync(args);
   } catch (e) {
-    if (e instanceof CliError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exitCode = e.exitCode;
-      return;
-    }
-    throw e;
+    reportFailure(e, `gae ${args[2] ?? ''}`.trim(), debug);
+    // A failed command has not released the GPU, and Dawn keeps Node alive while its device is held.
+    const { releaseGpu } = await import('../gpu/device.js');
+    await releaseGpu().catch(() => {});
   }
 }
 

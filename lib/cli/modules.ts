@@ -37,24 +37,88 @@ export function scriptCommand(program: Command, name: string, summary: string, l
 /** A `--config <file>` of JSON overrides: {} without one; a CliError naming the file when it cannot be read. */
 export async function readConfigOverrides(file: string | undefined): Promise<Record<string, unknown>> {
   if (!file) return {};
-  const { promises: fs } = await import('node:fs');
-  let v: unknown;
+  const { readConfigFile } = await import('../util/config.js');
   try {
-    v = JSON.parse(await fs.readFile(file, 'utf8'));
+    return await readConfigFile(file);
   } catch (e) {
-    throw new CliError(`${file}: ${(e as Error).message}`, 2);
+    throw new CliError((e as Error).message, 2);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CliError(`${file}: expected a JSON object of config fields`, 2);
-  return v as Record<string, unknown>;
 }
 
-/** An `onStep` callback that prints `step s/n` about twenty times over a run, and at its end. */
-export function stepPrinter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): (step: number, total: number) => void {
+/**
+ * Commander argument parsers for numbers, as strict as a config file's: the whole argument must be the
+ * number (`5x`, `abc`, `1.9` for an integer are errors, not 5, NaN or 1), within [min, max]. A CliError
+ * (exit 2) names the option and the value.
+ */
+export function intOption(flag: string, range: { min?: number; max?: number } = {}): (v: string) => number {
+  return (v) => {
+    const n = /^\s*[+-]?\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw new CliError(`${flag}: '${v}' is not an integer`, 2);
+    return inRange(flag, v, n, range);
+  };
+}
+
+export function numberOption(flag: string, range: { min?: number; max?: number } = {}): (v: string) => number {
+  return (v) => {
+    const n = v.trim() === '' ? NaN : Number(v);
+    if (!Number.isFinite(n)) throw new CliError(`${flag}: '${v}' is not a number`, 2);
+    return inRange(flag, v, n, range);
+  };
+}
+
+function inRange(flag: string, v: string, n: number, { min, max }: { min?: number; max?: number }): number {
+  if (min !== undefined && n < min) throw new CliError(`${flag}: '${v}' is below the minimum ${min}`, 2);
+  if (max !== undefined && n > max) throw new CliError(`${flag}: '${v}' is above the maximum ${max}`, 2);
+  return n;
+}
+
+/**
+ * An `onStep` callback that prints `step s/n  (r it/s, ETA m:ss)` about twenty times over a run, and at
+ * its end. The rate counts from the first call (a resumed run's earlier steps are not in it).
+ */
+export function stepPrinter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), now: () => number = () => performance.now()): (step: number, total: number) => void {
   let last = 0;
+  let start: { step: number; t: number } | null = null;
   return (s, n) => {
+    const t = now();
+    if (start === null) start = { step: s - 1, t: t - 1e-9 };
     if (s - last >= Math.max(1, Math.floor(n / 20)) || s === n) {
       last = s;
-      write(`step ${s}/${n}`);
+      write(`step ${s}/${n}  ${progressRate(s - start.step, (t - start.t) / 1000, n - s)}`);
     }
   };
+}
+
+/**
+ * A progress callback for one phase of a job: `<label> 12/40  (2.31 it/s, ETA 0:12)`, printed on the first
+ * call, then at most every `everyMs` (default 5 s) and at the end, so that no phase is silent for long.
+ */
+export function progressPrinter(label: string, opts: { everyMs?: number; unit?: string; write?: (line: string) => void; now?: () => number } = {}): (done: number, total: number) => void {
+  const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const now = opts.now ?? (() => performance.now());
+  const every = opts.everyMs ?? 5000;
+  let start: { t: number; done: number } | null = null;
+  let last = -Infinity;
+  return (done, total) => {
+    const t = now();
+    start ??= { t, done };
+    if (t - last < every && done < total) return;
+    last = t;
+    const n = done - start.done;
+    const rate = n > 0 ? progressRate(n, (t - start.t) / 1000, total - done).replace(' it/s', ` ${opts.unit ?? 'it'}/s`) : '';
+    write(`${label} ${done}/${total}  ${rate}`.trimEnd());
+  };
+}
+
+/** `(2.31 it/s, ETA 1:05)` from `done` units in `seconds`, `left` to go. */
+export function progressRate(done: number, seconds: number, left: number): string {
+  const rate = seconds > 0 ? done / seconds : 0;
+  const eta = rate > 0 ? left / rate : NaN;
+  return `(${rate >= 10 ? rate.toFixed(1) : rate.toFixed(2)} it/s, ETA ${formatDuration(eta)})`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }

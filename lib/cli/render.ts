@@ -1,6 +1,6 @@
 /** `gae render`: animations of an avatar (reenactment by a dataset's sequence, or a turntable) as GIF/MP4. */
 import type { Command } from 'commander';
-import { CliError } from './modules.js';
+import { CliError, intOption, numberOption } from './modules.js';
 
 export function register(program: Command): void {
   program
@@ -9,10 +9,10 @@ export function register(program: Command): void {
     .requiredOption('--avatar <path>', 'reconstruction or edit run directory, or avatar .ply')
     .requiredOption('--data <dir>', 'dataset folder: cameras, and the driving sequence')
     .option('--split <name>', 'driving sequence: train | test (held-out expressions) | cross (another identity)', 'cross')
-    .option('--turntable <frames>', 'orbit the head at its first timestep instead, with this many frames', (v) => Number.parseInt(v, 10))
-    .option('--camera <index>', 'camera index (default: the most frontal training camera)', (v) => Number.parseInt(v, 10))
+    .option('--turntable <frames>', 'orbit the head at its first timestep instead, with this many frames', intOption('--turntable', { min: 1 }))
+    .option('--camera <index>', 'camera index (default: the most frontal training camera)', intOption('--camera', { min: 0 }))
     .option('--blend <mode>', 'alpha | wabe', 'alpha')
-    .option('--fps <n>', 'frames per second', (v) => Number.parseFloat(v), 8)
+    .option('--fps <n>', 'frames per second', numberOption('--fps', { min: 1e-3 }), 8)
     .option('--out <base>', 'output path without extension', 'results/render/avatar')
     .action(async (o: { avatar: string; data: string; split: string; turntable?: number; camera?: number; blend: string; fps: number; out: string }) => {
       const { getGpu, releaseGpu } = await import('../gpu/index.js');

@@ -29,6 +29,13 @@ const program = new Command()
     const stop = () => void v.close().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    process.on('SIGHUP', stop);
+    // `npm run viewer` runs us under a shell; should a signal end the shell but not reach us (a shell that
+    // does not forward it), we are re-parented: exit with the parent rather than keep the port.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, 500).unref();
   });
 
 program.parseAsync().catch((e: Error) => {

@@ -100,6 +100,8 @@ export interface EvaluateEditOptions {
   /** Writes `<figureDir>/edit-<split>.png`: unedited | edited | GT edit | |error| ×4. */
   figureDir?: string;
   figureRows?: number;
+  /** Called after each evaluated frame, counting over all splits (progress). */
+  onFrame?: (done: number, total: number) => void;
 }
 
 /** One evaluated frame saved for figures: `<figureDir>/frames/<file>`, with a box around lips and mouth. */
@@ -152,10 +154,18 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
   const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
+  // Every split's frames first, so the progress callback knows the total.
+  const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
+    pickedBySplit.set(split, await evaluationFrames(session.dataset.splits[split].frames, o));
+  }
+  const total = [...pickedBySplit.values()].reduce((n, p) => n + p.length, 0);
+  let done = 0;
+  for (const split of o.splits) {
+    if (split === 'train') continue; // refused above
     const splitFrames = session.dataset.splits[split].frames;
-    const picked = await evaluationFrames(splitFrames, o);
+    const picked = pickedBySplit.get(split)!;
     const sampled: Record<string, RegionScore>[] = [];
     const open: Record<string, RegionScore>[] = [];
     const sums: EditFrameSums[] = [];
@@ -176,6 +186,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
       if (inSample) sampled.push(scores);
       if (mouthOpen) open.push(scores);
+      o.onFrame?.(++done, total);
       const frameSums = editFrameSums({ edited, unedited, captured: captured.rgb, gt: gt.rgb, labels: gt.labels }, spec.regions);
       sums.push(frameSums);
       const e = editScores(frameSums);

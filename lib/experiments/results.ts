@@ -203,6 +203,7 @@ export function aggregatePerCellGroup(rows: LongRow[]): AggRow[] {
 /** A danfo DataFrame of plain rows (missing numbers as null). danfo is imported on first use: it is slow to load. */
 export async function toDataFrame(rows: object[]): Promise<import('danfojs-node').DataFrame> {
   const dfd = await import('danfojs-node');
+  (await import('../gpu/tfjs-quiet.js')).quietTfjs();
   const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v === undefined ? null : v])));
   return new dfd.DataFrame(clean);
 }

@@ -208,6 +208,7 @@ export function toLatex(t: Table): string {
 /** The table as a danfo DataFrame: one row per method; per column its mean, CI half-width, n, and the paper's value. */
 export async function tableToDataFrame(t: Table): Promise<import('danfojs-node').DataFrame> {
   const dfd = await import('danfojs-node');
+  (await import('../gpu/tfjs-quiet.js')).quietTfjs();
   const rows = t.methods.map((m, i) => {
     const r: Record<string, string | number | null> = { method: m };
     t.spec.columns.forEach((c, j) => {

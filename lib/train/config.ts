@@ -5,8 +5,8 @@
  * thousand, so the iteration-based intervals are fractions of `iterations` unless set explicitly.
  */
 import { z } from 'zod';
-import { promises as fs } from 'node:fs';
 import { wabeFieldsSchema } from '../raster/wabe-config.js';
+import { mergeConfig, parseConfig, readConfigFile } from '../util/config.js';
 
 const positive = z.number().positive();
 const nonneg = z.number().nonnegative();
@@ -126,22 +126,12 @@ export const RECON_PRESETS = {
 } satisfies Record<string, Partial<ReconConfigInput>>;
 
 export function reconConfig(input: ReconConfigInput, where = 'recon config'): ReconConfig {
-  const r = reconConfigSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(reconConfigSchema, input, where);
 }
 
-export async function loadReconConfig(file: string): Promise<ReconConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-  return reconConfig(raw as ReconConfigInput, file);
+/** A config file over `layers` (e.g. a preset), merged key by key (lib/util/config.ts). */
+export async function loadReconConfig(file: string, ...layers: unknown[]): Promise<ReconConfig> {
+  return reconConfig(mergeConfig(...layers, await readConfigFile(file)) as ReconConfigInput, file);
 }
 
 /** The densification schedule in iterations, with the fraction defaults resolved. */

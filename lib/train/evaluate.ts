@@ -76,12 +76,16 @@ export interface EvaluateOptions {
   /** Writes `<figureDir>/eval-<split>.png` (GT | render | error for a few frames). */
   figureDir?: string;
   figureRows?: number;
+  /** Called after each evaluated frame, counting over all splits (progress). */
+  onFrame?: (done: number, total: number) => void;
 }
 
 export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions): Promise<SplitScores[]> {
   const settings = rasterSettings({ shDegree: o.shDegree, background: o.background });
   await prepareRasterize(settings);
   const results: SplitScores[] = [];
+  const total = o.splits.reduce((n, s) => n + stratifiedSample(session.dataset.splits[s].frames, o.framesPerSplit, o.sampleSeed ?? 0).length, 0);
+  let done = 0;
   for (const split of o.splits) {
     const frames = stratifiedSample(session.dataset.splits[split].frames, o.framesPerSplit, o.sampleSeed ?? 0);
     const perFrame: Record<string, RegionScore>[] = [];
@@ -91,6 +95,7 @@ export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions)
       const gt = await loadFrameImages(frame);
       const { color } = await renderFrame(session, frame, settings);
       perFrame.push(regionMetrics(color, gt.rgb, gt.labels));
+      o.onFrame?.(++done, total);
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [gt.rgb, color, errorImage(color, gt.rgb)] });
       }

@@ -20,6 +20,7 @@ import { loadHeadModel } from '../head/model.js';
 import { renderedTriangles } from '../head/atlas.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
 import { AvatarSession } from '../avatar/session.js';
+import { loadDataset } from '../data/dataset.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
@@ -30,6 +31,8 @@ import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
 import { regularizers } from './regularizers.js';
 import { RunDir } from './rundir.js';
+import { RunStopped, type StopRequest } from './stop.js';
+import { assertFiniteVars } from './finite.js';
 import { densifySchedule, type ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
 
@@ -38,6 +41,10 @@ export interface TrainOptions {
   /** Called after every step. */
   onStep?: (step: number, total: number) => void;
   signal?: AbortSignal;
+  /** Called after each frame of the final evaluation (progress). */
+  onEvalFrame?: (done: number, total: number) => void;
+  /** Polled after every step: when a stop is requested (SIGINT/SIGTERM, stop.ts), the loop writes a checkpoint and throws RunStopped. */
+  stop?: StopRequest;
   /** Stop after this step (for tests that kill a run midway); the run is resumable afterwards. */
   stopAfter?: number;
   log?: (msg: string) => void;
@@ -284,6 +291,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
       const byName: Record<string, tf.Tensor> = {};
       for (const g of PARAM_GROUPS) byName[g] = grads[session.avatar.vars[g].name]!;
       adam.apply(session.avatar.vars, byName, learningRates(config, step));
+      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
       if (side.means2DGrad && radii) stats.add(side.means2DGrad, radii, cam.width, cam.height);
       tf.dispose([...Object.values(grads), radii as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
       side.means2DGrad?.dispose();
@@ -343,10 +351,12 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
       }
 
       st.rngState = rng.state;
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) {
+      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) {
         await saveCheckpoint(run, session, adam, stats, st);
         await run.pruneCheckpoints(config.checkpoint.keep);
       }
+      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
       opts.onStep?.(st.step, config.iterations);
       if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
     }
@@ -354,6 +364,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
     stats.dispose();
     adam.dispose();
     session.dispose();
+    await run.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   const summary: TrainSummary = {
@@ -392,7 +403,23 @@ export interface ReconstructionResult {
  */
 export async function runReconstruction(config: ReconConfig, opts: TrainOptions): Promise<ReconstructionResult> {
   const { evaluateAvatar } = await import('./evaluate.js');
-  const run = await RunDir.open(opts.runDir, config);
+  // Every input is checked before the run directory exists: a bad dataset must not leave a config.json
+  // behind that blocks the corrected rerun.
+  await loadDataset(config.data);
+  const run = await RunDir.open(opts.runDir, config, {}, opts.log);
+  try {
+    return await reconstructIn(run, config, opts, evaluateAvatar);
+  } finally {
+    await run.close();
+  }
+}
+
+async function reconstructIn(
+  run: RunDir,
+  config: ReconConfig,
+  opts: TrainOptions,
+  evaluateAvatar: typeof import('./evaluate.js').evaluateAvatar,
+): Promise<ReconstructionResult> {
   if (await run.isDone()) {
     const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as { train: TrainSummary; eval: ReconstructionResult['eval'] };
     return { train: done.train, eval: done.eval };
@@ -408,6 +435,7 @@ export async function runReconstruction(config: ReconConfig, opts: TrainOptions)
       background: session.background(config),
       shDegree: config.shDegree,
       figureDir: run.file('renders'),
+      ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     const { writeJsonAtomic } = await import('../util/atomic.js');
     await writeJsonAtomic(run.file('eval.json'), { lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline', splits: scores });

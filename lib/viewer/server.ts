@@ -148,6 +148,16 @@ export async function bundlePage(): Promise<string> {
   return out.text;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** The host name of a Host header, lower-cased, without the port; null when there is none. */
+export function hostOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const h = header.trim().toLowerCase();
+  const m = /^(\[[^\]]+\]|[^:]+)(:\d+)?$/.exec(h);
+  return m ? m[1]! : null;
+}
+
 /** Starts the viewer; resolves once it listens. */
 export async function startViewerServer(opts: ViewerOptions): Promise<RunningViewer> {
   const head = await loadHeadModel(opts.headDir);
@@ -175,12 +185,19 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
   const html = pageHtml(info);
   const sequenceText = JSON.stringify(sequence);
 
+  const boundHost = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string | Uint8Array) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    // DNS rebinding: a page of another site, its name re-pointed at 127.0.0.1, would reach us with its own
+    // name in Host. Only loopback names (and an address the user chose to bind) are answered.
+    const host = hostOf(req.headers.host);
+    if (host === null || !(LOOPBACK_HOSTS.has(host) || host === boundHost.toLowerCase())) {
+      return send(403, 'text/plain; charset=utf-8', `Host ${JSON.stringify(req.headers.host ?? '')} not allowed: open the viewer at http://localhost or http://127.0.0.1`);
+    }
     const p = url.pathname;
     if (p === ROUTES.page || p === '/index.html') return send(200, 'text/html; charset=utf-8', html);
     if (p === ROUTES.script) return send(200, 'text/javascript; charset=utf-8', script);

@@ -11,7 +11,7 @@ describe('gae CLI', () => {
   it('lists every user command, and each has --help', () => {
     const top = gae('--help');
     expect(top.status).toBe(0);
-    const commands = ['synth', 'train', 'edit', 'ablate', 'report', 'render', 'demo', 'view', 'selfcheck', 'notebooks', 'edit-server', 'gpu-job', 'import-cells', 'figure-dataset', 'viewer-screenshot', 'bench'];
+    const commands = ['synth', 'train', 'edit', 'ablate', 'report', 'render', 'demo', 'view', 'selfcheck', 'notebooks', 'edit-server', 'gpu-job', 'import-cells', 'figure-dataset', 'editor-figures', 'viewer-screenshot', 'bench'];
     for (const c of commands) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     const ablate = gae('ablate', '--help');
     expect(ablate.status).toBe(0);
@@ -47,6 +47,23 @@ describe('gae CLI', () => {
     const r = gae('bench', 'nope');
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`gae bench: 'nope' is not one of ${Object.keys(BENCHMARKS).join(', ')}`);
+  });
+
+  it('numbers on the command line are validated like numbers in files (issue 17 §2)', () => {
+    const cases: Array<[string[], string]> = [
+      [['train', '--data', 'd', '--iterations', '0'], "--iterations: '0' is below the minimum 1"],
+      [['train', '--data', 'd', '--iterations', 'abc'], "--iterations: 'abc' is not an integer"],
+      [['train', '--data', 'd', '--iterations', '5x'], "--iterations: '5x' is not an integer"],
+      [['train', '--data', 'd', '--seed', '1.9'], "--seed: '1.9' is not an integer"],
+      [['edit', '--data', 'd', '--avatar', 'a', '--edit', 'gold-teeth', '--seed', '-1'], "--seed: '-1' is below the minimum 0"],
+      [['render', '--avatar', 'a', '--data', 'd', '--fps', 'fast'], "--fps: 'fast' is not a number"],
+      [['ablate', 'x.json', '--concurrency', '0'], "--concurrency: '0' is below the minimum 1"],
+    ];
+    for (const [args, message] of cases) {
+      const r = gae(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim(), args.join(' ')).toBe(message);
+    }
   });
 
   it('a script command loads its module with the rest of the command line as its own', async () => {

@@ -15,8 +15,8 @@ describe('reconstruction config: learning rates', () => {
   });
 
   it('rejects any other key, naming it (the old names included)', () => {
-    expect(() => reconConfig({ data: 'd', lr: { opacity: 0.1 } } as never, 'run.json')).toThrow(/^run\.json: lr: .*"opacity"/);
-    expect(() => reconConfig({ data: 'd', lr: { positionInit: 5e-3 } } as never, 'run.json')).toThrow(/^run\.json: lr: .*"positionInit"/);
-    expect(() => reconConfig({ data: 'd', lrFinal: { quats: 1e-4 } } as never, 'run.json')).toThrow(/^run\.json: lrFinal: .*"quats"/);
+    expect(() => reconConfig({ data: 'd', lr: { opacity: 0.1 } } as never, 'run.json')).toThrow(/^run\.json: lr\.opacity: unknown key/);
+    expect(() => reconConfig({ data: 'd', lr: { positionInit: 5e-3 } } as never, 'run.json')).toThrow(/^run\.json: lr\.positionInit: unknown key/);
+    expect(() => reconConfig({ data: 'd', lrFinal: { quats: 1e-4 } } as never, 'run.json')).toThrow(/^run\.json: lrFinal\.quats: unknown key/);
   });
 });

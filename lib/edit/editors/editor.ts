@@ -59,6 +59,13 @@ export const EDIT_DEFAULTS = {
   strengthRange: [0.7, 0.98] as const,
 } as const;
 
+/**
+ * The HF editor client's per-attempt timeout and retries (config fields editor.timeoutMs / maxRetries).
+ * An InstructPix2Pix edit takes seconds on a GPU; a minute without an answer means a hung endpoint, and
+ * a loading model answers 503 with its estimated time, which is waited for separately.
+ */
+export const HF_CLIENT_DEFAULTS = { timeoutMs: 60_000, maxRetries: 3 } as const;
+
 /** Draws a denoise strength uniformly in `range` (the loop's per-call choice). */
 export function sampleStrength(rng: Rng, range: readonly [number, number] = EDIT_DEFAULTS.strengthRange): number {
   return rng.uniform(range[0], range[1]);

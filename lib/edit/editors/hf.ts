@@ -10,7 +10,7 @@
  */
 import { imageToImage, InferenceClientHubApiError, InferenceClientProviderApiError, type InferenceProvider } from '@huggingface/inference';
 import type { RgbImage } from '../../util/image.js';
-import { checkEditRequest, type EditRequest, type EditorDescription, type ImageEditor } from './editor.js';
+import { checkEditRequest, HF_CLIENT_DEFAULTS, type EditRequest, type EditorDescription, type ImageEditor } from './editor.js';
 import { decodeImage, resizeBilinear } from './image-io.js';
 import { editParameters } from './protocol.js';
 import { encodePng } from '../../util/image.js';
@@ -27,9 +27,9 @@ export interface HfEditorOptions {
   token?: string;
   /** Hosted provider (default hf-inference); not allowed with `endpointUrl`. */
   provider?: InferenceProvider;
-  /** Per attempt (default 120 s). */
+  /** Per attempt (default HF_CLIENT_DEFAULTS, editor.ts). */
   timeoutMs?: number;
-  /** Retries after the first attempt (default 5). */
+  /** Retries after the first attempt (default HF_CLIENT_DEFAULTS). */
   maxRetries?: number;
   /** Backoff before retry k (from 0) is min(max, base·2^k) · U(0.5, 1) (defaults 1 s, 60 s). */
   backoffBaseMs?: number;
@@ -44,6 +44,8 @@ export interface HfEditorOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
+  /** Where each retry is announced, with its reason and wait (default stderr; a long silence looks like a hang). */
+  log?: (line: string) => void;
 }
 
 /** An edit that failed for good: which URL, after how many attempts, and why. */
@@ -133,8 +135,7 @@ export class HfImageEditor implements ImageEditor {
       );
     }
     this.o = {
-      timeoutMs: 120_000,
-      maxRetries: 5,
+      ...HF_CLIENT_DEFAULTS,
       backoffBaseMs: 1000,
       backoffMaxMs: 60_000,
       maxRetryAfterMs: 300_000,
@@ -201,6 +202,9 @@ export class HfImageEditor implements ImageEditor {
         delay = Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** attempt) * (0.5 + 0.5 * random());
       }
       this.o.onRetry?.({ attempt: attempt + 1, delayMs: delay, reason: result.reason });
+      (this.o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+        `HF editor: ${log.url}: ${result.reason}; retry ${attempt + 1}/${this.o.maxRetries} in ${(delay / 1000).toFixed(1)} s`,
+      );
       await sleep(delay);
     }
     throw new EditEndpointError(

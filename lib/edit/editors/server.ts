@@ -7,7 +7,8 @@
  *   GET  /health     → 200 { status: "ok", editor: <description> }
  *
  * Errors are JSON { error }: 400 unparseable or raw-image body, 401 wrong/missing bearer token (only when the
- * server has a token), 405 other methods, 413 body over the limit, 415 other content types, 422 a request
+ * server has a token), 405 other methods, 413 body over the limit or an image over the pixel cap (read from
+ * the PNG/JPEG header before anything is decoded), 415 other content types, 422 a request
  * the editor cannot serve (bad field, undecodable image, no edit for it), 500 an editor failure.
  *
  * Faults can be injected for tests: a queue of status answers (429/503 with Retry-After), delays (slow
@@ -17,7 +18,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { encodePng } from '../../util/image.js';
+import { encodePng, imageHeaderSize } from '../../util/image.js';
 import { EditInputError, type ImageEditor } from './editor.js';
 import { encodeJpeg } from './image-io.js';
 import { parseEditBody } from './protocol.js';
@@ -39,6 +40,11 @@ export interface EditServerOptions {
   /** Image format of the answers (hosted endpoints often answer JPEG). */
   format?: 'png' | 'jpeg';
   maxBodyBytes?: number;
+  /**
+   * Most pixels (width × height) of an image in a request (default 2048²). A compressed PNG of 83 KB can
+   * claim 8000×8000 pixels, which would take over a gigabyte to decode; the header says so first.
+   */
+  maxPixels?: number;
   /** One line per request (method, path, status, ms). */
   log?: (line: string) => void;
 }
@@ -81,7 +87,7 @@ export class EditServer {
   }
 
   static async start(options: EditServerOptions): Promise<EditServer> {
-    const opts = { host: '127.0.0.1', port: 0, format: 'png' as const, maxBodyBytes: 64 << 20, ...options };
+    const opts = { host: '127.0.0.1', port: 0, format: 'png' as const, maxBodyBytes: 64 << 20, maxPixels: 2048 * 2048, ...options };
     let self: EditServer | null = null;
     const server = http.createServer((req, res) => void self!.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -224,10 +230,23 @@ export class EditServer {
         Object.entries(params).map(([k, v]) => [k, k === 'original_image' && typeof v === 'string' ? `<${v.length} chars>` : v]),
       );
     }
+    this.checkPixels(json);
     try {
       return parseEditBody(json);
     } catch (e) {
       throw new HttpError(422, (e as Error).message);
+    }
+  }
+
+  /** Refuses images over maxPixels from their headers, before parseEditBody decodes them. */
+  private checkPixels(json: unknown): void {
+    const body = json as { inputs?: unknown; parameters?: { original_image?: unknown } } | null;
+    for (const [field, v] of [['inputs', body?.inputs], ['parameters.original_image', body?.parameters?.original_image]] as const) {
+      if (typeof v !== 'string') continue;
+      const size = imageHeaderSize(Buffer.from(v.startsWith('data:') ? v.slice(v.indexOf(',') + 1) : v, 'base64'));
+      if (size && size.width * size.height > this.opts.maxPixels) {
+        throw new HttpError(413, `${field}: ${size.width}×${size.height} pixels, over the limit of ${this.opts.maxPixels} (maxPixels)`);
+      }
     }
   }
 
