@@ -1,9 +1,11 @@
 /**
  * A NeRSemble-like camera rig: cameras on an arc in front of the head, about 1 m away, alternating
- * between two heights, all looking at the head. A few are held out for novel-view evaluation.
+ * between two heights, all aimed at the middle of the face. A few are held out for novel-view evaluation.
  *
- * Intrinsics scale with the resolution: at 802×550 f ≈ 1400 px, so the head and neck fill the image
- * height like NeRSemble's crops. Each camera gets a small seeded jitter of focal length (±1%), principal
+ * Intrinsics scale with the resolution: at 802×550 f ≈ 2500 px, so the face fills the image from the chin
+ * to the upper forehead, as in NeRSemble's crops. The framing is what makes the mouth interior measurable:
+ * in a frontal view with the mouth open it covers over 1% of the image (test/data/rig.test.ts), where a
+ * looser framing (f ≈ 1400, the whole head and neck in view) left it a few hundred pixels (issue 13). Each camera gets a small seeded jitter of focal length (±1%), principal
  * point (±1% of the size), distance and aim, so consumers must honour per-camera intrinsics.
  */
 import type { Camera } from '../raster/types.js';
@@ -30,8 +32,12 @@ export interface RigOptions {
   distance?: number; // metres, default 1.0
 }
 
-/** The point the rig looks at (model frame, metres): the head's centre between chin and crown. */
+/** The head's centre between chin and crown (model frame, metres): the centre of orbits and turntables. */
 export const RIG_TARGET: Vec3 = [0, -0.005, 0.02];
+/** The point the rig's cameras aim at (model frame, metres): the middle of the face, between eyes and mouth. */
+export const RIG_AIM: Vec3 = [0, -0.03, 0.04];
+/** Focal length in pixels at 802×550 (GaussianAvatars' NeRSemble size); other sizes scale it. */
+export const RIG_FOCAL_802 = 2500;
 
 export function cameraRig(o: RigOptions): RigCamera[] {
   if (o.count < 1) throw new Error(`cameraRig: count must be ≥ 1, got ${o.count}`);
@@ -40,14 +46,14 @@ export function cameraRig(o: RigOptions): RigCamera[] {
   const rng = new Rng(o.seed ^ 0xca3e);
   const span = o.spanDeg ?? 150;
   const dist = o.distance ?? 1.0;
-  const f = 1400 * Math.min(o.width / 802, o.height / 550);
+  const f = RIG_FOCAL_802 * Math.min(o.width / 802, o.height / 550);
   const out: RigCamera[] = [];
   for (let i = 0; i < o.count; i++) {
     const az = o.count === 1 ? 0 : -span / 2 + (span * i) / (o.count - 1);
     const el = i % 2 === 0 ? 8 : -6;
     const a = (az * Math.PI) / 180, e = (el * Math.PI) / 180;
     const d = dist * (1 + 0.03 * (rng.next() - 0.5));
-    const target: Vec3 = [RIG_TARGET[0] + 0.01 * (rng.next() - 0.5), RIG_TARGET[1] + 0.01 * (rng.next() - 0.5), RIG_TARGET[2]];
+    const target: Vec3 = [RIG_AIM[0] + 0.01 * (rng.next() - 0.5), RIG_AIM[1] + 0.01 * (rng.next() - 0.5), RIG_AIM[2]];
     const eye: Vec3 = [target[0] + d * Math.sin(a) * Math.cos(e), target[1] + d * Math.sin(e), target[2] + d * Math.cos(a) * Math.cos(e)];
     const fx = f * (1 + 0.02 * (rng.next() - 0.5));
     const intr = {

@@ -2,6 +2,7 @@
  * A dataset that may already be on disk: loaded if its folder holds the same configuration, rendered
  * (atomically) if the folder is absent. A folder with a different configuration is an error, never replaced.
  */
+import { cameraRig } from './cameras.js';
 import * as path from 'node:path';
 import type { GpuContext } from '../gpu/device.js';
 import { exists } from '../util/atomic.js';
@@ -29,9 +30,16 @@ export function configMismatches(ds: SyntheticDataset, cfg: SynthConfig): string
     background: m.render.background.join(','),
   };
   const want: Record<string, unknown> = { ...cfg, heldOut: cfg.heldOut.join(','), background: cfg.background.join(',') };
-  return Object.keys(have)
+  const out = Object.keys(have)
     .filter((k) => have[k] !== want[k])
     .map((k) => `${k}: ${String(have[k])} on disk, ${String(want[k])} wanted`);
+  // A dataset rendered by an older rig (another framing) has the same config fields but other cameras.
+  if (cams.length === cfg.cameras && cams[0]!.w === cfg.width && cams[0]!.h === cfg.height) {
+    const rig = cameraRig({ count: cfg.cameras, width: cfg.width, height: cfg.height, heldOut: cfg.heldOut, seed: cfg.seed });
+    const f = cams[0]!.fx, g = rig[0]!.camera.fx;
+    if (Math.abs(f - g) > 1e-3 * g) out.push(`rig: focal length ${f.toFixed(1)} px on disk, ${g.toFixed(1)} wanted (rendered by an older rig; remove the folder to re-render)`);
+  }
+  return out;
 }
 
 /** Loads `dir` if it holds `cfg`'s dataset; renders it there first if the folder does not exist. */

@@ -3,7 +3,7 @@ export { REGION_NAMES, Region, REGION_GROUPS } from './regions.js';
 export type { RegionName } from './regions.js';
 export { makeSequence, sampleIdentity, framesPerKey, EXPRESSION_NAMES, CATEGORIES } from './sequences.js';
 export type { Sequence, SequenceKind, SequenceOptions, Category } from './sequences.js';
-export { cameraRig, RIG_TARGET } from './cameras.js';
+export { cameraRig, RIG_TARGET, RIG_AIM, RIG_FOCAL_802 } from './cameras.js';
 export type { RigCamera, RigOptions } from './cameras.js';
 export {
   loadDataset,

@@ -6,6 +6,9 @@
  * joined by smooth (cosine) interpolation, with on top: syllable-rate jaw motion while talking, random
  * blinks, gaze shifts, and slow head motion (neck rotation, translation) from smooth noise.
  *
+ * Keyframes alternate between a closed-mouth and an open-mouth category (talk, open smile, surprise), so
+ * that at least a third of the frames show the mouth interior.
+ *
  * Frames sample this timeline with `framesPerKey` frames per keyframe interval (1 for short sequences, so
  * that every frame is a keyframe and a few frames still cover the categories; up to 4 for long ones, which
  * are then temporally smooth). A 'train' sequence starts from an exactly neutral frame (a canonical frame:
@@ -157,8 +160,10 @@ export function makeSequence(opts: SequenceOptions): Sequence {
   const dt = spacing / fpk;
   const nKeys = Math.ceil(frames / fpk) + 2;
 
-  // Keyframe categories: cycles of ten, each category once per cycle, with the three open-mouth ones at
-  // positions 1, 4 and 7 so that even a few frames show the mouth interior; a 'train' sequence starts neutral.
+  // Keyframe categories: open-mouth and closed-mouth ones alternate (open at odd keyframes), each drawn from
+  // its own shuffled bag that refills when empty, so every category recurs and about half of the keyframes,
+  // hence at least a third of the frames, show the mouth interior (issue 13: the evaluation needs mouth-open
+  // frames in numbers). A 'train' sequence starts neutral.
   const shuffle = <T>(xs: T[]): T[] => {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
@@ -166,13 +171,14 @@ export function makeSequence(opts: SequenceOptions): Sequence {
     }
     return xs;
   };
+  const bags: Record<'open' | 'closed', Category[]> = { open: [], closed: [] };
+  const draw = (which: 'open' | 'closed'): Category => {
+    if (bags[which].length === 0) bags[which] = shuffle(CATEGORIES.filter((c) => OPEN_MOUTH.includes(c) === (which === 'open')));
+    return bags[which].shift()!;
+  };
   const cats: Category[] = [];
-  while (cats.length < nKeys) {
-    const open = shuffle(CATEGORIES.filter((c) => OPEN_MOUTH.includes(c)));
-    const closed = shuffle(CATEGORIES.filter((c) => !OPEN_MOUTH.includes(c)));
-    if (kind === 'train' && cats.length === 0) closed.unshift(...closed.splice(closed.indexOf('neutral'), 1));
-    for (let i = 0; i < CATEGORIES.length; i++) cats.push((i % 3 === 1 ? open : closed).shift()!);
-  }
+  if (kind === 'train') bags.closed = ['neutral', ...shuffle(CATEGORIES.filter((c) => !OPEN_MOUTH.includes(c) && c !== 'neutral'))];
+  while (cats.length < nKeys) cats.push(draw(cats.length % 2 === 1 ? 'open' : 'closed'));
   const targets = cats.slice(0, nKeys).map((c) => categoryTarget(c, rng, style));
 
   const noise = (period: number) => new Smooth1D(new Rng(rng.u32()), period);

@@ -23,7 +23,9 @@ import { synthConfig, type PresetName } from '../data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../train/config.js';
 import { runReconstruction } from '../train/recon.js';
 import { METHOD_PRESETS, mergeConfig, type EditPresetName, type MethodName } from './config.js';
-import { methodConfig, runEdit, cellMetrics } from './run.js';
+import { methodConfig, runEdit, cellMetrics, perFrameFile } from './run.js';
+import { PER_FRAME_FILE } from '../experiments/results.js';
+import { writeJsonAtomic } from '../util/atomic.js';
 
 function str(v: unknown, name: string): string | undefined {
   if (v === undefined) return undefined;
@@ -90,6 +92,9 @@ export async function runEditCell(ctx: CellContext): Promise<CellResult> {
   if (r.eval.length === 0) throw new Error(`edit stopped at step ${r.edit.steps} of ${merged.iterations}`);
   const wanted = new Set<string>(ctx.cell.tasks);
   const metrics = Object.fromEntries(Object.entries(cellMetrics(r.eval, r.edit)).filter(([t]) => wanted.has(t)));
+  // Per-frame scores beside done.json, so that the report can pair arms frame by frame.
+  const pf = perFrameFile(r.eval.filter((s) => wanted.has(s.task)));
+  await writeJsonAtomic(path.join(ctx.dir, PER_FRAME_FILE), pf);
   const notes = [`2D edits: ${r.edit.edits} (${r.edit.cache.hits} from cache); ${r.edit.seconds.toFixed(1)} s editing, of which ${r.edit.editSeconds.toFixed(1)} s rendering for and waiting on the editor`];
   const clipNote = r.eval.find((e) => e.clipNote)?.clipNote;
   if (clipNote) notes.push(clipNote);

@@ -113,6 +113,9 @@ export function editScoreRows(runs: { name: string; eval: EditTaskScores[] }[]):
         'mouth-open frames': s.mouthOpenFrames,
         'PSNR mouth int. (open)': s.mouthOpen.regions.mouthInterior?.psnr ?? null,
         flicker: s.flicker,
+        leakage: s.leakage ?? null,
+        'preservation (dB)': s.preservation ?? null,
+        'edit strength': s.editStrength ?? null,
       });
     }
   }

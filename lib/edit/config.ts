@@ -109,8 +109,17 @@ export const editConfigSchema = z.object({
   eval: z
     .object({
       splits: z.array(z.enum(['val', 'test', 'cross'])).default(['val', 'test', 'cross']),
-      /** Frames per split (spread; 0 = all). */
+      /** Frames per split, stratified over cameras × timesteps (lib/data/sampling.ts; 0 = all): the whole-image and region scores. */
       framesPerSplit: z.number().int().nonnegative().default(24),
+      /**
+       * Mouth-open frames per split, stratified over the split's mouth-open frames and added to the sample (all
+       * there are when fewer): the mouth-open scores, where WABE should show (issue 13 asks for ≥ 48 per task).
+       */
+      mouthOpenFrames: z.number().int().nonnegative().default(48),
+      /** Seed of the evaluation samples; fixed, so that every arm and seed is scored on the same frames. */
+      sampleSeed: z.number().int().nonnegative().default(0),
+      /** Evaluated frames per split that also render their neighbouring timestep, for flicker. */
+      flickerFrames: z.number().int().nonnegative().default(16),
       /** A frame counts as mouth-open when its mouth interior covers at least this fraction of the image. */
       mouthOpenFraction: z.number().min(0).max(1).default(0.002),
     })

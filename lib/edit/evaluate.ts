@@ -6,9 +6,15 @@
  *     region (head, mouth interior, eyes, skin, lips), regions pooled over frames;
  *   - the same restricted to frames with the mouth open (the mouth interior covers at least
  *     `mouthOpenFraction` of the image), where WABE's effect on teeth and tongue is visible;
- *   - temporal flicker of the edit residual (edited render − captured original) between successive
- *     evaluated frames of one camera;
+ *   - scores that do not reuse the 2D editor (lib/metrics/edit-scores.ts): leakage onto the regions that
+ *     neighbour the edited ones, preservation of unedited regions against the unedited avatar, edit strength,
+ *     and flicker of the edit residual (edited − unedited avatar) against the neighbouring timestep;
  *   - CLIP-S / CLIP-C when an embedder is given, else null with a note (never a stand-in's numbers).
+ *
+ * Frames (lib/data/sampling.ts, one seed for every arm and run so that arms pair frame by frame):
+ * `framesPerSplit` stratified over the split's cameras × timesteps (the whole-image and region scores), plus
+ * up to `mouthOpenFrames` stratified over the split's mouth-open frames (the mouth-open scores). Every frame's
+ * scores are kept (`perFrame`, keyed by a frame id) for paired comparisons between arms.
  */
 import * as path from 'node:path';
 import type { GpuContext } from '../gpu/device.js';
@@ -18,7 +24,9 @@ import { loadFrameImages, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
 import { REGION_GROUPS } from '../data/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
-import { temporalFlicker } from '../metrics/temporal.js';
+import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
+import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
+import type { DatasetFrame } from '../data/dataset.js';
 import { clipScores, type Embedder, type EditPair } from '../metrics/clip.js';
 import { editSpec } from '../head/edits.js';
 import { ORIGINAL_CAPTION } from '../head/edits.js';
@@ -28,7 +36,8 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
 import type { AvatarSession } from '../train/recon.js';
-import { TASK_OF_SPLIT, spread, errorImage } from '../train/evaluate.js';
+import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
+import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';
 
 export interface EditTaskScores {
@@ -43,17 +52,45 @@ export interface EditTaskScores {
   regions: Record<string, RegionScore>;
   /** The same scores on the mouth-open frames only (empty when there are none). */
   mouthOpen: { psnr: number | null; ssim: number | null; regions: Record<string, RegionScore> };
-  /** Mean frame-to-frame change of the edit residual (lower is steadier); null with fewer than 2 frames per camera. */
+  /** Mean change of the edit residual (edited − unedited avatar) to the neighbouring timestep; null without the unedited avatar. */
   flicker: number | null;
+  /** Colour error on the guarded neighbours of the edited regions (all, and per region); lower is better. */
+  leakage: number | null;
+  leakageRegions: Record<string, number>;
+  /** PSNR (dB) of unedited head regions against the unedited avatar; null without it. */
+  preservation: number | null;
+  /** Projection of the avatar's change onto the ground-truth change in the edited regions (1 = full edit). */
+  editStrength: number | null;
+  /** Every evaluated frame's scores (metric names as lib/metrics/names.ts), to pair arms by frame id. */
+  perFrame: FrameScore[];
   clipS: number | null;
   clipC: number | null;
   clipNote?: string;
 }
 
+/** One evaluated frame's scores. */
+export interface FrameScore {
+  /** `<split>/t<timestep>/<camera id>`: the same frame in every arm and seed. */
+  id: string;
+  timestep: number;
+  camera: string;
+  mouthOpen: boolean;
+  /** In the stratified sample of the split (the whole-image and region means); else a mouth-open extra. */
+  inSample: boolean;
+  metrics: Record<string, number | null>;
+}
+
 export interface EvaluateEditOptions {
   editId: string;
   splits: SplitName[];
+  /** Frames per split stratified over cameras × timesteps (0 = all). */
   framesPerSplit: number;
+  /** Mouth-open frames per split, stratified over the split's mouth-open frames (default 0: none added). */
+  mouthOpenFrames?: number;
+  /** Seed of both samples (default 0). */
+  sampleSeed?: number;
+  /** Frames per split (the first evaluated ones) that also render a neighbouring timestep for flicker (default 16). */
+  flickerFrames?: number;
   mouthOpenFraction: number;
   /** Blending of the edited avatar (default alpha); the unedited one is always rendered with alpha blending. */
   blend?: Pick<RasterSettings, 'blend' | 'wabe'>;
@@ -84,6 +121,27 @@ export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
   return n >= fraction * labels.length && n > 0;
 }
 
+export function frameId(frame: Pick<DatasetFrame, 'split' | 'timestep' | 'cameraId'>): string {
+  return `${frame.split}/t${String(frame.timestep).padStart(4, '0')}/${frame.cameraId}`;
+}
+
+/** The frames to evaluate in a split: the stratified sample, then mouth-open extras (in their sampling order). */
+export async function evaluationFrames(
+  frames: DatasetFrame[],
+  o: Pick<EvaluateEditOptions, 'framesPerSplit' | 'mouthOpenFrames' | 'sampleSeed' | 'mouthOpenFraction'>,
+): Promise<{ frame: DatasetFrame; inSample: boolean }[]> {
+  const seed = o.sampleSeed ?? 0;
+  const sample = stratifiedSample(frames, o.framesPerSplit, seed);
+  const open: DatasetFrame[] = [];
+  // Reading every frame's labels costs a PNG decode each: only when mouth-open extras are asked for.
+  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen((await loadFrameImages(f)).labels, o.mouthOpenFraction)) open.push(f);
+  const extra = (o.mouthOpenFrames ?? 0) > 0 ? stratifiedSample(open, o.mouthOpenFrames!, seed) : [];
+  const inSample = new Set(sample);
+  const out = sample.map((frame) => ({ frame, inSample: true }));
+  for (const frame of extra) if (!inSample.has(frame)) out.push({ frame, inSample: false });
+  return out;
+}
+
 export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: EvaluateEditOptions): Promise<EditTaskScores[]> {
   const spec = editSpec(o.editId);
   const background = session.background({ background: null });
@@ -93,27 +151,65 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   await prepareRasterize(settings);
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
+  const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
-    const frames = spread(session.dataset.splits[split].frames, o.framesPerSplit);
-    const all: Record<string, RegionScore>[] = [];
+    const splitFrames = session.dataset.splits[split].frames;
+    const picked = await evaluationFrames(splitFrames, o);
+    const sampled: Record<string, RegionScore>[] = [];
     const open: Record<string, RegionScore>[] = [];
-    const byCamera = new Map<number, { t: number; edited: RgbImage; original: RgbImage; labels: Uint8Array; alpha: Float32Array }[]>();
+    const sums: EditFrameSums[] = [];
+    const flickers: number[] = [];
+    const perFrame: FrameScore[] = [];
+    const byCamera = new Map<number, { t: number; edited: RgbImage; original: RgbImage }[]>();
     const rows: { label: string; images: RgbImage[] }[] = [];
     const clipPairs: EditPair[][] = [];
-    const figureEvery = Math.max(1, Math.floor(frames.length / (o.figureRows ?? 3)));
-    for (const [i, frame] of frames.entries()) {
-      const edited = await renderAvatar(session.avatar, session.boundFramesOf(frame), frame, settings);
+    const figureEvery = Math.max(1, Math.floor(picked.length / (o.figureRows ?? 3)));
+    const flickerFrames = o.flickerFrames ?? 16;
+    const render = (avatar: AvatarModel, f: DatasetFrame, s: RasterSettings) => renderAvatar(avatar, session.boundFramesOf(f), f, s);
+    for (const [i, { frame, inSample }] of picked.entries()) {
+      const edited = await render(session.avatar, frame, settings);
       const gt = await renderGroundTruth(ctx, session.dataset, frame, o.editId);
       const captured = await loadFrameImages(frame);
+      const unedited = o.original ? await render(o.original, frame, plain) : null;
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
-      all.push(scores);
-      if (isMouthOpen(gt.labels, o.mouthOpenFraction)) open.push(scores);
+      const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
+      if (inSample) sampled.push(scores);
+      if (mouthOpen) open.push(scores);
+      const frameSums = editFrameSums({ edited, unedited, captured: captured.rgb, gt: gt.rgb, labels: gt.labels }, spec.regions);
+      sums.push(frameSums);
+      const e = editScores(frameSums);
+      // Flicker: the same camera's neighbouring timestep (the next, else the previous).
+      let flicker: number | null = null;
+      if (o.original && unedited && i < flickerFrames) {
+        const same = splitFrames.filter((f) => f.cameraIndex === frame.cameraIndex);
+        const next = same.find((f) => f.timestep === frame.timestep + 1) ?? same.find((f) => f.timestep === frame.timestep - 1);
+        if (next) {
+          const labels = (await loadFrameImages(next)).labels;
+          flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: await render(session.avatar, next, settings), unedited: await render(o.original, next, plain), labels });
+          if (flicker !== null) flickers.push(flicker);
+        }
+      }
+      const m: Record<string, number | null> = {
+        [metricNames.psnr('image')]: fin(scores.image!.psnr),
+        [metricNames.ssim('image')]: fin(scores.image!.ssim),
+        [metricNames.leakage()]: e.leakage,
+        [metricNames.preservation]: e.preservation,
+        [metricNames.editStrength]: e.editStrength,
+        [metricNames.flicker('head')]: flicker,
+      };
+      for (const [r, v] of Object.entries(e.leakageRegions)) m[metricNames.leakage(r)] = v;
+      for (const r of REPORT_REGIONS) {
+        m[metricNames.psnr(r)] = fin(scores[r]?.psnr);
+        m[metricNames.ssim(r)] = fin(scores[r]?.ssim);
+        m[metricNames.psnrOpen(r)] = mouthOpen ? fin(scores[r]?.psnr) : null;
+      }
+      perFrame.push({ id: frameId(frame), timestep: frame.timestep, camera: frame.cameraId, mouthOpen, inSample, metrics: m });
       let seq = byCamera.get(frame.cameraIndex);
       if (!seq) byCamera.set(frame.cameraIndex, (seq = []));
-      seq.push({ t: frame.timestep, edited, original: captured.rgb, labels: gt.labels, alpha: captured.alpha });
+      seq.push({ t: frame.timestep, edited, original: captured.rgb });
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
-        const before = o.original ? await renderAvatar(o.original, session.boundFramesOf(frame), frame, plain) : captured.rgb;
+        const before = unedited ?? captured.rgb;
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [before, edited, gt.rgb, errorImage(edited, gt.rgb)] });
         // The same frames as separate files, so that reports can put methods side by side (lib/report/compare.ts).
         const name = `${split}-t${frame.timestep}-${frame.cameraId}`;
@@ -126,36 +222,38 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         frameIndex.push({ split, task: TASK_OF_SPLIT[split], timestep: frame.timestep, camera: frame.cameraId, files, mouthBox: mouth });
       }
     }
-    let flickers: number[] = [];
     for (const seq of byCamera.values()) {
       seq.sort((a, b) => a.t - b.t);
-      if (seq.length < 2) continue;
-      const r = temporalFlicker(seq.map((s) => ({ edited: s.edited, original: s.original, foreground: s.alpha, labels: s.labels })), { groups: false });
-      if (Number.isFinite(r.mean)) flickers.push(r.mean);
-      clipPairs.push(seq.map((s) => ({ edited: s.edited, original: s.original })));
+      if (seq.length >= 2) clipPairs.push(seq.map((s) => ({ edited: s.edited, original: s.original })));
     }
     const clip = await clipScores(o.embedder ?? null, clipPairs, { edit: spec.caption, original: ORIGINAL_CAPTION });
     const mean = (fs: Record<string, RegionScore>[], k: 'psnr' | 'ssim') => (fs.length ? fs.reduce((a, f) => a + f.image![k], 0) / fs.length : null);
+    const pooled = editScores(poolEditSums(sums));
+    // The whole-image and region means come from the stratified sample alone (mouth-open extras would bias them).
+    const general = sampled.length ? sampled : open;
     out.push({
       split,
       task: TASK_OF_SPLIT[split],
-      frames: frames.length,
+      frames: picked.length,
       mouthOpenFrames: open.length,
-      psnr: mean(all, 'psnr')!,
-      ssim: mean(all, 'ssim')!,
-      regions: poolRegionScores(all),
+      psnr: mean(general, 'psnr')!,
+      ssim: mean(general, 'ssim')!,
+      regions: poolRegionScores(general),
       mouthOpen: { psnr: mean(open, 'psnr'), ssim: mean(open, 'ssim'), regions: open.length ? poolRegionScores(open) : {} },
       flicker: flickers.length ? flickers.reduce((a, b) => a + b, 0) / flickers.length : null,
+      leakage: pooled.leakage,
+      leakageRegions: pooled.leakageRegions as Record<string, number>,
+      preservation: pooled.preservation,
+      editStrength: pooled.editStrength,
       clipS: clip.clipS,
       clipC: clip.clipC,
       ...(clip.note ? { clipNote: clip.note } : {}),
+      perFrame,
     });
     if (o.figureDir && rows.length > 0) {
       await writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(o.figureDir, `edit-${split}.png`));
     }
-    flickers = [];
   }
   if (o.figureDir && frameIndex.length) await writeJsonAtomic(path.join(o.figureDir, 'frames', 'frames.json'), frameIndex);
   return out;
 }
-

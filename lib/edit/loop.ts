@@ -30,7 +30,8 @@ import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
 import { AvatarSession, nextView } from '../train/recon.js';
-import { renderModel, spread } from '../train/evaluate.js';
+import { renderModel } from '../train/evaluate.js';
+import { stratifiedSample } from '../data/sampling.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { imageLoss } from '../train/image-loss.js';
@@ -152,9 +153,9 @@ export function editedRenderSettings(config: EditConfig, plain: RasterSettings):
   return { ...plain, blend: 'wabe', wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize } };
 }
 
-/** The edited dataset: the training split's views, thinned evenly over its frame list. */
+/** The edited dataset: the training split's views, stratified over cameras × timesteps (lib/data/sampling.ts). */
 export function editViews(session: AvatarSession, config: EditConfig): DatasetFrame[] {
-  return spread(session.dataset.splits.train.frames, config.views.maxViews);
+  return stratifiedSample(session.dataset.splits.train.frames, config.views.maxViews, config.seed);
 }
 
 function learningRates(config: EditConfig): Record<ParamGroup, number> {

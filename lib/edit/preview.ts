@@ -13,7 +13,7 @@ import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
 import type { GridSpec } from '../report/grid.js';
 import { AvatarSession } from '../train/recon.js';
-import { spread } from '../train/evaluate.js';
+import { stratifiedIndices } from '../data/sampling.js';
 import type { RgbImage } from '../util/image.js';
 import { Rng } from '../util/random.js';
 import { CachedEditor } from './cache.js';
@@ -38,7 +38,7 @@ export interface EditPreview {
 }
 
 export interface PreviewOptions {
-  /** Views of the edited dataset to preview (indices into `editViews`); default `count` spread over them. */
+  /** Views of the edited dataset to preview (indices into `editViews`); default `count` of them stratified over cameras × timesteps. */
   views?: number[];
   /** Default 3. */
   count?: number;
@@ -46,17 +46,12 @@ export interface PreviewOptions {
   editor?: ImageEditor;
 }
 
-/** Evenly spread indices into a list of `n` (all of them when count ≥ n), as `spread` picks frames. */
-export function spreadIndices(n: number, count: number): number[] {
-  return spread(Array.from({ length: n }, (_, i) => i), count);
-}
-
 export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}): Promise<EditPreview[]> {
   const ctx = await useTfjsWebGpu();
   const session = await AvatarSession.open(config.data, await loadAvatar(config.avatar));
   try {
     const views = editViews(session, config);
-    const picked = opts.views ?? spreadIndices(views.length, opts.count ?? 3);
+    const picked = opts.views ?? stratifiedIndices(views, opts.count ?? 3, config.seed);
     for (const v of picked) if (!(Number.isInteger(v) && v >= 0 && v < views.length)) throw new Error(`previewEdits: views: ${v} is not a view of the edited dataset (0..${views.length - 1})`);
     const editor = new CachedEditor(opts.editor ?? makeEditor(config, ctx, session), config.editor.cacheDir);
     const shown = editedRenderSettings(config, rasterSettings({ shDegree: session.avatar.shDegree, background: session.background({ background: null }), blend: 'alpha' }));

@@ -11,6 +11,7 @@ import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
+import type { PerFrameFile } from '../experiments/results.js';
 import { rasterSettings } from '../raster/types.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editAvatar, editedRenderSettings, type EditOptions, type EditSummary } from './loop.js';
@@ -45,6 +46,9 @@ export async function runEdit(config: EditConfig, opts: EditOptions & { embedder
       editId: config.edit.id,
       splits: config.eval.splits,
       framesPerSplit: config.eval.framesPerSplit,
+      mouthOpenFrames: config.eval.mouthOpenFrames,
+      sampleSeed: config.eval.sampleSeed,
+      flickerFrames: config.eval.flickerFrames,
       mouthOpenFraction: config.eval.mouthOpenFraction,
       original,
       blend: editedRenderSettings(config, rasterSettings()),
@@ -69,6 +73,9 @@ export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record
       [metricNames.psnr('image')]: fin(s.psnr),
       [metricNames.ssim('image')]: fin(s.ssim),
       [metricNames.flicker('head')]: fin(s.flicker),
+      [metricNames.leakage()]: fin(s.leakage),
+      [metricNames.preservation]: fin(s.preservation),
+      [metricNames.editStrength]: fin(s.editStrength),
       [metricNames.clipS]: fin(s.clipS),
       [metricNames.clipC]: fin(s.clipC),
       [metricNames.editSeconds]: fin(edit.seconds),
@@ -78,7 +85,15 @@ export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record
       m[metricNames.ssim(r)] = fin(s.regions[r]?.ssim);
       m[metricNames.psnrOpen(r)] = fin(s.mouthOpen.regions[r]?.psnr);
     }
+    for (const [r, v] of Object.entries(s.leakageRegions ?? {})) m[metricNames.leakage(r)] = fin(v);
     out[s.task] = m;
   }
   return out;
+}
+
+/** The per-frame scores in the grid's per-frame file format (lib/experiments/results.ts PER_FRAME_FILE), by task. */
+export function perFrameFile(scores: EditTaskScores[]): PerFrameFile {
+  const tasks: PerFrameFile['tasks'] = {};
+  for (const s of scores) tasks[s.task] = (s.perFrame ?? []).map((f) => ({ frame: f.id, metrics: f.metrics }));
+  return { tasks };
 }

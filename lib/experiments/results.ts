@@ -1,13 +1,25 @@
 /**
  * Results of a grid, read back from its run directories alone (done.json / failed.json / cell.json), in long
- * form (one row per cell × task × metric), aggregated over seeds with mean ± 95% CI (Student t), and
- * written as CSV and JSON. danfo DataFrames are built from the same rows for notebooks.
+ * form (one row per cell × task × metric), aggregated over seeds with mean ± 95% CI (Student t), with
+ * paired per-frame differences between methods (bootstrap 95% intervals) where cells saved per-frame scores,
+ * and written as CSV and JSON. danfo DataFrames are built from the same rows for notebooks.
  */
 import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeMetrics, readDone } from './runner.js';
-import { summarize } from './stats.js';
+import { clusterBootstrap, summarize, type BootstrapOptions } from './stats.js';
+
+/** A cell's per-frame scores (task → frame id → metric → value), from `<cell>/per-frame.json`. */
+export type PerFrame = Record<string, Record<string, Record<string, number | null>>>;
+
+/** File a cell runner may write beside done.json with its per-frame scores, so arms can be paired by frame. */
+export const PER_FRAME_FILE = 'per-frame.json';
+
+/** `per-frame.json`: { tasks: { <task>: [{ frame: <id>, metrics: { <metric>: number | null } }] } }. */
+export interface PerFrameFile {
+  tasks: Record<string, { frame: string; metrics: Record<string, number | null> }[]>;
+}
 
 export interface CellRecord {
   grid: string;
@@ -21,6 +33,8 @@ export interface CellRecord {
   attempt: number | null;
   error: string | null;
   notes: string[];
+  /** Per-frame scores when the runner saved them (PER_FRAME_FILE), else empty. */
+  perFrame: PerFrame;
 }
 
 export interface LongRow {
@@ -93,10 +107,33 @@ export async function collectCells(gridRoot: string): Promise<CellRecord[]> {
       attempt: done?.attempt ?? cellJson?.attempt ?? null,
       error: failed?.error ?? null,
       notes: done?.notes ?? [],
+      perFrame: done ? readPerFrame(path.join(dir, PER_FRAME_FILE)) : {},
     });
   }
   const order = (r: CellRecord) => [r.method, r.subject, r.edit, String(r.seed).padStart(8, '0')].join('\u0000');
   return out.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
+function readPerFrame(file: string): PerFrame {
+  if (!existsSync(file)) return {};
+  let j: PerFrameFile;
+  try {
+    j = JSON.parse(readFileSync(file, 'utf8')) as PerFrameFile;
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  if (!j || typeof j.tasks !== 'object' || j.tasks === null) throw new Error(`${file}: tasks: expected an object of task → frames`);
+  const out: PerFrame = {};
+  for (const [task, frames] of Object.entries(j.tasks)) {
+    if (!Array.isArray(frames)) throw new Error(`${file}: tasks.${task}: expected an array of frames`);
+    const m: Record<string, Record<string, number | null>> = (out[task] = {});
+    frames.forEach((f, i) => {
+      if (typeof f?.frame !== 'string' || typeof f.metrics !== 'object' || f.metrics === null) throw new Error(`${file}: tasks.${task}[${i}]: expected { frame: string, metrics: object }`);
+      if (m[f.frame]) throw new Error(`${file}: tasks.${task}[${i}]: frame "${f.frame}" appears twice`);
+      m[f.frame] = f.metrics;
+    });
+  }
+  return out;
 }
 
 export function longRows(cells: CellRecord[]): LongRow[] {
@@ -181,25 +218,94 @@ export function toCsv(rows: object[], columns?: string[]): string {
   return [cols.join(','), ...rows.map((r) => cols.map((c) => esc((r as Record<string, unknown>)[c])).join(','))].join('\n') + '\n';
 }
 
+/** Arm `a` minus arm `b` on one task and metric: the mean paired per-frame difference and its bootstrap interval. */
+export interface PairedRow {
+  a: string;
+  b: string;
+  task: string;
+  metric: string;
+  /** Paired frames (same subject, edit, seed and frame id, finite in both arms) and the seeds they fall in. */
+  n: number;
+  clusters: number;
+  mean: number | null;
+  /** Two-stage (seed, then frame) percentile bootstrap 95% interval of the mean difference. */
+  lo: number | null;
+  hi: number | null;
+}
+
+/**
+ * Paired per-frame differences between every two methods: frames are matched by (subject, edit, seed, task,
+ * frame id), so both arms are scored on the same frames of the same seed; the differences are grouped by
+ * (subject, edit, seed) for the bootstrap (lib/experiments/stats.ts clusterBootstrap). Methods without
+ * per-frame scores give no rows.
+ */
+export function pairedComparisons(cells: CellRecord[], opts: BootstrapOptions = {}): PairedRow[] {
+  const done = cells.filter((c) => c.status === 'done' && Object.keys(c.perFrame).length > 0);
+  const methods = [...new Set(done.map((c) => c.method))];
+  const unit = (c: CellRecord) => [c.subject, c.edit, c.seed].join('\u0000');
+  const byMethod = new Map(methods.map((m) => [m, new Map(done.filter((c) => c.method === m).map((c) => [unit(c), c]))]));
+  const out: PairedRow[] = [];
+  for (let i = 0; i < methods.length; i++) {
+    for (let j = i + 1; j < methods.length; j++) {
+      const A = byMethod.get(methods[i]!)!, B = byMethod.get(methods[j]!)!;
+      // task → metric → cluster → differences
+      const diffs = new Map<string, Map<string, Map<string, number[]>>>();
+      for (const [u, ca] of A) {
+        const cb = B.get(u);
+        if (!cb) continue;
+        for (const [task, framesA] of Object.entries(ca.perFrame)) {
+          const framesB = cb.perFrame[task];
+          if (!framesB) continue;
+          let t = diffs.get(task);
+          if (!t) diffs.set(task, (t = new Map()));
+          for (const [id, ma] of Object.entries(framesA)) {
+            const mb = framesB[id];
+            if (!mb) continue;
+            for (const [metric, va] of Object.entries(ma)) {
+              const vb = mb[metric];
+              if (!finite(va) || vb === undefined || !finite(vb)) continue;
+              let m = t.get(metric);
+              if (!m) t.set(metric, (m = new Map()));
+              let d = m.get(u);
+              if (!d) m.set(u, (d = []));
+              d.push(va - vb);
+            }
+          }
+        }
+      }
+      for (const [task, t] of diffs) {
+        for (const [metric, m] of t) {
+          const iv = clusterBootstrap([...m.values()], opts);
+          out.push({ a: methods[i]!, b: methods[j]!, task, metric, n: iv.n, clusters: iv.clusters, mean: iv.mean, lo: iv.lo, hi: iv.hi });
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export interface GridResults {
   cells: CellRecord[];
   rows: LongRow[];
   table: AggRow[];
   perGroup: AggRow[];
+  /** Paired per-frame differences between methods (empty when no cell saved per-frame scores). */
+  paired: PairedRow[];
 }
 
 export async function loadGridResults(gridRoot: string): Promise<GridResults> {
   const cells = await collectCells(gridRoot);
   const rows = longRows(cells);
-  return { cells, rows, table: aggregateOverSeeds(rows), perGroup: aggregatePerCellGroup(rows) };
+  return { cells, rows, table: aggregateOverSeeds(rows), perGroup: aggregatePerCellGroup(rows), paired: pairedComparisons(cells) };
 }
 
 /** Writes cells.csv, metrics.csv (long), summary.csv (per method/task/metric) and results.json into outDir. */
 export async function writeGridResults(res: GridResults, outDir: string): Promise<string[]> {
   const files: [string, string][] = [
-    ['cells.csv', toCsv(res.cells.map((c) => ({ ...c, metrics: undefined, notes: c.notes })), ['grid', 'method', 'subject', 'edit', 'seed', 'status', 'attempt', 'wallSeconds', 'error', 'notes'])],
+    ['cells.csv', toCsv(res.cells.map((c) => ({ ...c, metrics: undefined, perFrame: undefined, notes: c.notes })), ['grid', 'method', 'subject', 'edit', 'seed', 'status', 'attempt', 'wallSeconds', 'error', 'notes'])],
     ['metrics.csv', toCsv(res.rows, ['grid', 'method', 'subject', 'edit', 'seed', 'task', 'metric', 'value'])],
     ['summary.csv', toCsv(res.table, ['method', 'task', 'metric', 'n', 'mean', 'sd', 'ci95', 'cells', 'note'])],
+    ['paired.csv', toCsv(res.paired, ['a', 'b', 'task', 'metric', 'n', 'clusters', 'mean', 'lo', 'hi'])],
     ['summary-per-subject-edit.csv', toCsv(res.perGroup, ['method', 'subject', 'edit', 'task', 'metric', 'n', 'mean', 'sd', 'ci95', 'cells', 'note'])],
   ];
   const written: string[] = [];
@@ -207,7 +313,8 @@ export async function writeGridResults(res: GridResults, outDir: string): Promis
     await writeFileAtomic(path.join(outDir, name), text);
     written.push(path.join(outDir, name));
   }
-  const json = JSON.stringify(res, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+  // Per-frame scores stay in the cells' own files; results.json carries the aggregates.
+  const json = JSON.stringify({ ...res, cells: res.cells.map((c) => ({ ...c, perFrame: undefined })) }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
   await writeFileAtomic(path.join(outDir, 'results.json'), json + '\n');
   written.push(path.join(outDir, 'results.json'));
   return written;

@@ -1,8 +1,10 @@
 /**
  * Small statistics for aggregating runs over seeds: mean, sample standard deviation and the Student-t 95%
  * confidence half-width t_{0.975, n−1} · s / √n. The t quantile is computed (regularised incomplete beta by
- * a continued fraction, then bisection), not looked up, so any n works.
+ * a continued fraction, then bisection), not looked up, so any n works. Comparisons between arms use paired
+ * per-frame differences with a seeded two-stage (seed, then frame) bootstrap interval.
  */
+import { Rng } from '../util/random.js';
 
 /** ln Γ(x) for x a positive multiple of 1/2 (all the t distribution with integer df needs), exactly by recurrence. */
 function lnGammaHalf(x: number): number {
@@ -94,3 +96,72 @@ export function summarize(values: ReadonlyArray<number | null | undefined>): Sum
   const sd = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
   return { n, mean, sd, ci95: (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n) };
 }
+
+export interface BootstrapInterval {
+  /** Units (paired differences) behind the interval, and the clusters (seeds) they fall in. */
+  n: number;
+  clusters: number;
+  mean: number | null;
+  /** Percentile bootstrap interval at `level`; null with no units. */
+  lo: number | null;
+  hi: number | null;
+}
+
+export interface BootstrapOptions {
+  /** Resamples (default 2000). */
+  resamples?: number;
+  /** Seed of the resampling (default 0): the same data gives the same interval. */
+  seed?: number;
+  /** Coverage (default 0.95). */
+  level?: number;
+}
+
+/** Quantile q of sorted values, linear between order statistics (type 7). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new Error('quantileSorted: no values');
+  const h = (sorted.length - 1) * q;
+  const i = Math.floor(h);
+  const j = Math.min(sorted.length - 1, i + 1);
+  return sorted[i]! + (h - i) * (sorted[j]! - sorted[i]!);
+}
+
+/**
+ * Mean of grouped values (say, per-frame differences between two arms, grouped by seed) with a two-stage
+ * percentile bootstrap interval: each resample draws the clusters with replacement, then the units inside each
+ * drawn cluster with replacement, and takes the mean over every drawn unit. Frames of one seed share that
+ * seed's trained avatar, so resampling frames alone would ignore the seed-to-seed variation and give too
+ * narrow an interval; with a single cluster this is the ordinary bootstrap of the mean. Non-finite values are
+ * not units; empty clusters are dropped.
+ */
+export function clusterBootstrap(clusters: ReadonlyArray<ReadonlyArray<number>>, opts: BootstrapOptions = {}): BootstrapInterval {
+  const cs = clusters.map((c) => Float64Array.from(c.filter((v) => Number.isFinite(v)))).filter((c) => c.length > 0);
+  const n = cs.reduce((s, c) => s + c.length, 0);
+  if (n === 0) return { n: 0, clusters: 0, mean: null, lo: null, hi: null };
+  let total = 0;
+  for (const c of cs) for (const v of c) total += v;
+  const mean = total / n;
+  const B = opts.resamples ?? 2000;
+  const level = opts.level ?? 0.95;
+  if (!(level > 0 && level < 1)) throw new Error(`clusterBootstrap: level must be in (0, 1), got ${level}`);
+  if (!Number.isInteger(B) || B < 1) throw new Error(`clusterBootstrap: resamples must be a positive integer, got ${B}`);
+  const rng = new Rng((opts.seed ?? 0) ^ 0xb0075);
+  const stats = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    let sum = 0;
+    let count = 0;
+    for (let k = 0; k < cs.length; k++) {
+      const c = cs[rng.int(cs.length)]!;
+      for (let i = 0; i < c.length; i++) sum += c[rng.int(c.length)]!;
+      count += c.length;
+    }
+    stats[b] = sum / count;
+  }
+  stats.sort();
+  return { n, clusters: cs.length, mean, lo: quantileSorted(stats, (1 - level) / 2), hi: quantileSorted(stats, 1 - (1 - level) / 2) };
+}
+
+/** Whether an interval lies entirely on one side of zero. */
+export function excludesZero(iv: Pick<BootstrapInterval, 'lo' | 'hi'>): boolean {
+  return iv.lo !== null && iv.hi !== null && (iv.lo > 0 || iv.hi < 0);
+}
+

@@ -10,10 +10,15 @@ export const metricNames = {
   psnrOpen: (region: string) => `psnrOpen/${region}`,
   /** Wall time of the cell's editing, seconds. */
   editSeconds: 'editSeconds',
-  /** Temporal flicker of the edit residual (lib/metrics/temporal.ts), and the GT edit's own for reference. */
+  /** Temporal flicker of the edit residual (edited − unedited avatar, lib/metrics/edit-scores.ts), and the GT edit's own for reference. */
   flicker: (region = 'head') => `flicker/${region}`,
   flickerGT: (region = 'head') => `flickerGT/${region}`,
   viewConsistency: 'viewConsistency',
+  /** Edit scores without the editor (lib/metrics/edit-scores.ts): leakage onto guarded neighbours (all, and per
+   *  region), preservation of unedited regions against the unedited avatar (dB), edit strength (projection). */
+  leakage: (region = 'all') => `leakage/${region}`,
+  preservation: 'preservation',
+  editStrength: 'editStrength',
   /** CLIP directional similarity and direction consistency (lib/metrics/clip.ts). */
   clipS: 'clipS',
   clipC: 'clipC',

@@ -1,4 +1,4 @@
-export { buildTable, toMarkdown, toLatex, tableToDataFrame, gtEditSpec, clipSpec, consistencySpec, type Table, type TableSpec, type TableColumn } from './table.js';
+export { buildTable, toMarkdown, toLatex, tableToDataFrame, gtEditSpec, clipSpec, consistencySpec, editEffectSpec, type Table, type TableSpec, type TableColumn } from './table.js';
 export { PAPER_TABLE1, PAPER_ROW_OF, paperValue, TASK_LABELS } from './paper.js';
 export { metricBars, trainingCurves, runCurves, betaSweep, betaPointsFromResults, readMetricsJsonl, figureHtml, type Figure, type SweepPoint } from './figures.js';
 export { FigureExporter, exportFigure, findChromium, NO_CHROMIUM, type FigureFormat, type ExportOptions } from './export.js';

@@ -120,10 +120,10 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   if (grid.cells.length === 0) throw new Error(`${src.table1}: no cells with results`);
   const methods = src.methods.filter((m) => grid.cells.some((c) => c.method === m));
   for (const task of TASKS) {
-    const t = buildTable(grid.table, gtEditSpec(task, ['head', 'mouthInterior', 'lips', 'skin', 'eyes'], methods));
+    const t = buildTable(grid.table, gtEditSpec(task, ['head', 'mouthInterior', 'lips', 'skin', 'eyes'], methods), grid.paired);
     out.tables[`table1-gt-edit-${task}`] = { markdown: toMarkdown(t), latex: toLatex(t) };
   }
-  const open = buildTable(grid.table, mouthOpenSpec(TASKS, methods));
+  const open = buildTable(grid.table, mouthOpenSpec(TASKS, methods), grid.paired);
   out.tables['table1-mouth-open'] = { markdown: toMarkdown(open), latex: toLatex(open) };
   const bars: [string, string, string][] = [
     ['table1-psnr-head', metricNames.psnr('head'), 'PSNR head vs GT edit (dB)'],

@@ -15,7 +15,7 @@ import { betaPointsFromResults, betaSweep, metricBars, readMetricsJsonl, trainin
 import { TASK_LABELS } from './paper.js';
 import { comparisonSeed, methodComparison } from './compare.js';
 import { writeGridPng } from './grid.js';
-import { buildTable, clipSpec, consistencySpec, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
+import { buildTable, clipSpec, consistencySpec, editEffectSpec, pairedMarkdown, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown, type Table } from './table.js';
 
 export interface ReportOptions {
   /** Default <gridRoot>/report. */
@@ -71,11 +71,16 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     const regions = REPORT_REGIONS.filter((r) => has(metricNames.psnr(r)) || has(metricNames.ssim(r)));
     const spec = gtEditSpec(task, regions, methods);
     spec.columns = spec.columns.filter((c) => has(c.metric)); // only what the runners reported
-    if (spec.columns.length) tables.push(buildTable(results.table, spec));
+    if (spec.columns.length) tables.push(buildTable(results.table, spec, results.paired));
   }
-  if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods)));
-  tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods)));
-  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods)));
+  if (has(metricNames.leakage()) || has(metricNames.editStrength)) {
+    const spec = editEffectSpec(tasks, methods);
+    spec.columns = spec.columns.filter((c) => has(c.metric));
+    tables.push(buildTable(results.table, spec, results.paired));
+  }
+  if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods), results.paired));
+  tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods), results.paired));
+  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods), results.paired));
   const md: string[] = [];
   for (const t of tables) {
     md.push(toMarkdown(t));
@@ -94,6 +99,8 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     await writeFileAtomic(path.join(outDir, `table-${t.spec.id}.csv`), toCsv(csvRows));
     files.push(tex, path.join(outDir, `table-${t.spec.id}.csv`));
   }
+  const pairedMd = pairedMarkdown(results.paired);
+  if (pairedMd) md.push(pairedMd);
   await writeFileAtomic(path.join(outDir, 'tables.md'), md.join('\n'));
   files.push(path.join(outDir, 'tables.md'));
   say(`tables: ${tables.length}`);

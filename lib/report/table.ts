@@ -1,9 +1,12 @@
 /**
  * Table 1 layouts (methods × tasks × metrics) from aggregated results: as a danfo DataFrame, Markdown and
  * LaTeX (booktabs). Our numbers are mean ± 95% CI over seeds; the paper's numbers stand beside ours where
- * they are comparable (CLIP-S / CLIP-C); the best of our methods per column is bold.
+ * they are comparable (CLIP-S / CLIP-C). The best of our methods per column is bold only where the evidence
+ * says it is better than every other method: its paired per-frame difference to each has a bootstrap 95%
+ * interval that excludes zero (or, where no per-frame scores were saved, the seeds' 95% CIs do not overlap).
+ * Inside an interval holding zero there is no best.
  */
-import type { AggRow } from '../experiments/results.js';
+import type { AggRow, PairedRow } from '../experiments/results.js';
 import { metricNames, REGION_LABELS, REPORT_REGIONS } from '../metrics/names.js';
 import { paperValue, TASK_LABELS } from './paper.js';
 
@@ -38,11 +41,28 @@ export interface Table {
   methods: string[];
   cells: TableCell[][]; // [method][column]
   paper: (number | null)[][]; // [method][column], null where the paper has none or the column has no paper
-  best: (number | null)[]; // per column, the index of the best method, or null
+  best: (number | null)[]; // per column, the index of the best method, or null (no mark without evidence)
   notes: string[];
 }
 
-export function buildTable(agg: AggRow[], spec: TableSpec): Table {
+/**
+ * Whether method `i` beats method `j` on a column: the paired difference's interval lies on the better side of
+ * zero; without paired rows, their seed CIs are disjoint in the better direction; otherwise no.
+ */
+function beats(c: TableColumn, mi: string, mj: string, ci: TableCell, cj: TableCell, paired: PairedRow[]): boolean {
+  const sign = c.better === 'higher' ? 1 : -1;
+  const p = paired.find((r) => r.task === c.task && r.metric === c.metric && ((r.a === mi && r.b === mj) || (r.a === mj && r.b === mi)));
+  if (p) {
+    if (p.lo === null || p.hi === null) return false;
+    const flip = p.a === mi ? 1 : -1; // the interval of (i − j)
+    const lo = flip === 1 ? p.lo : -p.hi, hi = flip === 1 ? p.hi : -p.lo;
+    return sign > 0 ? lo > 0 : hi < 0;
+  }
+  if (ci.mean === null || cj.mean === null || ci.ci95 === null || cj.ci95 === null) return false;
+  return sign > 0 ? ci.mean - ci.ci95 > cj.mean + cj.ci95 : ci.mean + ci.ci95 < cj.mean - cj.ci95;
+}
+
+export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] = []): Table {
   const methods = spec.methods ?? [...new Set(agg.map((r) => r.method))];
   const index = new Map(agg.filter((r) => r.subject === undefined).map((r) => [`${r.method}\u0000${r.task}\u0000${r.metric}`, r]));
   const notes = new Set<string>();
@@ -66,8 +86,18 @@ export function buildTable(agg: AggRow[], spec: TableSpec): Table {
       const b = bi === null ? null : cells[bi]![j]!.mean!;
       if (b === null || (c.better === 'higher' ? v > b : v < b)) bi = i;
     });
-    return methods.filter((_, i) => cells[i]![j]!.mean !== null).length > 1 ? bi : null;
+    if (bi === null || methods.filter((_, i) => cells[i]![j]!.mean !== null).length < 2) return null;
+    const b: number = bi;
+    const clear = methods.every((m, i) => i === b || cells[i]![j]!.mean === null || beats(c, methods[b]!, m, cells[b]![j]!, cells[i]![j]!, paired));
+    return clear ? b : null;
   });
+  if (spec.columns.length) {
+    notes.add(
+      paired.length
+        ? 'Bold: the best mean where its paired per-frame difference to every other method has a 95% bootstrap interval (seeds, then frames) that excludes zero; no mark otherwise.'
+        : 'Bold: the best mean where its 95% CI over seeds does not overlap any other method\'s; no mark otherwise.',
+    );
+  }
   const ns = new Set(cells.flat().filter((c) => c.mean !== null).map((c) => c.n));
   if (ns.size === 1) {
     const n = [...ns][0]!;
@@ -230,4 +260,38 @@ export function consistencySpec(tasks: readonly string[], methods?: string[]): T
     columns.push({ task, metric: metricNames.viewConsistency, label: 'View incons.', digits: 4, better: 'lower' });
   }
   return { id: 'consistency', title: 'Temporal flicker and multi-view inconsistency of the edit residual (lower is better)', columns, ...(methods ? { methods } : {}) };
+}
+
+/**
+ * Edit scores that do not reuse the 2D editor (lib/metrics/edit-scores.ts): leakage onto the edited regions'
+ * guarded neighbours, preservation of unedited regions against the unedited avatar, edit strength.
+ */
+export function editEffectSpec(tasks: readonly string[], methods?: string[]): TableSpec {
+  const columns: TableColumn[] = [];
+  for (const task of tasks) {
+    columns.push({ task, metric: metricNames.leakage(), label: 'Leakage', digits: 4, better: 'lower' });
+    columns.push({ task, metric: metricNames.preservation, label: 'Preservation (dB)', digits: 2, better: 'higher' });
+    // Strength: 1 is the full edit; more than 1 overshoots, so 'higher' marks only within [0, 1] in practice.
+    columns.push({ task, metric: metricNames.editStrength, label: 'Edit strength', digits: 3, better: 'higher' });
+  }
+  return { id: 'edit-effect', title: 'Leakage onto neighbouring regions (lower is better), preservation of unedited regions against the unedited avatar, and edit strength (1 = the full GT edit)', columns, ...(methods ? { methods } : {}) };
+}
+
+/** Metrics the paired-difference table lists by default: the mouth, the edit scores, the whole head. */
+export const PAIRED_METRICS = [metricNames.psnrOpen('mouthInterior'), metricNames.psnr('head'), metricNames.leakage(), metricNames.preservation, metricNames.editStrength, metricNames.flicker('head')];
+
+/**
+ * Paired per-frame differences (a − b) between arms as Markdown: mean and bootstrap 95% interval, with a mark
+ * where the interval excludes zero. One row per pair of methods, task and metric.
+ */
+export function pairedMarkdown(paired: PairedRow[], metrics: readonly string[] = PAIRED_METRICS): string {
+  const rows = paired.filter((r) => metrics.includes(r.metric)).sort((x, y) => metrics.indexOf(x.metric) - metrics.indexOf(y.metric) || x.task.localeCompare(y.task) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+  if (rows.length === 0) return '';
+  const f = (v: number | null) => (v === null ? '—' : v.toFixed(4));
+  const lines = ['**Paired per-frame differences between arms (a − b; same frames, same seeds), bootstrap 95% intervals over seeds then frames**', '', '| a − b | Task | Metric | Mean | 95% interval | Frames (seeds) | Excludes 0 |', '| --- | --- | --- | ---: | ---: | ---: | :---: |'];
+  for (const r of rows) {
+    const clear = r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0);
+    lines.push(`| ${r.a} − ${r.b} | ${TASK_LABELS[r.task] ?? r.task} | ${r.metric} | ${f(r.mean)} | [${f(r.lo)}, ${f(r.hi)}] | ${r.n} (${r.clusters}) | ${clear ? 'yes' : 'no'} |`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -73,7 +73,7 @@ export const reconConfigSchema = z.object({
     .prefault({}),
   eval: z
     .object({
-      /** Frames per split evaluated at the end (spread over the split; 0 = all). */
+      /** Frames per split evaluated at the end (stratified over cameras × timesteps; 0 = all). */
       framesPerSplit: z.number().int().nonnegative().default(0),
       splits: z.array(z.enum(['val', 'test', 'cross', 'train'])).default(['val', 'test', 'cross']),
     })

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { prepareRasterize, rasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
+import { stratifiedSample } from '../data/sampling.js';
 import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
 import { writeGridPng } from '../report/grid.js';
 import type { RgbImage } from '../util/image.js';
@@ -54,12 +55,6 @@ export function renderFrame(session: AvatarSession, frame: DatasetFrame, setting
   return renderModel(session.avatar, session.boundFramesOf(frame), frame.camera, settings);
 }
 
-/** Evenly spread subset of `frames` (all of them when `n` is 0 or ≥ the count). */
-export function spread<T>(frames: T[], n: number): T[] {
-  if (n <= 0 || n >= frames.length) return frames;
-  return Array.from({ length: n }, (_, i) => frames[Math.floor(((i + 0.5) * frames.length) / n)]!);
-}
-
 /** |a − b| averaged over channels, scaled ×4 for visibility, as a grey image. */
 export function errorImage(a: RgbImage, b: RgbImage): RgbImage {
   const out = new Float32Array(a.data.length);
@@ -72,7 +67,10 @@ export function errorImage(a: RgbImage, b: RgbImage): RgbImage {
 
 export interface EvaluateOptions {
   splits: SplitName[];
+  /** Frames per split, stratified over cameras × timesteps (lib/data/sampling.ts); 0 = all. */
   framesPerSplit: number;
+  /** Seed of the frame sample (default 0: every run of a dataset scores the same frames). */
+  sampleSeed?: number;
   background: [number, number, number];
   shDegree: number;
   /** Writes `<figureDir>/eval-<split>.png` (GT | render | error for a few frames). */
@@ -85,7 +83,7 @@ export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions)
   await prepareRasterize(settings);
   const results: SplitScores[] = [];
   for (const split of o.splits) {
-    const frames = spread(session.dataset.splits[split].frames, o.framesPerSplit);
+    const frames = stratifiedSample(session.dataset.splits[split].frames, o.framesPerSplit, o.sampleSeed ?? 0);
     const perFrame: Record<string, RegionScore>[] = [];
     const rows: { label: string; images: RgbImage[] }[] = [];
     const figureEvery = Math.max(1, Math.floor(frames.length / (o.figureRows ?? 3)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeSequence, sampleIdentity, EXPRESSION_NAMES, framesPerKey } from '../../lib/data/sequences.js';
-import { cameraRig, RIG_TARGET } from '../../lib/data/cameras.js';
+import { cameraRig, RIG_AIM } from '../../lib/data/cameras.js';
 import { projectPoint, cameraCentre } from '../../lib/raster/camera.js';
 import { loadHeadModel } from '../../lib/head/model.js';
 import { stringifyCompact, formatPath } from '../../lib/data/dataset.js';
@@ -54,16 +54,16 @@ describe('sequences', () => {
 });
 
 describe('camera rig', () => {
-  it('places the cameras on an arc about 1 m away, all looking at the head, with the held-out ones flagged', () => {
+  it('places the cameras on an arc about 1 m away, all aimed at the face, with the held-out ones flagged', () => {
     const rig = cameraRig({ count: 16, width: 802, height: 550, heldOut: [3, 8, 12], seed: 1 });
     expect(rig.map((c) => c.heldOut).filter(Boolean).length).toBe(3);
     for (const c of rig) {
-      const [u, v, z] = projectPoint(c.camera, RIG_TARGET);
+      const [u, v, z] = projectPoint(c.camera, RIG_AIM);
       expect(Math.abs(u - 401)).toBeLessThan(30);
       expect(Math.abs(v - 275)).toBeLessThan(30);
       expect(z).toBeGreaterThan(0.95);
       expect(z).toBeLessThan(1.05);
-      expect(c.camera.fx).toBeGreaterThan(1350);
+      expect(c.camera.fx).toBeGreaterThan(2400);
     }
     // Azimuths ascend from the subject's right (−x) to left (+x).
     const xs = rig.map((c) => cameraCentre(c.camera)[0]);

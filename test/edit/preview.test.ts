@@ -10,7 +10,7 @@ import { mouthOpenness } from '../../lib/data/views.js';
 import { RECON_PRESETS } from '../../lib/train/config.js';
 import { editAvatar } from '../../lib/edit/loop.js';
 import { methodConfig } from '../../lib/edit/run.js';
-import { previewEdits, previewGrid, spreadIndices } from '../../lib/edit/preview.js';
+import { previewEdits, previewGrid } from '../../lib/edit/preview.js';
 import { compareEditedAvatars, editScoreRows, mouthOpenFrames } from '../../lib/edit/compare.js';
 import type { EditTaskScores } from '../../lib/edit/evaluate.js';
 import { notebookReconstruction } from '../../lib/notebook/recon.js';
@@ -32,9 +32,10 @@ describe('previewEdits', () => {
   it('shows render, captured, 2D edit and GT per view; the loop then finds those edits in the cache', async () => {
     const c = config();
     const p = await previewEdits(c, { count: 2 });
-    expect(p.map((x) => x.view)).toEqual(spreadIndices(4, 2));
-    expect(spreadIndices(4, 2)).toEqual([1, 3]);
-    expect(spreadIndices(3, 5)).toEqual([0, 1, 2]);
+    // The default views are stratified (lib/data/sampling.ts): two views, two cameras, two timesteps.
+    expect(new Set(p.map((x) => x.view)).size).toBe(2);
+    expect(new Set(p.map((x) => x.frame.cameraIndex)).size).toBe(2);
+    expect(new Set(p.map((x) => x.frame.timestep)).size).toBe(2);
     let changed = 0;
     for (const x of p) {
       expect((await loadFrameImages(x.frame)).rgb.data).toEqual(x.captured.data);
@@ -104,11 +105,11 @@ describe('editScoreRows and the notebook reconstruction', () => {
       split: 'test', task, frames: 3, mouthOpenFrames: 1, psnr, ssim: 0.9,
       regions: { head: { psnr: psnr - 1, ssim: 0.8, pixels: 10 }, mouthInterior: { psnr: 15, ssim: 0.5, pixels: 2 } },
       mouthOpen: { psnr: 20, ssim: 0.7, regions: { mouthInterior: { psnr: 14, ssim: 0.4, pixels: 1 } } },
-      flicker: 0.01, clipS: null, clipC: null,
+      flicker: 0.01, clipS: null, clipC: null, leakage: 0.02, leakageRegions: { lips: 0.02 }, preservation: 30, editStrength: 0.8, perFrame: [],
     });
     const rows = editScoreRows([{ name: 'ours', eval: [s('self-reenactment', 25)] }, { name: 'ours-no-wabe', eval: [s('self-reenactment', 24), s('novel-view', 23)] }]);
     expect(rows.map((r) => `${r.method}/${r.task}`)).toEqual(['ours/self-reenactment', 'ours-no-wabe/self-reenactment', 'ours-no-wabe/novel-view']);
-    expect(rows[0]).toMatchObject({ 'PSNR (dB)': 25, 'PSNR head': 24, 'PSNR mouth int.': 15, 'PSNR lips': null, 'PSNR mouth int. (open)': 14, flicker: 0.01 });
+    expect(rows[0]).toMatchObject({ 'PSNR (dB)': 25, 'PSNR head': 24, 'PSNR mouth int.': 15, 'PSNR lips': null, 'PSNR mouth int. (open)': 14, flicker: 0.01, leakage: 0.02, 'preservation (dB)': 30, 'edit strength': 0.8 });
   });
 
   it('trains the same avatar in 02 and 03: one config and run directory per preset', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AggRow } from '../../lib/experiments/results.js';
-import { buildTable, clipSpec, gtEditSpec, tableToDataFrame, toLatex, toMarkdown } from '../../lib/report/table.js';
+import type { PairedRow } from '../../lib/experiments/results.js';
+import { buildTable, clipSpec, gtEditSpec, pairedMarkdown, tableToDataFrame, toLatex, toMarkdown } from '../../lib/report/table.js';
 import { betaPointsFromResults, betaSweep, metricBars, trainingCurves } from '../../lib/report/figures.js';
 
 const row = (method: string, task: string, metric: string, mean: number | null, ci95: number | null, n: number, note?: string): AggRow => ({ method, task, metric, mean, ci95, n, sd: null, cells: n, ...(note ? { note } : {}) });
@@ -16,14 +17,15 @@ const agg: AggRow[] = [
 ];
 
 describe('Table 1', () => {
-  it('puts our mean ± CI beside the paper, bolds the best, and says what is missing', () => {
+  it('puts our mean ± CI beside the paper, bolds the best where the CIs separate, and says what is missing', () => {
     const t = buildTable(agg, clipSpec(['novel-view']));
     expect(t.methods).toEqual(['ours', 'ga-in2n', 'toy_method']);
-    expect(t.best).toEqual([1, 1]);
+    // CLIP-C: ga-in2n has one seed, so no interval and no best mark.
+    expect(t.best).toEqual([1, null]);
     const md = toMarkdown(t);
     expect(md).toContain('| Method | Novel view CLIP-S | Novel view CLIP-S (paper) | Novel view CLIP-C | Novel view CLIP-C (paper) |');
     expect(md).toContain('| ours | 0.200 ± 0.012 | 0.275 | 0.900 ± 0.001 | 0.978 |');
-    expect(md).toContain('| ga-in2n | **0.250 ± 0.020** | 0.236 | **0.950 (n=1)** | 0.968 |');
+    expect(md).toContain('| ga-in2n | **0.250 ± 0.020** | 0.236 | 0.950 (n=1) | 0.968 |');
     expect(md).toContain('| toy_method | — | — | — | — |');
     expect(md).toContain('toy_method, Novel view CLIP-S: 3 of 3 cells not computed');
     expect(md).toMatch(/fewer seeds/);
@@ -44,6 +46,38 @@ describe('Table 1', () => {
     expect(df.shape).toEqual([3, 7]);
     expect(df.columns.slice(0, 4)).toEqual(['method', 'novel-view/psnr/head', 'novel-view/psnr/head ci95', 'novel-view/psnr/head n']);
     expect(df['novel-view/psnr/head'].values.slice(0, 2)).toEqual([31.234, 28.1]);
+  });
+});
+
+describe('the best mark needs evidence', () => {
+  const means: AggRow[] = [row('ours', 'novel-view', 'psnr/head', 30, 0.1, 3), row('ga-in2n', 'novel-view', 'psnr/head', 29, 0.1, 3), row('ours-no-adv', 'novel-view', 'psnr/head', 29.9, 0.1, 3)];
+  const pair = (a: string, b: string, lo: number, hi: number): PairedRow => ({ a, b, task: 'novel-view', metric: 'psnr/head', n: 100, clusters: 3, mean: (lo + hi) / 2, lo, hi });
+
+  it('no mark when a paired interval to any other method holds zero, whatever the seed CIs say', () => {
+    const spec = gtEditSpec('novel-view', ['head']);
+    const psnrCol = 0;
+    // Seed CIs separate ours from ours-no-adv (30 ± 0.1 vs 29.9 ± 0.1 just touch: not disjoint) ...
+    expect(buildTable(means, spec).best[psnrCol]).toBeNull();
+    // ... the paired intervals decide when they exist: both exclude zero → bold ours.
+    const clear = [pair('ours', 'ga-in2n', 0.8, 1.2), pair('ours', 'ours-no-adv', 0.02, 0.2)];
+    expect(buildTable(means, spec, clear).best[psnrCol]).toBe(0);
+    // One interval holds zero → no best.
+    const unclear = [pair('ours', 'ga-in2n', 0.8, 1.2), pair('ours', 'ours-no-adv', -0.05, 0.25)];
+    const t = buildTable(means, spec, unclear);
+    expect(t.best[psnrCol]).toBeNull();
+    expect(toMarkdown(t)).toContain('| ours | 30.00 ± 0.10 |');
+    expect(t.notes.join(' ')).toMatch(/excludes zero/);
+    // A pair stored the other way round (b − a) is read with its sign flipped.
+    expect(buildTable(means, spec, [pair('ga-in2n', 'ours', -1.2, -0.8), pair('ours-no-adv', 'ours', -0.2, -0.02)]).best[psnrCol]).toBe(0);
+    const md = pairedMarkdown(unclear, ['psnr/head']);
+    expect(md).toContain('| ours − ga-in2n | Novel view | psnr/head | 1.0000 | [0.8000, 1.2000] | 100 (3) | yes |');
+    expect(md).toContain('| ours − ours-no-adv | Novel view | psnr/head | 0.1000 | [-0.0500, 0.2500] | 100 (3) | no |');
+    expect(pairedMarkdown(unclear, ['clipS'])).toBe('');
+    // Lower is better: ga-in2n (29) beats ours by the paired interval of ours − ga-in2n above zero and
+    // ours-no-adv by disjoint seed CIs (no pair); a paired interval holding zero takes the mark away again.
+    const low = { ...spec, columns: [{ ...spec.columns[0]!, better: 'lower' as const }] };
+    expect(buildTable(means, low, clear).best[0]).toBe(1);
+    expect(buildTable(means, low, [...clear, pair('ga-in2n', 'ours-no-adv', -1.5, 0.1)]).best[0]).toBeNull();
   });
 });
 
