@@ -1,11 +1,11 @@
 /// <reference types="@webgpu/types" />
 // (First, so that tfjs-core's older nested @webgpu/types does not shadow the project's when this file is compiled first.)
 /**
- * The conditional adversarial term of the editing loop (../shared/method.md §5), as the loop will use it:
+ * The conditional adversarial term of the editing loop (docs/method.md §5), as the loop will use it:
  *
  *   after each 2D edit of view (camera, t):   adversary.addReal(camera, t, editedTarget, uneditedRender)
  *   each avatar step, once active(edits):     loss += adversary.generatorLoss(render, uneditedRender)
- *   every dEvery steps:                        await adversary.step({ image: render, condition }, { camera, t })
+ *   every dEvery steps (warm-up included):     await adversary.step({ image: render, condition }, { camera, t })
  *
  * Real = (latest 2D-edited target, condition) drawn from the pool around t; fake = (current render of the
  * edited avatar, condition); condition = the unedited avatar's render of the same camera and timestep.
@@ -99,7 +99,10 @@ export class Adversary {
     this.refreshSnapshot();
   }
 
-  /** Whether the adversarial loss is on after `editCount` 2D edits (the warm-up). */
+  /**
+   * Whether the generator term is on after `editCount` 2D edits of the iterative dataset update (the
+   * warm-up). The editing loop counts from the end of its initial pass and trains D during the warm-up.
+   */
   active(editCount: number): boolean {
     return this.config.enabled && editCount >= this.config.warmupEdits;
   }

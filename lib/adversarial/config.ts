@@ -1,5 +1,5 @@
 /**
- * Configuration of the conditional adversarial loss (../shared/method.md §5). The paper fixes only hinge
+ * Configuration of the conditional adversarial loss (docs/method.md §5). The paper fixes only hinge
  * loss, λ_adv = 0.01, Adam lr 2e-4, β = (0.5, 0.999) and a warm-up; the architecture and the real pool are
  * our choices, exposed here so they can be ablated.
  */
@@ -37,7 +37,10 @@ export const adversarialConfigSchema = z.object({
   lr: z.number().positive().default(2e-4),
   beta1: z.number().min(0).lt(1).default(0.5),
   beta2: z.number().min(0).lt(1).default(0.999),
-  /** Edit steps (2D edits made by the loop) before the adversarial loss is on: the pool first fills. */
+  /**
+   * 2D edits of the iterative dataset update, counted from the end of the editing loop's initial pass,
+   * before the generator term is on. D trains from the first step, so it is not random when the term starts.
+   */
   warmupEdits: z.number().int().nonnegative().default(20),
   /** The loop trains D once every `dEvery` avatar optimisation steps once active. */
   dEvery: z.number().int().positive().default(1),

@@ -1,7 +1,7 @@
 /// <reference types="@webgpu/types" />
 // (First, so that tfjs-core's older nested @webgpu/types does not shadow the project's when this file is compiled first.)
 /**
- * The conditional PatchGAN discriminator (pix2pix-style, ../shared/method.md §5): input = image ⊕ condition
+ * The conditional PatchGAN discriminator (pix2pix-style, docs/method.md §5): input = image ⊕ condition
  * (6 channels, NHWC), `layers` strided 4×4 conv blocks with LeakyReLU, then a 4×4 stride-1 conv to one
  * channel: one real/fake logit per patch (a 32×32 input with 3 blocks gives 4×4 patches).
  *

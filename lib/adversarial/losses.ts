@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 // (First, so that tfjs-core's older nested @webgpu/types does not shadow the project's when this file is compiled first.)
-/** Hinge losses of the adversarial term (../shared/method.md §5), on patch logits of any shape. */
+/** Hinge losses of the adversarial term (docs/method.md §5), on patch logits of any shape. */
 import * as tf from '@tensorflow/tfjs';
 
 /** L_D = mean(relu(1 − D(real))) + mean(relu(1 + D(fake))). */

@@ -6,6 +6,8 @@
  *   data         dataset folder (default data/synthetic/<subject>-<preset>, synthesised when absent)
  *   frames       training timesteps of a synthesised dataset (default: the preset's)
  *   reconIterations   iterations of the shared reconstruction (default: the preset's)
+ *   reconWabe    reconstruct with WABE (default false): an avatar built for the blending it is edited with,
+ *                shared by the cells that ask for it (<grid>/_recon/<subject>-<preset>-wabe)
  *   avatar       reconstruction run directory or .ply (default <grid>/_recon/<subject>-<preset>, trained once
  *                and shared by every cell of the subject)
  *   method       one of METHOD_PRESETS (default: the method's name)
@@ -34,7 +36,7 @@ function str(v: unknown, name: string): string | undefined {
 }
 
 /** The cell's paths and edit config overrides from its params. */
-export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: EditPresetName; data: string; avatar: string | null; reconDir: string; method: MethodName; over: Record<string, unknown> } {
+export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: EditPresetName; data: string; avatar: string | null; reconDir: string; reconWabe: boolean; method: MethodName; over: Record<string, unknown> } {
   const p = ctx.cell.params;
   const preset = (str(p.preset, 'preset') ?? 'tiny') as EditPresetName;
   if (preset !== 'tiny' && preset !== 'full') throw new Error(`cell params: preset: "${preset}" is not tiny or full`);
@@ -52,6 +54,8 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
   if (typeof p.lambdaAdv === 'number') adv.lambdaAdv = p.lambdaAdv;
   if (Object.keys(wabe).length) over.wabe = wabe;
   if (Object.keys(adv).length) over.adversarial = adv;
+  if (p.reconWabe !== undefined && typeof p.reconWabe !== 'boolean') throw new Error(`cell params: reconWabe: expected true or false, got ${JSON.stringify(p.reconWabe)}`);
+  const reconWabe = p.reconWabe === true;
   if (p.config !== undefined) {
     if (typeof p.config !== 'object' || p.config === null) throw new Error('cell params: config: expected an object of EditConfig overrides');
   }
@@ -59,7 +63,8 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
     preset,
     data: str(p.data, 'data') ?? path.join('data', 'synthetic', `${subject}-${preset}`),
     avatar: str(p.avatar, 'avatar') ?? null,
-    reconDir: path.join(gridRoot, '_recon', `${subject}-${preset}`),
+    reconDir: path.join(gridRoot, '_recon', `${subject}-${preset}${reconWabe ? '-wabe' : ''}`),
+    reconWabe,
     method,
     over: p.config === undefined ? over : mergeConfig(over, p.config),
   };
@@ -76,7 +81,13 @@ export async function runEditCell(ctx: CellContext): Promise<CellResult> {
   if (!avatar) {
     // Shared by every cell of the subject; a concurrent cell waits on the same RunDir's resumable checkpoints.
     const it = ctx.cell.params.reconIterations;
-    const rc = reconConfig({ ...RECON_PRESETS[plan.preset], name: `recon-${ctx.cell.subject}`, data: plan.data, ...(typeof it === 'number' ? { iterations: it } : {}) });
+    const rc = reconConfig({
+      ...RECON_PRESETS[plan.preset],
+      name: `recon-${ctx.cell.subject}`,
+      data: plan.data,
+      ...(typeof it === 'number' ? { iterations: it } : {}),
+      ...(plan.reconWabe ? { wabe: { enabled: true } } : {}),
+    });
     ctx.log(`reconstructing ${plan.reconDir}`);
     const r = await runReconstruction(rc, { runDir: plan.reconDir, signal: ctx.signal });
     if (r.train.steps < rc.iterations) throw new Error(`${plan.reconDir}: reconstruction stopped at step ${r.train.steps}`);

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .requiredOption('--avatar <path>', 'reconstruction run directory (gae train) or avatar .ply')
     .requiredOption('--edit <id>', 'edit id of the synthetic data (gold-teeth, green-skin, red-lipstick, blue-eyes, cheek-tattoo)')
     .option('--instruction <text>', 'text instruction (default: the edit\'s prompt)')
-    .option('--method <name>', 'ours | ours-no-wabe | ours-no-adv | ga-in2n', 'ours')
+    .option('--method <name>', 'ours | ours-no-wabe | ours-no-adv | ga-in2n | oracle | identity (controls)', 'ours')
     .option('--preset <name>', 'tiny | full', 'full')
     .option('--config <file>', 'JSON EditConfig overrides (deep-merged over preset and method)')
     .option('--run <dir>', 'run directory (default results/runs/edit/<method>-<edit>-seed<seed>)', '')

@@ -1,8 +1,8 @@
 /**
- * The editing method's typed config (../shared/method.md §3–§5): Instruct-NeRF2NeRF's iterative dataset
+ * The editing method's typed config (docs/method.md §3–§5): Instruct-NeRF2NeRF's iterative dataset
  * update on a reconstructed avatar, with WABE and the conditional adversarial loss as switches. Every choice
  * the paper leaves open is a field with the default method.md gives, because these are what users ablate.
- * The four method presets of the paper's Table 1 are `experiments/methods/*.json`; `EDIT_PRESETS` holds
+ * The method presets (the paper's Table 1 arms and two controls) are `experiments/methods/*.json`; `EDIT_PRESETS` holds
  * the schedules.
  */
 import { promises as fs } from 'node:fs';
@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './editors/offline.js';
 import { EDIT_DEFAULTS } from './editor.js';
+import { wabeBlend, wabeFieldsSchema } from '../raster/wabe-config.js';
+import type { RasterSettings } from '../raster/types.js';
 
 const nonneg = z.number().nonnegative();
 const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;
@@ -35,18 +37,9 @@ export const editorConfigSchema = z
 
 export const wabeConfigSchema = z
   .object({
+    ...wabeFieldsSchema,
+    /** WABE is the editing method's (docs/method.md §4); `ga-in2n` and the controls switch it off. */
     enabled: z.boolean().default(true),
-    /** w_k = exp(−β (1 − T_k)); 6 in the paper's public code. */
-    beta: nonneg.default(6),
-    /** Treat w as a constant in the backward pass (the public code). */
-    stopGradient: z.boolean().default(true),
-    /**
-     * Divide by Σ w_k α_k T_k, keeping alpha blending's coverage. method.md leaves this open; we default to
-     * true because the avatar is rendered with plain alpha blending after editing, and fitting the
-     * unnormalised (darker) WABE image to the targets brightens every surface made of several layered
-     * Gaussians: on the tiny preset it washed the edited head out (PSNR to the GT edit 12 dB vs ~20 dB).
-     */
-    renormalize: z.boolean().default(true),
     /**
      * Render the edited avatar with the blending it was optimised with (the editor's inputs during editing,
      * the evaluation and the figures). Off, an avatar fitted under WABE is shown with plain alpha blending,
@@ -158,15 +151,24 @@ export type EditPresetName = keyof typeof EDIT_PRESETS;
 
 /**
  * The paper's Table 1 arms as config overlays: `ours` (WABE + adversarial), the two ablations, and the
- * GaussianAvatars + Instruct-NeRF2NeRF baseline (neither). The JSON presets in experiments/methods/ are these.
+ * GaussianAvatars + Instruct-NeRF2NeRF baseline (neither); and two controls with plain blending and no
+ * adversary, whose editors bracket what an arm can reach: `oracle` (the exact ground-truth edit as every
+ * target: the ceiling, and the cost of rendering alone) and `identity` (the captured image: no edit, so any
+ * change is the loop's own drift). The JSON presets in experiments/methods/ are these.
+ *
+ * Typed loosely on purpose: the editor kinds of the controls are validated by `editConfig` at run time.
  */
-export const METHOD_PRESETS = {
+export const METHOD_NAMES = ['ours', 'ours-no-wabe', 'ours-no-adv', 'ga-in2n', 'oracle', 'identity'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+const CONTROL = { wabe: { enabled: false }, adversarial: { enabled: false } };
+export const METHOD_PRESETS: Record<MethodName, Record<string, unknown>> = {
   ours: { wabe: { enabled: true }, adversarial: { enabled: true } },
   'ours-no-wabe': { wabe: { enabled: false }, adversarial: { enabled: true } },
   'ours-no-adv': { wabe: { enabled: true }, adversarial: { enabled: false } },
   'ga-in2n': { wabe: { enabled: false }, adversarial: { enabled: false } },
-} satisfies Record<string, Partial<EditConfigInput>>;
-export type MethodName = keyof typeof METHOD_PRESETS;
+  oracle: { ...CONTROL, editor: { kind: 'oracle' } },
+  identity: { ...CONTROL, editor: { kind: 'identity' } },
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -210,4 +212,17 @@ export async function loadEditConfig(file: string, over: unknown = {}): Promise<
     throw new Error(`${file}: ${(e as Error).message}`);
   }
   return editConfig(mergeConfig(raw, over), file);
+}
+
+/** How the loop rasterises its optimisation renders: WABE when enabled, else alpha blending. */
+export function trainBlend(config: EditConfig): Pick<RasterSettings, 'blend' | 'wabe'> {
+  return wabeBlend(config.wabe);
+}
+
+/**
+ * How the edited avatar is shown (to the editor, in the evaluation and the figures): with the blending it was
+ * optimised with when `wabe.renderEdited`, else with plain alpha blending.
+ */
+export function shownBlend(config: EditConfig): Pick<RasterSettings, 'blend' | 'wabe'> {
+  return wabeBlend({ ...config.wabe, enabled: config.wabe.enabled && config.wabe.renderEdited });
 }

@@ -1,6 +1,6 @@
 /**
  * The editing loop: Instruct-NeRF2NeRF's iterative dataset update on a reconstructed Gaussian avatar, with
- * the two additions of GaussianAvatar-Editor (../shared/method.md §3–§5):
+ * the two additions of GaussianAvatar-Editor (docs/method.md §3–§5):
  *
  *   every `editEvery` steps: render the next view (camera × timestep) of the current avatar, ask the 2D
  *     editor for an edit of it (instruction, the captured image as conditioning, a sampled denoise
@@ -21,7 +21,8 @@ import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import type { GpuContext } from '../gpu/device.js';
 import { prepareRasterize, rasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
-import { loadHeadModel } from '../head/model.js';
+import { loadHeadModel, Material, type HeadModel } from '../head/model.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import { renderedTriangles } from '../head/atlas.js';
 import { loadFrameImages, type DatasetFrame } from '../data/dataset.js';
 import { DatasetEditGroundTruth } from './editors/ground-truth.js';
@@ -44,7 +45,7 @@ import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from 
 import { OfflineEditor, OracleEditor, IdentityEditor } from './editors/offline.js';
 import { HfImageEditor } from './hf.js';
 import { CachedEditor, editCacheKey } from './cache.js';
-import { strengthRangeOf, type EditConfig } from './config.js';
+import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
 export interface EditOptions {
   runDir: string;
@@ -149,8 +150,7 @@ export async function renderAvatar(avatar: AvatarModel, frames: PoseFrames, fram
 
 /** How the edited avatar is rendered (for the editor, the evaluation, the figures): see `wabe.renderEdited`. */
 export function editedRenderSettings(config: EditConfig, plain: RasterSettings): RasterSettings {
-  if (!config.wabe.enabled || !config.wabe.renderEdited) return plain;
-  return { ...plain, blend: 'wabe', wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize } };
+  return { ...plain, ...shownBlend(config) };
 }
 
 /** The edited dataset: the training split's views, stratified over cameras × timesteps (lib/data/sampling.ts). */
@@ -187,6 +187,80 @@ function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { came
   };
 }
 
+/** One discriminator/generator record per optimisation step (`adversary.jsonl`); null where not computed. */
+export interface AdversaryLogRow {
+  step: number;
+  /** λ_adv · (−mean D(fake)), the term added to the avatar's loss; null during the warm-up. */
+  generator: number | null;
+  /** Hinge loss, mean D(real) and mean D(fake) before that step's discriminator update. */
+  dLoss: number | null;
+  dReal: number | null;
+  dFake: number | null;
+}
+
+/** Keeps the rows of a JSON-lines file with `step` ≤ `step` (a resumed run rewrites what follows). */
+async function truncateJsonLines(file: string, step: number): Promise<void> {
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  if (text === null) return;
+  const rows = text.split('\n').filter((l) => l.trim() && (JSON.parse(l) as { step: number }).step <= step);
+  await writeFileAtomic(file, rows.map((l) => l + '\n').join(''));
+}
+
+/** The Gaussians bound to the mouth interior (teeth, gums and tongue triangles), which WABE exists for. */
+export function mouthInteriorGaussians(head: Pick<HeadModel, 'faceMaterial'>, binding: Int32Array): Int32Array {
+  const mouth = new Set<number>([Material.M_Teeth, Material.M_GumsTongue]);
+  const out: number[] = [];
+  binding.forEach((t, n) => {
+    if (mouth.has(head.faceMaterial[t]!)) out.push(n);
+  });
+  return Int32Array.from(out);
+}
+
+/**
+ * Per parameter group: the RMS over Gaussians of the gradient's and of the Adam update's L2 norm, for the
+ * mouth-interior Gaussians and for all. It shows what WABE does to the teeth (the gradient is damped) and what
+ * Adam does with that (the update is not, when every view damps it alike: docs/editing.md, WABE and Adam).
+ */
+class GroupNorms {
+  private readonly mouth: tf.Tensor1D | null;
+
+  constructor(
+    private readonly groups: readonly ParamGroup[],
+    mouthIdx: Int32Array,
+  ) {
+    this.mouth = mouthIdx.length > 0 ? tf.tensor1d(mouthIdx, 'int32') : null;
+  }
+
+  /** Call before the optimiser step with its gradients; call `after` on the result once it stepped. */
+  before(vars: Record<ParamGroup, tf.Variable>, grads: Record<string, tf.Tensor>) {
+    const rms = (x: tf.Tensor): tf.Scalar => tf.tidy(() => x.size === 0 ? tf.scalar(0) : tf.sqrt(tf.mean(tf.sum(tf.square(tf.reshape(x, [x.shape[0]!, -1])), 1))) as tf.Scalar);
+    const rmsMouth = (x: tf.Tensor): tf.Scalar | null => (this.mouth ? tf.tidy(() => rms(tf.gather(x, this.mouth!))) : null);
+    const snap = this.groups.map((g) => ({ all: vars[g].clone(), grad: rms(grads[g]!), gradMouth: rmsMouth(grads[g]!) }));
+    return {
+      after: async (now: Record<ParamGroup, tf.Variable>): Promise<Record<string, number | null>> => {
+        const out: Record<string, number | null> = {};
+        const read = async (x: tf.Scalar | null) => (x ? (await x.data())[0]! : null);
+        for (const [i, g] of this.groups.entries()) {
+          const s = snap[i]!;
+          const d = tf.sub(now[g], s.all);
+          const upd = rms(d);
+          const updMouth = rmsMouth(d);
+          out[`grad.all.${g}`] = await read(s.grad);
+          out[`update.all.${g}`] = await read(upd);
+          out[`grad.mouth.${g}`] = await read(s.gradMouth);
+          out[`update.mouth.${g}`] = await read(updMouth);
+          tf.dispose([d, s.all, s.grad, upd, ...(s.gradMouth ? [s.gradMouth] : []), ...(updMouth ? [updMouth] : [])]);
+        }
+        return out;
+      },
+    };
+  }
+
+  dispose(): void {
+    this.mouth?.dispose();
+  }
+}
+
 /**
  * Edits (or resumes editing) an avatar into `opts.runDir`: config.json, metrics.jsonl, checkpoints with the
  * edited avatar.ply. Evaluation is separate (evaluate.ts), so a finished edit can be scored many ways.
@@ -206,12 +280,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const background = session.background({ background: null });
   const shDegree = session.avatar.shDegree;
   const plain = rasterSettings({ shDegree, background, blend: 'alpha' });
-  const train = rasterSettings({
-    shDegree,
-    background,
-    blend: config.wabe.enabled ? 'wabe' : 'alpha',
-    wabe: { beta: config.wabe.beta, stopGradient: config.wabe.stopGradient, renormalize: config.wabe.renormalize },
-  });
+  const train = rasterSettings({ shDegree, background, ...trainBlend(config) });
   await prepareRasterize(plain);
   await prepareRasterize(train);
   const shown = editedRenderSettings(config, plain);
@@ -260,6 +329,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       setTarget(Number(v), img);
     }
     await run.truncateMetrics(st.step);
+    await truncateJsonLines(run.file('adversary.jsonl'), st.step);
     resumedFrom = st.step;
     log(`resuming ${run.root} from step ${st.step} (${st.edits} edits)`);
   } else {
@@ -273,6 +343,16 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   let editSeconds = 0;
 
   const strengthRange = strengthRangeOf(config);
+  const initialEdits = config.views.initialPass ? views.length : 0;
+  const groupNorms = new GroupNorms(config.optimize, mouthInteriorGaussians(session.head, session.avatar.binding));
+  /** The adversary's per-step record (adversary.jsonl), written at each log and checkpoint. */
+  const advLog: AdversaryLogRow[] = [];
+  const advLogFile = run.file('adversary.jsonl');
+  const flushAdvLog = async () => {
+    if (advLog.length === 0) return;
+    await fs.appendFile(advLogFile, advLog.map((r) => JSON.stringify(r) + '\n').join(''));
+    advLog.length = 0;
+  };
   /** Re-edits view `v` from the current avatar: the iterative dataset update. */
   const editView = async (v: number) => {
     const t0 = performance.now();
@@ -320,58 +400,74 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       const f = views[v]!;
       const target = targets.get(v) ?? (await session.target(f));
       const frames = session.boundFramesOf(f);
-      const advOn = adversary !== null && adversary.active(st.edits) && adversary.pool.candidates(f.cameraIndex, f.timestep).length > 0;
-      const cond = advOn ? await conditionOf(v) : null;
+      // D trains from the first step after the initial pass; the generator term joins after the warm-up,
+      // counted in 2D edits of the iterative update (the initial pass's edits fill the pool, they are no
+      // training of D), so it never starts against an untrained discriminator.
+      const pooled = adversary !== null && adversary.pool.candidates(f.cameraIndex, f.timestep).length > 0;
+      const genOn = pooled && adversary!.active(st.edits - initialEdits);
+      const cond = pooled ? await conditionOf(v) : null;
       const logNow = (step + 1) % config.log.every === 0 || step + 1 === config.iterations;
-      const kept: { parts: { l1: tf.Scalar; adv: tf.Scalar | null } | null; fake: tf.Tensor3D | null } = { parts: null, fake: null };
+      const kept: { l1: tf.Scalar | null; adv: tf.Scalar | null; fake: tf.Tensor3D | null } = { l1: null, adv: null, fake: null };
       const { value, grads } = tf.variableGrads(() => {
         const out = rasterize(session.avatar.world(frames), f.camera, train);
         tf.dispose([out.radii, out.nContrib]);
         const img = imageLoss(out.color, target, config.loss.lambdaDssim);
         img.ssim.dispose();
         let total: tf.Scalar = img.total;
-        let adv: tf.Scalar | null = null;
         if (cond) {
-          const pooled = poolTensor(out.color, down);
-          kept.fake = tf.keep(pooled.clone());
-          adv = adversary!.generatorLoss(pooled, cond.gpu);
-          total = total.add(adv) as tf.Scalar;
+          const pooledColor = poolTensor(out.color, down);
+          kept.fake = tf.keep(pooledColor.clone());
+          if (genOn) {
+            const adv = adversary!.generatorLoss(pooledColor, cond.gpu);
+            kept.adv = tf.keep(adv.clone());
+            total = total.add(adv) as tf.Scalar;
+          }
         }
-        if (logNow) kept.parts = { l1: tf.keep(img.l1), adv: adv ? tf.keep(adv.clone()) : null };
+        if (logNow) kept.l1 = tf.keep(img.l1);
         return total;
       }, moving);
       const byName: Record<string, tf.Tensor> = {};
       for (const g of config.optimize) byName[g] = grads[session.avatar.vars[g].name]!;
+      const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
       adam.apply(session.avatar.vars, byName, lrs);
+      const normValues = norms ? await norms.after(session.avatar.vars) : {};
       tf.dispose(Object.values(grads));
       let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
       if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
         dStep = await adversary!.step({ image: kept.fake, condition: cond.gpu }, { camera: f.cameraIndex, timestep: f.timestep });
       }
       kept.fake?.dispose();
+      const gen = kept.adv ? (await kept.adv.data())[0]! : null;
+      kept.adv?.dispose();
+      if (adversary) advLog.push({ step: step + 1, generator: gen, dLoss: dStep?.loss ?? null, dReal: dStep?.realScore ?? null, dFake: dStep?.fakeScore ?? null });
       st.step = step + 1;
       st.rngState = rng.state;
       if (logNow) {
-        const p = kept.parts;
-        const [loss, l1, adv] = await Promise.all([value.data(), p!.l1.data(), p!.adv ? p!.adv.data() : Promise.resolve(null)]);
-        tf.dispose([p!.l1, ...(p!.adv ? [p!.adv] : [])]);
+        const [loss, l1] = await Promise.all([value.data(), kept.l1!.data()]);
+        kept.l1!.dispose();
         await run.logMetrics(st.step, {
           loss: loss[0]!,
           l1: l1[0]!,
-          adv: adv ? adv[0]! : null,
+          adv: gen,
           dLoss: dStep?.loss ?? null,
           dReal: dStep?.realScore ?? null,
           dFake: dStep?.fakeScore ?? null,
           edits: st.edits,
+          ...normValues,
           itersPerSecond: (st.step - startStep) / ((performance.now() - t0) / 1000),
         });
+        await flushAdvLog();
       }
       value.dispose();
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) await saveCheckpoint();
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) {
+        await flushAdvLog();
+        await saveCheckpoint();
+      }
       opts.onStep?.(st.step, config.iterations);
       if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
     }
   } finally {
+    groupNorms.dispose();
     for (const t of targets.values()) t.dispose();
     for (const c of conditions.values()) c.gpu.dispose();
     adversary?.dispose();

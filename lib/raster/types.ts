@@ -47,7 +47,7 @@ export interface Gaussians {
 export type BlendMode = 'alpha' | 'wabe';
 
 /**
- * WABE (../shared/method.md §4): each contribution is weighted by w_k = exp(−β (1 − T_k)).
+ * WABE (docs/method.md §4): each contribution is weighted by w_k = exp(−β (1 − T_k)).
  *
  *   not renormalised: C = Σ_k w_k c_k α_k T_k + T_final · background
  *   renormalised:     C = (Σ_k w_k c_k α_k T_k) / (Σ_k w_k α_k T_k) · (1 − T_final) + T_final · background
@@ -58,10 +58,10 @@ export type BlendMode = 'alpha' | 'wabe';
  * the same in both modes.
  */
 export interface WabeOptions {
-  beta: number; // default 6, the paper's public code
-  /** Treat w_k as a constant in the backward pass (the paper's code; default true). */
+  beta: number; // the paper's public code: 6
+  /** Treat w_k as a constant in the backward pass (the paper's public code). */
   stopGradient: boolean;
-  renormalize: boolean; // default false
+  renormalize: boolean;
 }
 
 export interface RasterSettings {
@@ -75,7 +75,14 @@ export interface RasterSettings {
   tileSize: 16;
 }
 
-export const DEFAULT_WABE: WabeOptions = { beta: 6, stopGradient: true, renormalize: false };
+/**
+ * WABE's defaults, the only place they are set (the edit and reconstruction configs, the viewer and the CLI
+ * read them from here). β = 6 and stop-gradient are the paper's public code. method.md §4 leaves the
+ * renormalisation open; we renormalise because the edited avatar is fitted under WABE and an unnormalised
+ * WABE image is darker wherever several Gaussians overlap, so the fit brightens every layered surface (the
+ * evidence is in docs/editing.md, section WABE).
+ */
+export const DEFAULT_WABE: Readonly<WabeOptions> = Object.freeze({ beta: 6, stopGradient: true, renormalize: true });
 
 export function rasterSettings(over: Partial<RasterSettings> = {}): RasterSettings {
   return {

@@ -1,11 +1,12 @@
 /**
  * The reconstruction method's typed config (nerfstudio-style: every field has a default, every run
- * records the resolved config). Defaults are GaussianAvatars' (../shared/method.md §2), with the schedule
+ * records the resolved config). Defaults are GaussianAvatars' (docs/method.md §2), with the schedule
  * compressed: GaussianAvatars trains 600k iterations on NeRSemble; our synthetic scenes converge in a few
  * thousand, so the iteration-based intervals are fractions of `iterations` unless set explicitly.
  */
 import { z } from 'zod';
 import { promises as fs } from 'node:fs';
+import { wabeFieldsSchema } from '../raster/wabe-config.js';
 
 const positive = z.number().positive();
 const nonneg = z.number().nonnegative();
@@ -67,6 +68,11 @@ export const reconConfigSchema = z.object({
       maxGaussians: z.number().int().positive().default(2_000_000),
     })
     .prefault({}),
+  /**
+   * WABE during reconstruction (docs/method.md §4 reconstructs with plain blending): an avatar built for the
+   * blending it is later edited with. Off by default; its options default to DEFAULT_WABE (lib/raster/types.ts).
+   */
+  wabe: z.object({ ...wabeFieldsSchema, enabled: z.boolean().default(false) }).prefault({}),
   log: z.object({ every: z.number().int().positive().default(50) }).prefault({}),
   checkpoint: z
     .object({ every: z.number().int().positive().default(1000), keep: z.number().int().positive().default(2) })

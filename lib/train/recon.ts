@@ -1,6 +1,6 @@
 /**
  * Reconstruction: GaussianAvatars' training of an animatable avatar from a multi-view sequence
- * (../shared/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
+ * (docs/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
  * by that timestep's mesh, and takes an Adam step on the local Gaussian parameters against
  * (1 − λ)·L1 + λ·(1 − SSIM) plus the position and scale regularisers. Adaptive density control, opacity
  * resets and the SH-degree warm-up follow 3DGS. Everything stays on the GPU except densification, which
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize, rasterize, type RasterizeSideChannel } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
+import { wabeBlend } from '../raster/wabe-config.js';
 import { loadHeadModel, type HeadModel } from '../head/model.js';
 import { poseHead } from '../head/pose.js';
 import { triangleFrames, type TriangleFrames } from '../head/frames.js';
@@ -218,7 +219,7 @@ class GpuStats {
 }
 
 function settingsFor(step: number, config: ReconConfig, background: [number, number, number]): RasterSettings {
-  return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, blend: 'alpha' });
+  return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, ...wabeBlend(config.wabe) });
 }
 
 /** The next view index from a shuffled stack, refilled with a fresh permutation each epoch (3DGS). */
@@ -326,7 +327,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
   const sched = densifySchedule(config);
   const rng = new Rng(0);
   rng.state = st.rngState;
-  for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(rasterSettings({ shDegree: d, background }));
+  for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(settingsFor(d * config.shUpEvery, config, background));
 
   const t0 = performance.now();
   const startStep = st.step;

@@ -12,14 +12,15 @@ import { editAvatar, poolImage } from '../../lib/edit/loop.js';
 import { loadAvatar, resolveAvatarFile } from '../../lib/avatar/load.js';
 import { evaluateEdit } from '../../lib/edit/evaluate.js';
 import { methodConfig } from '../../lib/edit/run.js';
-import { editConfig, mergeConfig, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
+import { editConfig, mergeConfig, shownBlend, trainBlend, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
+import { DEFAULT_WABE, rasterSettings } from '../../lib/raster/types.js';
 import { editIdOf } from '../../lib/edit/editors/ground-truth.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 
 gpuFixture();
 // A quick reconstruction (no densification): enough of a head for edits to be measured on.
-const fx = tinyAvatarFixture('gae-edit-', 60, 300_000);
+const fx = tinyAvatarFixture('gae-edit-', 60, 900_000);
 
 async function scoreToGt(avatarPath: string, editId: string): Promise<{ head: number; skin: number }> {
   const ctx = await useTfjsWebGpu();
@@ -41,7 +42,15 @@ describe('edit config', () => {
     expect(c.adversarial.lambdaAdv).toBe(0.01);
     expect(c.editor.guidanceScale).toBe(7.5);
     expect(c.editor.strengthRange).toEqual([0.7, 0.98]);
-    expect(Object.keys(METHOD_PRESETS).sort()).toEqual(['ga-in2n', 'ours', 'ours-no-adv', 'ours-no-wabe']);
+    expect(Object.keys(METHOD_PRESETS).sort()).toEqual(['ga-in2n', 'identity', 'oracle', 'ours', 'ours-no-adv', 'ours-no-wabe']);
+    // WABE's options come from one place (DEFAULT_WABE), and the controls run plain blending without the adversary.
+    expect(c.wabe).toMatchObject({ beta: DEFAULT_WABE.beta, stopGradient: DEFAULT_WABE.stopGradient, renormalize: DEFAULT_WABE.renormalize });
+    expect(rasterSettings({ blend: 'wabe' }).wabe).toEqual(DEFAULT_WABE);
+    const ours = methodConfig('ours', 'tiny', { data: 'd', avatar: 'a', edit: { id: 'gold-teeth' } });
+    expect(trainBlend(ours)).toEqual({ blend: 'wabe', wabe: { ...DEFAULT_WABE } });
+    expect(shownBlend({ ...ours, wabe: { ...ours.wabe, renderEdited: false } }).blend).toBe('alpha');
+    expect(trainBlend(c).blend).toBe('alpha');
+    for (const m of ['oracle', 'identity'] as const) expect(METHOD_PRESETS[m]).toMatchObject({ wabe: { enabled: false }, adversarial: { enabled: false }, editor: { kind: m } });
     expect(() => editConfig({ data: 'd', avatar: 'a', edit: { id: 'x' }, editEvery: 0 }, 'exp.json')).toThrow(/exp\.json: editEvery/);
     expect(() => editConfig(mergeConfig({ data: 'd', avatar: 'a', edit: { id: 'x' } }, { editor: { strengthRange: [0.9, 0.7] } }), 'e.json')).toThrow(/e\.json: editor\.strengthRange/);
   });
@@ -108,5 +117,21 @@ describe('editing loop (tiny preset)', () => {
     const metrics = (await fs.readFile(path.join(fx.root, 'killed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; dLoss: number | null });
     expect(metrics.map((m) => m.step)).toEqual([3, 6, 9, 12]);
     expect(metrics.some((m) => m.dLoss !== null)).toBe(true); // the discriminator was trained
+    // Per step: D trains from step 1; the generator term waits for 2 edits after the 6-view initial pass
+    // (made at steps 5 and 10), so it is off through step 10, then on. A resumed run rewrites its tail.
+    type Row = { step: number; generator: number | null; dReal: number | null; dFake: number | null };
+    const rows = async (dir: string) => (await fs.readFile(path.join(fx.root, dir, 'adversary.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+    const adv = await rows('killed');
+    expect(adv.map((r) => r.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(adv).toEqual(await rows('full'));
+    expect(adv.every((r) => r.dReal !== null && r.dFake !== null)).toBe(true);
+    expect(adv.filter((r) => r.generator !== null).map((r) => r.step)).toEqual([11, 12]);
+    // Per-group norms of the mouth interior's gradients and Adam updates, logged with the metrics.
+    const last = metrics.at(-1) as unknown as Record<string, number | null>;
+    for (const g of ['shDc', 'shRest', 'opacityLogits']) {
+      expect(last[`update.all.${g}`]).toBeGreaterThan(0);
+      expect(last[`grad.mouth.${g}`]).toBeGreaterThanOrEqual(0);
+      expect(last[`update.mouth.${g}`]).toBeGreaterThanOrEqual(0);
+    }
   }, 400_000);
 });

@@ -248,7 +248,7 @@ describe('reference rasterize', () => {
     const beta = 6;
     const w2 = Math.exp(-beta * (1 - 0.1)); // T before the rear Gaussian = 0.1
     const Tf = 0.1 * 0.2;
-    const plain = rasterizeReference(p, tiles, cam, rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe' }));
+    const plain = rasterizeReference(p, tiles, cam, rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: false } }));
     const renorm = rasterizeReference(p, tiles, cam, rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: true } }));
     const ref = rasterizeReference(p, tiles, cam, alpha);
     const D = 0.9 + w2 * 0.8 * 0.1;
