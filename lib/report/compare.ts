@@ -69,7 +69,8 @@ export async function methodComparison(gridRoot: string, o: ComparisonOptions): 
   for (const m of o.methods) {
     const dir = framesDir(gridRoot, m, o);
     const idx = readIndex(dir);
-    if (!idx) missing.push(`${m}: no ${path.join(dir, 'frames.json')}`);
+    // Relative to the grid: a report must not carry the machine's paths.
+    if (!idx) missing.push(`${m}: no ${path.join(path.relative(gridRoot, dir), 'frames.json')}`);
     else byMethod.set(m, { dir, frames: idx.filter((f) => f.split === split) });
   }
   const first = [...byMethod.values()][0];
