@@ -49,7 +49,7 @@ function readIndex(dir: string): SavedFrame[] | null {
 }
 
 /** A pixel box of the full-size image as a box of the image downsampled by k, kept inside it. */
-function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
+export function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
   const x = Math.min(Math.floor(b.x / k), img.width - 1), y = Math.min(Math.floor(b.y / k), img.height - 1);
   return { x, y, width: Math.max(1, Math.min(Math.ceil((b.x + b.width) / k), img.width) - x), height: Math.max(1, Math.min(Math.ceil((b.y + b.height) / k), img.height) - y) };
 }
