@@ -6,6 +6,6 @@ export { composeGrid, writeGridPng, type GridSpec, type GridRow, type CropBox, t
 export { methodComparison, comparisonSeed, type Comparison, type ComparisonOptions } from './compare.js';
 export { drawText, textWidth, wrapText } from './font.js';
 export { encodeGif, writeGif, writeMp4, exportAnimation, ffmpegAvailable, NO_FFMPEG } from './animation.js';
-export { generateReport, buildReport, sweepOf, type Report, type ReportOptions, type ReportContent, type SweepReport, type ComparisonFigure } from './report.js';
+export { generateReport, buildReport, sweepOf, figuresOf, type FigureKind, type Report, type ReportOptions, type ReportContent, type SweepReport, type ComparisonFigure } from './report.js';
 export { cameraRigFigure, unproject, boxEdges, type RigFigureCamera, type RigFigureOptions } from './rig.js';
 export { buildPaperFigures, writePaperFigures, reconTable, rasterBenchTable, stageBars, type PaperFigureSet, type PaperSources, type PaperTable } from './paper-figures.js';

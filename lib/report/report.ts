@@ -473,3 +473,12 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   await write('index.md', idx);
   return { outDir, results, tables, figures, files, notes, content };
 }
+
+/** The kinds of a report's figures, by name prefix (see buildReport). */
+export type FigureKind = 'bars' | 'paired' | 'sweep' | 'training' | 'adversary' | 'norms';
+const KIND_PREFIX: Record<FigureKind, RegExp> = { bars: /^bars-/, paired: /^paired-/, sweep: /^sweep-/, training: /^training-/, adversary: /^adversary-|^sweep-.*-discriminator$/, norms: /^mouth-update-norms$/ };
+
+/** A report's figures of one kind, in the report's order (notebooks show them by kind). */
+export function figuresOf(content: Pick<ReportContent, 'figures'>, kind: FigureKind): [string, Figure][] {
+  return Object.entries(content.figures).filter(([n]) => KIND_PREFIX[kind].test(n) && !(kind === 'sweep' && /-discriminator$/.test(n)));
+}
