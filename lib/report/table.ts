@@ -68,9 +68,15 @@ export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] =
   const methods = spec.methods ?? [...new Set(agg.map((r) => r.method))];
   const index = new Map(agg.filter((r) => r.subject === undefined).map((r) => [`${r.method}\u0000${r.task}\u0000${r.metric}`, r]));
   const notes = new Set<string>();
+  // A column no method has a number for gets one note, not one per method.
+  const empty = spec.columns.map((c) => methods.length > 0 && methods.every((m) => (index.get(`${m}\u0000${c.task}\u0000${c.metric}`)?.mean ?? null) === null));
+  spec.columns.forEach((c, j) => {
+    if (empty[j]) notes.add(`${TASK_LABELS[c.task] ?? c.task} ${c.label}: not computed by any cell`);
+  });
   const cells = methods.map((m) =>
-    spec.columns.map((c): TableCell => {
+    spec.columns.map((c, j): TableCell => {
       const r = index.get(`${m}\u0000${c.task}\u0000${c.metric}`);
+      if (empty[j]) return { mean: null, ci95: null, n: 0, note: r?.note ?? 'not reported' };
       if (!r) {
         notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: not reported by any cell`);
         return { mean: null, ci95: null, n: 0, note: 'not reported' };

@@ -63,7 +63,7 @@ describe('report', () => {
     // The paper's table: our CLIP columns missing (no embedder), the paper's numbers present.
     expect(md).toContain('| ours | — | 0.275 | — | 0.978 | — | 0.081 | — | 0.951 |');
     expect(md).toContain('| ours-no-wabe | — | 0.236 | — | 0.968 | — | 0.061 | — | 0.948 |');
-    expect(md).toContain('3 of 3 cells not computed');
+    expect(md).toContain('Novel view CLIP-S: not computed by any cell');
     expect(Object.keys(rep.figures).sort()).toEqual(
       ['bars-psnr-head', 'bars-psnr-mouthInterior', 'bars-ssim-head', 'sweep-bench-psnr-head', 'sweep-bench-psnr-mouthInterior', 'training-ours', 'training-ours-no-wabe'].sort(),
     );
