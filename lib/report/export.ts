@@ -72,7 +72,11 @@ export class FigureExporter {
       { fig, fmt: format === 'png' ? 'png' : 'svg', width, height, scale },
     );
     if (format === 'png') return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
-    const svg = decodeURIComponent(url.slice(url.indexOf(',') + 1));
+    // Plotly names its clip paths and defs after a random per-plot uid: fixed here, so an export is byte-reproducible.
+    // Only where the uid is part of an id (after a letter or '-', before a letter, quote or ')'), never in numbers.
+    let svg = decodeURIComponent(url.slice(url.indexOf(',') + 1));
+    const uid = /id="defs-([0-9a-f]+)"/.exec(svg)?.[1];
+    if (uid) svg = svg.replace(new RegExp(`(?<=[A-Za-z-])${uid}(?=[A-Za-z"')])`, 'g'), 'gae0');
     if (format === 'svg') return Buffer.from(svg, 'utf8');
     const pdfPage = await this.page.context().newPage();
     try {
