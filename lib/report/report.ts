@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import type { GridConfig } from '../experiments/config.js';
 import { methodDef } from '../experiments/config.js';
-import { loadGridResults, nestedGrids, toCsv, writeGridResults, type CellRecord, type GridResults } from '../experiments/results.js';
+import { loadGridResults, nestedGrids, pairedComparisons, toCsv, writeGridResults, type CellRecord, type GridResults } from '../experiments/results.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { betaPointsFromResults, betaSweep, contrastBars, metricBars, readMetricsJsonl, runCurves, trainingCurves, type Figure } from './figures.js';
@@ -73,6 +73,8 @@ export interface ReportContent {
   perEdit: Table[];
   /** Per task: the paired differences of the contrasts (ours − ours-no-wabe, …), Markdown ('' when none). */
   contrasts: Record<string, string>;
+  /** Per (subject, edit), then task: the same contrasts on that edit's frames alone (its failure mode), Markdown. */
+  contrastsPerEdit: Record<string, Record<string, string>>;
   /** Wall time per arm (mean, range) and the editing part of it, Markdown. */
   wallTime: string;
   figures: Record<string, Figure>;
@@ -283,6 +285,18 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
   if (!results.paired.length) notes.push('No cell saved per-frame scores (per-frame.json): no paired differences.');
   else if (tasks.every((t) => !contrasts[t])) notes.push(`No contrast of ${CONTRASTS.map(([a, b]) => `${a} − ${b}`).join(', ')} has both arms in this grid.`);
 
+  // The contrasts per edit: each edit exercises one failure mode (a hidden target, a recoloured occluder, a local
+  // edit), and a pooled difference can hide one that goes the other way. Only the contrasts' arms are paired.
+  const contrastsPerEdit: Record<string, Record<string, string>> = {};
+  const contrastArms = new Set(CONTRASTS.flat());
+  for (const g of groups) {
+    const [subject, edit] = g.split('/') as [string, string];
+    const mine = results.cells.filter((c) => c.subject === subject && c.edit === edit && contrastArms.has(c.method));
+    const paired = pairedComparisons(mine);
+    const where = subjects.size > 1 ? `${subject}, ${edit}` : edit;
+    contrastsPerEdit[g] = Object.fromEntries(tasks.map((t) => [t, contrastMarkdown(paired, t, CONTRASTS, CONTRAST_METRICS, where)]));
+  }
+
   // Figures: bars with 95% CIs over seeds; paired differences with bootstrap intervals; sweeps; training curves.
   const figures: Record<string, Figure> = {};
   for (const [m, title] of BAR_METRICS) {
@@ -355,7 +369,7 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     }
   }
   if (comparisons.length) say(`comparison grids: ${comparisons.length}`);
-  return { name: cfg?.name ?? path.basename(path.resolve(gridRoot)), description: cfg?.description ?? null, results, methods, tasks, tables, perEdit, contrasts, wallTime: wallTimeMarkdown(results, methods), figures, comparisons, sweeps, notes };
+  return { name: cfg?.name ?? path.basename(path.resolve(gridRoot)), description: cfg?.description ?? null, results, methods, tasks, tables, perEdit, contrasts, contrastsPerEdit, wallTime: wallTimeMarkdown(results, methods), figures, comparisons, sweeps, notes };
 }
 
 async function writeTable(t: Table, outDir: string, files: string[]): Promise<void> {
@@ -400,6 +414,8 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   const perEditMd = content.perEdit.map(toMarkdown);
   for (const t of content.perEdit) await writeTable(t, outDir, files);
   await write('tables-per-edit.md', perEditMd.join('\n'));
+  const perEditPaired = Object.values(content.contrastsPerEdit).flatMap((byTask) => tasks.map((t) => byTask[t]!)).filter(Boolean);
+  await write('paired-per-edit.md', perEditPaired.length ? perEditPaired.join('\n') : 'No paired differences per edit: no contrast has per-frame scores in both arms.\n');
   await write('wall-time.md', content.wallTime);
   for (const s of content.sweeps) await write(`sweep-${slug(s.name)}.md`, s.markdown);
   say(`tables: ${tables.length} + ${content.perEdit.length} per edit`);
@@ -455,7 +471,7 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     contrastMd.length ? contrastMd.join('\n') : 'None: no contrast has per-frame scores in both arms.\n',
     '## Per edit',
     '',
-    'The summary table per edit (mean ± 95% CI over seeds within the edit); `tables-per-edit.md`.',
+    'The summary table per edit (mean ± 95% CI over seeds within the edit): `tables-per-edit.md`; the paired differences per edit: `paired-per-edit.md`.',
     '',
     '## Wall time',
     '',
@@ -467,7 +483,7 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     '',
     ...(content.comparisons.length ? ['## Methods side by side (unedited | methods | GT edit, mouth close-ups)', '', ...content.comparisons.map((c) => `![${c.name}](figures/${c.name}.png)`), ''] : []),
     ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
-    'Files: summary.csv (per method, task, metric: mean, sd, 95% CI, n), metrics.csv (every cell), cells.csv (status, wall time), paired.csv (every pair of arms), results.json, table-*.tex / *.csv, tables.md, paired.md, tables-per-edit.md, wall-time.md, sweep-*.md.',
+    'Files: summary.csv (per method, task, metric: mean, sd, 95% CI, n), metrics.csv (every cell), cells.csv (status, wall time), paired.csv (every pair of arms), results.json, table-*.tex / *.csv, tables.md, paired.md, tables-per-edit.md, paired-per-edit.md, wall-time.md, sweep-*.md.',
     '',
   ].join('\n');
   await write('index.md', idx);

@@ -385,12 +385,12 @@ function contrastCell(r: PairedRow | null, better: 'higher' | 'lower', digits: n
  * metric, each "mean [95% interval]" over frames and seeds (two-stage bootstrap, lib/experiments/stats.ts). Empty
  * when no contrast has both arms.
  */
-export function contrastMarkdown(paired: readonly PairedRow[], task: string, contrasts: readonly (readonly [string, string])[] = CONTRASTS, metrics = CONTRAST_METRICS): string {
+export function contrastMarkdown(paired: readonly PairedRow[], task: string, contrasts: readonly (readonly [string, string])[] = CONTRASTS, metrics = CONTRAST_METRICS, where?: string): string {
   const rows = contrasts.filter(([a, b]) => paired.some((r) => r.task === task && ((r.a === a && r.b === b) || (r.a === b && r.b === a))));
   if (rows.length === 0) return '';
   const digits = (m: string) => (m.startsWith('psnr') || m === metricNames.preservation ? 2 : m === metricNames.editStrength || m.startsWith('clip') ? 3 : 4);
   const lines = [
-    `**${TASK_LABELS[task] ?? task}: paired differences a − b (same subject, edit, seed and frame), mean [bootstrap 95% interval over seeds, then frames]**`,
+    `**${where ? `${where} — ` : ''}${TASK_LABELS[task] ?? task}: paired differences a − b (same subject, edit, seed and frame), mean [bootstrap 95% interval over seeds, then frames]**`,
     '',
     `| a − b | frames (seeds) | ${metrics.map((m) => m.label).join(' | ')} |`,
     `| --- | ---: | ${metrics.map(() => '---:').join(' | ')} |`,

@@ -56,6 +56,12 @@ describe('Table 1 report (issue 14)', () => {
     // Leakage is lower-better: ours 0.25 below the others is an improvement (↑); CLIP was never computed.
     expect(pairedMd).toMatch(/\| ours − ours-no-adv \|[^\n]*\| -0\.2500 \[-0\.2500, -0\.2500\] ↑ \|[^\n]*\| not computed \| not computed \|/);
 
+    // Per edit: the same contrasts on one edit's frames (4 frames × 2 seeds), each edit its own header.
+    const perEditPaired = await readFile(path.join(a, 'report', 'paired-per-edit.md'), 'utf8');
+    const gold = perEditPaired.slice(perEditPaired.indexOf('**gold-teeth — Novel view'), perEditPaired.indexOf('**gold-teeth — Self-reenactment'));
+    expect(gold).toContain('| ours − ga-in2n | 8 (2) | 2.00 [2.00, 2.00] ↑ | 2.00 [2.00, 2.00] ↑ | 0.88 [');
+    expect(perEditPaired).toContain('**green-skin — Self-reenactment: paired differences a − b');
+
     // The summary table per task: every column, "not computed" for CLIP, the control that ran on one edit kept.
     const tables = await readFile(path.join(a, 'report', 'tables.md'), 'utf8');
     expect(tables).toContain('| Method | Novel view PSNR image | Novel view PSNR head | Novel view PSNR mouth int. | Novel view PSNR mouth int. (open) | Novel view PSNR eyes | Novel view PSNR skin | Novel view Leakage | Novel view Preservation (dB) | Novel view Flicker | Novel view Edit strength | Novel view CLIP-S | Novel view CLIP-C |');
