@@ -72,7 +72,7 @@ describe('Table 1 report (issue 14)', () => {
     const green = perEdit.slice(perEdit.indexOf('green-skin —'));
     expect(green).not.toContain('| identity |');
     expect(perEdit.slice(0, perEdit.indexOf('green-skin —'))).toContain('| identity |');
-    expect(await readFile(path.join(a, 'report', 'wall-time.md'), 'utf8')).toContain('| ours | 4 | 105.0 | 100.0–110.0 | 60.5 |');
+    expect(await readFile(path.join(a, 'report', 'wall-time.md'), 'utf8')).toContain('| ours | 4 | 105.0 | 100.0–110.0 | 60.5 | 44.5 |');
 
     // Figures: bars, paired differences, the nested λ_adv sweep, D(real)/D(fake), mouth update norms, side by side.
     const names = Object.keys(rep.figures);
