@@ -7,6 +7,7 @@
  * output holds no clock readings and no paths outside the grid: the same run directories give the same bytes.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import type { GridConfig } from '../experiments/config.js';
@@ -35,7 +36,7 @@ import {
 } from './table.js';
 
 export interface ReportOptions {
-  /** Default <gridRoot>/report. */
+  /** Default <gridRoot>/report, which is cleared first; a given folder is written into, not cleared. */
   outDir?: string;
   /** Figure files to export; [] writes the specs only. Default png, svg (a PDF embeds its creation date). */
   formats?: FigureFormat[];
@@ -401,6 +402,9 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   const say = opts.onProgress ?? (() => {});
   const outDir = opts.outDir ?? path.join(gridRoot, 'report');
   const content = await buildReport(gridRoot, { onProgress: say });
+  // The grid's own report folder is the report's alone: cleared, so no file of an earlier report (an older layout,
+  // a figure no longer drawn) survives beside the new one. A folder given with outDir is only written into.
+  if (!opts.outDir) await rm(outDir, { recursive: true, force: true });
   const { results, methods, tasks, tables, figures, notes: contentNotes } = content;
   const notes = [...contentNotes];
   const files = await writeGridResults(results, outDir);

@@ -4,7 +4,8 @@
  * grid, the D curves, the side-by-side grids, and the same bytes from two runs in two different folders.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { generateReport } from '../../lib/report/report.js';
@@ -89,6 +90,11 @@ describe('Table 1 report (issue 14)', () => {
     expect(cmp[0]!.spec.rows[0]!.crop).toEqual({ x: 2, y: 2, width: 4, height: 4 });
     // The sweep's cells are not the table's.
     expect(rep.results.cells.some((c) => c.method.startsWith('lambda-'))).toBe(false);
+
+    // The grid's own report folder is cleared first: a stale file of an older report does not survive.
+    await writeFile(path.join(a, 'report', 'figures', 'stale.pdf'), 'old');
+    await generateReport(a, { formats: [] });
+    expect(existsSync(path.join(a, 'report', 'figures', 'stale.pdf'))).toBe(false);
 
     // Byte for byte: the same grid in another folder, and the same folder again.
     const again = path.join(path.dirname(a), 'again');
