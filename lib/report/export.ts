@@ -64,10 +64,20 @@ export class FigureExporter {
       async ({ fig, fmt, width, height, scale }) => {
         const P = (globalThis as unknown as { Plotly: { newPlot: Function; toImage: Function; purge: Function } }).Plotly;
         // globalThis: lib/ also compiles without the DOM lib (tslab).
-        const el = (globalThis as unknown as { document: { getElementById(id: string): unknown } }).document.getElementById('fig');
-        P.purge(el);
-        await P.newPlot(el, fig.data, { ...fig.layout, width, height }, { staticPlot: true });
-        return (await P.toImage(el, { format: fmt, width, height, scale: fmt === 'png' ? scale : 1 })) as string;
+        type El = { remove(): void };
+        const doc = (globalThis as unknown as { document: { getElementById(id: string): { appendChild(e: El): void }; createElement(t: string): El } }).document;
+        // A fresh element per figure (a reused one writes the SVG root's attributes in another order), and a fixed
+        // uid per trace (Plotly otherwise draws a random one into each trace's class): the same bytes every time.
+        const el = doc.createElement('div');
+        doc.getElementById('fig').appendChild(el);
+        try {
+          const data = (fig.data as Record<string, unknown>[]).map((d, i) => ({ uid: `t${i}`, ...d }));
+          await P.newPlot(el, data, { ...fig.layout, width, height }, { staticPlot: true });
+          return (await P.toImage(el, { format: fmt, width, height, scale: fmt === 'png' ? scale : 1 })) as string;
+        } finally {
+          P.purge(el);
+          el.remove();
+        }
       },
       { fig, fmt: format === 'png' ? 'png' : 'svg', width, height, scale },
     );
