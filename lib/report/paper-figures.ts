@@ -152,9 +152,11 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
     }
     out.figures[name] = metricBars(grid.table, { metric, title, methods, tasks: [...TASKS].filter((t) => tasks.includes(t)) });
   }
-  // The report's paired-difference bars, sweeps and training diagnostics, under the same names with a prefix.
+  // A selection of the report's figures (all of them are in <grid>/report/figures): the paired differences and
+  // sweeps of the mouth on mouth-open frames, leakage and edit strength, D(real)/D(fake), the mouth update norms.
+  const PAPER = /^(paired-(psnrOpen-mouthInterior|leakage-all|editStrength)|sweep-.*-(psnrOpen-mouthInterior|leakage-all|discriminator)|adversary-ours|mouth-update-norms)$/;
   for (const [name, fig] of Object.entries(rep.figures)) {
-    if (/^(paired-|sweep-|adversary-|mouth-update-norms)/.test(name)) out.figures[name.startsWith('sweep-') ? name : `table1-${name}`] = fig;
+    if (PAPER.test(name)) out.figures[name.startsWith('sweep-') ? name : `table1-${name}`] = fig;
   }
   if (!metrics.has(metricNames.leakage()) && !grid.paired.length) out.notes.push(`${src.table1}: an older grid: no leakage/preservation/edit-strength metrics and no per-frame scores (paired differences)`);
   const edits = [...new Set(grid.cells.map((c) => c.edit))].sort();

@@ -243,7 +243,8 @@ async function sweepReport(gridRoot: string, dir: string, figures: Record<string
   return { name: cfg.name, dir, param: sw.param, values: sw.values, markdown: md.join('\n') };
 }
 
-export async function buildReport(gridRoot: string, opts: { downsample?: number; onProgress?: (m: string) => void } = {}): Promise<ReportContent> {
+/** `downsample` and `rows` shrink the side-by-side grids (notebook displays); the report writes them whole. */
+export async function buildReport(gridRoot: string, opts: { downsample?: number; rows?: number; onProgress?: (m: string) => void } = {}): Promise<ReportContent> {
   const say = opts.onProgress ?? (() => {});
   const results = await loadGridResults(gridRoot);
   if (results.cells.length === 0) throw new Error(`${gridRoot}: no cell directories with results (run \`gae ablate\` first)`);
@@ -366,7 +367,7 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     for (const split of ['test', 'cross', 'val']) {
       let cmp;
       try {
-        cmp = await methodComparison(gridRoot, { subject, edit, seed, methods: ms, split, ...(opts.downsample ? { downsample: opts.downsample } : {}) });
+        cmp = await methodComparison(gridRoot, { subject, edit, seed, methods: ms, split, ...(opts.downsample ? { downsample: opts.downsample } : {}), ...(opts.rows ? { rows: opts.rows } : {}) });
       } catch {
         continue; // no arm of this edit saved frames
       }
