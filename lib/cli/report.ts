@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .description('tables (Markdown, LaTeX, CSV), Plotly figures (PNG/SVG/PDF via headless Chromium) and an index.md for a grid, from its run directories alone')
     .argument('<gridDir>', 'a grid directory (results/runs/<grid>)')
     .option('-o, --out <dir>', 'output directory (default <gridDir>/report)')
-    .option('--formats <list>', 'figure formats: png,svg,pdf', 'png,svg,pdf')
+    .option('--formats <list>', 'figure formats: png,svg,pdf (pdf embeds a creation date: not byte-reproducible)', 'png,svg')
     .option('--no-export', 'write figure specs (JSON) only; do not start Chromium')
     .action(async (gridDir: string, o: { out?: string; formats: string; export: boolean }) => {
       const formats = o.export ? o.formats.split(',').map((s) => s.trim()).filter(Boolean) : [];
