@@ -60,9 +60,17 @@ export function decodeArray(bytes: Uint8Array, descr: string, shape: number[], f
   if (bytes.byteLength !== n * item.bytes) {
     throw new Error(`${where}: expected ${n * item.bytes} bytes of data for shape (${shape.join(', ')}) ${descr}, got ${bytes.byteLength}`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const flat = new item.ctor(n);
-  for (let i = 0; i < n; i++) flat[i] = item.read(dv, i * item.bytes, littleEndian);
+  let flat: NdData;
+  if ((littleEndian || item.bytes === 1) && code !== 'i8' && code !== 'u8') {
+    // Same layout as the typed array: one aligned copy.
+    const buf = new ArrayBuffer(bytes.byteLength);
+    new Uint8Array(buf).set(bytes);
+    flat = new (item.ctor as unknown as new (b: ArrayBuffer) => NdData)(buf);
+  } else {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    flat = new item.ctor(n);
+    for (let i = 0; i < n; i++) flat[i] = item.read(dv, i * item.bytes, littleEndian);
+  }
   return { dtype: code, shape: [...shape], data: fortranOrder && shape.length > 1 ? fortranToC(flat, shape) : flat };
 }
 

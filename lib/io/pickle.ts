@@ -108,11 +108,18 @@ class Resolver extends NameRegistry {
   }
 }
 
-/** Python 2 `str` is bytes: decode it one char per byte, not as the parser's windows-1252 "ascii". */
+/** Python 2 `str` longer than this is array data, not text: it is handed on as bytes. */
+const RAW_STR_BYTES = 4096;
+
+/**
+ * Python 2 `str` is bytes: short ones (dict keys, dtype names) are decoded one char per byte, not as the
+ * parser's windows-1252 "ascii"; long ones (array data) stay bytes, sparing a 50 MB string round trip.
+ */
 class Latin1Reader extends BufferReader {
   override string(size: number, encoding: 'ascii' | 'utf-8'): string {
     if (encoding === 'utf-8') return super.string(size, encoding);
     const b = this.bytes(size);
+    if (size > RAW_STR_BYTES) return b as unknown as string;
     let s = '';
     for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
     return s;

@@ -20,6 +20,15 @@ export type PyValue =
 
 export class Pickler {
   private out: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private flush() {
+    this.chunks.push(Uint8Array.from(this.out));
+    this.out = [];
+  }
+  private block(b: Uint8Array) {
+    this.flush();
+    this.chunks.push(b);
+  }
   constructor(private readonly style: 'py2' | 'py3' = 'py2') {}
 
   private byte(...b: number[]) {
@@ -52,16 +61,19 @@ export class Pickler {
     if (this.style === 'py2') {
       this.byte(0x54); // BINSTRING: Python 2 str holds bytes
       this.u32(b.length);
-      for (const x of b) this.byte(x);
+      this.block(b);
     } else {
       // Python 3 protocol 2: _codecs.encode(<bytes as latin-1 text>, 'latin1')
       this.global('_codecs', 'encode');
       // UTF-8 of the latin-1 text: bytes ≥ 0x80 take two.
-      const u: number[] = [];
-      for (const x of b) if (x < 0x80) u.push(x); else u.push(0xc0 | (x >> 6), 0x80 | (x & 63));
+      let n = 0;
+      for (const x of b) n += x < 0x80 ? 1 : 2;
+      const u = new Uint8Array(n);
+      let o = 0;
+      for (const x of b) if (x < 0x80) u[o++] = x; else ((u[o++] = 0xc0 | (x >> 6)), (u[o++] = 0x80 | (x & 63)));
       this.byte(0x58);
-      this.u32(u.length);
-      for (const x of u) this.byte(x);
+      this.u32(n);
+      this.block(u);
       this.text('latin1');
       this.byte(0x86, 0x52); // TUPLE2 REDUCE
     }
@@ -137,7 +149,11 @@ export class Pickler {
     p.byte(0x80, 2);
     p.value(v);
     p.byte(0x2e);
-    return new Uint8Array(p.out);
+    p.flush();
+    const out = new Uint8Array(p.chunks.reduce((n, c) => n + c.length, 0));
+    let o = 0;
+    for (const c of p.chunks) (out.set(c, o), (o += c.length));
+    return out;
   }
 }
 
