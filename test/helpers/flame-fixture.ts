@@ -75,7 +75,7 @@ export function tinyFlame(seed = 1): TinyFlame {
   const weights = new Float64Array(V * 5);
   for (let v = 0; v < V; v++) {
     const y = template[3 * v + 1]!, z = template[3 * v + 2]!, x = template[3 * v]!;
-    const w = [1, Math.max(0, -y / 0.12) * 0.8, z > 0 && y < -0.02 ? 0.6 : 0, z > 0.06 && x > 0.02 && y > 0.02 ? 0.5 : 0, z > 0.06 && x < -0.02 && y > 0.02 ? 0.5 : 0];
+    const w = [1, Math.max(0, -y / 0.12) * 0.8, z > 0 && y < -0.02 ? 0.6 : 0, z > 0.06 && x > 0.02 && y > 0.02 ? 4 : 0, z > 0.06 && x < -0.02 && y > 0.02 ? 4 : 0];
     const sum = w.reduce((a, b) => a + b, 0);
     for (let j = 0; j < 5; j++) weights[v * 5 + j] = w[j]! / sum;
   }
