@@ -25,6 +25,7 @@ export const COMMANDS: CommandModule[] = [
   { command: 'ablate', summary: 'run an ablation grid (methods × subjects × edits × seeds) from a config', module: 'experiments' },
   { command: 'report', summary: 'tables, figures and image grids from run directories', module: 'report' },
   { command: 'render', summary: 'render turntables and reenactments of an avatar', module: 'avatar' },
+  { command: 'import-ga', summary: 'check and index a GaussianAvatars subject (FLAME head) for the workbench', module: 'ga' },
 ];
 
 export const LIB_DIR = libDir();
