@@ -106,3 +106,11 @@ export function cameraFromTransforms(frame: Json, top: Json, file: string, i: nu
   const worldToCamera = openGlCameraToWorldToOpenCv(flat as number[], at('transform_matrix'));
   return { width: w, height: h, fx, fy, cx, cy, worldToCamera, near: GA_NEAR, far: GA_FAR };
 }
+
+/** The same camera with at most `maxWidth` pixels across (intrinsics scaled; for CPU previews). */
+export function downscaleCamera(cam: Camera, maxWidth: number): Camera {
+  if (cam.width <= maxWidth) return cam;
+  const s = maxWidth / cam.width;
+  const width = maxWidth, height = Math.max(1, Math.round(cam.height * s));
+  return { ...cam, width, height, fx: cam.fx * s, fy: cam.fy * (height / cam.height), cx: cam.cx * s, cy: cam.cy * (height / cam.height) };
+}

@@ -9,8 +9,8 @@ import { renderReference } from '../../lib/raster/reference/index.js';
 import { rasterSettings } from '../../lib/raster/types.js';
 import { writePly } from '../../lib/raster/ply.js';
 import { Rng } from '../../lib/util/random.js';
-import { tinyFlame, tinyFlamePickle } from '../helpers/flame-fixture.js';
-import { ringCameraToWorld } from '../helpers/ga-subject.js';
+import { tinyFlame, tinyFlamePickle } from '../../lib/ga/demo-flame.js';
+import { ringCameraToWorld } from '../../lib/ga/demo-subject.js';
 
 const fx = tinyFlame();
 const model = parseFlame(tinyFlamePickle(fx), 'tiny.pkl', { lipRings: fx.lipRings });

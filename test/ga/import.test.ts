@@ -9,8 +9,8 @@ import { encodeNpz } from '../../lib/io/npy.js';
 import { projectPoint } from '../../lib/raster/camera.js';
 import { parseFlame, type FlameModel } from '../../lib/head/flame/model.js';
 import { neutralFlameParams, type FlameParams } from '../../lib/head/flame/lbs.js';
-import { tinyFlame, tinyFlamePickle } from '../helpers/flame-fixture.js';
-import { ringCameraToWorld, writeGaSubject } from '../helpers/ga-subject.js';
+import { tinyFlame, tinyFlamePickle } from '../../lib/ga/demo-flame.js';
+import { ringCameraToWorld, writeGaSubject } from '../../lib/ga/demo-subject.js';
 
 const fx = tinyFlame();
 let tmp: string;

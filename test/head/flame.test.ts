@@ -5,8 +5,8 @@ import { GpuFlamePoser } from '../../lib/head/flame/gpu-pose.js';
 import { teethTriangles, TEETH_TRIANGLE_COUNT } from '../../lib/head/flame/teeth.js';
 import { Rng } from '../../lib/util/random.js';
 import { gpuFixture } from '../helpers/gpu.js';
-import { tinyFlame, tinyFlamePickle, type TinyFlame } from '../helpers/flame-fixture.js';
-import { ndarray } from '../helpers/pickle-writer.js';
+import { tinyFlame, tinyFlamePickle, type TinyFlame } from '../../lib/ga/demo-flame.js';
+import { ndarray } from '../../lib/io/pickle-write.js';
 
 const gpu = gpuFixture();
 const FILE = '/subjects/tiny/flame2023.pkl';

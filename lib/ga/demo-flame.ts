@@ -1,12 +1,12 @@
 /**
- * A small FLAME-format model for the tests (FLAME itself cannot ship): a closed ellipsoidal "head" of a
+ * A small FLAME-format stand-in model for the tests and notebook 06 (FLAME itself cannot ship): a closed ellipsoidal "head" of a
  * few hundred vertices with FLAME's keys, dtypes and layouts — v_template [V,3] f8, f [T,3] u4,
  * shapedirs [V,3,400] f8 (as a chumpy array, like FLAME 2020), posedirs [V,3,36] f8, J_regressor as a
  * scipy csc matrix [5,V], weights [V,5] f8, kintree_table [2,5] i8 — and two 15-vertex lip rings in
  * front, for the teeth.
  */
-import { Rng } from '../../lib/util/random.js';
-import { Pickler, ndarray, type PyValue } from './pickle-writer.js';
+import { Rng } from '../util/random.js';
+import { Pickler, ndarray, type PyValue } from '../io/pickle-write.js';
 
 export interface TinyFlame {
   V: number;

@@ -1,5 +1,5 @@
 /**
- * Writes a GaussianAvatars-format subject folder for the tests: transforms_{train,val,test}.json with
+ * Writes a GaussianAvatars-format subject folder for the tests and notebook 06: transforms_{train,val,test}.json with
  * OpenGL camera-to-world matrices built here from first principles (not with lib/ga/camera.ts), per-timestep
  * FLAME parameter .npz files and canonical_flame_param.npz, and RGBA images (flat grey unless `image`
  * draws them).
@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import { encodeGaFlameFrame, type GaFlameFrame } from '../../lib/ga/flame-params.js';
-import type { FlameParams } from '../../lib/head/flame/lbs.js';
+import { encodeGaFlameFrame, type GaFlameFrame } from './flame-params.js';
+import type { FlameParams } from '../head/flame/lbs.js';
 
 export interface GaSubjectSpec {
   dir: string;

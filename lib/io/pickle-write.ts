@@ -1,6 +1,7 @@
 /**
- * A tiny protocol-2 pickler for the tests: dicts of numpy arrays, a scipy csc matrix and a chumpy array,
- * laid out as Python writes them, so the FLAME loader can be tested without FLAME, numpy or scipy.
+ * A tiny protocol-2 pickler for fixtures (the tests, notebook 06's stand-in FLAME model): dicts of numpy
+ * arrays, a scipy csc matrix and a chumpy array, laid out as Python writes them, so the FLAME loader can be
+ * exercised without FLAME, numpy or scipy.
  * `style: 'py2'` writes strings and raw bytes as Python 2 `str` (as FLAME 2020's generic_model.pkl);
  * `'py3'` writes text as unicode and bytes as `_codecs.encode(text, 'latin1')` (Python 3, protocol 2).
  */
