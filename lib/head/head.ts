@@ -8,6 +8,7 @@
  * that only move parameters around (datasets, sequences) stay generic over it.
  */
 import type { GpuContext } from '../gpu/device.js';
+import type { GpuProfiler } from '../gpu/timing.js';
 import { Region } from '../data/regions.js';
 import type { Vec3 } from './math.js';
 
@@ -21,6 +22,11 @@ export interface HeadPoser<P> {
   encode(enc: GPUCommandEncoder, frames: P[]): Promise<{ verts: GPUBuffer; release: () => void }>;
   /** Posed meshes of `frames`, read back: [F, V, 3] metres. */
   pose(frames: P[]): Promise<Float32Array>;
+  /**
+   * Encodes one frame's posing into `out` ([V,3] float32, caller-owned) with persistent buffers: the
+   * real-time path (one frame per submit).
+   */
+  encodeFrame(enc: GPUCommandEncoder, p: P, out: GPUBuffer, profiler?: GpuProfiler): Promise<void>;
   destroy(): void;
 }
 

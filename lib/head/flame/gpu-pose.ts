@@ -6,6 +6,7 @@
 import type { GpuContext } from '../../gpu/device.js';
 import { createStorage, download, upload, uniform } from '../../gpu/buffers.js';
 import { bindGroup, getPipeline } from '../../gpu/pipelines.js';
+import type { GpuProfiler } from '../../gpu/timing.js';
 import { FLAME_LBS_WG, flameLbsWgsl } from './kernels/lbs.wgsl.js';
 import { flameFrame, type FlameParams } from './lbs.js';
 import type { FlameModel } from './model.js';
@@ -81,6 +82,39 @@ export class GpuFlamePoser {
     return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
+  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer; pipeline: GPUComputePipeline; groups: Map<GPUBuffer, GPUBindGroup> } | null = null;
+
+  /**
+   * Encodes one frame's posing into `out` ([V,3] float32, caller-owned) with persistent parameter
+   * buffers (no allocation per frame). Queue writes land before the next submit: one frame per submit.
+   */
+  async encodeFrame(enc: GPUCommandEncoder, p: FlameParams, out: GPUBuffer, profiler?: GpuProfiler): Promise<void> {
+    const { device } = this.ctx;
+    if (!this.frameBuffers) {
+      this.frameBuffers = {
+        dims: uniform(device, new Uint32Array([this.model.vertexCount, 1, this.K, 0]), 'flame-frame-dims'),
+        coeffs: createStorage(device, this.K * 4, 'flame-frame-coeffs'),
+        transforms: createStorage(device, 64 * 4, 'flame-frame-transforms'),
+        pipeline: await getPipeline(device, { code: flameLbsWgsl, entryPoint: 'main', label: 'flame-lbs' }),
+        groups: new Map(),
+      };
+    }
+    const fb = this.frameBuffers;
+    let group = fb.groups.get(out);
+    if (!group) {
+      group = bindGroup(device, fb.pipeline, { 0: fb.dims, 1: this.neutral, 2: this.basis, 3: this.weights, 4: fb.coeffs, 5: fb.transforms, 6: out });
+      fb.groups.set(out, group);
+    }
+    const { coeffs, xf } = this.frameInputs(p);
+    device.queue.writeBuffer(fb.coeffs, 0, coeffs);
+    device.queue.writeBuffer(fb.transforms, 0, xf);
+    const pass = enc.beginComputePass({ label: 'flame-lbs', timestampWrites: profiler?.writes('pose') });
+    pass.setPipeline(fb.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(Math.ceil(this.model.vertexCount / FLAME_LBS_WG), 1);
+    pass.end();
+  }
+
   /** Posed meshes of `frames`, read back: Float32Array [F, V, 3], metres. */
   async pose(frames: FlameParams[]): Promise<Float32Array> {
     const { device } = this.ctx;
@@ -94,6 +128,7 @@ export class GpuFlamePoser {
   }
 
   destroy(): void {
+    if (this.frameBuffers) for (const b of [this.frameBuffers.dims, this.frameBuffers.coeffs, this.frameBuffers.transforms]) b.destroy();
     this.neutral.destroy();
     this.basis.destroy();
     this.weights.destroy();
