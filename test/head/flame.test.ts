@@ -193,6 +193,6 @@ describe('FLAME loader', () => {
     const badFace = Uint32Array.from(fx.faces);
     badFace[10] = fx.V + 3;
     expect(() => load(tinyFlamePickle(fx, { replace: ['f', ndarray('<u4', [fx.T, 3], badFace)] }))).toThrow(`${FILE}: f: entry 10 = ${fx.V + 3} is not a vertex index`);
-    expect(() => parseFlame(tinyFlamePickle(fx), FILE)).toThrow(`${FILE}: v_template has ${fx.V} vertices, not FLAME's 5023: pass lipRings`);
+    expect(() => parseFlame(tinyFlamePickle(fx), FILE)).toThrow(`${FILE}: v_template: ${fx.V} vertices, not FLAME's 5023 (GaussianAvatars' teeth hang on FLAME's lip vertices`);
   });
 });
