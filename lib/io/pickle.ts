@@ -15,7 +15,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { BufferReader, NameRegistry, Parser } from 'pickleparser';
-import { decodeArray, parseDescr, type NdArray } from './ndarray.js';
+import { decodeArray, type NdArray } from './ndarray.js';
 
 /** A numpy dtype as the pickle describes it, completed by BUILD. */
 class PickledDtype {
@@ -165,10 +165,7 @@ function describe(v: unknown): string {
 
 /** A pickled scipy sparse matrix as a dense row-major Float64Array [rows, cols]. */
 export function sparseToDense(m: unknown, where: string): NdArray {
-  if (!(m instanceof PickledSparse)) {
-    const a = pickledArray(m, where);
-    return a;
-  }
+  if (!(m instanceof PickledSparse)) return pickledArray(m, where); // some files store it dense
   const s = m.state;
   const shape = (s['_shape'] ?? s['shape']) as number[] | undefined;
   if (!Array.isArray(shape) || shape.length !== 2) throw new Error(`${where}: sparse matrix without a 2-D _shape`);
@@ -198,6 +195,5 @@ export function sparseToDense(m: unknown, where: string): NdArray {
       }
     }
   }
-  parseDescr('f8', where);
   return { dtype: 'f8', shape: [rows, cols], data: out };
 }
