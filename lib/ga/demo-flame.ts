@@ -22,11 +22,13 @@ export interface TinyFlame {
   entries: [string, PyValue][];
 }
 
-const RINGS = 18; // latitude rows (excluding poles)
-const SEGMENTS = 24; // longitude columns
-
-/** The fixture; `seed` varies the blendshapes and correctives. */
-export function tinyFlame(seed = 1): TinyFlame {
+/**
+ * The fixture; `seed` varies the blendshapes and correctives. `rings` × `segments` (latitude rows excluding
+ * the poles × longitude columns; default 18 × 24, 434 vertices) sizes it: 70 × 72 is about FLAME's 5023.
+ */
+export function tinyFlame(seed = 1, size: { rings?: number; segments?: number } = {}): TinyFlame {
+  const RINGS = size.rings ?? 18;
+  const SEGMENTS = size.segments ?? 24;
   const rng = new Rng(seed);
   const pos: number[] = [];
   const idx = (r: number, s: number) => 1 + r * SEGMENTS + (s % SEGMENTS);
@@ -53,9 +55,10 @@ export function tinyFlame(seed = 1): TinyFlame {
   const T = faces.length / 3;
   const template = Float64Array.from(pos);
 
-  // Lip rings: 15 columns across the front, on two rows below the middle (rows 11 and 12).
+  // Lip rings: 15 columns across the front, on two rows below the middle (rows 11 and 12 of 18).
   const cols = Array.from({ length: 15 }, (_, i) => (SEGMENTS - 7 + i) % SEGMENTS);
-  const lipRings = { upper: cols.map((s) => idx(11, s)), lower: cols.map((s) => idx(12, s)) };
+  const lip = Math.round(RINGS * 0.61);
+  const lipRings = { upper: cols.map((s) => idx(lip, s)), lower: cols.map((s) => idx(lip + 1, s)) };
 
   const K = 400;
   const shapedirs = new Float64Array(V * 3 * K);
