@@ -26,6 +26,7 @@ export const COMMANDS: CommandModule[] = [
   { command: 'report', summary: 'tables, figures and image grids from run directories', module: 'report' },
   { command: 'render', summary: 'render turntables and reenactments of an avatar', module: 'avatar' },
   { command: 'import-ga', summary: 'check and index a GaussianAvatars subject (FLAME head) for the workbench', module: 'ga' },
+  { command: 'render-ga', summary: 'render a GaussianAvatars avatar on your FLAME, driven by its subject', module: 'ga' },
 ];
 
 export const LIB_DIR = libDir();

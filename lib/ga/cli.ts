@@ -38,7 +38,43 @@ export async function importGa(subjectDir: string, o: ImportGaOptions, log: (l: 
   return out;
 }
 
+/** Adds `import-ga` and `render-ga` (each once: lib/cli registers this module once per command). */
 export function register(program: Command): void {
+  const has = (name: string) => program.commands.some((c) => c.name() === name);
+  if (!has('import-ga')) registerImport(program);
+  if (!has('render-ga')) registerRender(program);
+}
+
+function registerRender(program: Command): void {
+  program
+    .command('render-ga')
+    .description("render a GaussianAvatars avatar on your FLAME, driven by a split of its subject, into GIF (and MP4 with ffmpeg)")
+    .argument('<point_cloud.ply>', "the avatar (GaussianAvatars' point_cloud.ply)")
+    .requiredOption('--flame <pkl>', 'your FLAME model')
+    .requiredOption('--subject <dir>', 'its GaussianAvatars subject folder (cameras, FLAME parameters)')
+    .option('--split <name>', 'train | val | test (self-reenactment) | cross (with --cross)', 'test')
+    .option('--cross <subject>', "another subject's folder: its held-out performance drives the avatar")
+    .option('--camera <index>', 'camera index (default: the most frontal)', (v) => Number.parseInt(v, 10))
+    .option('--fps <n>', 'frames per second', (v) => Number.parseFloat(v), 8)
+    .option('--out <base>', 'output path without extension', 'results/render/ga-avatar')
+    .action(async (ply: string, o: { flame: string; subject: string; split: string; cross?: string; camera?: number; fps: number; out: string }) => {
+      const { renderGa } = await import('./render.js');
+      const { releaseGpu } = await import('../gpu/index.js');
+      try {
+        const r = await renderGa(ply, { ...o, split: o.split as RenderSplit });
+        for (const f of r.written) process.stdout.write(`wrote ${f} (${r.frames} frames)\n`);
+        for (const s of r.skipped) process.stdout.write(`skipped ${s.format}: ${s.reason}\n`);
+      } catch (e) {
+        throw new CliError(`gae render-ga: ${(e as Error).message}`);
+      } finally {
+        await releaseGpu();
+      }
+    });
+}
+
+type RenderSplit = import('./subject.js').GaSplitName;
+
+function registerImport(program: Command): void {
   program
     .command('import-ga')
     .description('check a GaussianAvatars subject (transforms_*.json, FLAME parameters) against your FLAME model and index it')

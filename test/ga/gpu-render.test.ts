@@ -8,6 +8,11 @@ import { intrinsicsFromFov, lookAt, makeCamera } from '../../lib/raster/camera.j
 import { rasterSettings } from '../../lib/raster/types.js';
 import { Rng } from '../../lib/util/random.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { writeDemo } from '../../lib/ga/demo.js';
+import { renderGa } from '../../lib/ga/render.js';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const gpu = gpuFixture();
 
@@ -42,5 +47,20 @@ describe('AvatarRenderer on a FLAME head', () => {
       expect(img.alpha.filter((a) => a > 0.5).length).toBeGreaterThan(0.2 * 48 * 40);
     }
     r.destroy();
+  });
+
+  it('gae render-ga: a GaussianAvatars avatar driven by its held-out sequence and by another subject, as GIF', async () => {
+    await gpu();
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ga-render-'));
+    const d = await writeDemo(path.join(root, 'demo'), { width: 32, height: 24 });
+    const base = { flame: d.flame, subject: d.subject, lipRings: d.lipRings, formats: ['gif' as const] };
+    const test = await renderGa(d.avatar, { ...base, split: 'test', out: path.join(root, 'self') });
+    expect(test.frames).toBe(3);
+    expect(test.written).toEqual([path.join(root, 'self.gif')]);
+    expect((await fs.readFile(path.join(root, 'self.gif'))).subarray(0, 6).toString()).toBe('GIF89a');
+    const cross = await renderGa(d.avatar, { ...base, split: 'cross', cross: d.driver, camera: 2, out: path.join(root, 'cross') });
+    expect(cross.frames).toBe(3);
+    await expect(renderGa(d.avatar, { ...base, split: 'cross', out: path.join(root, 'x') })).rejects.toThrow('--split cross needs --cross');
+    await expect(renderGa(d.avatar, { ...base, split: 'test', camera: 9, out: path.join(root, 'x') })).rejects.toThrow(`--camera: 9 is not a camera of ${path.join(d.subject, 'transforms_test.json')}`);
   });
 });
