@@ -13,6 +13,8 @@ export type { GaSequence } from './avatar.js';
 export { importGa } from './cli.js';
 export type { ImportGaOptions } from './cli.js';
 export { reconstructOnHead } from './recon.js';
+export { renderGa } from './render.js';
+export type { RenderGaOptions } from './render.js';
 export type { PosedView, HeadReconOptions } from './recon.js';
 export { writeDemo, demoAvatar, recolourRegion, renderAvatarReference } from './demo.js';
 export type { DemoFiles } from './demo.js';
