@@ -14,6 +14,7 @@ export { importGa } from './cli.js';
 export type { ImportGaOptions } from './cli.js';
 export { reconstructOnHead } from './recon.js';
 export { renderGa } from './render.js';
+export { rasterizeRegionLabels, headRegionLabels } from './labels.js';
 export type { RenderGaOptions } from './render.js';
 export type { PosedView, HeadReconOptions } from './recon.js';
 export { writeDemo, demoAvatar, recolourRegion, renderAvatarReference } from './demo.js';
