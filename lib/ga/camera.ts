@@ -114,3 +114,9 @@ export function downscaleCamera(cam: Camera, maxWidth: number): Camera {
   const width = maxWidth, height = Math.max(1, Math.round(cam.height * s));
   return { ...cam, width, height, fx: cam.fx * s, fy: cam.fy * (height / cam.height), cx: cam.cx * s, cy: cam.cy * (height / cam.height) };
 }
+
+/** The camera of an image box-filtered down by the integer `factor` (lib/util/image.ts downsample). */
+export function scaleCameraBy(cam: Camera, factor: number): Camera {
+  if (!Number.isInteger(factor) || factor < 1) throw new Error(`scaleCameraBy: factor must be a positive integer, got ${factor}`);
+  return { ...cam, width: Math.ceil(cam.width / factor), height: Math.ceil(cam.height / factor), fx: cam.fx / factor, fy: cam.fy / factor, cx: cam.cx / factor, cy: cam.cy / factor };
+}
