@@ -2,11 +2,15 @@
  * `gae import-ga <subject> --flame <pkl> [--cross <other subject>] [--masks <FLAME_masks.pkl>] [--out <dir>]`:
  * checks a GaussianAvatars subject folder against the user's FLAME model (every camera, image and
  * parameter file; errors name the file and the field) and writes `ga-subject.json` (index-file.ts).
+ *
+ * `gae render-ga <point_cloud.ply> --flame <pkl> --subject <dir> [--split …] [--cross <other>]`: the avatar's
+ * reenactment as GIF/MP4 (render.ts).
  */
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { CliError } from '../cli/modules.js';
 import type { LipRings } from '../head/flame/teeth.js';
+import type { GaSplitName } from './subject.js';
 
 export interface ImportGaOptions {
   flame: string;
@@ -61,7 +65,7 @@ function registerRender(program: Command): void {
       const { renderGa } = await import('./render.js');
       const { releaseGpu } = await import('../gpu/index.js');
       try {
-        const r = await renderGa(ply, { ...o, split: o.split as RenderSplit });
+        const r = await renderGa(ply, { ...o, split: o.split as GaSplitName });
         for (const f of r.written) process.stdout.write(`wrote ${f} (${r.frames} frames)\n`);
         for (const s of r.skipped) process.stdout.write(`skipped ${s.format}: ${s.reason}\n`);
       } catch (e) {
@@ -71,8 +75,6 @@ function registerRender(program: Command): void {
       }
     });
 }
-
-type RenderSplit = import('./subject.js').GaSplitName;
 
 function registerImport(program: Command): void {
   program

@@ -129,9 +129,8 @@ async function readTransforms(dir: string, fileName: string, checkFiles: boolean
     const flameParamPath = path.resolve(dir, str('flame_param_path'));
     const timestep = int('timestep_index');
     // Some files say camera_id: accept both.
-    const cameraIndex = f['camera_index'] !== undefined ? int('camera_index') : f['camera_id'] !== undefined ? int('camera_id') : (() => {
-      throw new Error(`${at('camera_index')}: missing (nor camera_id)`);
-    })();
+    if (f['camera_index'] === undefined && f['camera_id'] === undefined) throw new Error(`${at('camera_index')}: missing (nor camera_id)`);
+    const cameraIndex = f['camera_index'] !== undefined ? int('camera_index') : int('camera_id');
     const camera = cameraFromTransforms(f, top, file, i, () => pngSize(image, at('w')));
     if (checkFiles) {
       await fs.access(image).catch(() => {
