@@ -131,6 +131,14 @@ describe('gae import-ga', () => {
     const ok = await load();
     expect(ok.splits.train!.frames[1]!.cameraIndex).toBe(json.frames[1].camera_index);
 
+    delete frames.frames[1].camera_id;
+    await fs.writeFile(t, JSON.stringify(frames));
+    await expect(load()).rejects.toThrow(`${t}: frames[1].camera_index: missing (nor camera_id)`);
+    frames.frames[1].camera_index = json.frames[1].camera_index;
+    frames.frames[0].timestep_index = -1;
+    await fs.writeFile(t, JSON.stringify(frames));
+    await expect(load()).rejects.toThrow(`${t}: frames[0].timestep_index: expected a non-negative integer, got -1`);
+    frames.frames[0].timestep_index = json.frames[0].timestep_index;
     delete frames.frames[2].flame_param_path;
     await fs.writeFile(t, JSON.stringify(frames));
     await expect(load()).rejects.toThrow(`${t}: frames[2].flame_param_path: missing`);
