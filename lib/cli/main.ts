@@ -12,6 +12,7 @@ import { register as registerEdit } from './edit.js';
 import { register as registerAblate } from './ablate.js';
 import { register as registerReport } from './report.js';
 import { register as registerRender } from './render.js';
+import { register as registerGa } from './ga.js';
 import { reportFailure, takeDebugFlag } from './errors.js';
 
 /** The benchmarks (`gae bench <name>`), each writing JSON under results/bench/. */
@@ -21,6 +22,7 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<u
   train: { summary: "where a reconstruction step's time goes, phase by phase", load: () => import('../../bench/train-step.js') },
   edit: { summary: "an edit cell's step time (render, edit, loss, Adam, adversary) and it/s", load: () => import('../../bench/edit-cell.js') },
   viewer: { summary: "the browser viewer's GPU time per frame in headless Chromium", load: () => import('../../bench/viewer.js') },
+  flame: { summary: 'real-time FLAME avatar rendering (FLAME posing + bind + rasterize) at 802x550', load: () => import('../../bench/flame.js') },
 };
 
 /** Commands whose module parses its own options, in the order `gae --help` lists them. */
@@ -57,6 +59,7 @@ export function buildProgram(): Command {
   registerAblate(program);
   registerReport(program);
   registerRender(program);
+  registerGa(program);
   for (const c of SCRIPT_COMMANDS) scriptCommand(program, c.name, c.summary, c.load);
   program
     .command('bench')

@@ -12,12 +12,12 @@ import { cycles, forbiddenImports, importEdges, layerViolations, libFolder, type
 
 /** Bottom first. */
 const LAYERS: string[][] = [
-  ['gpu', 'util', 'image'],
+  ['gpu', 'util', 'image', 'io'],
   ['raster', 'head'],
   ['data', 'metrics'],
   ['avatar'],
   ['train'],
-  ['adversarial', 'edit'],
+  ['adversarial', 'edit', 'ga'],
   ['experiments', 'report'],
   ['notebook', 'viewer', 'cli'],
 ];
