@@ -9,6 +9,14 @@ import { tensorBuffer } from '../gpu/tfjs.js';
 import type { OccupancyConfig } from './config.js';
 import type { NerfField } from './field.js';
 
+/**
+ * 1.0 where estimate > threshold, else 0.0, as float32 data on the GPU. Not tf.cast(bool): tfjs-webgpu 4.22
+ * keeps a bool → float32 cast's int32 buffer, so the marcher would read the integer 1 as a denormal float.
+ */
+function flagsOf(estimate: tf.Tensor1D, threshold: number): tf.Tensor1D {
+  return tf.tidy(() => tf.where(tf.greater(estimate, threshold), tf.onesLike(estimate), tf.zerosLike(estimate)) as tf.Tensor1D);
+}
+
 export class OccupancyGrid {
   readonly resolution: number;
   private estimate: tf.Tensor1D; // [G³] σ estimate, 1/m
@@ -45,7 +53,7 @@ export class OccupancyGrid {
     this.estimate.dispose();
     this.flags.dispose();
     this.estimate = next;
-    this.flags = tf.tidy(() => tf.cast(tf.greater(next, this.cfg.threshold), 'float32') as tf.Tensor1D);
+    this.flags = flagsOf(next, this.cfg.threshold);
     this.updates++;
   }
 
@@ -66,7 +74,7 @@ export class OccupancyGrid {
     this.estimate.dispose();
     this.flags.dispose();
     this.estimate = tf.tensor1d(s.estimate);
-    this.flags = tf.tidy(() => tf.cast(tf.greater(this.estimate, this.cfg.threshold), 'float32') as tf.Tensor1D);
+    this.flags = flagsOf(this.estimate, this.cfg.threshold);
     this.updates = s.updates;
   }
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { releaseGpu } from '../../lib/gpu/device.js';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
-import { upload } from '../../lib/gpu/buffers.js';
+import { download, upload } from '../../lib/gpu/buffers.js';
 import { triangleFrames } from '../../lib/head/frames.js';
 import { intrinsicsFromFov, lookAt, makeCamera } from '../../lib/raster/camera.js';
 import { poseGeometry, uploadDeformFrame } from '../../lib/nerf/deform.js';
@@ -181,6 +181,9 @@ describe('occupancy grid (webgpu)', () => {
     const dense = make(Math.log(3)), sparse = make(Math.log(0.1));
     occ.update(dense, 1);
     expect(await occ.occupiedFraction()).toBe(1); // σ = 3 > 1
+    // The marcher reads the flags' buffer as float32: 1.0, not an integer bit pattern.
+    const ctx = await useTfjsWebGpu();
+    expect(Array.from(await download(ctx.device, occ.buffer(), Float32Array, 64))).toEqual(new Array(64).fill(1));
     occ.update(sparse, 2);
     expect(await occ.occupiedFraction()).toBe(1); // max(0.5 · 3, 0.1) = 1.5 > 1
     occ.update(sparse, 3);
