@@ -25,6 +25,7 @@ export const COMMANDS: CommandModule[] = [
   { command: 'ablate', summary: 'run an ablation grid (methods × subjects × edits × seeds) from a config', module: 'experiments' },
   { command: 'report', summary: 'tables, figures and image grids from run directories', module: 'report' },
   { command: 'render', summary: 'render turntables and reenactments of an avatar', module: 'avatar' },
+  { command: 'nerf', summary: 'reconstruct the NeRF baseline avatar (INSTA-style) from a dataset', module: 'nerf' },
 ];
 
 export const LIB_DIR = libDir();
