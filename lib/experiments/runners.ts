@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { LIB_DIR } from '../cli/modules.js';
 
 /** Paths under lib/, without extension. */
-export const BUILTIN_RUNNER_MODULES = ['edit/cell-runner', 'train/cell-runner'];
+export const BUILTIN_RUNNER_MODULES = ['edit/cell-runner', 'train/cell-runner', 'nerf/cell-runner'];
 
 export async function loadBuiltinRunners(libDir = LIB_DIR): Promise<string[]> {
   const loaded: string[] = [];
