@@ -13,6 +13,7 @@ import { register as registerAblate } from './ablate.js';
 import { register as registerReport } from './report.js';
 import { register as registerRender } from './render.js';
 import { register as registerGa } from './ga.js';
+import { register as registerNerf } from './nerf.js';
 import { reportFailure, takeDebugFlag } from './errors.js';
 
 /** The benchmarks (`gae bench <name>`), each writing JSON under results/bench/. */
@@ -22,6 +23,7 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<u
   train: { summary: "where a reconstruction step's time goes, phase by phase", load: () => import('../../bench/train-step.js') },
   edit: { summary: "an edit cell's step time (render, edit, loss, Adam, adversary) and it/s", load: () => import('../../bench/edit-cell.js') },
   viewer: { summary: "the browser viewer's GPU time per frame in headless Chromium", load: () => import('../../bench/viewer.js') },
+  nerf: { summary: 'NeRF avatar training it/s and render fps at 802x550', load: () => import('../../bench/nerf.js') },
   flame: { summary: 'real-time FLAME avatar rendering (FLAME posing + bind + rasterize) at 802x550', load: () => import('../../bench/flame.js') },
 };
 
@@ -60,6 +62,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerRender(program);
   registerGa(program);
+  registerNerf(program);
   for (const c of SCRIPT_COMMANDS) scriptCommand(program, c.name, c.summary, c.load);
   program
     .command('bench')

@@ -113,7 +113,7 @@ export function instructionOf(config: EditConfig): string {
 }
 
 /** The editor a config names (without the cache). */
-export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarSession): ImageEditor {
+export function makeEditor(config: EditConfig, ctx: GpuContext, session: Pick<AvatarSession, 'dataset'>): ImageEditor {
   const e = config.editor;
   switch (e.kind) {
     case 'offline':

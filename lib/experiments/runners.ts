@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import './edit-runner.js';
+import './nerf-runner.js';
 
 /** Loads user plugins: ES modules (paths relative to the working directory) that call registerCellRunner(). */
 export async function loadPlugins(files: string[]): Promise<void> {

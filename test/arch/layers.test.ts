@@ -17,7 +17,7 @@ const LAYERS: string[][] = [
   ['data', 'metrics'],
   ['avatar'],
   ['train'],
-  ['adversarial', 'edit', 'ga'],
+  ['adversarial', 'edit', 'ga', 'nerf'],
   ['experiments', 'report'],
   ['notebook', 'viewer', 'cli'],
 ];
