@@ -1,6 +1,6 @@
 /**
  * The ablation grid's `insta-in2n` runner: the paper's NeRF baseline (INSTA + Instruct-NeRF2NeRF) as one arm
- * of the grid. Cell params, as lib/edit/cell-runner.ts's (preset, data, frames, config) plus:
+ * of the grid. Cell params, as lib/experiments/edit-runner.ts's (preset, data, frames, config) plus:
  *
  *   nerfRecon        NeRF reconstruction run directory (default <grid>/_recon-nerf/<subject>-<preset>,
  *                    trained once and shared by every cell of the subject)
