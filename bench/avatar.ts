@@ -3,8 +3,8 @@
  * bind (triangle frames → world Gaussians) + rasterize (forward), GPU-synchronised, at 802×550 (the
  * GaussianAvatars training size) over a talking sequence.
  *
- *   npm run bench:avatar -- --ply results/runs/.../avatar.ply     # a trained avatar
- *   npm run bench:avatar -- --per-triangle 2                      # a generated one (N = 2 × triangles)
+ *   gae bench avatar --ply results/runs/.../avatar.ply     # a trained avatar
+ *   gae bench avatar --per-triangle 2                      # a generated one (N = 2 × triangles)
  *
  * Writes results/bench/avatar-<vendor>.json (atomically): frame ms synchronised each frame (median, p90) and
  * back to back (fps = throughput, as a viewer renders), per-stage GPU times from timestamp queries, the

@@ -4,7 +4,7 @@
  * setup/I-O; and the per-step phases (render, loss, optimiser, generator loss, discriminator step), each
  * GPU-synchronised, medians over `--steps` samples on one view with that method's config.
  *
- *   npm run bench:edit -- [--preset tiny|full] [--data DIR] [--frames N] [--avatar PLY|RUN]
+ *   gae bench edit [--preset tiny|full] [--data DIR] [--frames N] [--avatar PLY|RUN]
  *                         [--recon-iterations N] [--methods ours,ga-in2n] [--edit gold-teeth] [--steps N] [--out FILE]
  *
  * The dataset is synthesised into `--data` when that folder does not exist. Without `--avatar`, a reconstruction
@@ -23,7 +23,8 @@ import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
 import { ensureDataset } from '../lib/data/ensure.js';
 import { synthConfig } from '../lib/data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
-import { AvatarSession, trainAvatar } from '../lib/train/recon.js';
+import { AvatarSession } from '../lib/avatar/session.js';
+import { trainAvatar } from '../lib/train/recon.js';
 import { imageLoss } from '../lib/train/image-loss.js';
 import { Adam } from '../lib/train/adam.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup } from '../lib/avatar/model.js';
@@ -35,7 +36,7 @@ import { editAvatar, editedRenderSettings, editViews, makeEditor, poolImage, ren
 import { evaluateEdit } from '../lib/edit/evaluate.js';
 import { methodConfig } from '../lib/edit/run.js';
 import { METHOD_PRESETS, type EditConfig, type MethodName } from '../lib/edit/config.js';
-import type { EditRequest, ImageEditor } from '../lib/edit/editor.js';
+import type { EditRequest, ImageEditor } from '../lib/edit/editors/editor.js';
 import type { RgbImage } from '../lib/util/image.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 

@@ -4,12 +4,12 @@
  * `gae ablate --parallel K` starts more of this same bundle for its cells.
  */
 import { Command } from 'commander';
-import { register as registerSynth } from '../lib/data/cli.js';
-import { register as registerTrain } from '../lib/train/cli.js';
-import { register as registerEdit } from '../lib/edit/cli.js';
-import { register as registerAblate } from '../lib/experiments/cli.js';
+import { register as registerSynth } from '../lib/cli/synth.js';
+import { register as registerTrain } from '../lib/cli/train.js';
+import { register as registerEdit } from '../lib/cli/edit.js';
+import { register as registerAblate } from '../lib/cli/ablate.js';
 import { CliError } from '../lib/cli/modules.js';
-import '../lib/edit/cell-runner.js';
+import '../lib/experiments/edit-runner.js';
 
 const program = new Command('gae').enablePositionalOptions();
 for (const r of [registerSynth, registerTrain, registerEdit, registerAblate]) r(program);

@@ -1,8 +1,8 @@
 /**
- * Rasterizer benchmark on the scene `bench-N-WxH` (../shared/bench/synthetic-scene.md).
+ * Rasterizer benchmark on the scene `bench-N-WxH` (docs/bench-scene.md).
  *
- *   npm run bench:raster                                     # N ∈ {100k, 1M} × {802×550, 1920×1080}
- *   npm run bench:raster -- --n 10000 --res 802x550 --runs 5 # a quick subset (lavapipe)
+ *   gae bench raster                                     # N ∈ {100k, 1M} × {802×550, 1920×1080}
+ *   gae bench raster --n 10000 --res 802x550 --runs 5 # a quick subset (lavapipe)
  *
  * Per configuration: median wall-clock milliseconds of the forward pass and of forward + backward over
  * `--runs` runs after `--warmup` warm-ups, each synchronised with the GPU (encode + submit + wait); per-stage
@@ -17,7 +17,7 @@ import { benchCamera, benchGaussians, benchLossWeights } from '../lib/raster/ben
 import { GaussianRasterizer, type GaussianBuffers } from '../lib/raster/gpu/rasterizer.js';
 import { renderReferenceWithGrad } from '../lib/raster/reference/index.js';
 import { rasterSettings } from '../lib/raster/types.js';
-import { randomScene } from '../test/raster/reference-scenes.js';
+import { randomScene } from '../lib/raster/scenes.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 
 /**
@@ -341,7 +341,7 @@ try {
 }
 await writeJsonAtomic(outPath, {
   commit,
-  benchmark: 'bench-N-WxH (../shared/bench/synthetic-scene.md), alpha blending, SH degree 3, black background',
+  benchmark: 'bench-N-WxH (docs/bench-scene.md), alpha blending, SH degree 3, black background',
   adapter: ctx.report,
   adapterLine: describeAdapter(ctx.report),
   subgroups: ctx.has.subgroups && opts.subgroups,

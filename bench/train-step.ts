@@ -1,7 +1,7 @@
 /**
  * Where a reconstruction step's time goes, and how fast reconstruction runs.
  *
- *   npm run bench:train -- [--preset tiny|full] [--data DIR] [--frames N] [--steps N] [--iterations N] [--run DIR] [--out FILE]
+ *   gae bench train [--preset tiny|full] [--data DIR] [--frames N] [--steps N] [--iterations N] [--run DIR] [--out FILE]
  *
  * 1. Phases of one training step on one dataset view, each GPU-synchronised, medians over `--steps` steps after
  *    warm-up: bind (local → world), rasterize forward, loss forward (L1 + D-SSIM + regularisers, fused), the
@@ -12,7 +12,7 @@
  *    back with one sync at the end → it/s.
  * 3. End to end: a reconstruction of `--iterations` steps from scratch (densification, opacity resets, logging,
  *    checkpoints, data) with trainAvatar → it/s. Its run directory (`--run`, default a temporary folder) holds an
- *    avatar that `npm run bench:edit -- --avatar <run>` can edit.
+ *    avatar that `gae bench edit --avatar <run>` can edit.
  *
  * The dataset is synthesised into `--data` first when that folder does not exist (`--frames` training timesteps).
  * Writes results/bench/train-step-<device>.json.
@@ -25,7 +25,8 @@ import * as path from 'node:path';
 import { describeAdapter, median } from '../lib/gpu/index.js';
 import { useTfjsWebGpu } from '../lib/gpu/tfjs.js';
 import { reconConfig, RECON_PRESETS } from '../lib/train/config.js';
-import { AvatarSession, initialGaussians, learningRates, nextView, reconstructionLoss, trainAvatar } from '../lib/train/recon.js';
+import { AvatarSession } from '../lib/avatar/session.js';
+import { initialGaussians, learningRates, nextView, reconstructionLoss, trainAvatar } from '../lib/train/recon.js';
 import { imageLoss, imageLossTfjs } from '../lib/train/image-loss.js';
 import { Adam } from '../lib/train/adam.js';
 import { PARAM_GROUPS } from '../lib/avatar/model.js';

@@ -3,17 +3,17 @@
  * Chromium with continuous rendering while the driving sequence plays, and reads the page's GPU time per
  * frame (timestamp-query around pose + bind + rasterize; the copy to the canvas is not included).
  *
- *   npm run bench:viewer -- <run dir or .ply> [--seconds 20] [--size 802x550] [--present webgpu|readback]
+ *   gae bench viewer <run dir or .ply> [--seconds 20] [--size 802x550] [--present webgpu|readback]
  *
  * Writes results/bench/viewer-<vendor>.json: median and p90 GPU ms per frame, the fps they imply, frames
  * completed per second of wall clock (includes presentation and, with readback, the copy to the CPU).
- * Chromium flags: scripts/viewer/chromium.ts, plus --chromium-arg for a GPU machine's needs.
+ * Chromium flags: lib/viewer/chromium.ts, plus --chromium-arg for a GPU machine's needs.
  */
 import { Command } from 'commander';
 import { median } from '../lib/gpu/timing.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
 import { startViewerServer } from '../lib/viewer/server.js';
-import { CHROMIUM, HEADLESS_WEBGPU_ARGS, haveChromium } from '../scripts/viewer/chromium.js';
+import { CHROMIUM, HEADLESS_WEBGPU_ARGS, haveChromium } from '../lib/viewer/chromium.js';
 
 const o = new Command()
   .name('bench:viewer')

@@ -5,7 +5,7 @@
 # placed as .gpu-data/<name>.xz (unpack it there with `xz -dkf`; carrying .gpu-data replaces the folder on
 # each call, so unpack in every command that needs it).
 #
-#   bash scripts/gpu-pack.sh scripts/gpu-job.ts bench/avatar.ts [--avatar path/to/avatar.ply]
+#   bash scripts/gpu-pack.sh lib/cli/gpu-job.ts bench/avatar.ts [--avatar path/to/avatar.ply]
 #   # then: run(command="source .gpu/env.sh && node .gpu/app/gpu-job.mjs …", carry=[".gpu", ".gpu-data"])
 #
 # .gpu/ and .gpu-data/ must be ignored (.git/info/exclude), as ../shared/gpu/README.md says.

@@ -3,18 +3,18 @@
 #   - a Vulkan loader, which Dawn (the `webgpu` npm package) needs to reach any GPU;
 #   - where no hardware Vulkan driver is installed, Mesa lavapipe (a CPU Vulkan driver) new enough for
 #     Dawn: Mesa >= 24. Debian 12 ships Mesa 22, so we take Mesa 25 from bookworm-backports;
-#   - the system tools the notebooks, figure export and MP4 export use (jupyter-nbconvert, chromium, ffmpeg),
-#     with --full;
+#   - the system tools the notebooks, figure export, the viewer's browser test and MP4 export use
+#     (jupyter-nbconvert, chromium, ffmpeg): `npm test` needs all of them to pass with nothing skipped;
 #   - the npm packages, from package-lock.json.
-# Usage: bash scripts/setup.sh [--full] [--no-npm]
+# Usage: bash scripts/setup.sh [--no-npm]   (--full is still accepted: it is now the default)
 # Runs apt-get as root, or through sudo when it is available; skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-full=0; npm_install=1
+npm_install=1
 for a in "$@"; do
   case "$a" in
-    --full) full=1 ;;
+    --full) ;; # what --full used to add is always installed now
     --no-npm) npm_install=0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
@@ -76,13 +76,15 @@ if command -v apt-get >/dev/null; then
     echo "setup: installed Mesa lavapipe $(mesa_major) (CPU Vulkan; timings on it say nothing about GPUs)"
   fi
 
-  if [ $full = 1 ]; then
-    pkgs=()
-    have_pkg jupyter-nbconvert || pkgs+=(jupyter-nbconvert python3-ipykernel)
-    have_pkg chromium || pkgs+=(chromium fonts-dejavu-core)
-    have_pkg ffmpeg || pkgs+=(ffmpeg)  # MP4 export of turntables / reenactments (GIF needs nothing)
-    if [ ${#pkgs[@]} -gt 0 ]; then apt_update; apt_install "${pkgs[@]}"; fi
-  fi
+  # Notebook runs (jupyter-nbconvert + ipykernel), figure export and the viewer's browser test (chromium),
+  # MP4 export (ffmpeg): without them `npm test` fails or skips those suites.
+  pkgs=()
+  have_pkg jupyter-nbconvert || pkgs+=(jupyter-nbconvert)
+  have_pkg python3-ipykernel || pkgs+=(python3-ipykernel)
+  have_pkg chromium || pkgs+=(chromium)
+  have_pkg fonts-dejavu-core || pkgs+=(fonts-dejavu-core)
+  have_pkg ffmpeg || pkgs+=(ffmpeg)
+  if [ ${#pkgs[@]} -gt 0 ]; then apt_update; apt_install "${pkgs[@]}"; echo "setup: installed ${pkgs[*]}"; fi
 else
   echo "setup: no apt-get; install a Vulkan loader and a Vulkan driver (GPU driver or Mesa lavapipe >= 24) yourself" >&2
 fi

@@ -4,6 +4,7 @@
  * our choices, exposed here so they can be ablated.
  */
 import { z } from 'zod';
+import { parseConfig } from '../util/config.js';
 
 export const discriminatorConfigSchema = z.object({
   /** Channels of the first strided block; each further block doubles them, up to 8× (pix2pix's ndf). */
@@ -57,10 +58,5 @@ export type AdversarialConfigInput = z.input<typeof adversarialConfigSchema>;
 
 /** Parses a config with defaults; errors name the field (`where` names the file or caller). */
 export function parseAdversarialConfig(input: unknown, where = 'adversarial config'): AdversarialConfig {
-  const r = adversarialConfigSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new Error(`${where}: ${i.path.join('.') || '<root>'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(adversarialConfigSchema, input ?? {}, where);
 }

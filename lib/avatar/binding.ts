@@ -1,5 +1,5 @@
 /**
- * Binding (GaussianAvatars, ../shared/method.md §2): every Gaussian lives in the local frame of one
+ * Binding (GaussianAvatars, docs/method.md §2): every Gaussian lives in the local frame of one
  * triangle of the posed head mesh. For triangle t with centre c, orthonormal frame R (columns: first edge
  * direction, normal, their cross product) and scale k, a Gaussian with local mean μₗ, log-scales sₗ and
  * rotation qₗ has world parameters

@@ -183,8 +183,8 @@ export function densifyAndPrune(g: BoundGaussians, stats: DensifyStats, triangle
   return { gaussians, keep, appended: added.count, cloned: clones.count, split: splitIdx.length, pruned };
 }
 
-/** 3DGS's opacity reset: clamps every opacity to at most `max` (0.01), so occluded floaters can be pruned. */
-export function resetOpacity(g: BoundGaussians, max = 0.01): void {
+/** 3DGS's opacity reset: clamps every opacity to at most `max` (the config's densify.opacityResetMax), so occluded floaters can be pruned. */
+export function resetOpacity(g: BoundGaussians, max: number): void {
   const cap = Math.log(max / (1 - max));
   for (let n = 0; n < g.count; n++) if (g.opacityLogits[n]! > cap) g.opacityLogits[n] = cap;
 }

@@ -2,7 +2,7 @@
  * Real-time rendering of an avatar: head parameters → posed mesh (blendshapes + jaw/neck, WGSL) → bound
  * world Gaussians (bind.wgsl.ts) → the differentiable rasterizer's forward pass, all in one command buffer
  * with no CPU round trip and no per-frame allocation. The same rasterizer code path as training; used by
- * `npm run bench:avatar`, the viewer and the renders of `gae render`.
+ * `gae bench avatar`, the viewer and the renders of `gae render`.
  */
 import type { GpuContext } from '../gpu/device.js';
 import { createStorage, download, upload, uniform } from '../gpu/buffers.js';
@@ -11,13 +11,18 @@ import type { GpuProfiler } from '../gpu/timing.js';
 import { GpuHeadPoser } from '../head/gpu-pose.js';
 import type { HeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
+import type { Head, HeadPoser } from '../head/head.js';
 import { GaussianRasterizer, type ForwardState, type GaussianBuffers, type PrepareOptions, type RasterizerOptions } from '../raster/gpu/rasterizer.js';
 import type { Camera, RasterSettings, ShDegree } from '../raster/types.js';
 import type { BoundGaussians } from './gaussians.js';
 import { BIND_WG, bindWgsl, packLocal } from './bind.wgsl.js';
 
-export class AvatarRenderer {
-  private readonly poser: GpuHeadPoser;
+/**
+ * `head` is the ICT-FaceKit model (its parameters are HeadParams) or any head of the head interface
+ * (lib/head/head.ts, e.g. FLAME with FlameParams).
+ */
+export class AvatarRenderer<P = HeadParams> {
+  private readonly poser: Pick<HeadPoser<P>, 'encodeFrame' | 'destroy'>;
   private readonly rasterizer: GaussianRasterizer;
   private readonly verts: GPUBuffer;
   private readonly faces: GPUBuffer;
@@ -30,12 +35,12 @@ export class AvatarRenderer {
 
   constructor(
     private readonly ctx: GpuContext,
-    readonly head: HeadModel,
+    readonly head: HeadModel | Head<P>,
     gaussians: BoundGaussians,
     rasterizerOptions: RasterizerOptions = {},
   ) {
     const { device } = ctx;
-    this.poser = new GpuHeadPoser(ctx, head);
+    this.poser = 'gpuPoser' in head ? head.gpuPoser(ctx) : (new GpuHeadPoser(ctx, head) as unknown as HeadPoser<P>);
     this.rasterizer = new GaussianRasterizer(ctx, rasterizerOptions);
     this.verts = createStorage(device, head.vertexCount * 12, 'avatar-posed-verts');
     this.faces = upload(device, head.faces, undefined, 'avatar-faces');
@@ -111,7 +116,7 @@ export class AvatarRenderer {
   }
 
   /** Encodes pose + bind into `enc`; the world Gaussians are then ready for the rasterizer. */
-  async encodePose(enc: GPUCommandEncoder, p: HeadParams, profiler?: GpuProfiler): Promise<void> {
+  async encodePose(enc: GPUCommandEncoder, p: P, profiler?: GpuProfiler): Promise<void> {
     await this.poser.encodeFrame(enc, p, this.verts, profiler);
     const { pipeline, group } = await this.bindPassFor();
     const pass = enc.beginComputePass({ label: 'avatar-bind', timestampWrites: profiler?.writes('bind') });
@@ -126,7 +131,7 @@ export class AvatarRenderer {
    * Renders one frame: pose, bind and rasterize, submitted together. Returns the rasterizer's forward
    * state (its `image` buffer holds [H,W,5]: RGB, alpha, depth); valid until the next call.
    */
-  async render(p: HeadParams, cam: Camera, settings: RasterSettings, profiler?: GpuProfiler): Promise<ForwardState> {
+  async render(p: P, cam: Camera, settings: RasterSettings, profiler?: GpuProfiler): Promise<ForwardState> {
     const { device } = this.ctx;
     const enc = device.createCommandEncoder();
     await this.encodePose(enc, p, profiler);

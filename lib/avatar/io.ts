@@ -3,6 +3,7 @@
  * rot_* hold the *local* (per-triangle) parameters, plus an integer `binding_0` vertex property naming each
  * Gaussian's triangle. `exportWorldPly` bakes one pose into a plain 3DGS `.ply` for any splat viewer.
  */
+import { assertFiniteGaussians } from '../util/finite.js';
 import { readPly, writePly } from '../raster/ply.js';
 import type { Gaussians } from '../raster/types.js';
 import type { BoundGaussians } from './gaussians.js';
@@ -25,6 +26,7 @@ export function readAvatarPly(bytes: Uint8Array, name: string, triangleCount: nu
   if (!b) throw new Error(`${name}: missing vertex property '${BINDING}' (an avatar .ply binds each Gaussian to a triangle)`);
   const binding = b instanceof Int32Array ? b : Int32Array.from(b, (v) => Math.round(v));
   const g: BoundGaussians = { ...gaussians, binding };
+  assertFiniteGaussians(g, name);
   assertEveryTriangleBound(g, triangleCount, name, mustBeBound);
   return g;
 }

@@ -6,25 +6,26 @@
 import type { GpuContext } from '../gpu/device.js';
 import type { HeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
+import type { Head } from '../head/head.js';
 import type { Camera, RasterSettings } from '../raster/types.js';
 import { cameraCentre } from '../raster/camera.js';
 import { downsample, type RgbImage } from '../util/image.js';
 import { rasterSettings } from '../raster/types.js';
 import { loadFrameImages, type SplitName, type SyntheticDataset } from '../data/dataset.js';
-import type { GridSpec } from '../report/grid.js';
+import type { GridSpec } from '../image/grid.js';
 import type { BoundGaussians } from './gaussians.js';
 import { AvatarRenderer } from './gpu-render.js';
 
-/** Frames of `g` driven by `params`, seen by `cam`: RGB images (background per `settings`). */
-export async function renderSequence(
+/** Frames of `g` driven by `params`, seen by `cam`: RGB images (background per `settings`). Any head: ICT-FaceKit or FLAME. */
+export async function renderSequence<P = HeadParams>(
   ctx: GpuContext,
-  head: HeadModel,
+  head: HeadModel | Head<P>,
   g: BoundGaussians,
-  params: HeadParams[],
+  params: P[],
   cam: Camera,
   settings: RasterSettings,
 ): Promise<RgbImage[]> {
-  const r = new AvatarRenderer(ctx, head, g);
+  const r = new AvatarRenderer<P>(ctx, head, g);
   try {
     await r.prepare(settings);
     const out: RgbImage[] = [];

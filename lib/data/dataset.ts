@@ -9,7 +9,7 @@
  *                             rendered on this subject's identity           (cross-identity reenactment)
  *   images/<sequence>/t<timestep>_c<camera>.png      RGB over the dataset's background colour
  *   fg_masks/<sequence>/t<timestep>_c<camera>.png    8-bit coverage (alpha × 255)
- *   labels/<sequence>/t<timestep>_c<camera>.png      8-bit region ids (lib/data/regions.ts)
+ *   labels/<sequence>/t<timestep>_c<camera>.png      8-bit region ids (lib/head/regions.ts)
  *
  * In the spirit of GaussianAvatars / NeRSemble's transforms files: every frame carries its camera (fx, fy,
  * cx, cy, w, h; `world_to_camera` is our row-major 4×4, OpenCV axes, metres), `timestep_index` (within the
@@ -25,7 +25,7 @@ import { z } from 'zod';
 import type { Camera } from '../raster/types.js';
 import type { HeadParams } from '../head/pose.js';
 import { N_EXPRESSION, N_IDENTITY } from '../head/model.js';
-import { readPng } from '../util/image.js';
+import { pngFileSize, readPng } from '../util/image.js';
 import type { RgbImage } from '../util/image.js';
 
 export const DATASET_FORMAT = 'gae-synthetic-head';
@@ -256,6 +256,11 @@ export interface LoadOptions {
   checkFiles?: boolean;
 }
 
+/** Runs the tasks at most 64 at a time (each holds a file descriptor; a full dataset has thousands). */
+async function inBatches(tasks: Array<() => Promise<void>>, width = 64): Promise<void> {
+  for (let i = 0; i < tasks.length; i += width) await Promise.all(tasks.slice(i, i + width).map((t) => t()));
+}
+
 export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<SyntheticDataset> {
   const root = path.resolve(dir);
   const metaFile = path.join(root, 'dataset.json');
@@ -285,14 +290,21 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
       };
     });
     if (opts.checkFiles ?? true) {
-      await Promise.all(
+      // Every image's size against its camera, from the PNG headers: a wrong-size validation image must
+      // fail now, not after an hour of training.
+      await inBatches(
         t.frames.flatMap((f, i) =>
-          (['file_path', 'fg_mask_path', 'label_path'] as const).map(async (k) => {
+          (['file_path', 'fg_mask_path', 'label_path'] as const).map((k) => async () => {
             const p = path.join(root, f[k]);
+            let size: { width: number; height: number };
             try {
-              await fs.access(p);
-            } catch {
-              throw new Error(`${p}: missing (frames[${i}].${k} in ${file})`);
+              size = await pngFileSize(p);
+            } catch (e) {
+              if ((e as Error).message.includes('ENOENT')) throw new Error(`${p}: missing (frames[${i}].${k} in ${file})`);
+              throw new Error(`${(e as Error).message} (frames[${i}].${k} in ${file})`);
+            }
+            if (size.width !== f.w || size.height !== f.h) {
+              throw new Error(`${p}: size ${size.width}×${size.height} does not match the camera's ${f.w}×${f.h} (frames[${i}].${k} in ${file})`);
             }
           }),
         ),

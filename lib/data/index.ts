@@ -1,6 +1,6 @@
 /** Synthetic datasets: region labels, sequences, the camera rig, the on-disk format, writer and ground truth. */
-export { REGION_NAMES, Region, REGION_GROUPS } from './regions.js';
-export type { RegionName } from './regions.js';
+export { REGION_NAMES, Region, REGION_GROUPS } from '../head/regions.js';
+export type { RegionName } from '../head/regions.js';
 export { makeSequence, sampleIdentity, framesPerKey, EXPRESSION_NAMES, CATEGORIES } from './sequences.js';
 export type { Sequence, SequenceKind, SequenceOptions, Category } from './sequences.js';
 export { cameraRig, RIG_TARGET, RIG_AIM, RIG_FOCAL_802 } from './cameras.js';

@@ -6,14 +6,14 @@ import type { GpuContext } from '../gpu/device.js';
 import { loadHeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
 import type { Camera } from '../raster/types.js';
-import type { GridRow, GridSpec } from '../report/grid.js';
+import type { GridRow, GridSpec } from '../image/grid.js';
 import { cropImage, rgbImage, upscale, type RgbImage } from '../util/image.js';
 import { cameraFromJson, loadFrameImages, SPLITS, type DatasetFrame, type SplitName, type SyntheticDataset } from './dataset.js';
 import { poseFrames, renderGroundTruth } from './ground-truth.js';
-import { Region, REGION_NAMES } from './regions.js';
+import { Region, REGION_NAMES } from '../head/regions.js';
 import { EXPRESSION_NAMES } from './sequences.js';
 
-/** One colour per region id (lib/data/regions.ts order): background, skin, lips, teeth, tongue, eyes, hair. */
+/** One colour per region id (lib/head/regions.ts order): background, skin, lips, teeth, tongue, eyes, hair. */
 export const REGION_COLOURS: readonly [number, number, number][] = [
   [1, 1, 1],
   [0.93, 0.75, 0.6],

@@ -5,13 +5,13 @@
  * The method presets (the paper's Table 1 arms and two controls) are `experiments/methods/*.json`; `EDIT_PRESETS` holds
  * the schedules.
  */
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { adversarialConfigSchema } from '../adversarial/config.js';
 import { offlineEditorConfigSchema } from './editors/offline.js';
-import { EDIT_DEFAULTS } from './editor.js';
+import { EDIT_DEFAULTS, HF_CLIENT_DEFAULTS } from './editors/editor.js';
 import { wabeBlend, wabeFieldsSchema } from '../raster/wabe-config.js';
 import type { RasterSettings } from '../raster/types.js';
+import { mergeConfig, parseConfig, readConfigFile } from '../util/config.js';
 
 const nonneg = z.number().nonnegative();
 const APPEARANCE = ['shDc', 'shRest', 'opacityLogits'] as const;
@@ -26,6 +26,10 @@ export const editorConfigSchema = z
     /** hf: the model id (hosted) and/or an endpoint URL; the token comes from HF_TOKEN, never the config. */
     model: z.string().default('timbrooks/instruct-pix2pix'),
     endpointUrl: z.string().nullable().default(null),
+    /** hf: per-attempt timeout, ms; each retry is printed with its reason and wait. */
+    timeoutMs: z.number().int().positive().default(HF_CLIENT_DEFAULTS.timeoutMs),
+    /** hf: retries after the first attempt, only for what may pass (timeouts, dropped connections, 429, 5xx). */
+    maxRetries: z.number().int().nonnegative().default(HF_CLIENT_DEFAULTS.maxRetries),
     guidanceScale: nonneg.default(EDIT_DEFAULTS.guidanceScale),
     imageGuidanceScale: nonneg.default(EDIT_DEFAULTS.imageGuidanceScale),
     /** Each call's denoise strength is drawn uniformly from this range. */
@@ -170,28 +174,11 @@ export const METHOD_PRESETS: Record<MethodName, Record<string, unknown>> = {
   identity: { ...CONTROL, editor: { kind: 'identity' } },
 };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep merge of config overlays (later wins; arrays and scalars replace). */
-export function mergeConfig(...layers: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const layer of layers) {
-    if (!isObject(layer)) continue;
-    for (const [k, v] of Object.entries(layer)) {
-      out[k] = isObject(v) && isObject(out[k]) ? mergeConfig(out[k], v) : isObject(v) ? mergeConfig(v) : v;
-    }
-  }
-  return out;
-}
+/** Deep merge of config overlays (lib/util/config.ts; later wins, objects merge key by key). */
+export { mergeConfig };
 
 export function editConfig(input: unknown, where = 'edit config'): EditConfig {
-  const r = editConfigSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
+  const r = { data: parseConfig(editConfigSchema, input, where) };
   if (r.data.editor.strengthRange[0] > r.data.editor.strengthRange[1]) {
     throw new Error(`${where}: editor.strengthRange: [${r.data.editor.strengthRange}] is not an interval`);
   }
@@ -205,13 +192,7 @@ export function strengthRangeOf(config: EditConfig): [number, number] {
 }
 
 export async function loadEditConfig(file: string, over: unknown = {}): Promise<EditConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-  return editConfig(mergeConfig(raw, over), file);
+  return editConfig(mergeConfig(await readConfigFile(file), over), file);
 }
 
 /** How the loop rasterises its optimisation renders: WABE when enabled, else alpha blending. */

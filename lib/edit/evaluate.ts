@@ -1,5 +1,5 @@
 /**
- * How close an edited avatar comes to the ground-truth edit (../shared/method.md §6–§7), on the three tasks
+ * How close an edited avatar comes to the ground-truth edit (docs/method.md §6–§7), on the three tasks
  * of the paper's Table 1 (novel view, self-reenactment, cross-identity reenactment):
  *
  *   - PSNR / SSIM to the GT edit (the head re-rendered with the edited texture) over the whole image and per
@@ -22,7 +22,7 @@ import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
-import { REGION_GROUPS } from '../data/regions.js';
+import { REGION_GROUPS } from '../head/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
 import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
@@ -30,12 +30,12 @@ import type { DatasetFrame } from '../data/dataset.js';
 import { clipScores, type Embedder, type EditPair } from '../metrics/clip.js';
 import { editSpec } from '../head/edits.js';
 import { ORIGINAL_CAPTION } from '../head/edits.js';
-import { writeGridPng } from '../report/grid.js';
+import { writeGridPng } from '../image/grid.js';
 import { writePng, type RgbImage } from '../util/image.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { mouthBox } from '../data/views.js';
 import { AvatarModel } from '../avatar/model.js';
-import type { AvatarSession } from '../train/recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';
@@ -100,6 +100,8 @@ export interface EvaluateEditOptions {
   /** Writes `<figureDir>/edit-<split>.png`: unedited | edited | GT edit | |error| ×4. */
   figureDir?: string;
   figureRows?: number;
+  /** Called after each evaluated frame, counting over all splits (progress). */
+  onFrame?: (done: number, total: number) => void;
 }
 
 /** One evaluated frame saved for figures: `<figureDir>/frames/<file>`, with a box around lips and mouth. */
@@ -152,10 +154,18 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
   const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
+  // Every split's frames first, so the progress callback knows the total.
+  const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
+    pickedBySplit.set(split, await evaluationFrames(session.dataset.splits[split].frames, o));
+  }
+  const total = [...pickedBySplit.values()].reduce((n, p) => n + p.length, 0);
+  let done = 0;
+  for (const split of o.splits) {
+    if (split === 'train') continue; // refused above
     const splitFrames = session.dataset.splits[split].frames;
-    const picked = await evaluationFrames(splitFrames, o);
+    const picked = pickedBySplit.get(split)!;
     const sampled: Record<string, RegionScore>[] = [];
     const open: Record<string, RegionScore>[] = [];
     const sums: EditFrameSums[] = [];
@@ -176,6 +186,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
       if (inSample) sampled.push(scores);
       if (mouthOpen) open.push(scores);
+      o.onFrame?.(++done, total);
       const frameSums = editFrameSums({ edited, unedited, captured: captured.rgb, gt: gt.rgb, labels: gt.labels }, spec.regions);
       sums.push(frameSums);
       const e = editScores(frameSums);

@@ -30,21 +30,24 @@ import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
-import { AvatarSession, nextView } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
+import { nextView } from '../train/recon.js';
 import { renderModel } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { imageLoss } from '../train/image-loss.js';
+import { RunStopped, type StopRequest } from '../train/stop.js';
+import { assertFiniteVars } from '../train/finite.js';
 import { RunDir } from '../train/rundir.js';
 import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
 import { editSpec } from '../head/edits.js';
-import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editor.js';
+import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editors/editor.js';
 import { OfflineEditor, OracleEditor, IdentityEditor } from './editors/offline.js';
-import { HfImageEditor } from './hf.js';
-import { CachedEditor, editCacheKey } from './cache.js';
+import { HfImageEditor } from './editors/hf.js';
+import { CachedEditor, editCacheKey } from './editors/cache.js';
 import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
 export interface EditOptions {
@@ -52,7 +55,11 @@ export interface EditOptions {
   /** Replaces the editor the config names (tests, custom editors); it is still wrapped in the cache. */
   editor?: ImageEditor;
   onStep?: (step: number, total: number) => void;
+  /** Called after each view of the initial pass (which edits every view before the first step). */
+  onInitialEdit?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Polled after every step: on a stop request (SIGINT/SIGTERM, lib/train/stop.ts) the loop checkpoints and throws RunStopped. */
+  stop?: StopRequest;
   /** Stop after this step; the run is resumable afterwards. */
   stopAfter?: number;
   log?: (msg: string) => void;
@@ -106,7 +113,7 @@ export function instructionOf(config: EditConfig): string {
 }
 
 /** The editor a config names (without the cache). */
-export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarSession): ImageEditor {
+export function makeEditor(config: EditConfig, ctx: GpuContext, session: Pick<AvatarSession, 'dataset'>): ImageEditor {
   const e = config.editor;
   switch (e.kind) {
     case 'offline':
@@ -117,7 +124,7 @@ export function makeEditor(config: EditConfig, ctx: GpuContext, session: AvatarS
     case 'identity':
       return new IdentityEditor();
     case 'hf':
-      return new HfImageEditor({ model: e.model, ...(e.endpointUrl ? { endpointUrl: e.endpointUrl } : {}) });
+      return new HfImageEditor({ model: e.model, timeoutMs: e.timeoutMs, maxRetries: e.maxRetries, ...(e.endpointUrl ? { endpointUrl: e.endpointUrl } : {}) });
   }
 }
 
@@ -389,7 +396,10 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const startStep = st.step;
   try {
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
-      for (let v = 0; v < views.length; v++) await editView(v);
+      for (let v = 0; v < views.length; v++) {
+        await editView(v);
+        opts.onInitialEdit?.(v + 1, views.length);
+      }
       log(`initial pass: ${views.length} views edited (${editor.stats.hits} cached)`);
     }
     while (st.step < config.iterations) {
@@ -431,6 +441,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
       adam.apply(session.avatar.vars, byName, lrs);
       const normValues = norms ? await norms.after(session.avatar.vars) : {};
+      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
       tf.dispose(Object.values(grads));
       let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
       if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
@@ -459,10 +470,12 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
         await flushAdvLog();
       }
       value.dispose();
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) {
+      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) {
         await flushAdvLog();
         await saveCheckpoint();
       }
+      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
       opts.onStep?.(st.step, config.iterations);
       if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
     }
@@ -474,6 +487,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     unedited?.dispose();
     adam.dispose();
     session.dispose();
+    await run.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };

@@ -11,14 +11,14 @@ import { mouthBox } from '../data/views.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings } from '../raster/types.js';
-import type { GridSpec } from '../report/grid.js';
-import { AvatarSession } from '../train/recon.js';
+import type { GridSpec } from '../image/grid.js';
+import { AvatarSession } from '../avatar/session.js';
 import { stratifiedIndices } from '../data/sampling.js';
 import type { RgbImage } from '../util/image.js';
 import { Rng } from '../util/random.js';
-import { CachedEditor } from './cache.js';
+import { CachedEditor } from './editors/cache.js';
 import { strengthRangeOf, type EditConfig } from './config.js';
-import { sampleStrength, type ImageEditor } from './editor.js';
+import { sampleStrength, type ImageEditor } from './editors/editor.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editedRenderSettings, editSeed, editViews, makeEditor, renderAvatar, viewEditRequest } from './loop.js';
 
@@ -31,7 +31,7 @@ export interface EditPreview {
   captured: RgbImage;
   edit: RgbImage;
   groundTruth: RgbImage;
-  /** Region ids of the view ([H,W], lib/data/regions.ts), from the ground-truth renderer. */
+  /** Region ids of the view ([H,W], lib/head/regions.ts), from the ground-truth renderer. */
   labels: Uint8Array;
   strength: number;
   seed: number;

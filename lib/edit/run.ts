@@ -4,14 +4,15 @@
  * the run directory. A finished run is not recomputed.
  */
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { loadDataset } from '../data/dataset.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { AvatarModel } from '../avatar/model.js';
-import { AvatarSession } from '../train/recon.js';
+import { AvatarSession } from '../avatar/session.js';
 import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
-import type { PerFrameFile } from '../experiments/results.js';
 import { rasterSettings } from '../raster/types.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editAvatar, editedRenderSettings, type EditOptions, type EditSummary } from './loop.js';
@@ -24,14 +25,40 @@ export interface EditRunResult {
 }
 
 /** A method's config: preset schedule ⊕ method switches ⊕ the caller's overrides. */
-export function methodConfig(method: MethodName, preset: EditPresetName, over: Record<string, unknown>): EditConfig {
+export function methodConfig(method: MethodName, preset: EditPresetName, over: Record<string, unknown>, where = `${method} (${preset})`): EditConfig {
   if (!(preset in EDIT_PRESETS)) throw new Error(`unknown preset "${preset}" (known: ${Object.keys(EDIT_PRESETS).join(', ')})`);
   if (!(method in METHOD_PRESETS)) throw new Error(`unknown method "${method}" (known: ${Object.keys(METHOD_PRESETS).join(', ')})`);
-  return editConfig(mergeConfig(EDIT_PRESETS[preset], METHOD_PRESETS[method], { name: method }, over), `${method} (${preset})`);
+  return editConfig(mergeConfig(EDIT_PRESETS[preset], METHOD_PRESETS[method], { name: method }, over), where);
 }
 
-export async function runEdit(config: EditConfig, opts: EditOptions & { embedder?: Embedder | null }): Promise<EditRunResult> {
-  const run = await RunDir.open(opts.runDir, config);
+/**
+ * Checks everything an edit run reads before its run directory is created: the dataset (every image's size
+ * against its camera), the edit id among the dataset's edits, and the avatar. A failure here leaves nothing
+ * behind, so the corrected command can reuse the directory.
+ */
+export async function checkEditInputs(config: EditConfig): Promise<void> {
+  const ds = await loadDataset(config.data);
+  const ids = ds.meta.edits.map((e) => e.id);
+  if (!ids.includes(config.edit.id)) {
+    throw new Error(`${path.join(ds.dir, 'dataset.json')}: edits: no edit "${config.edit.id}" (known: ${ids.join(', ')})`);
+  }
+  await loadAvatar(config.avatar);
+}
+
+/** What runEdit takes beyond the loop's options: the CLIP embedder and evaluation progress. */
+export type EditRunOptions = EditOptions & { embedder?: Embedder | null; onEvalFrame?: (done: number, total: number) => void };
+
+export async function runEdit(config: EditConfig, opts: EditRunOptions): Promise<EditRunResult> {
+  await checkEditInputs(config);
+  const run = await RunDir.open(opts.runDir, config, {}, opts.log);
+  try {
+    return await editIn(run, config, opts);
+  } finally {
+    await run.close();
+  }
+}
+
+async function editIn(run: RunDir, config: EditConfig, opts: EditRunOptions): Promise<EditRunResult> {
   if (await run.isDone()) {
     const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as EditRunResult;
     return { edit: done.edit, eval: done.eval };
@@ -54,6 +81,7 @@ export async function runEdit(config: EditConfig, opts: EditOptions & { embedder
       blend: editedRenderSettings(config, rasterSettings()),
       embedder: opts.embedder ?? null,
       figureDir: run.file('renders'),
+      ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     await writeJsonAtomic(run.file('eval.json'), { edit: config.edit.id, splits: scores });
     await run.markDone({ edit, eval: scores });
@@ -89,11 +117,4 @@ export function cellMetrics(scores: EditTaskScores[], edit: EditSummary): Record
     out[s.task] = m;
   }
   return out;
-}
-
-/** The per-frame scores in the grid's per-frame file format (lib/experiments/results.ts PER_FRAME_FILE), by task. */
-export function perFrameFile(scores: EditTaskScores[]): PerFrameFile {
-  const tasks: PerFrameFile['tasks'] = {};
-  for (const s of scores) tasks[s.task] = (s.perFrame ?? []).map((f) => ({ frame: f.id, metrics: f.metrics }));
-  return { tasks };
 }

@@ -3,7 +3,19 @@
  * name), so the editing module plugs in by calling `registerCellRunner('ours', ...)` from a module the CLI
  * loads (`gae ablate --plugin <module>`, or one imported by lib/experiments/runners.ts).
  */
-import type { Cell } from './runner.js';
+import type { EditDef, MethodDef, Task } from './config.js';
+
+/** One cell of an ablation grid: what its runner is asked to compute. */
+export interface Cell {
+  grid: string;
+  method: MethodDef;
+  subject: string;
+  edit: EditDef;
+  seed: number;
+  tasks: Task[];
+  /** grid params ⊕ method params ⊕ edit params (later wins). */
+  params: Record<string, unknown>;
+}
 
 export type MetricValue = number | null;
 

@@ -65,6 +65,10 @@ export interface AggRow {
   edit?: string;
 }
 
+/**
+ * Cell directories below `dir`. Not entered: report/, hidden and `_` folders (the shared reconstruction and edit
+ * cache), and a folder with its own grid.json: another grid nested in this one (a sweep kept beside its table).
+ */
 async function* walk(dir: string): AsyncGenerator<string> {
   let entries;
   try {
@@ -72,12 +76,35 @@ async function* walk(dir: string): AsyncGenerator<string> {
   } catch {
     return;
   }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (!e.isDirectory()) continue;
     const p = path.join(dir, e.name);
     if (/^seed-\d+$/.test(e.name)) yield p;
-    else if (e.name !== 'report' && !e.name.startsWith('.')) yield* walk(p);
+    else if (e.name !== 'report' && !e.name.startsWith('.') && !e.name.startsWith('_') && !existsSync(path.join(p, 'grid.json'))) yield* walk(p);
   }
+}
+
+/** Grids nested in a grid directory (folders with their own grid.json, e.g. <table>/sweeps/<name>), sorted. */
+export async function nestedGrids(gridRoot: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (dir: string, depth: number): Promise<void> => {
+    if (depth > 3) return; // grids sit near the top; cells (4 levels deep) hold none
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name === 'report' || e.name.startsWith('.') || e.name.startsWith('_') || /^seed-\d+$/.test(e.name)) continue;
+      const p = path.join(dir, e.name);
+      if (existsSync(path.join(p, 'grid.json'))) out.push(p);
+      else await visit(p, depth + 1);
+    }
+  };
+  await visit(gridRoot, 0);
+  return out.sort();
 }
 
 /** Every cell directory under a grid directory, with its status. */
@@ -203,6 +230,7 @@ export function aggregatePerCellGroup(rows: LongRow[]): AggRow[] {
 /** A danfo DataFrame of plain rows (missing numbers as null). danfo is imported on first use: it is slow to load. */
 export async function toDataFrame(rows: object[]): Promise<import('danfojs-node').DataFrame> {
   const dfd = await import('danfojs-node');
+  (await import('../gpu/tfjs-quiet.js')).quietTfjs();
   const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v === undefined ? null : v])));
   return new dfd.DataFrame(clean);
 }

@@ -12,19 +12,10 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { editDef, hashOf, methodDef, type EditDef, type GridConfig, type MethodDef, type Task } from './config.js';
-import { getCellRunner, type CellResult, type MetricValue } from './registry.js';
+import { editDef, hashOf, methodDef, type GridConfig } from './config.js';
+import { getCellRunner, type Cell, type CellResult, type MetricValue } from './registry.js';
 
-export interface Cell {
-  grid: string;
-  method: MethodDef;
-  subject: string;
-  edit: EditDef;
-  seed: number;
-  tasks: Task[];
-  /** grid params ⊕ method params ⊕ edit params (later wins). */
-  params: Record<string, unknown>;
-}
+export type { Cell } from './registry.js';
 
 export const cellKey = (c: Pick<Cell, 'method' | 'subject' | 'edit' | 'seed'>) => `${c.method.name}/${c.subject}/${c.edit.id}/seed-${c.seed}`;
 export const gridDir = (cfg: Pick<GridConfig, 'outDir' | 'name'>) => path.join(cfg.outDir, cfg.name);

@@ -1,25 +1,12 @@
 /**
- * Built-in cell runners: modules that register runners when imported. A module listed here is loaded when its
- * file exists, so the editing module plugs in by creating it (no change here needed once listed).
+ * Cell runners: the built-in ones register themselves when this module is imported (the editing method's
+ * `edit` runner, lib/experiments/edit-runner.ts); user plugins are ES modules loaded by path.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LIB_DIR } from '../cli/modules.js';
-
-/** Paths under lib/, without extension. */
-export const BUILTIN_RUNNER_MODULES = ['edit/cell-runner', 'train/cell-runner'];
-
-export async function loadBuiltinRunners(libDir = LIB_DIR): Promise<string[]> {
-  const loaded: string[] = [];
-  for (const m of BUILTIN_RUNNER_MODULES) {
-    if (existsSync(path.join(libDir, `${m}.ts`)) || existsSync(path.join(libDir, `${m}.js`))) {
-      await import(path.join(libDir, `${m}.js`));
-      loaded.push(m);
-    }
-  }
-  return loaded;
-}
+import './edit-runner.js';
+import './nerf-runner.js';
 
 /** Loads user plugins: ES modules (paths relative to the working directory) that call registerCellRunner(). */
 export async function loadPlugins(files: string[]): Promise<void> {

@@ -9,12 +9,14 @@ import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { getGpu, type GpuContext, type GpuOptions } from './device.js';
 import { BufferUsage } from './flags.js';
+import { quietTfjs } from './tfjs-quiet.js';
 
 let registered: Promise<GpuContext> | null = null;
 
 /** Opens the shared device, registers tfjs's `webgpu` backend on it and makes it current. */
 export function useTfjsWebGpu(opts: GpuOptions = {}): Promise<GpuContext> {
   registered ??= (async () => {
+    quietTfjs();
     const ctx = await getGpu(opts);
     // Node 20 has no `navigator`; tfjs's backend checks navigator.gpu before it accepts a device.
     const g = globalThis as unknown as { navigator?: { gpu?: unknown } };

@@ -1,12 +1,12 @@
 /**
  * Texture-space edits: each one is a text instruction and an exact change of the albedo. Rendering the
  * edited texture with the dataset's head parameters and cameras is the ground truth of what a perfect
- * text-driven editor would produce (../shared/method.md §7). Labels never change: the regions an edit
+ * text-driven editor would produce (docs/method.md §7). Labels never change: the regions an edit
  * touches are listed so that the evaluation knows where to look.
  */
 import type { HeadLandmarks } from './landmarks.js';
-import type { Look, TextureMasks } from './texture.js';
-import { Region } from '../data/regions.js';
+import type { Look, TextureMasks } from './texture-types.js';
+import { Region } from './regions.js';
 import { Material } from './model.js';
 
 export interface EditSpec {

@@ -1,5 +1,5 @@
 /**
- * Per-triangle frames of a posed mesh, the binding of GaussianAvatars (../shared/method.md §2):
+ * Per-triangle frames of a posed mesh, the binding of GaussianAvatars (docs/method.md §2):
  *
  *   c = (v0 + v1 + v2) / 3
  *   a0 = normalize(v1 − v0)                (first edge)

@@ -58,7 +58,7 @@ export interface MeshRender {
   rgb: RgbImage; // composited over the background
   alpha: Float32Array; // [H,W] coverage in [0, 1]
   depth: Float32Array; // [H,W] camera z, metres (mean over covered subsamples); 0 where uncovered
-  labels: Uint8Array; // [H,W] region ids (lib/data/regions.ts); 0 = background
+  labels: Uint8Array; // [H,W] region ids (lib/head/regions.ts); 0 = background
 }
 
 const COLOR_FORMAT: GPUTextureFormat = 'rgba32float';

@@ -1,6 +1,6 @@
 /**
  * Procedural, seeded appearance of the head in the texture atlas (atlas.ts): an albedo (RGBA8) and a
- * region-label map (lib/data/regions.ts ids), plus the texture-space edits (edits.ts) that give the
+ * region-label map (lib/head/regions.ts ids), plus the texture-space edits (edits.ts) that give the
  * ground truth of an edited avatar.
  *
  * Every texel knows the neutral-mesh 3D point it maps to (the atlas position map), so features are
@@ -23,8 +23,11 @@ import { rasterizeUv } from './atlas.js';
 import { headLandmarks, mouthLineY, type HeadLandmarks, type EyeLandmarks } from './landmarks.js';
 import { cellDistance, fbm3, valueNoise3 } from './noise.js';
 import { Rng } from '../util/random.js';
-import { Region } from '../data/regions.js';
+import { Region } from './regions.js';
 import { applyEdit, type EditId } from './edits.js';
+import type { Look, RGB, TextureMasks } from './texture-types.js';
+
+export type { Look, TextureMasks } from './texture-types.js';
 
 export interface HeadTexture {
   model: HeadModel;
@@ -41,19 +44,6 @@ export interface TextureOptions {
   seed: number;
   tileSize?: number; // default 256 (face tile 512²)
   edit?: EditId | null;
-}
-
-type RGB = [number, number, number];
-
-/** The subject's look, drawn from the seed. */
-export interface Look {
-  skin: RGB;
-  hair: RGB;
-  brow: RGB; // darker than the scalp hair
-  iris: RGB;
-  lips: RGB;
-  stubble: number; // 0..1
-  noiseSeed: number;
 }
 
 const SKIN: RGB[] = [
@@ -100,21 +90,6 @@ const smoothstep = (a: number, b: number, x: number) => {
 const mix = (a: RGB, b: RGB, t: number): RGB => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 const scale = (a: RGB, s: number): RGB => [a[0] * s, a[1] * s, a[2] * s];
 const mul = (a: RGB, b: RGB): RGB => [a[0] * b[0], a[1] * b[1], a[2] * b[2]];
-
-/** Per-texel feature masks that the albedo and the edits share ([H,W] each, 0..1). */
-export interface TextureMasks {
-  width: number;
-  height: number;
-  material: Int8Array; // [H,W] material index, −1 = empty
-  position: Float32Array; // [H,W,3] neutral-mesh point, metres
-  lips: Float32Array;
-  brows: Float32Array;
-  hair: Float32Array;
-  /** Iris (between pupil and limbus), on the sclera's corneal bulge and on the iris mesh. */
-  iris: Float32Array;
-  pupil: Float32Array;
-  labels: Uint8Array; // [H,W] region ids
-}
 
 export interface IrisGeometry {
   r: number; // mm from the gaze axis

@@ -1,5 +1,5 @@
 /**
- * CLIP-S and CLIP-C (../shared/method.md §6), on a pluggable CLIP embedder:
+ * CLIP-S and CLIP-C (docs/method.md §6), on a pluggable CLIP embedder:
  *
  *     CLIP-S = cos(E_I(edited) − E_I(original), E_T(edit caption) − E_T(original caption))
  *     CLIP-C = cos(E_I(edited_i) − E_I(original_i), E_I(edited_{i+1}) − E_I(original_{i+1}))

@@ -17,7 +17,7 @@
  *
  * Each score is returned with the sums it pools from, so frames pool by pixels (poolEditScores).
  */
-import { REGION_NAMES, Region, type RegionName } from '../data/regions.js';
+import { REGION_NAMES, Region, type RegionName } from '../head/regions.js';
 import type { RgbImage } from '../util/image.js';
 import type { LabelMap } from './regions.js';
 

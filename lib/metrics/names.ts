@@ -1,6 +1,6 @@
 /**
  * Names of the metric columns a cell runner reports (CellResult.metrics[task][name]) and the report reads.
- * Region names are the keys of REGION_GROUPS (lib/data/regions.ts) plus 'image' for the whole frame.
+ * Region names are the keys of REGION_GROUPS (lib/head/regions.ts) plus 'image' for the whole frame.
  */
 export const metricNames = {
   /** Edit accuracy against the ground-truth edit (lib/metrics/regions.ts). */

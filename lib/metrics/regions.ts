@@ -1,13 +1,13 @@
 /**
  * Edit accuracy per face region: PSNR and SSIM of a rendered edit against the ground-truth edit, inside the
- * region groups of lib/data/regions.ts (whole head, mouth interior, eyes, skin, lips). Labels come from the
+ * region groups of lib/head/regions.ts (whole head, mouth interior, eyes, skin, lips). Labels come from the
  * ground-truth frame's label map (texture edits leave geometry, hence labels, unchanged).
  */
-import { REGION_GROUPS, REGION_NAMES } from '../data/regions.js';
+import { REGION_GROUPS, REGION_NAMES } from '../head/regions.js';
 import type { RgbImage } from '../util/image.js';
 import { meanSsim, psnr, ssimMap, type SsimOptions } from './image.js';
 
-export type LabelMap = ArrayLike<number>; // [H,W] region ids (lib/data/regions.ts)
+export type LabelMap = ArrayLike<number>; // [H,W] region ids (lib/head/regions.ts)
 
 /** 0/1 mask of the pixels whose label is in `ids`. */
 export function regionMask(labels: LabelMap, ids: readonly number[]): Uint8Array {

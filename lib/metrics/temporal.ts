@@ -21,7 +21,7 @@
  */
 import type { Camera } from '../raster/types.js';
 import type { RgbImage } from '../util/image.js';
-import { REGION_GROUPS } from '../data/regions.js';
+import { REGION_GROUPS } from '../head/regions.js';
 import type { Mask } from './image.js';
 import type { LabelMap } from './regions.js';
 

@@ -1,6 +1,6 @@
 /**
  * Notebook presets: the same notebook runs at `full` size for research (the default) and at `tiny` size in CI
- * (`npm run notebooks:run` sets GAE_NOTEBOOK_PRESET=tiny). A notebook states its own settings for both with
+ * (`gae notebooks run` sets GAE_NOTEBOOK_PRESET=tiny). A notebook states its own settings for both with
  * `pick({ tiny, full })`; the dataset every notebook shares is `notebookDataset()`.
  */
 import { synthConfig, type SynthConfig } from '../data/writer.js';
@@ -31,7 +31,7 @@ export interface NotebookDataset {
 /**
  * The synthetic subject the notebooks share: `alice` (seed 1). Tiny: the `tiny` data preset (6 cameras,
  * 128×88) in data/synthetic/alice-tiny; full: 16 cameras at 802×550, 60 timesteps, in data/synthetic/alice,
- * the folder `npm run data:synth -- --subject alice --preset full --frames 60` writes.
+ * the folder `gae synth --subject alice --preset full --frames 60` writes.
  */
 export function notebookDataset(which: NotebookPreset = preset()): NotebookDataset {
   return which === 'tiny'

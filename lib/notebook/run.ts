@@ -1,5 +1,5 @@
 /**
- * Headless notebook runs (`npm run notebooks:run`): each notebook is executed by `jupyter-nbconvert --execute`
+ * Headless notebook runs (`gae notebooks run`): each notebook is executed by `jupyter-nbconvert --execute`
  * on the gae-tslab kernel, registered in a project-local Jupyter data dir (.jupyter/, put first on
  * JUPYTER_PATH so a user's own registration cannot interfere), with GAE_NOTEBOOK_PRESET set (tiny unless told
  * otherwise). A run fails on a cell error (reported with the cell and its error) and on any cell whose

@@ -3,7 +3,7 @@
  * output for viewers without Plotly: GitHub, nbconvert HTML, a JupyterLab without the plotly extension),
  * tables and Markdown. Every helper builds one MIME bundle and sends it to the display sink (./display.ts).
  */
-import { composeGrid, type GridSpec } from '../report/grid.js';
+import { composeGrid, type GridSpec } from '../image/grid.js';
 import { FigureExporter, findChromium, NO_CHROMIUM } from '../report/export.js';
 import type { Figure } from '../report/figures.js';
 import { downsample, encodePng, type RgbImage } from '../util/image.js';
@@ -55,7 +55,7 @@ export function showImage(img: RgbImage | { rgb: RgbImage; alpha?: Float32Array 
   display(b.data, b.metadata);
 }
 
-/** Shows an image grid (lib/report/grid.ts: titled columns, labelled rows, close-ups). */
+/** Shows an image grid (lib/image/grid.ts: titled columns, labelled rows, close-ups). */
 export function showImages(spec: GridSpec, opts: ImageOptions = {}): void {
   showImage(composeGrid(spec).image, opts);
 }

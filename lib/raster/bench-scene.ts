@@ -1,5 +1,5 @@
 /**
- * The benchmark scene `bench-N-WxH` (../shared/bench/synthetic-scene.md): a deterministic random scene
+ * The benchmark scene `bench-N-WxH` (docs/bench-scene.md): a deterministic random scene
  * that any rasterizer, ours or a peer's, renders from exactly the same input. All hash arithmetic is
  * unsigned 32-bit, wrapping.
  */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { downsample, readPng, type RgbImage } from '../util/image.js';
-import type { GridRow, GridSpec } from './grid.js';
+import type { GridRow, GridSpec } from '../image/grid.js';
 import { TASK_LABELS } from './paper.js';
 import type { FigureFrame } from '../edit/evaluate.js';
 
@@ -49,7 +49,7 @@ function readIndex(dir: string): SavedFrame[] | null {
 }
 
 /** A pixel box of the full-size image as a box of the image downsampled by k, kept inside it. */
-function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
+export function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
   const x = Math.min(Math.floor(b.x / k), img.width - 1), y = Math.min(Math.floor(b.y / k), img.height - 1);
   return { x, y, width: Math.max(1, Math.min(Math.ceil((b.x + b.width) / k), img.width) - x), height: Math.max(1, Math.min(Math.ceil((b.y + b.height) / k), img.height) - y) };
 }
@@ -69,7 +69,8 @@ export async function methodComparison(gridRoot: string, o: ComparisonOptions): 
   for (const m of o.methods) {
     const dir = framesDir(gridRoot, m, o);
     const idx = readIndex(dir);
-    if (!idx) missing.push(`${m}: no ${path.join(dir, 'frames.json')}`);
+    // Relative to the grid: a report must not carry the machine's paths.
+    if (!idx) missing.push(`${m}: no ${path.join(path.relative(gridRoot, dir), 'frames.json')}`);
     else byMethod.set(m, { dir, frames: idx.filter((f) => f.split === split) });
   }
   const first = [...byMethod.values()][0];

@@ -64,15 +64,29 @@ export class FigureExporter {
       async ({ fig, fmt, width, height, scale }) => {
         const P = (globalThis as unknown as { Plotly: { newPlot: Function; toImage: Function; purge: Function } }).Plotly;
         // globalThis: lib/ also compiles without the DOM lib (tslab).
-        const el = (globalThis as unknown as { document: { getElementById(id: string): unknown } }).document.getElementById('fig');
-        P.purge(el);
-        await P.newPlot(el, fig.data, { ...fig.layout, width, height }, { staticPlot: true });
-        return (await P.toImage(el, { format: fmt, width, height, scale: fmt === 'png' ? scale : 1 })) as string;
+        type El = { remove(): void };
+        const doc = (globalThis as unknown as { document: { getElementById(id: string): { appendChild(e: El): void }; createElement(t: string): El } }).document;
+        // A fresh element per figure (a reused one writes the SVG root's attributes in another order), and a fixed
+        // uid per trace (Plotly otherwise draws a random one into each trace's class): the same bytes every time.
+        const el = doc.createElement('div');
+        doc.getElementById('fig').appendChild(el);
+        try {
+          const data = (fig.data as Record<string, unknown>[]).map((d, i) => ({ uid: `t${i}`, ...d }));
+          await P.newPlot(el, data, { ...fig.layout, width, height }, { staticPlot: true });
+          return (await P.toImage(el, { format: fmt, width, height, scale: fmt === 'png' ? scale : 1 })) as string;
+        } finally {
+          P.purge(el);
+          el.remove();
+        }
       },
       { fig, fmt: format === 'png' ? 'png' : 'svg', width, height, scale },
     );
     if (format === 'png') return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64');
-    const svg = decodeURIComponent(url.slice(url.indexOf(',') + 1));
+    // Plotly names its clip paths and defs after a random per-plot uid: fixed here, so an export is byte-reproducible.
+    // Only where the uid is part of an id (after a letter or '-', before a letter, quote or ')'), never in numbers.
+    let svg = decodeURIComponent(url.slice(url.indexOf(',') + 1));
+    const uid = /id="defs-([0-9a-f]+)"/.exec(svg)?.[1];
+    if (uid) svg = svg.replace(new RegExp(`(?<=[A-Za-z-])${uid}(?=[A-Za-z"')])`, 'g'), 'gae0');
     if (format === 'svg') return Buffer.from(svg, 'utf8');
     const pdfPage = await this.page.context().newPage();
     try {

@@ -3,7 +3,7 @@
  * tslab notebook, in a page, or exported to PNG/SVG/PDF by ./export.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { AggRow } from '../experiments/results.js';
+import type { AggRow, PairedRow } from '../experiments/results.js';
 import { resolveFromLib } from '../util/lib-dir.js';
 import { paperValue, TASK_LABELS } from './paper.js';
 
@@ -147,7 +147,7 @@ export interface SweepPoint {
 }
 
 /** A WABE β sweep: metric against β, one line per series, CI error bars. */
-export function betaSweep(points: SweepPoint[], opts: { metric: string; title?: string; yLabel?: string }): Figure {
+export function betaSweep(points: SweepPoint[], opts: { metric: string; title?: string; yLabel?: string; xLabel?: string; logX?: boolean }): Figure {
   if (points.length === 0) throw new Error('betaSweep: no points');
   const series = [...new Set(points.map((p) => p.series ?? opts.metric))];
   const data = series.map((s) => {
@@ -161,7 +161,9 @@ export function betaSweep(points: SweepPoint[], opts: { metric: string; title?: 
       error_y: { type: 'data', array: pts.map((p) => p.ci95 ?? 0), visible: true },
     };
   });
-  return { data, layout: baseLayout(opts.title ?? `WABE β sweep: ${opts.metric}`, 'β', opts.yLabel ?? opts.metric) };
+  const layout = baseLayout(opts.title ?? `WABE β sweep: ${opts.metric}`, opts.xLabel ?? 'β', opts.yLabel ?? opts.metric);
+  if (opts.logX) (layout.xaxis as Record<string, unknown>).type = 'log';
+  return { data, layout };
 }
 
 /**
@@ -198,4 +200,29 @@ export async function figureHtml(fig: Figure, opts: { id?: string; includePlotly
   }
   const json = JSON.stringify({ data: fig.data, layout: { ...fig.layout, ...(opts.width ? { width: opts.width } : {}), ...(opts.height ? { height: opts.height } : {}) } }).replace(/</g, '\\u003c');
   return `${lib}<div id="${id}"></div><script>(function(){var f=${json};Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,{responsive:true});})();</script>`;
+}
+
+/**
+ * Paired differences a − b of one metric as bars: one bar per contrast, one trace per task, the bootstrap 95%
+ * interval as asymmetric error bars (it need not be centred on the mean). Contrasts without the metric are gaps.
+ */
+export function contrastBars(rows: readonly PairedRow[], opts: { metric: string; contrasts: readonly (readonly [string, string])[]; tasks: string[]; title?: string; yLabel?: string }): Figure {
+  const labels = opts.contrasts.map(([a, b]) => `${a} − ${b}`);
+  const data = opts.tasks.map((task) => {
+    const rs = opts.contrasts.map(([a, b]) => rows.find((r) => r.a === a && r.b === b && r.task === task && r.metric === opts.metric) ?? null);
+    return {
+      type: 'bar',
+      name: TASK_LABELS[task] ?? task,
+      offsetgroup: task,
+      x: labels,
+      y: rs.map((r) => r?.mean ?? null),
+      error_y: { type: 'data', symmetric: false, array: rs.map((r) => (r && r.mean !== null && r.hi !== null ? r.hi - r.mean : 0)), arrayminus: rs.map((r) => (r && r.mean !== null && r.lo !== null ? r.mean - r.lo : 0)), visible: true },
+      customdata: rs.map((r) => r?.n ?? 0),
+      hovertemplate: '%{x}: %{y:.4f} (frames %{customdata})<extra>%{fullData.name}</extra>',
+    };
+  });
+  if (data.every((d) => d.y.every((v) => v === null))) throw new Error(`contrastBars: no paired differences for metric '${opts.metric}'`);
+  const layout = baseLayout(opts.title ?? `Paired differences: ${opts.metric}`, 'contrast (a − b)', opts.yLabel ?? `Δ ${opts.metric}`);
+  (layout.yaxis as Record<string, unknown>).zeroline = true;
+  return { data, layout: { ...layout, barmode: 'group' } };
 }

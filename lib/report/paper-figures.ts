@@ -1,5 +1,6 @@
 /**
- * The paper's figures and tables, rebuilt from committed results only: the Table 1 grid (results/table1),
+ * The paper's figures and tables, rebuilt from committed results only: the Table 1 grid (results/table1, through
+ * the report's content, ./report.ts, so that the two agree),
  * the full-preset reconstruction (results/recon) and the GPU benchmarks (results/bench). `buildPaperFigures`
  * makes the specs (Plotly figures, image grids, Markdown/LaTeX tables) so a notebook can show them;
  * `writePaperFigures` writes them into one folder (figures as JSON specs plus PNG/SVG where Chromium is
@@ -9,15 +10,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { loadGridResults } from '../experiments/results.js';
 import { TASKS } from '../experiments/config.js';
 import { metricNames } from '../metrics/names.js';
 import { comparisonSeed, methodComparison } from './compare.js';
 import { FigureExporter, findChromium, NO_CHROMIUM, type FigureFormat } from './export.js';
 import { metricBars, readMetricsJsonl, trainingCurves, type Figure } from './figures.js';
-import { writeGridPng, type GridSpec } from './grid.js';
+import { writeGridPng, type GridSpec } from '../image/grid.js';
 import { TASK_LABELS } from './paper.js';
-import { buildTable, gtEditSpec, mouthOpenSpec, toLatex, toMarkdown } from './table.js';
+import { buildTable, gtEditSpec, mouthOpenSpec, summarySpec, toLatex, toMarkdown } from './table.js';
+import { buildReport } from './report.js';
 
 export interface PaperSources {
   /** A grid directory (Table 1). */
@@ -26,8 +27,8 @@ export interface PaperSources {
   recon: string;
   /** Folder with raster-*.json, avatar-*.json, train-step-*.json. */
   bench: string;
-  /** Row order of the method tables and columns of the comparisons. */
-  methods: string[];
+  /** Row order of the method tables and columns of the comparisons; default the grid's arms in its config's order. */
+  methods?: string[];
   subject?: string;
   /** Seed of the side-by-side grids; default the seed whose cells saved the most evaluation frames. */
   seed?: number;
@@ -115,37 +116,64 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   const out: PaperFigureSet = { figures: {}, grids: {}, tables: {}, notes: [] };
   const subject = src.subject ?? 'alice';
 
-  // Table 1: GT-edit accuracy per task, mouth-open accuracy, bars, and the edits side by side.
-  const grid = await loadGridResults(src.table1);
-  if (grid.cells.length === 0) throw new Error(`${src.table1}: no cells with results`);
-  const methods = src.methods.filter((m) => grid.cells.some((c) => c.method === m));
+  // Table 1 (lib/report/report.ts buildReport): per task the summary table (PSNR per region against the GT edit,
+  // leakage, preservation, flicker, edit strength, CLIP) and the paired differences, PSNR/SSIM per region, the
+  // mouth-open table; bars, paired-difference bars, sweeps nested in the grid, D curves; the edits side by side.
+  // A grid from before a metric existed gives a note in place of its table column or figure, not an error.
+  const rep = await buildReport(src.table1);
+  const grid = rep.results;
+  const methods = (src.methods ?? rep.methods).filter((m) => grid.cells.some((c) => c.method === m));
+  const tasks = rep.tasks;
+  const metrics = new Set(grid.rows.map((r) => r.metric));
+  for (const task of tasks) {
+    const s = buildTable(grid.table, summarySpec(task, methods), grid.paired);
+    out.tables[`table1-summary-${task}`] = { markdown: toMarkdown(s), latex: toLatex(s) };
+    if (rep.contrasts[task]) out.tables[`table1-paired-${task}`] = { markdown: rep.contrasts[task]! };
+  }
   for (const task of TASKS) {
     const t = buildTable(grid.table, gtEditSpec(task, ['head', 'mouthInterior', 'lips', 'skin', 'eyes'], methods), grid.paired);
     out.tables[`table1-gt-edit-${task}`] = { markdown: toMarkdown(t), latex: toLatex(t) };
   }
   const open = buildTable(grid.table, mouthOpenSpec(TASKS, methods), grid.paired);
   out.tables['table1-mouth-open'] = { markdown: toMarkdown(open), latex: toLatex(open) };
+  for (const s of rep.sweeps) out.tables[`sweep-${s.name}`] = { markdown: s.markdown };
   const bars: [string, string, string][] = [
     ['table1-psnr-head', metricNames.psnr('head'), 'PSNR head vs GT edit (dB)'],
     ['table1-psnr-mouth-interior', metricNames.psnr('mouthInterior'), 'PSNR mouth interior vs GT edit (dB)'],
     ['table1-psnr-open-mouth-interior', metricNames.psnrOpen('mouthInterior'), 'PSNR mouth interior, mouth-open frames (dB)'],
+    ['table1-leakage', metricNames.leakage(), 'Leakage onto neighbouring regions (lower is better)'],
+    ['table1-preservation', metricNames.preservation, 'Preservation of unedited regions (dB)'],
+    ['table1-edit-strength', metricNames.editStrength, 'Edit strength (1 = the full GT edit)'],
   ];
-  for (const [name, metric, title] of bars) out.figures[name] = metricBars(grid.table, { metric, title, methods, tasks: [...TASKS] });
+  for (const [name, metric, title] of bars) {
+    if (!grid.table.some((r) => r.metric === metric && r.mean !== null)) {
+      out.notes.push(`${src.table1}: no cell reported ${metric} (a grid from before it was measured?): no ${name} figure`);
+      continue;
+    }
+    out.figures[name] = metricBars(grid.table, { metric, title, methods, tasks: [...TASKS].filter((t) => tasks.includes(t)) });
+  }
+  // A selection of the report's figures (all of them are in <grid>/report/figures): the paired differences and
+  // sweeps of the mouth on mouth-open frames, leakage and edit strength, D(real)/D(fake), the mouth update norms.
+  const PAPER = /^(paired-(psnrOpen-mouthInterior|leakage-all|editStrength)|sweep-.*-(psnrOpen-mouthInterior|leakage-all|discriminator)|adversary-ours|mouth-update-norms)$/;
+  for (const [name, fig] of Object.entries(rep.figures)) {
+    if (PAPER.test(name)) out.figures[name.startsWith('sweep-') ? name : `table1-${name}`] = fig;
+  }
+  if (!metrics.has(metricNames.leakage()) && !grid.paired.length) out.notes.push(`${src.table1}: an older grid: no leakage/preservation/edit-strength metrics and no per-frame scores (paired differences)`);
   const edits = [...new Set(grid.cells.map((c) => c.edit))].sort();
-  const seeds = [...new Set(grid.cells.map((c) => c.seed))].sort((a, b) => a - b);
   for (const edit of edits) {
     // Self-reenactment frames with mouth close-ups, at the seed whose cells saved the most evaluation frames.
-    const seed = src.seed ?? comparisonSeed(src.table1, { subject, edit, methods, seeds });
+    const done = grid.cells.filter((c) => c.status === 'done' && c.subject === subject && c.edit === edit);
+    const ms = methods.filter((m) => done.some((c) => c.method === m));
+    const seed = src.seed ?? comparisonSeed(src.table1, { subject, edit, methods: ms, seeds: [...new Set(done.map((c) => c.seed))] });
     try {
-      const cmp = await methodComparison(src.table1, { subject, edit, seed, methods, split: 'test', ...(src.downsample ? { downsample: src.downsample } : {}) });
+      const cmp = await methodComparison(src.table1, { subject, edit, seed, methods: ms, split: 'test', ...(src.downsample ? { downsample: src.downsample } : {}) });
       out.grids[`table1-${edit}`] = cmp.spec;
       if (cmp.missing.length) out.notes.push(`table1-${edit} (seed ${seed}): grey columns: ${cmp.missing.join('; ')}`);
     } catch (e) {
       out.notes.push(`table1-${edit}: no side-by-side grid (${(e as Error).message})`);
     }
   }
-  const planned = methods.length * edits.length * seeds.length;
-  if (grid.cells.length < planned) out.notes.push(`Table 1: ${grid.cells.length} of ${planned} cells (${methods.length} methods × ${edits.length} edits × ${seeds.length} seeds); means are over the cells each method has.`);
+  out.notes.push(...rep.notes.filter((n) => !/grey tiles/.test(n)));
 
   // Reconstruction: the table and the training curve.
   const evals = existsSync(src.recon) ? readdirSync(src.recon).filter((f) => /^full-.*-eval-step\d+\.json$/.test(f)).sort() : [];

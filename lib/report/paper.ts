@@ -1,4 +1,4 @@
-/** The paper's Table 1 (GaussianAvatar-Editor, ../shared/method.md §6): CLIP-S / CLIP-C with CLIP ViT-L/14. */
+/** The paper's Table 1 (GaussianAvatar-Editor, docs/method.md §6): CLIP-S / CLIP-C with CLIP ViT-L/14. */
 import type { Task } from '../experiments/config.js';
 
 export interface PaperScores {

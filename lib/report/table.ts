@@ -27,6 +27,8 @@ export interface TableSpec {
   columns: TableColumn[];
   /** Row order; default: methods in the order they appear in the results. */
   methods?: string[];
+  /** Text of a cell without a number; default '—'. */
+  missingText?: string;
 }
 
 export interface TableCell {
@@ -66,9 +68,15 @@ export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] =
   const methods = spec.methods ?? [...new Set(agg.map((r) => r.method))];
   const index = new Map(agg.filter((r) => r.subject === undefined).map((r) => [`${r.method}\u0000${r.task}\u0000${r.metric}`, r]));
   const notes = new Set<string>();
+  // A column no method has a number for gets one note, not one per method.
+  const empty = spec.columns.map((c) => methods.length > 0 && methods.every((m) => (index.get(`${m}\u0000${c.task}\u0000${c.metric}`)?.mean ?? null) === null));
+  spec.columns.forEach((c, j) => {
+    if (empty[j]) notes.add(`${TASK_LABELS[c.task] ?? c.task} ${c.label}: not computed by any cell`);
+  });
   const cells = methods.map((m) =>
-    spec.columns.map((c): TableCell => {
+    spec.columns.map((c, j): TableCell => {
       const r = index.get(`${m}\u0000${c.task}\u0000${c.metric}`);
+      if (empty[j]) return { mean: null, ci95: null, n: 0, note: r?.note ?? 'not reported' };
       if (!r) {
         notes.add(`${m}, ${TASK_LABELS[c.task] ?? c.task} ${c.label}: not reported by any cell`);
         return { mean: null, ci95: null, n: 0, note: 'not reported' };
@@ -112,7 +120,7 @@ export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] =
 const maxN = (t: Table) => Math.max(0, ...t.cells.flat().map((c) => c.n));
 
 function formatCell(t: Table, c: TableCell, col: TableColumn, pm: string): string {
-  if (c.mean === null) return '—';
+  if (c.mean === null) return t.spec.missingText ?? '—';
   let s = c.mean.toFixed(col.digits);
   if (c.ci95 !== null) s += `${pm}${c.ci95.toFixed(col.digits)}`;
   if (c.n < maxN(t)) s += ` (n=${c.n})`;
@@ -189,7 +197,7 @@ export function toLatex(t: Table): string {
     const vals: string[] = [];
     t.spec.columns.forEach((c, j) => {
       const cell = t.cells[i]![j]!;
-      let s = cell.mean === null ? '---' : formatCell(t, cell, c, ' $\\pm$ ');
+      let s = cell.mean === null ? (t.spec.missingText ? texEscape(t.spec.missingText) : '---') : formatCell(t, cell, c, ' $\\pm$ ');
       if (t.best[j] === i) s = `\\textbf{${s}}`;
       vals.push(s);
       if (c.paper) {
@@ -208,6 +216,7 @@ export function toLatex(t: Table): string {
 /** The table as a danfo DataFrame: one row per method; per column its mean, CI half-width, n, and the paper's value. */
 export async function tableToDataFrame(t: Table): Promise<import('danfojs-node').DataFrame> {
   const dfd = await import('danfojs-node');
+  (await import('../gpu/tfjs-quiet.js')).quietTfjs();
   const rows = t.methods.map((m, i) => {
     const r: Record<string, string | number | null> = { method: m };
     t.spec.columns.forEach((c, j) => {
@@ -293,5 +302,105 @@ export function pairedMarkdown(paired: PairedRow[], metrics: readonly string[] =
     const clear = r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0);
     lines.push(`| ${r.a} − ${r.b} | ${TASK_LABELS[r.task] ?? r.task} | ${r.metric} | ${f(r.mean)} | [${f(r.lo)}, ${f(r.hi)}] | ${r.n} (${r.clusters}) | ${clear ? 'yes' : 'no'} |`);
   }
+  return lines.join('\n') + '\n';
+}
+
+
+/**
+ * Issue 14's table per task: ground-truth PSNR (image, head, mouth interior, mouth interior on mouth-open frames,
+ * eyes, skin), then the scores that do not reuse the 2D editor (leakage, preservation, flicker, edit strength),
+ * then CLIP-S / CLIP-C. Every column is kept, so a metric no cell computed reads "not computed".
+ */
+export function summarySpec(task: string, methods?: string[]): TableSpec {
+  const psnr = (metric: string, label: string): TableColumn => ({ task, metric, label, digits: 2, better: 'higher' });
+  const columns: TableColumn[] = [
+    psnr(metricNames.psnr('image'), 'PSNR image'),
+    psnr(metricNames.psnr('head'), 'PSNR head'),
+    psnr(metricNames.psnr('mouthInterior'), 'PSNR mouth int.'),
+    psnr(metricNames.psnrOpen('mouthInterior'), 'PSNR mouth int. (open)'),
+    psnr(metricNames.psnr('eyes'), 'PSNR eyes'),
+    psnr(metricNames.psnr('skin'), 'PSNR skin'),
+    { task, metric: metricNames.leakage(), label: 'Leakage', digits: 4, better: 'lower' },
+    { task, metric: metricNames.preservation, label: 'Preservation (dB)', digits: 2, better: 'higher' },
+    { task, metric: metricNames.flicker('head'), label: 'Flicker', digits: 4, better: 'lower' },
+    { task, metric: metricNames.editStrength, label: 'Edit strength', digits: 3, better: 'higher' },
+    { task, metric: metricNames.clipS, label: 'CLIP-S', digits: 3, better: 'higher' },
+    { task, metric: metricNames.clipC, label: 'CLIP-C', digits: 3, better: 'higher' },
+  ];
+  return {
+    id: `summary-${task}`,
+    title: `${TASK_LABELS[task] ?? task}: PSNR (dB) against the ground-truth edit per region, leakage, preservation, flicker, edit strength, CLIP`,
+    columns,
+    missingText: 'not computed',
+    ...(methods ? { methods } : {}),
+  };
+}
+
+/** The contrasts issue 14 reports: each (a, b) is read as a − b. */
+export const CONTRASTS: readonly (readonly [string, string])[] = [
+  ['ours', 'ours-no-wabe'],
+  ['ours', 'ours-no-adv'],
+  ['ours', 'ga-in2n'],
+];
+
+/** Metrics of the paired-difference tables, in column order, with their labels and the better direction. */
+export const CONTRAST_METRICS: readonly { metric: string; label: string; better: 'higher' | 'lower' }[] = [
+  { metric: metricNames.psnr('image'), label: 'PSNR image', better: 'higher' },
+  { metric: metricNames.psnr('head'), label: 'PSNR head', better: 'higher' },
+  { metric: metricNames.psnr('mouthInterior'), label: 'PSNR mouth int.', better: 'higher' },
+  { metric: metricNames.psnrOpen('mouthInterior'), label: 'PSNR mouth int. (open)', better: 'higher' },
+  { metric: metricNames.psnr('eyes'), label: 'PSNR eyes', better: 'higher' },
+  { metric: metricNames.psnr('skin'), label: 'PSNR skin', better: 'higher' },
+  { metric: metricNames.leakage(), label: 'Leakage', better: 'lower' },
+  { metric: metricNames.preservation, label: 'Preservation', better: 'higher' },
+  { metric: metricNames.flicker('head'), label: 'Flicker', better: 'lower' },
+  { metric: metricNames.editStrength, label: 'Edit strength', better: 'higher' },
+  { metric: metricNames.clipS, label: 'CLIP-S', better: 'higher' },
+  { metric: metricNames.clipC, label: 'CLIP-C', better: 'higher' },
+];
+
+/**
+ * The paired row of a − b, whichever way round pairedComparisons computed it: b − a is negated, its interval
+ * mirrored (exact: the bootstrap draws the same resamples either way). Null when the two arms share no frames.
+ */
+export function contrast(paired: readonly PairedRow[], a: string, b: string, task: string, metric: string): PairedRow | null {
+  const same = paired.find((r) => r.a === a && r.b === b && r.task === task && r.metric === metric);
+  if (same) return same;
+  const r = paired.find((x) => x.a === b && x.b === a && x.task === task && x.metric === metric);
+  if (!r) return null;
+  const neg = (v: number | null) => (v === null ? null : v === 0 ? 0 : -v);
+  return { ...r, a, b, mean: neg(r.mean), lo: neg(r.hi), hi: neg(r.lo) };
+}
+
+/** One contrast cell: "mean [lo, hi]", with ↑ / ↓ where the interval excludes zero (↑: a is better than b). */
+function contrastCell(r: PairedRow | null, better: 'higher' | 'lower', digits: number): string {
+  if (!r || r.mean === null) return 'not computed';
+  const f = (v: number | null) => (v === null ? '—' : v.toFixed(digits));
+  let s = `${f(r.mean)} [${f(r.lo)}, ${f(r.hi)}]`;
+  if (r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0)) s += (r.lo > 0) === (better === 'higher') ? ' ↑' : ' ↓';
+  return s;
+}
+
+/**
+ * Paired differences of one task as Markdown: one row per contrast (a − b) whose arms both ran, one column per
+ * metric, each "mean [95% interval]" over frames and seeds (two-stage bootstrap, lib/experiments/stats.ts). Empty
+ * when no contrast has both arms.
+ */
+export function contrastMarkdown(paired: readonly PairedRow[], task: string, contrasts: readonly (readonly [string, string])[] = CONTRASTS, metrics = CONTRAST_METRICS, where?: string): string {
+  const rows = contrasts.filter(([a, b]) => paired.some((r) => r.task === task && ((r.a === a && r.b === b) || (r.a === b && r.b === a))));
+  if (rows.length === 0) return '';
+  const digits = (m: string) => (m.startsWith('psnr') || m === metricNames.preservation ? 2 : m === metricNames.editStrength || m.startsWith('clip') ? 3 : 4);
+  const lines = [
+    `**${where ? `${where} — ` : ''}${TASK_LABELS[task] ?? task}: paired differences a − b (same subject, edit, seed and frame), mean [bootstrap 95% interval over seeds, then frames]**`,
+    '',
+    `| a − b | frames (seeds) | ${metrics.map((m) => m.label).join(' | ')} |`,
+    `| --- | ---: | ${metrics.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const [a, b] of rows) {
+    const cells = metrics.map((m) => contrast(paired, a, b, task, m.metric));
+    const n = cells.find((c) => c !== null);
+    lines.push(`| ${a} − ${b} | ${n ? `${n.n} (${n.clusters})` : '—'} | ${cells.map((c, i) => contrastCell(c, metrics[i]!.better, digits(metrics[i]!.metric))).join(' | ')} |`);
+  }
+  lines.push('', '- ↑: the interval excludes zero and a is better than b on that metric; ↓: b is better; no mark: the interval holds zero (no difference shown).', '- Frames: paired frames of the first metric with a value; a metric whose frames are missing in either arm has fewer.');
   return lines.join('\n') + '\n';
 }

@@ -5,8 +5,8 @@
  * thousand, so the iteration-based intervals are fractions of `iterations` unless set explicitly.
  */
 import { z } from 'zod';
-import { promises as fs } from 'node:fs';
 import { wabeFieldsSchema } from '../raster/wabe-config.js';
+import { mergeConfig, parseConfig, readConfigFile } from '../util/config.js';
 
 const positive = z.number().positive();
 const nonneg = z.number().nonnegative();
@@ -28,20 +28,26 @@ export const reconConfigSchema = z.object({
       opacity: z.number().gt(0).lt(1).default(0.1),
     })
     .prefault({}),
+  /**
+   * Learning rates, one per parameter group (lib/avatar/model.ts PARAM_GROUPS), under the groups' own names;
+   * any other key is an error, so a misspelt or old name cannot silently fall back to a default.
+   */
   lr: z
     .object({
-      /** Local means, in triangle units (GaussianAvatars scales 3DGS's rates up by the mean triangle size). */
-      positionInit: positive.default(5e-3),
-      positionFinal: positive.default(5e-5),
-      positionDelayMult: positive.default(0.01),
+      /** Local means, in triangle units (GaussianAvatars scales 3DGS's rates up by the mean triangle size); the
+       *  initial rate, decaying log-linearly to `lrFinal.means` over the run as 3DGS's position rate does. */
+      means: positive.default(5e-3),
       shDc: nonneg.default(2.5e-3),
       /** 3DGS: feature_lr / 20. */
       shRest: nonneg.default(1.25e-4),
-      opacity: nonneg.default(0.05),
-      scaling: nonneg.default(0.017),
-      rotation: nonneg.default(1e-3),
+      opacityLogits: nonneg.default(0.05),
+      logScales: nonneg.default(0.017),
+      quats: nonneg.default(1e-3),
     })
+    .strict()
     .prefault({}),
+  /** Rates at the last iteration, for the groups whose rate decays (only the means). */
+  lrFinal: z.object({ means: positive.default(5e-5) }).strict().prefault({}),
   loss: z
     .object({
       lambdaDssim: nonneg.default(0.2),
@@ -59,6 +65,8 @@ export const reconConfigSchema = z.object({
       until: z.number().int().nonnegative().nullable().default(null),
       every: z.number().int().positive().nullable().default(null),
       opacityResetEvery: z.number().int().positive().nullable().default(null),
+      /** An opacity reset clamps every opacity to at most this (3DGS: 0.01), so occluded floaters fall below `minOpacity` and are pruned. */
+      opacityResetMax: z.number().gt(0).lt(1).default(0.01),
       gradThreshold: positive.default(2e-4),
       percentDense: positive.default(0.01),
       minOpacity: positive.default(0.005),
@@ -118,22 +126,12 @@ export const RECON_PRESETS = {
 } satisfies Record<string, Partial<ReconConfigInput>>;
 
 export function reconConfig(input: ReconConfigInput, where = 'recon config'): ReconConfig {
-  const r = reconConfigSchema.safeParse(input);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new Error(`${where}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseConfig(reconConfigSchema, input, where);
 }
 
-export async function loadReconConfig(file: string): Promise<ReconConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
-  }
-  return reconConfig(raw as ReconConfigInput, file);
+/** A config file over `layers` (e.g. a preset), merged key by key (lib/util/config.ts). */
+export async function loadReconConfig(file: string, ...layers: unknown[]): Promise<ReconConfig> {
+  return reconConfig(mergeConfig(...layers, await readConfigFile(file)) as ReconConfigInput, file);
 }
 
 /** The densification schedule in iterations, with the fraction defaults resolved. */

@@ -1,5 +1,5 @@
 /**
- * Evaluation of an avatar on the three tasks of the paper's Table 1 (../shared/method.md §6):
+ * Evaluation of an avatar on the three tasks of the paper's Table 1 (docs/method.md §6):
  *   novel view        — `val`:   held-out cameras × training expressions
  *   self-reenactment  — `test`:  training cameras × held-out expressions of the same subject
  *   cross-identity    — `cross`: training cameras × another person's expressions and poses
@@ -13,9 +13,9 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
-import { writeGridPng } from '../report/grid.js';
+import { writeGridPng } from '../image/grid.js';
 import type { RgbImage } from '../util/image.js';
-import type { AvatarSession } from './recon.js';
+import type { AvatarSession } from '../avatar/session.js';
 import type { AvatarModel, PoseFrames } from '../avatar/model.js';
 import type { Camera } from '../raster/types.js';
 
@@ -76,12 +76,16 @@ export interface EvaluateOptions {
   /** Writes `<figureDir>/eval-<split>.png` (GT | render | error for a few frames). */
   figureDir?: string;
   figureRows?: number;
+  /** Called after each evaluated frame, counting over all splits (progress). */
+  onFrame?: (done: number, total: number) => void;
 }
 
 export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions): Promise<SplitScores[]> {
   const settings = rasterSettings({ shDegree: o.shDegree, background: o.background });
   await prepareRasterize(settings);
   const results: SplitScores[] = [];
+  const total = o.splits.reduce((n, s) => n + stratifiedSample(session.dataset.splits[s].frames, o.framesPerSplit, o.sampleSeed ?? 0).length, 0);
+  let done = 0;
   for (const split of o.splits) {
     const frames = stratifiedSample(session.dataset.splits[split].frames, o.framesPerSplit, o.sampleSeed ?? 0);
     const perFrame: Record<string, RegionScore>[] = [];
@@ -91,6 +95,7 @@ export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions)
       const gt = await loadFrameImages(frame);
       const { color } = await renderFrame(session, frame, settings);
       perFrame.push(regionMetrics(color, gt.rgb, gt.labels));
+      o.onFrame?.(++done, total);
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [gt.rgb, color, errorImage(color, gt.rgb)] });
       }

@@ -16,12 +16,11 @@ import { useTfjsWebGpu } from '../gpu/tfjs.js';
 import { prepareRasterize, rasterize, type RasterizeSideChannel } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { wabeBlend } from '../raster/wabe-config.js';
-import { loadHeadModel, type HeadModel } from '../head/model.js';
-import { poseHead } from '../head/pose.js';
-import { triangleFrames, type TriangleFrames } from '../head/frames.js';
+import { loadHeadModel } from '../head/model.js';
 import { renderedTriangles } from '../head/atlas.js';
-import { loadDataset, type DatasetFrame, type SyntheticDataset } from '../data/dataset.js';
-import { AvatarModel, FrameCache, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
+import { AvatarModel, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
+import { AvatarSession } from '../avatar/session.js';
+import { loadDataset } from '../data/dataset.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
 import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
@@ -32,7 +31,8 @@ import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
 import { regularizers } from './regularizers.js';
 import { RunDir } from './rundir.js';
-import { ResidentFrames, frameKey } from './resident-frames.js';
+import { RunStopped, type StopRequest } from './stop.js';
+import { assertFiniteVars } from './finite.js';
 import { densifySchedule, type ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
 
@@ -41,6 +41,10 @@ export interface TrainOptions {
   /** Called after every step. */
   onStep?: (step: number, total: number) => void;
   signal?: AbortSignal;
+  /** Called after each frame of the final evaluation (progress). */
+  onEvalFrame?: (done: number, total: number) => void;
+  /** Polled after every step: when a stop is requested (SIGINT/SIGTERM, stop.ts), the loop writes a checkpoint and throws RunStopped. */
+  stop?: StopRequest;
   /** Stop after this step (for tests that kill a run midway); the run is resumable afterwards. */
   stopAfter?: number;
   log?: (msg: string) => void;
@@ -63,87 +67,6 @@ interface TrainerState {
   opacityResets: number;
 }
 
-/** A training session: the pieces the loop, the editing method and the tests share. */
-export class AvatarSession {
-  readonly frameCache = new FrameCache(64);
-  private readonly triCache = new Map<string, TriangleFrames>();
-  private readonly imageCache = new Map<string, tf.Tensor3D>(); // unpacked targets, least recently used first
-  /** Captured frames on the GPU (8-bit), loaded on first use. */
-  readonly frames = new ResidentFrames();
-
-  private constructor(
-    readonly head: HeadModel,
-    readonly dataset: SyntheticDataset,
-    readonly avatar: AvatarModel,
-    readonly bindable: Uint32Array,
-    private readonly imageCapacity: number,
-  ) {}
-
-  static async open(dataDir: string, g: BoundGaussians | ((bindable: Uint32Array) => BoundGaussians), imageCapacity = 16): Promise<AvatarSession> {
-    const [head, dataset] = await Promise.all([loadHeadModel(), loadDataset(dataDir)]);
-    const bindable = renderedTriangles(head);
-    const gaussians = typeof g === 'function' ? g(bindable) : g;
-    return new AvatarSession(head, dataset, new AvatarModel(gaussians), bindable, imageCapacity);
-  }
-
-  /** The posed mesh's triangle frames for a head pose (cached by sequence and timestep). */
-  triangleFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>): TriangleFrames {
-    const key = `${frame.sequence}:${frame.timestep}`;
-    let f = this.triCache.get(key);
-    if (!f) {
-      f = triangleFrames(poseHead(this.head, frame.head), this.head.faces);
-      this.triCache.set(key, f);
-    }
-    return f;
-  }
-
-  /** The posed mesh's frame table for `avatar.world(...)` (cached by sequence and timestep). */
-  boundFramesOf(frame: Pick<DatasetFrame, 'sequence' | 'timestep' | 'head'>): PoseFrames {
-    return this.frameCache.get(`${frame.sequence}:${frame.timestep}`, () => this.triangleFramesOf(frame));
-  }
-
-  /**
-   * The captured image of a frame as a [H,W,3] tensor, owned by the session: valid until `imageCapacity` other
-   * frames have been asked for. Every frame stays on the GPU as 8-bit data after its first use (`frames`), so
-   * this is one unpacking dispatch at most, never an upload.
-   */
-  async target(frame: DatasetFrame): Promise<tf.Tensor3D> {
-    const key = frameKey(frame);
-    const hit = this.imageCache.get(key);
-    if (hit) {
-      this.imageCache.delete(key);
-      this.imageCache.set(key, hit);
-      return hit;
-    }
-    const t = await this.frames.target(frame);
-    const raced = this.imageCache.get(key); // another call unpacked it meanwhile
-    if (raced) {
-      t.dispose();
-      return raced;
-    }
-    this.imageCache.set(key, t);
-    while (this.imageCache.size > this.imageCapacity) {
-      const [k, old] = this.imageCache.entries().next().value as [string, tf.Tensor3D];
-      old.dispose();
-      this.imageCache.delete(k);
-    }
-    return t;
-  }
-
-  background(config: Pick<ReconConfig, 'background'>): [number, number, number] {
-    const b = config.background ?? this.dataset.meta.render.background;
-    return [b[0]!, b[1]!, b[2]!];
-  }
-
-  dispose(): void {
-    this.frameCache.clear();
-    for (const t of this.imageCache.values()) t.dispose();
-    this.imageCache.clear();
-    this.frames.dispose();
-    this.avatar.dispose();
-  }
-}
-
 /** Gaussians at initialisation, bound to the mesh's rendered triangles only (overlay layers get none). */
 export function initialGaussians(config: ReconConfig, bindable: Uint32Array): BoundGaussians {
   const g = initBoundGaussians(bindable.length, {
@@ -160,12 +83,12 @@ export function initialGaussians(config: ReconConfig, bindable: Uint32Array): Bo
 export function learningRates(config: ReconConfig, step: number): Record<ParamGroup, number> {
   const lr = config.lr;
   return {
-    means: expLr(step, { init: lr.positionInit, final: lr.positionFinal, maxSteps: config.iterations }),
+    means: expLr(step, { init: lr.means, final: config.lrFinal.means, maxSteps: config.iterations }),
     shDc: lr.shDc,
     shRest: lr.shRest,
-    opacityLogits: lr.opacity,
-    logScales: lr.scaling,
-    quats: lr.rotation,
+    opacityLogits: lr.opacityLogits,
+    logScales: lr.logScales,
+    quats: lr.quats,
   };
 }
 
@@ -368,6 +291,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
       const byName: Record<string, tf.Tensor> = {};
       for (const g of PARAM_GROUPS) byName[g] = grads[session.avatar.vars[g].name]!;
       adam.apply(session.avatar.vars, byName, learningRates(config, step));
+      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
       if (side.means2DGrad && radii) stats.add(side.means2DGrad, radii, cam.width, cam.height);
       tf.dispose([...Object.values(grads), radii as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
       side.means2DGrad?.dispose();
@@ -419,7 +343,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
         }
         if (st.step % sched.opacityResetEvery === 0) {
           const g = await session.avatar.get();
-          resetOpacity(g);
+          resetOpacity(g, config.densify.opacityResetMax);
           session.avatar.vars.opacityLogits.assign(tf.tensor2d(g.opacityLogits, [g.count, 1]));
           adam.resetGroup('opacityLogits');
           st.opacityResets++;
@@ -427,10 +351,12 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
       }
 
       st.rngState = rng.state;
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations) {
+      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
+      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) {
         await saveCheckpoint(run, session, adam, stats, st);
         await run.pruneCheckpoints(config.checkpoint.keep);
       }
+      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
       opts.onStep?.(st.step, config.iterations);
       if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
     }
@@ -438,6 +364,7 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
     stats.dispose();
     adam.dispose();
     session.dispose();
+    await run.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   const summary: TrainSummary = {
@@ -476,7 +403,23 @@ export interface ReconstructionResult {
  */
 export async function runReconstruction(config: ReconConfig, opts: TrainOptions): Promise<ReconstructionResult> {
   const { evaluateAvatar } = await import('./evaluate.js');
-  const run = await RunDir.open(opts.runDir, config);
+  // Every input is checked before the run directory exists: a bad dataset must not leave a config.json
+  // behind that blocks the corrected rerun.
+  await loadDataset(config.data);
+  const run = await RunDir.open(opts.runDir, config, {}, opts.log);
+  try {
+    return await reconstructIn(run, config, opts, evaluateAvatar);
+  } finally {
+    await run.close();
+  }
+}
+
+async function reconstructIn(
+  run: RunDir,
+  config: ReconConfig,
+  opts: TrainOptions,
+  evaluateAvatar: typeof import('./evaluate.js').evaluateAvatar,
+): Promise<ReconstructionResult> {
   if (await run.isDone()) {
     const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as { train: TrainSummary; eval: ReconstructionResult['eval'] };
     return { train: done.train, eval: done.eval };
@@ -492,6 +435,7 @@ export async function runReconstruction(config: ReconConfig, opts: TrainOptions)
       background: session.background(config),
       shDegree: config.shDegree,
       figureDir: run.file('renders'),
+      ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     const { writeJsonAtomic } = await import('../util/atomic.js');
     await writeJsonAtomic(run.file('eval.json'), { lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline', splits: scores });

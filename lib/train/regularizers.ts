@@ -1,5 +1,5 @@
 /**
- * GaussianAvatars' regularisers on the local parameters (../shared/method.md §2):
+ * GaussianAvatars' regularisers on the local parameters (docs/method.md §2):
  *   position  λ_pos · mean_n max(‖μₗ‖ − ε_pos, 0)
  *   scale     λ_s   · mean_n ‖max(exp(sₗ) − ε_s, 0)‖
  * with ‖·‖ computed as sqrt(Σ·² + 1e-12) so the gradient at 0 is 0 (every Gaussian starts at its

@@ -9,11 +9,16 @@
  *   <run>/checkpoints/latest.json    { step, dir } of the newest complete checkpoint
  *   <run>/renders/           sample renders
  *   <run>/done.json          written last, when the run finished
+ *   <run>/run.lock           held while a process works in the directory (runlock.ts)
+ *
+ * Opening a run directory takes its lock before anything is written, and removes the temporaries a killed
+ * process left behind (half-written checkpoints). Call `close()` when done; process exit releases it too.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { appendJsonLine, buildDirAtomic, exists, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { appendJsonLine, buildDirAtomic, exists, removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { acquireRunLock, type RunLock } from './runlock.js';
 
 export interface CheckpointRef {
   step: number;
@@ -21,27 +26,50 @@ export interface CheckpointRef {
 }
 
 export class RunDir {
-  private constructor(readonly root: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly lock: RunLock,
+  ) {}
 
   /**
-   * Opens `root`, creating it if needed. With an existing config.json, `config` must equal it: resuming a
-   * run under a different config would silently mix two experiments.
+   * Opens `root`, creating it if needed, and takes its lock (RunLockedError while another live process
+   * holds it). With an existing config.json, `config` must equal it: resuming a run under a different
+   * config would silently mix two experiments.
    */
-  static async open(root: string, config: unknown, meta: Record<string, unknown> = {}): Promise<RunDir> {
+  static async open(root: string, config: unknown, meta: Record<string, unknown> = {}, log?: (msg: string) => void): Promise<RunDir> {
     const abs = path.resolve(root);
     await fs.mkdir(abs, { recursive: true });
-    const run = new RunDir(abs);
-    const cfgPath = run.file('config.json');
-    if (await exists(cfgPath)) {
-      const old = JSON.parse(await fs.readFile(cfgPath, 'utf8'));
-      if (stableStringify(old) !== stableStringify(config)) {
-        throw new Error(`${cfgPath}: the run directory holds a different config; use a new directory or delete it to restart`);
+    const lock = await acquireRunLock(abs, log);
+    const run = new RunDir(abs, lock);
+    try {
+      for (const d of [abs, run.file('checkpoints'), run.file('renders')]) {
+        for (const p of await removeStaleTemps(d)) log?.(`removed ${p}, left by a killed run`);
       }
-    } else {
-      await writeJsonAtomic(cfgPath, config);
-      await writeJsonAtomic(run.file('meta.json'), { ...runMeta(), ...meta });
+      const cfgPath = run.file('config.json');
+      if (await exists(cfgPath)) {
+        let old: unknown;
+        try {
+          old = JSON.parse(await fs.readFile(cfgPath, 'utf8'));
+        } catch (e) {
+          throw new Error(`${cfgPath}: cannot read (${(e as Error).message}); delete the run directory to restart`);
+        }
+        if (stableStringify(old) !== stableStringify(config)) {
+          throw new Error(`${cfgPath}: the run directory holds a different config; use a new directory or delete it to restart`);
+        }
+      } else {
+        await writeJsonAtomic(cfgPath, config);
+        await writeJsonAtomic(run.file('meta.json'), { ...runMeta(), ...meta });
+      }
+    } catch (e) {
+      await lock.release();
+      throw e;
     }
     return run;
+  }
+
+  /** Releases the lock (the directory stays readable; a later open takes it again). */
+  async close(): Promise<void> {
+    await this.lock.release();
   }
 
   file(...parts: string[]): string {
@@ -99,7 +127,13 @@ export class RunDir {
   async latestCheckpoint(): Promise<CheckpointRef | null> {
     const p = this.file('checkpoints', 'latest.json');
     if (!(await exists(p))) return null;
-    const j = JSON.parse(await fs.readFile(p, 'utf8')) as { step: number; dir: string };
+    let j: { step: number; dir: string };
+    try {
+      j = JSON.parse(await fs.readFile(p, 'utf8')) as { step: number; dir: string };
+    } catch (e) {
+      throw new Error(`${p}: cannot read (${(e as Error).message})`);
+    }
+    if (!Number.isInteger(j?.step) || typeof j?.dir !== 'string') throw new Error(`${p}: expected { step: <integer>, dir: <folder name> }`);
     const dir = this.file('checkpoints', j.dir);
     if (!(await exists(dir))) throw new Error(`${p}: points at missing checkpoint ${j.dir}`);
     return { step: j.step, dir };

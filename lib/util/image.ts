@@ -62,6 +62,54 @@ export async function writeGrayPng(file: string, img: GrayImage, scale = 1): Pro
   await writeFileAtomic(file, encodeGrayPng(img, scale));
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * Width and height from an image's header, without decoding it: PNG (IHDR, bytes 16–23) and JPEG (the first
+ * SOFn marker). Null when the bytes are neither or the header is cut short. Used to refuse images of the
+ * wrong size on dataset open, and oversized images before they are decoded (the edit server).
+ */
+export function imageHeaderSize(b: Uint8Array): { width: number; height: number } | null {
+  if (b.length >= 24 && PNG_SIGNATURE.every((x, i) => b[i] === x)) {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return { width: v.getUint32(16), height: v.getUint32(20) };
+  }
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    let i = 2;
+    while (i + 9 < b.length) {
+      if (b[i] !== 0xff) return null;
+      const marker = b[i + 1]!;
+      const len = (b[i + 2]! << 8) | b[i + 3]!;
+      // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]! };
+      }
+      i += 2 + len;
+    }
+  }
+  return null;
+}
+
+/** A PNG file's size from its header (reads 24 bytes); errors name the file. */
+export async function pngFileSize(file: string): Promise<{ width: number; height: number }> {
+  let bytes: Uint8Array;
+  try {
+    const h = await fs.open(file, 'r');
+    try {
+      const buf = Buffer.alloc(24);
+      const { bytesRead } = await h.read(buf, 0, 24, 0);
+      bytes = buf.subarray(0, bytesRead);
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const size = imageHeaderSize(bytes);
+  if (!size || bytes[0] !== 0x89) throw new Error(`${file}: not a PNG file`);
+  return size;
+}
+
 export interface DecodedPng {
   rgb: RgbImage;
   alpha: Float32Array; // [H,W] in [0, 1]

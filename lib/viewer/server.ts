@@ -1,6 +1,6 @@
 /**
- * The viewer's server (`npm run viewer -- <run dir or .ply>`): plain node:http on localhost. It bundles the
- * page (scripts/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
+ * The viewer's server (`gae view <run dir or .ply>`): plain node:http on localhost. It bundles the
+ * page (lib/viewer/page.ts, with lib/ inside) with esbuild once at start, and serves the head model and
  * the avatars in the compact wire format (model-format.ts), the driving sequence as JSON and the
  * ICT-FaceKit license. Every input is read and validated before the server listens, so a bad path or file
  * fails at once with a message naming it.
@@ -107,7 +107,7 @@ export async function loadViewerSequence(spec: string | undefined, avatarArg: st
 /** Bundles the page with esbuild (a devDependency, loaded only here). */
 export async function bundlePage(): Promise<string> {
   const esbuild = await import('esbuild');
-  const entry = path.resolve(libDir(), '../scripts/viewer/page.ts');
+  const entry = path.resolve(libDir(), 'viewer/page.ts');
   const NODE_STUB = [
     "const no = (name) => () => { throw new Error(name + ' is not available in the browser'); };",
     "export const existsSync = () => false;",
@@ -148,6 +148,16 @@ export async function bundlePage(): Promise<string> {
   return out.text;
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** The host name of a Host header, lower-cased, without the port; null when there is none. */
+export function hostOf(header: string | undefined): string | null {
+  if (!header) return null;
+  const h = header.trim().toLowerCase();
+  const m = /^(\[[^\]]+\]|[^:]+)(:\d+)?$/.exec(h);
+  return m ? m[1]! : null;
+}
+
 /** Starts the viewer; resolves once it listens. */
 export async function startViewerServer(opts: ViewerOptions): Promise<RunningViewer> {
   const head = await loadHeadModel(opts.headDir);
@@ -175,12 +185,19 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
   const html = pageHtml(info);
   const sequenceText = JSON.stringify(sequence);
 
+  const boundHost = opts.host ?? '127.0.0.1';
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, type: string, body: string | Uint8Array) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
+    // DNS rebinding: a page of another site, its name re-pointed at 127.0.0.1, would reach us with its own
+    // name in Host. Only loopback names (and an address the user chose to bind) are answered.
+    const host = hostOf(req.headers.host);
+    if (host === null || !(LOOPBACK_HOSTS.has(host) || host === boundHost.toLowerCase())) {
+      return send(403, 'text/plain; charset=utf-8', `Host ${JSON.stringify(req.headers.host ?? '')} not allowed: open the viewer at http://localhost or http://127.0.0.1`);
+    }
     const p = url.pathname;
     if (p === ROUTES.page || p === '/index.html') return send(200, 'text/html; charset=utf-8', html);
     if (p === ROUTES.script) return send(200, 'text/javascript; charset=utf-8', script);

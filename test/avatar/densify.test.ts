@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initBoundGaussians, bindingCounts, rgbToShDc, SH_C0 } from '../../lib/avatar/gaussians.js';
+import { reconConfig } from '../../lib/train/config.js';
 import { accumulateStats, assertEveryTriangleBound, densifyAndPrune, emptyStats, resetOpacity } from '../../lib/avatar/densify.js';
 
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -80,10 +81,10 @@ describe('statistics and resets', () => {
     expect(s.maxRadii2D[0]).toBe(5);
   });
 
-  it('caps opacities at 0.01 and maps SH DC to colour', () => {
+  it("caps opacities at the config's opacityResetMax (0.01) and maps SH DC to colour", () => {
     const g = initBoundGaussians(3, { opacity: 0.5 });
     g.opacityLogits[1] = logit(0.001);
-    resetOpacity(g);
+    resetOpacity(g, reconConfig({ data: 'unused' }).densify.opacityResetMax);
     expect(1 / (1 + Math.exp(-g.opacityLogits[0]!))).toBeCloseTo(0.01, 7); // float32 logit
     expect(1 / (1 + Math.exp(-g.opacityLogits[1]!))).toBeCloseTo(0.001, 7);
     expect(rgbToShDc(0.75) * SH_C0 + 0.5).toBeCloseTo(0.75, 12);

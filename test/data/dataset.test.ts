@@ -7,7 +7,7 @@ import { loadDataset, loadFrameImages, SPLITS, type SyntheticDataset } from '../
 import { renderGroundTruth } from '../../lib/data/ground-truth.js';
 import { makeSequence } from '../../lib/data/sequences.js';
 import { makeCamera, lookAt } from '../../lib/raster/camera.js';
-import { Region } from '../../lib/data/regions.js';
+import { Region } from '../../lib/head/regions.js';
 import { expressionIndex, loadHeadModel } from '../../lib/head/model.js';
 import { gpuFixture } from '../helpers/gpu.js';
 

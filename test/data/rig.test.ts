@@ -12,7 +12,7 @@ import { makeSequence, sampleIdentity } from '../../lib/data/sequences.js';
 import { PRESETS, synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { loadDataset, loadFrameImages, SPLITS } from '../../lib/data/dataset.js';
 import { poseFrames, subjectTexture, renderPosed } from '../../lib/data/ground-truth.js';
-import { REGION_GROUPS } from '../../lib/data/regions.js';
+import { REGION_GROUPS } from '../../lib/head/regions.js';
 import { mouthOpenness } from '../../lib/data/views.js';
 import { loadHeadModel } from '../../lib/head/model.js';
 import { DEFAULT_SHADING } from '../../lib/head/render.js';

@@ -2,11 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cachedEditor, editCacheKey, stableStringify } from '../../lib/edit/cache.js';
+import { cachedEditor, editCacheKey, stableStringify } from '../../lib/edit/editors/cache.js';
 import { OfflineEditor } from '../../lib/edit/editors/offline.js';
-import { ToyGroundTruth } from '../../lib/edit/toy.js';
-import { editRequest, type EditRequest, type ImageEditor } from '../../lib/edit/editor.js';
-import { quantize8 } from '../../lib/edit/image-io.js';
+import { ToyGroundTruth } from '../../lib/edit/editors/toy.js';
+import { editRequest, type EditRequest, type ImageEditor } from '../../lib/edit/editors/editor.js';
+import { quantize8 } from '../../lib/edit/editors/image-io.js';
 import { encodePng, readPng, rgbImage } from '../../lib/util/image.js';
 
 const gt = new ToyGroundTruth(24, 24);

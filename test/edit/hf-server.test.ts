@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/hf.js';
-import { EditServer } from '../../lib/edit/server.js';
+import { HfImageEditor, EditEndpointError, parseRetryAfter } from '../../lib/edit/editors/hf.js';
+import { editConfig } from '../../lib/edit/config.js';
+import { makeEditor } from '../../lib/edit/loop.js';
+import { EditServer } from '../../lib/edit/editors/server.js';
 import { OfflineEditor } from '../../lib/edit/editors/offline.js';
-import { ToyGroundTruth } from '../../lib/edit/toy.js';
-import { editRequest, type EditRequest } from '../../lib/edit/editor.js';
-import { quantize8, resizeBilinear } from '../../lib/edit/image-io.js';
-import { toBase64Png } from '../../lib/edit/protocol.js';
+import { ToyGroundTruth } from '../../lib/edit/editors/toy.js';
+import { editRequest, type EditRequest } from '../../lib/edit/editors/editor.js';
+import { encodeJpeg, quantize8, resizeBilinear } from '../../lib/edit/editors/image-io.js';
+import { toBase64Png } from '../../lib/edit/editors/protocol.js';
 import { rgbImage } from '../../lib/util/image.js';
 
 const gt = new ToyGroundTruth(32, 32);
@@ -191,6 +193,69 @@ describe('HF client against the local edit server', () => {
   });
 });
 
+describe('HF client settings from the edit config (issue 17 §10)', () => {
+  const hfConfig = (editor: Record<string, unknown>) => editConfig({ data: 'd', avatar: 'a', edit: { id: 'gold-teeth' }, editor: { kind: 'hf', ...editor } }, 'e.json');
+
+  it('timeoutMs and maxRetries are config fields that reach the client; each retry is printed with its reason and wait', async () => {
+    const c = hfConfig({ endpointUrl: server.url, timeoutMs: 150, maxRetries: 1 });
+    expect([c.editor.timeoutMs, c.editor.maxRetries]).toEqual([150, 1]);
+    expect(hfConfig({}).editor).toMatchObject({ timeoutMs: 60_000, maxRetries: 3 });
+    expect(() => hfConfig({ timeoutMs: 0 })).toThrow(/e\.json: editor\.timeoutMs: /);
+    expect(() => hfConfig({ retries: 2 })).toThrow("e.json: editor.retries: unknown key (did you mean 'maxRetries'?)");
+    const editor = makeEditor(c, null as never, null as never) as HfImageEditor;
+    server.injectFaults({ delayMs: 600, times: 2 });
+    const lines: string[] = [];
+    const err = await withStderr(lines, () => editor.edit(request()).catch((e) => e));
+    expect(err).toBeInstanceOf(EditEndpointError);
+    expect(err.message).toBe(`HF editor: ${server.url}: gave up after 2 attempts; last: no answer within 150 ms (timeoutMs)`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^HF editor: ${server.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no answer within 150 ms \\(timeoutMs\\); retry 1/1 in \\d+\\.\\d s\n$`));
+  });
+
+  it('does not retry a 404 or a 400; does retry a 429', async () => {
+    const sleeps: number[] = [];
+    const client = new HfImageEditor({ endpointUrl: server.url, maxRetries: 4, sleep: async (ms) => void sleeps.push(ms), log: () => {} });
+    for (const status of [404, 400]) {
+      server.injectFaults({ status, error: 'no such model' });
+      const err = await client.edit(request()).catch((e) => e);
+      expect(err.attempts, String(status)).toBe(1);
+      expect(err.message).toContain(`HTTP ${status}`);
+    }
+    expect(sleeps).toEqual([]);
+    server.injectFaults({ status: 429, retryAfter: 1 });
+    await client.edit(request());
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('does not retry a refused port, by address or by name', async () => {
+    const tmp = await EditServer.start({ editor: offline });
+    const port = tmp.port;
+    await tmp.close();
+    for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`]) {
+      let sleeps = 0;
+      const client = new HfImageEditor({ endpointUrl: url, maxRetries: 5, sleep: async () => void sleeps++, log: () => {} });
+      const err = await client.edit(request()).catch((e) => e);
+      expect(err.attempts, url).toBe(1);
+      expect(err.message).toMatch(/endpoint unreachable .*ECONNREFUSED/);
+      expect(sleeps).toBe(0);
+    }
+  });
+});
+
+/** Collects what `fn` writes to stderr. */
+async function withStderr<T>(lines: string[], fn: () => Promise<T>): Promise<T> {
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
 describe('edit server protocol', () => {
   const post = (body: BodyInit, type?: string) =>
     fetch(server.url, { method: 'POST', body, ...(type ? { headers: { 'Content-Type': type } } : {}) });
@@ -220,6 +285,51 @@ describe('edit server protocol', () => {
       expect(res.status).toBe(413);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('edit server pixel cap (issue 17 §11)', () => {
+  /** A PNG signature and IHDR claiming width × height, then nothing decodable: only the header is read. */
+  const pngHeader = (width: number, height: number) => {
+    const b = Buffer.alloc(33);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
+    b.writeUInt32BE(13, 8);
+    b.write('IHDR', 12, 'latin1');
+    b.writeUInt32BE(width, 16);
+    b.writeUInt32BE(height, 20);
+    b[24] = 8;
+    b[25] = 2;
+    return b;
+  };
+  const post = (url: string, inputs: string, original?: string) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ inputs, parameters: { prompt: 'turn his teeth gold', view: { subject: 'toy', camera: 1, timestep: 3 }, ...(original ? { original_image: original } : {}) } }),
+    });
+
+  it('answers 413 from the header of an 8000×8000 PNG, without decoding it', async () => {
+    const res = await post(server.url, pngHeader(8000, 8000).toString('base64'));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toBe('inputs: 8000×8000 pixels, over the limit of 4194304 (maxPixels)');
+  });
+
+  it('applies the cap to original_image and to JPEG, and serves images within it', async () => {
+    const capped = await EditServer.start({ editor: offline, maxPixels: 32 * 32 });
+    try {
+      const ok = toBase64Png(request().image); // 32×32
+      expect((await post(capped.url, ok, toBase64Png(request().original))).status).toBe(200);
+      const big = toBase64Png(rgbImage(33, 32));
+      const r1 = await post(capped.url, ok, big);
+      expect(r1.status).toBe(413);
+      expect(((await r1.json()) as { error: string }).error).toMatch(/^parameters\.original_image: 33×32 pixels/);
+      const jpeg = Buffer.from(encodeJpeg(rgbImage(40, 30))).toString('base64');
+      const r2 = await post(capped.url, jpeg);
+      expect(r2.status).toBe(413);
+      expect(((await r2.json()) as { error: string }).error).toMatch(/^inputs: 40×30 pixels/);
+    } finally {
+      await capped.close();
     }
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
-import { AvatarSession } from '../../lib/train/recon.js';
+import { AvatarSession } from '../../lib/avatar/session.js';
 import { editAvatar, poolImage } from '../../lib/edit/loop.js';
 import { loadAvatar, resolveAvatarFile } from '../../lib/avatar/load.js';
 import { evaluateEdit } from '../../lib/edit/evaluate.js';

@@ -9,9 +9,9 @@ import {
   type OfflineEditTrace,
   type OfflineEditorOptions,
 } from '../../lib/edit/editors/offline.js';
-import { ToyGroundTruth, TOY_EDITS } from '../../lib/edit/toy.js';
-import { EditInputError, editRequest, type EditRequest, type EditView } from '../../lib/edit/editor.js';
-import { Region } from '../../lib/data/regions.js';
+import { ToyGroundTruth, TOY_EDITS } from '../../lib/edit/editors/toy.js';
+import { EditInputError, editRequest, type EditRequest, type EditView } from '../../lib/edit/editors/editor.js';
+import { Region } from '../../lib/head/regions.js';
 import { Rng } from '../../lib/util/random.js';
 import { readPng, type RgbImage } from '../../lib/util/image.js';
 import { editorFigures } from '../../lib/edit/editors/figures.js';

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { editAvatar } from '../../lib/edit/loop.js';
 import { editConfig } from '../../lib/edit/config.js';
-import type { EditRequest, ImageEditor } from '../../lib/edit/editor.js';
+import type { EditRequest, ImageEditor } from '../../lib/edit/editors/editor.js';
 import { loadAvatar } from '../../lib/avatar/load.js';
 import { SH_C0 } from '../../lib/avatar/gaussians.js';
 import type { RgbImage } from '../../lib/util/image.js';

@@ -11,7 +11,7 @@ import { rasterSettings, type RasterSettings } from '../../lib/raster/types.js';
 import { Rng } from '../../lib/util/random.js';
 import { destroyGaussians, toFloat32, uploadGaussians } from '../raster/gpu-helpers.js';
 import { withHardCases } from '../raster/gpu-scenes.js';
-import { randomScene } from '../raster/reference-scenes.js';
+import { randomScene } from '../../lib/raster/scenes.js';
 
 const GROUPS = ['means', 'logScales', 'quats', 'opacityLogits', 'sh', 'means2D'] as const;
 

@@ -6,7 +6,7 @@ import { renderMesh, FLAT_SHADING, DEFAULT_SHADING } from '../../lib/head/render
 import { cornerAtlasUvs, renderedTriangles } from '../../lib/head/atlas.js';
 import { makeCamera, lookAt, cameraCentre, projectPoint } from '../../lib/raster/camera.js';
 import type { Camera } from '../../lib/raster/types.js';
-import { Region } from '../../lib/data/regions.js';
+import { Region } from '../../lib/head/regions.js';
 import { gpuFixture } from '../helpers/gpu.js';
 
 const gpu = gpuFixture();

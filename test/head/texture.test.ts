@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadHeadModel } from '../../lib/head/model.js';
 import { makeHeadTexture } from '../../lib/head/texture.js';
 import { EDITS, EDIT_IDS, editSpec } from '../../lib/head/edits.js';
-import { Region } from '../../lib/data/regions.js';
+import { Region } from '../../lib/head/regions.js';
 
 describe('procedural head texture', () => {
   it('is a pure function of the seed, and different seeds give different subjects', async () => {

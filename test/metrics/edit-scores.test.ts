@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Region } from '../../lib/data/regions.js';
+import { Region } from '../../lib/head/regions.js';
 import { editFrameSums, editScores, guardedRegions, poolEditSums, residualFlicker } from '../../lib/metrics/edit-scores.js';
 
 const img = (px: [number, number, number][]) => ({ width: px.length, height: 1, data: Float64Array.from(px.flat()) as unknown as Float32Array });

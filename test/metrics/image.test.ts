@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mse, psnr, ssim, ssimMap } from '../../lib/metrics/image.js';
 import { poolRegionScores, regionMask, regionMetrics } from '../../lib/metrics/regions.js';
-import { Region } from '../../lib/data/regions.js';
+import { Region } from '../../lib/head/regions.js';
 import { rgbImage, type RgbImage } from '../../lib/util/image.js';
 import { Rng } from '../../lib/util/random.js';
 

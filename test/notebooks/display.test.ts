@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { composeGrid } from '../../lib/report/grid.js';
+import { composeGrid } from '../../lib/image/grid.js';
 import { FigureExporter, findChromium, NO_CHROMIUM } from '../../lib/report/export.js';
 import type { Figure } from '../../lib/report/figures.js';
 import { decodePng, rgbImage, type RgbImage } from '../../lib/util/image.js';

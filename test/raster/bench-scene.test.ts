@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchCamera, benchGaussians, benchLossWeights, benchU } from '../../lib/raster/bench-scene.js';
 import { lowbias32 } from '../../lib/util/random.js';
 
-describe('benchmark scene bench-N-WxH (../shared/bench/synthetic-scene.md)', () => {
+describe('benchmark scene bench-N-WxH (docs/bench-scene.md)', () => {
   it('follows the description for a Gaussian computed by hand', () => {
     const W = 802, H = 550;
     const g = benchGaussians(5, W, H);

@@ -19,7 +19,7 @@ import { Rng } from '../../lib/util/random.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { destroyGaussians, relErr, toFloat32, uploadGaussians } from './gpu-helpers.js';
 import { withHardCases } from './gpu-scenes.js';
-import { randomScene } from './reference-scenes.js';
+import { randomScene } from '../../lib/raster/scenes.js';
 
 const gpu = gpuFixture();
 

@@ -12,7 +12,7 @@ import { GaussianRasterizer, readProjected, type ForwardState } from '../../lib/
 import { projectReference, rasterizeReference, tileIntersectReference, type ReferenceGaussians } from '../../lib/raster/reference/index.js';
 import { rasterSettings, type Camera, type RasterSettings } from '../../lib/raster/types.js';
 import { destroyGaussians, readImage, relErr, toFloat32, uploadGaussians } from './gpu-helpers.js';
-import { randomScene } from './reference-scenes.js';
+import { randomScene } from '../../lib/raster/scenes.js';
 import { withHardCases } from './gpu-scenes.js';
 import { gpuFixture } from '../helpers/gpu.js';
 

@@ -12,7 +12,7 @@ import { rasterSettings } from '../../lib/raster/types.js';
 import { Rng } from '../../lib/util/random.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { destroyGaussians, readImage, relErr, toFloat32, uploadGaussians } from './gpu-helpers.js';
-import { gaussiansFrom, randomScene } from './reference-scenes.js';
+import { gaussiansFrom, randomScene } from '../../lib/raster/scenes.js';
 
 gpuFixture();
 

@@ -14,7 +14,7 @@ import {
 } from '../../lib/raster/reference/index.js';
 import { rasterSettings } from '../../lib/raster/types.js';
 import { Rng } from '../../lib/util/random.js';
-import { gaussiansFrom, identityCamera, projectedFrom, randomScene } from './reference-scenes.js';
+import { gaussiansFrom, identityCamera, projectedFrom, randomScene } from '../../lib/raster/scenes.js';
 
 const LN01 = Math.log(0.1);
 

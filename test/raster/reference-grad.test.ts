@@ -24,7 +24,7 @@ import {
 } from '../../lib/raster/reference/index.js';
 import { rasterSettings, type Camera, type Projected, type RasterSettings, type ShDegree } from '../../lib/raster/types.js';
 import { Rng } from '../../lib/util/random.js';
-import { gaussiansFrom, identityCamera, projectedFrom, randomScene } from './reference-scenes.js';
+import { gaussiansFrom, identityCamera, projectedFrom, randomScene } from '../../lib/raster/scenes.js';
 
 interface Eval {
   loss: number;

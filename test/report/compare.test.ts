@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { comparisonSeed, methodComparison } from '../../lib/report/compare.js';
-import { composeGrid } from '../../lib/report/grid.js';
+import { composeGrid } from '../../lib/image/grid.js';
 import { rgbImage, writePng } from '../../lib/util/image.js';
 
 async function saveCell(root: string, method: string, colour: [number, number, number], seed = 0): Promise<void> {

@@ -55,6 +55,10 @@ describe('figure export (headless Chromium)', () => {
     expect(svg).toContain('Novel view');
     expect(svg).toContain('Self-reenactment');
     expect(svg).toContain('CLIP-S');
+    // Byte-reproducible: Plotly's random per-plot uid is replaced in every id, so a second export is identical.
+    await ex.export(fig, path.join(dir, 'bars-again.svg'));
+    expect(await readFile(path.join(dir, 'bars-again.svg'), 'utf8')).toBe(svg);
+    expect(svg).toContain('id="defs-gae0"');
   });
 
   it('PDF: starts with %PDF and has exactly one page', async () => {

@@ -63,13 +63,13 @@ describe('report', () => {
     // The paper's table: our CLIP columns missing (no embedder), the paper's numbers present.
     expect(md).toContain('| ours | — | 0.275 | — | 0.978 | — | 0.081 | — | 0.951 |');
     expect(md).toContain('| ours-no-wabe | — | 0.236 | — | 0.968 | — | 0.061 | — | 0.948 |');
-    expect(md).toContain('3 of 3 cells not computed');
+    expect(md).toContain('Novel view CLIP-S: not computed by any cell');
     expect(Object.keys(rep.figures).sort()).toEqual(
-      ['bars-psnr-head', 'bars-psnr-mouthInterior', 'bars-ssim-head', 'beta-sweep-psnr-head', 'beta-sweep-psnr-mouthInterior', 'training-ours', 'training-ours-no-wabe'].sort(),
+      ['bars-psnr-head', 'bars-psnr-mouthInterior', 'bars-ssim-head', 'sweep-bench-psnr-head', 'sweep-bench-psnr-mouthInterior', 'training-ours', 'training-ours-no-wabe'].sort(),
     );
-    expect(rep.figures['beta-sweep-psnr-mouthInterior']!.data[0]).toMatchObject({ x: [0, 6] });
+    expect(rep.figures['sweep-bench-psnr-mouthInterior']!.data[0]).toMatchObject({ x: [0, 6] });
     // β 0 is the noisier arm here, so the sweep's head PSNR rises from β 0 to β 6.
-    const headSweep = rep.figures['beta-sweep-psnr-head']!.data[0] as { x: number[]; y: number[] };
+    const headSweep = rep.figures['sweep-bench-psnr-head']!.data[0] as { x: number[]; y: number[] };
     expect(headSweep.y[0]!).toBeLessThan(headSweep.y[1]!);
     expect(existsSync(path.join(root, 'report', 'table-gt-edit-novel-view.tex'))).toBe(true);
     const summary = await readFile(path.join(root, 'report', 'summary.csv'), 'utf8');

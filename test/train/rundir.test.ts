@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, appendFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, appendFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RunDir } from '../../lib/train/rundir.js';
@@ -34,6 +34,17 @@ describe('RunDir', () => {
     expect((await run.readMetrics()).map((r) => r.step)).toEqual([10, 20, 30]);
     await run.truncateMetrics(20);
     expect((await run.readMetrics()).map((r) => r.step)).toEqual([10, 20]);
+  });
+
+  it('names checkpoints/latest.json when it is truncated or malformed (issue 17 §8)', async () => {
+    const run = await RunDir.open(path.join(await tmp(), 'run'), {});
+    await run.saveCheckpoint(100, { 'a.json': '{}' });
+    const latest = run.file('checkpoints', 'latest.json');
+    await writeFile(latest, '{"step": 100, "di');
+    await expect(run.latestCheckpoint()).rejects.toThrow(new RegExp(`^${latest.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read \\(.*JSON`));
+    await writeFile(latest, '{"step": "x"}');
+    await expect(run.latestCheckpoint()).rejects.toThrow(`${latest}: expected { step: <integer>, dir: <folder name> }`);
+    await run.close();
   });
 
   it('names the file when a metrics line in the middle is corrupt', async () => {

@@ -28,7 +28,7 @@ import { shCoeffs, rasterSettings, type Camera } from '../../lib/raster/types.js
 import { Rng } from '../../lib/util/random.js';
 import type { FrameSnapshot } from '../../lib/viewer/protocol.js';
 import { startViewerServer, type RunningViewer } from '../../lib/viewer/server.js';
-import { CHROMIUM, haveChromium, launchHeadlessWebGpu } from '../../scripts/viewer/chromium.js';
+import { CHROMIUM, haveChromium, launchHeadlessWebGpu } from '../../lib/viewer/chromium.js';
 
 const W = 128, H = 128;
 

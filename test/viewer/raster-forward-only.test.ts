@@ -11,7 +11,7 @@ import { rasterSettings, type RasterSettings } from '../../lib/raster/types.js';
 import { openDefaultLimitsDevice, type GpuContext } from '../../lib/gpu/device.js';
 import { destroyGaussians, toFloat32, uploadGaussians } from '../raster/gpu-helpers.js';
 import { withHardCases } from '../raster/gpu-scenes.js';
-import { randomScene } from '../raster/reference-scenes.js';
+import { randomScene } from '../../lib/raster/scenes.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { AvatarRenderer } from '../../lib/avatar/gpu-render.js';
 import { initBoundGaussians } from '../../lib/avatar/gaussians.js';

@@ -1,13 +1,13 @@
 /**
  * The pictures of docs/editing.md's editor section: each failure mode of the offline stand-in and each control,
- * on the toy face (lib/edit/toy.ts), so they can be remade anywhere without a GPU (`npm run figures:editor`).
+ * on the toy face (lib/edit/editors/toy.ts), so they can be remade anywhere without a GPU (`npm run figures:editor`).
  * Every call is an ordinary edit request; the render passed in is the captured image (a well-fitted avatar),
  * except in `controls`, whose render is a deliberately wrong one to show where each editor reads it.
  */
-import { composeGrid, type GridRow } from '../../report/grid.js';
+import { composeGrid, type GridRow } from '../../image/grid.js';
 import { upscale, type RgbImage } from '../../util/image.js';
-import { editRequest, type EditView, type ImageEditor } from '../editor.js';
-import { ToyGroundTruth } from '../toy.js';
+import { editRequest, type EditView, type ImageEditor } from './editor.js';
+import { ToyGroundTruth } from './toy.js';
 import { IdentityEditor, OfflineEditor, OracleEditor, type OfflineEditorOptions } from './offline.js';
 
 export interface EditorFigure {

@@ -6,7 +6,7 @@
  */
 import type { GpuContext } from '../../gpu/device.js';
 import type { EditGroundTruth, EditTarget, GroundTruthEdit, Rgb } from './offline.js';
-import type { EditView } from '../editor.js';
+import type { EditView } from './editor.js';
 import type { Camera } from '../../raster/types.js';
 import type { HeadParams } from '../../head/pose.js';
 import { cameraFromJson, type SequenceName, type SyntheticDataset } from '../../data/dataset.js';

@@ -45,14 +45,14 @@
 import { z } from 'zod';
 import type { RgbImage } from '../../util/image.js';
 import { Rng, lowbias32 } from '../../util/random.js';
-import { Region } from '../../data/regions.js';
-import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from '../editor.js';
+import { Region } from '../../head/regions.js';
+import { EditInputError, checkEditRequest, viewName, type EditRequest, type EditView, type EditorDescription, type ImageEditor } from './editor.js';
 
 export type Rgb = readonly [number, number, number];
 
 /** What the edit is about beyond one view: needed to paint a hidden target onto its occluder. */
 export interface EditTarget {
-  /** Region ids (lib/data/regions.ts) whose appearance the edit changes (lib/head/edits.ts `regions`). */
+  /** Region ids (lib/head/regions.ts) whose appearance the edit changes (lib/head/edits.ts `regions`). */
   regions: readonly number[];
   /** The edit's albedo on its target (linear RGB in [0, 1]). */
   colour: Rgb;
@@ -63,7 +63,7 @@ export interface EditTarget {
 export interface GroundTruthEdit {
   original: RgbImage; // O: the view rendered with the original texture
   edited: RgbImage; // E: the same view with the edited texture
-  labels: Uint8Array; // [H,W] region ids (lib/data/regions.ts)
+  labels: Uint8Array; // [H,W] region ids (lib/head/regions.ts)
   target: EditTarget;
 }
 

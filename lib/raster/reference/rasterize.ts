@@ -1,6 +1,6 @@
 /**
  * Stage 3 in float64: per pixel, blend its tile's sorted list front to back (3DGS), with alpha blending or
- * WABE (types.ts `WabeOptions`, ../shared/method.md §4).
+ * WABE (types.ts `WabeOptions`, docs/method.md §4).
  */
 import type { Camera, Projected, RasterSettings, RenderOutput } from '../types.js';
 import { TILE_SIZE, type TileLists } from './tiles.js';

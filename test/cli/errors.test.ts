@@ -1,0 +1,89 @@
+/**
+ * Issue 17 §8–§9: runtime errors end a command with one line naming the file (stack traces behind --debug),
+ * and non-finite avatar parameters are refused on load and after an optimiser step.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { synthConfig, writeDataset } from '../../lib/data/writer.js';
+import { initBoundGaussians } from '../../lib/avatar/gaussians.js';
+import { writeAvatarPly } from '../../lib/avatar/io.js';
+import { loadAvatar } from '../../lib/avatar/load.js';
+import { loadHeadModel } from '../../lib/head/model.js';
+import { assertFiniteVars, NonFiniteError } from '../../lib/train/finite.js';
+import { describeFailure } from '../../lib/cli/errors.js';
+import { writeFileAtomic } from '../../lib/util/atomic.js';
+import { gpuFixture } from '../helpers/gpu.js';
+
+const gpu = gpuFixture();
+let tmp: string;
+let data: string;
+const gae = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/gae.mjs'), ...args], { encoding: 'utf8', timeout: 180_000 });
+/** stderr without Dawn's adapter-limit notices. */
+const errLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: '));
+
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-errors-'));
+  data = path.join(tmp, 'data');
+  await writeDataset(await gpu(), data, synthConfig('tiny', { subject: 'err', seed: 3, frames: 2, testFrames: 2, crossFrames: 2, width: 32, height: 24, cameras: 3, heldOut: [1], tileSize: 32, supersample: 1 }));
+}, 120_000);
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('one-line errors (§8)', () => {
+  it('a truncated checkpoints/latest.json: one line naming it, exit 1; --debug adds the stack trace', async () => {
+    const run = path.join(tmp, 'torn');
+    await fs.mkdir(path.join(run, 'checkpoints'), { recursive: true });
+    const latest = path.join(run, 'checkpoints', 'latest.json');
+    await fs.writeFile(latest, '{"step": 100, "di');
+    const r = gae('render', '--avatar', run, '--data', data, '--out', path.join(tmp, 'out'));
+    expect(r.status).toBe(1);
+    const lines = errLines(r.stderr);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^gae render: ${latest.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read \\(.*JSON.*\\) \\(--debug for the stack trace\\)$`));
+    const d = gae('render', '--debug', '--avatar', run, '--data', data, '--out', path.join(tmp, 'out'));
+    expect(d.status).toBe(1);
+    expect(d.stderr).toContain(`${latest}: cannot read`);
+    expect(d.stderr).toMatch(/\n\s+at .*load\.ts/);
+  }, 180_000);
+
+  it('a failed write names its file (ENOSPC and the like)', async () => {
+    const target = path.join(tmp, 'occupied');
+    await fs.mkdir(path.join(target, 'x'), { recursive: true }); // a non-empty directory where the file should go
+    await expect(writeFileAtomic(target, 'data')).rejects.toThrow(new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot write \\(E[A-Z]+\\)$`));
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(describeFailure(new Error(`/r/metrics.jsonl: cannot write (${enospc.message})`, { cause: enospc }), 'gae train', false).text).toBe(
+      'gae train: /r/metrics.jsonl: cannot write (ENOSPC: no space left on device, write) (--debug for the stack trace)',
+    );
+  });
+});
+
+describe('non-finite parameters (§9)', () => {
+  it('an avatar with a NaN position is refused on load, naming the file, the field and the Gaussian; gae render exits 1', async () => {
+    const head = await loadHeadModel();
+    const g = initBoundGaussians(head.triangleCount, { perTriangle: 1, shDegree: 0, seed: 1 });
+    g.means[3 * 5 + 1] = NaN;
+    const file = path.join(tmp, 'nan.ply');
+    await fs.writeFile(file, writeAvatarPly(g));
+    await expect(loadAvatar(file)).rejects.toThrow(`${file}: means of Gaussian 5 is NaN (non-finite parameters are refused)`);
+    const r = gae('render', '--avatar', file, '--data', data, '--out', path.join(tmp, 'nan-out'));
+    expect(r.status).toBe(1);
+    expect(errLines(r.stderr)).toEqual([`gae render: ${file}: means of Gaussian 5 is NaN (non-finite parameters are refused) (--debug for the stack trace)`]);
+    await expect(fs.stat(path.join(tmp, 'nan-out.gif'))).rejects.toThrow(/ENOENT/);
+  }, 180_000);
+
+  it('after an optimiser step: names the step and the parameter groups', async () => {
+    await tf.setBackend('cpu');
+    const vars = { means: tf.variable(tf.tensor2d([[0, 1, 2]])), quats: tf.variable(tf.tensor2d([[1, 0, 0, Infinity]])), sh: tf.variable(tf.tensor1d([NaN])) };
+    await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow(NonFiniteError);
+    await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow('/runs/x: step 7: non-finite values in parameter groups quats, sh; lower the learning rates or resume from an earlier checkpoint');
+    vars.quats.assign(tf.tensor2d([[1, 0, 0, 0]]));
+    vars.sh.assign(tf.tensor1d([0.5]));
+    await expect(assertFiniteVars(vars, 8, '/runs/x')).resolves.toBeUndefined();
+    tf.dispose(Object.values(vars));
+  });
+});
