@@ -16,7 +16,9 @@ export class NonFiniteError extends Error {
  * naming the step and the groups holding NaN or ±Inf. `where` names the run.
  */
 export async function assertFiniteVars(vars: Record<string, tf.Tensor>, step: number, where: string): Promise<void> {
-  const names = Object.keys(vars);
+  // Empty groups (SH degree 0 leaves shRest [N,0,3]) are skipped: tfjs-webgpu cannot reduce a zero-size tensor.
+  const names = Object.keys(vars).filter((n) => vars[n]!.size > 0);
+  if (names.length === 0) return;
   const total = tf.tidy(() => tf.addN(names.map((n) => tf.sum(vars[n]!))) as tf.Scalar);
   const v = (await total.data())[0]!;
   total.dispose();
