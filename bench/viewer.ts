@@ -39,11 +39,11 @@ try {
   const page = await browser.newPage({ viewport: { width: W + 440, height: H + 200 } });
   await page.goto(`${viewer.url}?continuous=1&play=1&present=${opts.present}`);
   await page.waitForFunction(() => {
-    const v = (window as unknown as { __viewer: Hook }).__viewer;
+    const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
     return v.error !== null || (v.ready && v.frames > 2);
   }, null, { timeout: 300_000 });
   const read = () => page.evaluate(() => {
-    const v = (window as unknown as { __viewer: Hook }).__viewer;
+    const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
     return { error: v.error, frames: v.frames, history: [...v.gpuHistory], adapter: v.adapter, layout: v.projectLayout, gaussians: v.gaussians, source: v.fps.source };
   });
   await new Promise((r) => setTimeout(r, Number(opts.warmup) * 1000));

@@ -81,9 +81,10 @@ export class AvatarSession {
   }
 
   /** The RGB background renders are composited on: the config's, else the dataset's. */
-  background(config: { background: readonly number[] | null }): [number, number, number] {
+  // `readonly unknown[]`: tslab's TypeScript 5.0 infers the config schema's RGB tuple with a rest element.
+  background(config: { background: readonly unknown[] | null }): [number, number, number] {
     const b = config.background ?? this.dataset.meta.render.background;
-    return [b[0]!, b[1]!, b[2]!];
+    return [Number(b[0]), Number(b[1]), Number(b[2])];
   }
 
   dispose(): void {

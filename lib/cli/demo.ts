@@ -137,13 +137,17 @@ async function demo(): Promise<string> {
   return summary;
 }
 
-try {
-  const summary = await demo();
-  say(`done; summary: ${summary}`);
-} catch (e) {
-  reportFailure(e, 'demo', debug);
-} finally {
-  stop.dispose();
-  await releaseGpu().catch(() => {});
+// No top-level await: tslab runs lib/ as CommonJS (test/notebooks/tslab-compat.test.ts).
+async function main(): Promise<void> {
+  try {
+    const summary = await demo();
+    say(`done; summary: ${summary}`);
+  } catch (e) {
+    reportFailure(e, 'demo', debug);
+  } finally {
+    stop.dispose();
+    await releaseGpu().catch(() => {});
+  }
+  process.exit(process.exitCode ?? 0);
 }
-process.exit(process.exitCode ?? 0);
+void main();

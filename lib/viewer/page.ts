@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The viewer page (bundled by lib/viewer/server.ts with esbuild; runs in the browser). All rendering is
  * lib/: head parameters → GpuHeadPoser → bind → GaussianRasterizer forward (AvatarRenderer, the training
