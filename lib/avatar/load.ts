@@ -26,7 +26,7 @@ export async function resolveAvatarFile(p: string): Promise<string> {
     try {
       dir = (JSON.parse(await fs.readFile(latest, 'utf8')) as { dir: string }).dir;
     } catch (e) {
-      throw new Error(`${latest}: cannot read (${(e as Error).message})`);
+      throw new Error(`${latest}: cannot read (${(e as Error).message})`, { cause: e });
     }
     const ply = path.join(abs, 'checkpoints', dir, 'avatar.ply');
     if (!(await exists(ply))) throw new Error(`${latest}: points at ${ply}, which does not exist`);
@@ -53,7 +53,7 @@ export async function loadAvatar(p: string, mustBeBound?: ArrayLike<number>): Pr
   try {
     bytes = await fs.readFile(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   return readAvatarPly(new Uint8Array(bytes), file, head.triangleCount, mustBeBound ?? renderedTriangles(head));
 }

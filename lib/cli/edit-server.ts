@@ -25,7 +25,7 @@ async function loadGroundTruth(spec: string, size: number): Promise<EditGroundTr
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`--ground-truth ${spec}: cannot import ${file} (${(e as Error).message})`);
+    throw new Error(`--ground-truth ${spec}: cannot import ${file} (${(e as Error).message})`, { cause: e });
   }
   let gt = mod.groundTruth ?? mod.default;
   if (typeof gt === 'function') gt = await (gt as () => unknown)();

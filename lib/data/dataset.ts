@@ -187,12 +187,12 @@ async function readJson(file: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -300,8 +300,8 @@ export async function loadDataset(dir: string, opts: LoadOptions = {}): Promise<
             try {
               size = await pngFileSize(p);
             } catch (e) {
-              if ((e as Error).message.includes('ENOENT')) throw new Error(`${p}: missing (frames[${i}].${k} in ${file})`);
-              throw new Error(`${(e as Error).message} (frames[${i}].${k} in ${file})`);
+              if ((e as Error).message.includes('ENOENT')) throw new Error(`${p}: missing (frames[${i}].${k} in ${file})`, { cause: e });
+              throw new Error(`${(e as Error).message} (frames[${i}].${k} in ${file})`, { cause: e });
             }
             if (size.width !== f.w || size.height !== f.h) {
               throw new Error(`${p}: size ${size.width}×${size.height} does not match the camera's ${f.w}×${f.h} (frames[${i}].${k} in ${file})`);

@@ -29,7 +29,6 @@ import { DatasetEditGroundTruth } from './editors/ground-truth.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
-import type { BoundGaussians } from '../avatar/gaussians.js';
 import { AvatarSession } from '../avatar/session.js';
 import { nextView } from '../train/recon.js';
 import { renderModel } from '../train/evaluate.js';

@@ -147,7 +147,7 @@ function readPerFrame(file: string): PerFrame {
   try {
     j = JSON.parse(readFileSync(file, 'utf8')) as PerFrameFile;
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
   if (!j || typeof j.tasks !== 'object' || j.tasks === null) throw new Error(`${file}: tasks: expected an object of task → frames`);
   const out: PerFrame = {};

@@ -52,7 +52,7 @@ export async function readGaAvatar(file: string, triangleCount: number): Promise
   try {
     bytes = await fs.readFile(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   return parseGaAvatar(new Uint8Array(bytes), file, triangleCount);
 }

@@ -87,7 +87,10 @@ export function tinyFlame(seed = 1, size: { rings?: number; segments?: number } 
   // J_regressor as csc: column-major over vertices.
   const data: number[] = [], indices: number[] = [], indptr: number[] = [0];
   for (let v = 0; v < V; v++) {
-    for (let j = 0; j < 5; j++) if (jointRegressor[j * V + v] !== 0) (data.push(jointRegressor[j * V + v]!), indices.push(j));
+    for (let j = 0; j < 5; j++) if (jointRegressor[j * V + v] !== 0) {
+        data.push(jointRegressor[j * V + v]!);
+        indices.push(j);
+      }
     indptr.push(data.length);
   }
   const kintree = new BigInt64Array([4294967295n, 0n, 1n, 1n, 1n, 0n, 1n, 2n, 3n, 4n]);

@@ -97,7 +97,7 @@ async function readMaybeGz(dir: string, file: string): Promise<{ bytes: Buffer; 
     try {
       return { bytes: gunzipSync(b), shown: gz };
     } catch (e) {
-      throw new Error(`${gz}: corrupt or truncated gzip data (${(e as Error).message})`);
+      throw new Error(`${gz}: corrupt or truncated gzip data (${(e as Error).message})`, { cause: e });
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -105,7 +105,7 @@ async function readMaybeGz(dir: string, file: string): Promise<{ bytes: Buffer; 
   try {
     return { bytes: await fs.readFile(raw), shown: raw };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${raw}(.gz): missing head model file`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${raw}(.gz): missing head model file`, { cause: e });
     throw e;
   }
 }
@@ -140,7 +140,7 @@ async function readModel(dir: string): Promise<HeadModel> {
   try {
     json = JSON.parse(await fs.readFile(jsonFile, 'utf8'));
   } catch (e) {
-    throw new Error(`${jsonFile}: cannot read head model description (${(e as Error).message})`);
+    throw new Error(`${jsonFile}: cannot read head model description (${(e as Error).message})`, { cause: e });
   }
   const parsed = modelJsonSchema.safeParse(json);
   if (!parsed.success) {

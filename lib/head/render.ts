@@ -15,7 +15,7 @@
 import type { GpuContext } from '../gpu/device.js';
 import { createStorage, download, upload } from '../gpu/buffers.js';
 import { BufferUsage, TextureUsage } from '../gpu/flags.js';
-import { bindGroup, getPipeline } from '../gpu/pipelines.js';
+import { getPipeline } from '../gpu/pipelines.js';
 import type { Camera } from '../raster/types.js';
 import { cameraCentre } from '../raster/camera.js';
 import type { RgbImage } from '../util/image.js';

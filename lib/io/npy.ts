@@ -51,7 +51,7 @@ export function parseNpz(bytes: Uint8Array, file: string): Map<string, NdArray> 
   try {
     entries = unzipSync(bytes);
   } catch (e) {
-    throw new Error(`${file}: not a valid .npz (zip) archive (${(e as Error).message})`);
+    throw new Error(`${file}: not a valid .npz (zip) archive (${(e as Error).message})`, { cause: e });
   }
   const out = new Map<string, NdArray>();
   for (const [name, data] of Object.entries(entries)) {
@@ -66,7 +66,7 @@ async function readBytes(file: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await fs.readFile(file));
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
 }
 

@@ -51,7 +51,10 @@ export class Pickler {
     const b = new TextEncoder().encode(s);
     if (this.style === 'py2' && b.length === s.length) {
       if (b.length < 256) this.byte(0x55, b.length); // SHORT_BINSTRING
-      else (this.byte(0x54), this.u32(b.length)); // BINSTRING
+      else {
+        this.byte(0x54); // BINSTRING
+        this.u32(b.length);
+      }
     } else {
       this.byte(0x58); // BINUNICODE
       this.u32(b.length);
@@ -71,7 +74,10 @@ export class Pickler {
       for (const x of b) n += x < 0x80 ? 1 : 2;
       const u = new Uint8Array(n);
       let o = 0;
-      for (const x of b) if (x < 0x80) u[o++] = x; else ((u[o++] = 0xc0 | (x >> 6)), (u[o++] = 0x80 | (x & 63)));
+      for (const x of b) if (x < 0x80) u[o++] = x; else {
+        u[o++] = 0xc0 | (x >> 6);
+        u[o++] = 0x80 | (x & 63);
+      }
       this.byte(0x58);
       this.u32(n);
       this.block(u);
@@ -90,7 +96,10 @@ export class Pickler {
       this.byte(0x74); // TUPLE
     } else if ('int' in v) {
       if (v.int >= 0 && v.int < 256) this.byte(0x4b, v.int);
-      else if (Number.isInteger(v.int) && v.int >= -(2 ** 31) && v.int < 2 ** 31) (this.byte(0x4a), this.u32(v.int >>> 0));
+      else if (Number.isInteger(v.int) && v.int >= -(2 ** 31) && v.int < 2 ** 31) {
+        this.byte(0x4a);
+        this.u32(v.int >>> 0);
+      }
       else throw new Error('Pickler: int out of range');
     } else if ('float' in v) {
       const b = new Uint8Array(8);
@@ -99,7 +108,10 @@ export class Pickler {
     } else if ('str' in v) this.text(v.str);
     else if ('dict' in v) {
       this.byte(0x7d, 0x28); // EMPTY_DICT MARK
-      for (const [k, x] of v.dict) (this.text(k), this.value(x));
+      for (const [k, x] of v.dict) {
+        this.text(k);
+        this.value(x);
+      }
       this.byte(0x75); // SETITEMS
     } else if ('ndarray' in v) {
       const { descr, shape, bytes } = v.ndarray;
@@ -153,7 +165,10 @@ export class Pickler {
     p.flush();
     const out = new Uint8Array(p.chunks.reduce((n, c) => n + c.length, 0));
     let o = 0;
-    for (const c of p.chunks) (out.set(c, o), (o += c.length));
+    for (const c of p.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
     return out;
   }
 }

@@ -80,7 +80,7 @@ class Resolver extends NameRegistry {
     super();
   }
 
-  override resolve(module: string, name: string): (new (...args: any[]) => any) | ((...args: any[]) => any) {
+  override resolve(module: string, name: string): (new (...args: never[]) => unknown) | ((...args: never[]) => unknown) {
     const where = this.where;
     if (/^numpy(\._core|\.core)?\.multiarray$/.test(module) && name === '_reconstruct') return () => new PickledArray(where);
     if (/^numpy(\._core|\.core)?\.numeric$/.test(module) && name === '_frombuffer') {
@@ -133,7 +133,7 @@ export function parsePickle(bytes: Uint8Array, file: string): unknown {
     return new Parser({ nameResolver: new Resolver(file) }).read(new Latin1Reader(bytes));
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(msg.startsWith(file) ? msg : `${file}: cannot unpickle (${msg})`);
+    throw new Error(msg.startsWith(file) ? msg : `${file}: cannot unpickle (${msg})`, { cause: e });
   }
 }
 
@@ -142,7 +142,7 @@ export async function readPickle(file: string): Promise<unknown> {
   try {
     bytes = new Uint8Array(await fs.readFile(file));
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   return parsePickle(bytes, file);
 }

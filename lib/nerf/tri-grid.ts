@@ -26,7 +26,10 @@ export function buildTriangleGrid(tris: ArrayLike<number>, maxDist: number, cell
       hi[a] = Math.max(hi[a]!, tris[i + a]!);
     }
   }
-  if (T === 0) lo.fill(0), hi.fill(0);
+  if (T === 0) {
+    lo.fill(0);
+    hi.fill(0);
+  }
   const origin = lo.map((v) => v - maxDist) as [number, number, number];
   const dims = [0, 1, 2].map((a) => Math.max(1, Math.ceil((hi[a]! + maxDist - origin[a]!) / cellSize))) as [number, number, number];
   const C = dims[0] * dims[1] * dims[2];

@@ -52,7 +52,7 @@ export function parseNotebook(json: string, file: string): NotebookJson {
   try {
     nb = JSON.parse(json);
   } catch (e) {
-    throw new Error(`${file}: not JSON (${(e as Error).message})`);
+    throw new Error(`${file}: not JSON (${(e as Error).message})`, { cause: e });
   }
   const o = nb as NotebookJson;
   if (!o || typeof o !== 'object' || !Array.isArray(o.cells)) throw new Error(`${file}: cells: expected an array (is this a Jupyter notebook?)`);

@@ -44,7 +44,7 @@ function readIndex(dir: string): SavedFrame[] | null {
   try {
     return JSON.parse(readFileSync(f, 'utf8')) as SavedFrame[];
   } catch (e) {
-    throw new Error(`${f}: ${(e as Error).message}`);
+    throw new Error(`${f}: ${(e as Error).message}`, { cause: e });
   }
 }
 

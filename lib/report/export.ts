@@ -62,7 +62,8 @@ export class FigureExporter {
     const scale = opts.scale ?? 2;
     const url = await this.page.evaluate(
       async ({ fig, fmt, width, height, scale }) => {
-        const P = (globalThis as unknown as { Plotly: { newPlot: Function; toImage: Function; purge: Function } }).Plotly;
+        type PlotlyFn = (...args: unknown[]) => Promise<unknown>;
+        const P = (globalThis as unknown as { Plotly: { newPlot: PlotlyFn; toImage: PlotlyFn; purge: PlotlyFn } }).Plotly;
         // globalThis: lib/ also compiles without the DOM lib (tslab).
         type El = { remove(): void };
         const doc = (globalThis as unknown as { document: { getElementById(id: string): { appendChild(e: El): void }; createElement(t: string): El } }).document;

@@ -119,7 +119,7 @@ export function readMetricsJsonl(file: string): Record<string, unknown>[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   const out: Record<string, unknown>[] = [];
   const lines = text.split('\n');
@@ -132,7 +132,7 @@ export function readMetricsJsonl(file: string): Record<string, unknown>[] {
     } catch (e) {
       // A last line cut by a kill is expected in a resumable run: skip it, but only the last one.
       if (i === lines.length - 1 || (i === lines.length - 2 && lines[lines.length - 1] === '')) return;
-      throw new Error(`${file}:${i + 1}: not a JSON object (${(e as Error).message})`);
+      throw new Error(`${file}:${i + 1}: not a JSON object (${(e as Error).message})`, { cause: e });
     }
   });
   return out;

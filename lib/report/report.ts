@@ -101,7 +101,7 @@ function readGridConfig(gridRoot: string): GridConfig | undefined {
   try {
     j = JSON.parse(readFileSync(f, 'utf8')) as { config?: GridConfig };
   } catch (e) {
-    throw new Error(`${f}: ${(e as Error).message}`);
+    throw new Error(`${f}: ${(e as Error).message}`, { cause: e });
   }
   if (!j.config || !Array.isArray(j.config.methods)) throw new Error(`${f}: config.methods: expected the grid's config with its methods`);
   return j.config;

@@ -53,8 +53,16 @@ export function boxEdges(min: V3, max: V3): [V3, V3][] {
 function polyline(segments: V3[][]): { x: (number | null)[]; y: (number | null)[]; z: (number | null)[] } {
   const x: (number | null)[] = [], y: (number | null)[] = [], z: (number | null)[] = [];
   segments.forEach((seg, i) => {
-    if (i > 0) (x.push(null), y.push(null), z.push(null));
-    for (const p of seg) (x.push(r5(p[0])), y.push(r5(p[1])), z.push(r5(p[2])));
+    if (i > 0) {
+      x.push(null);
+      y.push(null);
+      z.push(null);
+    }
+    for (const p of seg) {
+      x.push(r5(p[0]));
+      y.push(r5(p[1]));
+      z.push(r5(p[2]));
+    }
   });
   return { x, y, z };
 }
@@ -99,7 +107,11 @@ export function cameraRigFigure(cameras: RigFigureCamera[], opts: RigFigureOptio
     const n = Math.floor(opts.points.length / 3);
     const step = Math.max(1, Math.ceil(n / (opts.maxPoints ?? 1500)));
     const x: number[] = [], y: number[] = [], z: number[] = [];
-    for (let i = 0; i < n; i += step) (x.push(r5(opts.points[3 * i]!)), y.push(r5(opts.points[3 * i + 1]!)), z.push(r5(opts.points[3 * i + 2]!)));
+    for (let i = 0; i < n; i += step) {
+      x.push(r5(opts.points[3 * i]!));
+      y.push(r5(opts.points[3 * i + 1]!));
+      z.push(r5(opts.points[3 * i + 2]!));
+    }
     data.push({ type: 'scatter3d', mode: 'markers', name: 'head', x, y, z, marker: { size: 1.5, color: COLOURS.points, opacity: 0.6 }, hoverinfo: 'skip' });
   }
   const axis = (title: string) => ({ title: { text: title }, backgroundcolor: 'white', gridcolor: '#ddd', zerolinecolor: '#bbb' });

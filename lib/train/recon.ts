@@ -22,7 +22,7 @@ import { AvatarModel, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
 import { AvatarSession } from '../avatar/session.js';
 import { loadDataset } from '../data/dataset.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
-import { densifyAndPrune, emptyStats, resetOpacity, type DensifyStats } from '../avatar/densify.js';
+import { densifyAndPrune, resetOpacity, type DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from './adam.js';

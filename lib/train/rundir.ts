@@ -51,7 +51,7 @@ export class RunDir {
         try {
           old = JSON.parse(await fs.readFile(cfgPath, 'utf8'));
         } catch (e) {
-          throw new Error(`${cfgPath}: cannot read (${(e as Error).message}); delete the run directory to restart`);
+          throw new Error(`${cfgPath}: cannot read (${(e as Error).message}); delete the run directory to restart`, { cause: e });
         }
         if (stableStringify(old) !== stableStringify(config)) {
           throw new Error(`${cfgPath}: the run directory holds a different config; use a new directory or delete it to restart`);
@@ -131,7 +131,7 @@ export class RunDir {
     try {
       j = JSON.parse(await fs.readFile(p, 'utf8')) as { step: number; dir: string };
     } catch (e) {
-      throw new Error(`${p}: cannot read (${(e as Error).message})`);
+      throw new Error(`${p}: cannot read (${(e as Error).message})`, { cause: e });
     }
     if (!Number.isInteger(j?.step) || typeof j?.dir !== 'string') throw new Error(`${p}: expected { step: <integer>, dir: <folder name> }`);
     const dir = this.file('checkpoints', j.dir);
@@ -171,7 +171,7 @@ export function stableStringify(v: unknown): string {
 }
 
 function runMeta(): Record<string, unknown> {
-  let commit: string | null = null;
+  let commit: string | null;
   try {
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {

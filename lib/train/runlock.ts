@@ -62,7 +62,7 @@ async function readHolder(file: string): Promise<LockHolder | null> {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new Error(`${file}: cannot read (${(e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as Error).message})`, { cause: e });
   }
   try {
     const h = JSON.parse(text) as LockHolder;
@@ -96,7 +96,7 @@ export async function acquireRunLock(dir: string, log: (msg: string) => void = (
       held.set(file, 1);
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${file}: cannot create the lock (${(e as Error).message})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${file}: cannot create the lock (${(e as Error).message})`, { cause: e });
     }
     const holder = await readHolder(file);
     if (holder === null) continue; // released meanwhile

@@ -103,7 +103,7 @@ export async function pngFileSize(file: string): Promise<{ width: number; height
       await h.close();
     }
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   const size = imageHeaderSize(bytes);
   if (!size || bytes[0] !== 0x89) throw new Error(`${file}: not a PNG file`);
@@ -122,7 +122,7 @@ export function decodePng(bytes: Uint8Array, name = '<buffer>'): DecodedPng {
   try {
     png = PNG.sync.read(Buffer.from(bytes));
   } catch (e) {
-    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`);
+    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`, { cause: e });
   }
   const n = png.width * png.height;
   const rgb = new Float32Array(n * 3);
@@ -143,7 +143,7 @@ export async function readPng(file: string): Promise<DecodedPng> {
   try {
     bytes = await fs.readFile(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
   return decodePng(bytes, file);
 }

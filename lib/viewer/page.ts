@@ -9,7 +9,6 @@ import { AvatarRenderer } from '../avatar/gpu-render.js';
 import type { BoundGaussians } from '../avatar/gaussians.js';
 import { describeAdapter, getGpu } from '../gpu/device.js';
 import { GpuProfiler } from '../gpu/timing.js';
-import type { HeadModel } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
 import { rasterSettings, type BlendMode, type RasterSettings } from '../raster/types.js';
 import { fetchAvatar, fetchHeadModel, fetchJson } from './model-fetch.js';

@@ -10,10 +10,9 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { loadAvatar, resolveAvatarFile } from '../avatar/load.js';
-import type { BoundGaussians } from '../avatar/gaussians.js';
 import { loadDataset, SPLITS, type SplitName } from '../data/dataset.js';
 import { makeSequence } from '../data/sequences.js';
-import { loadHeadModel, N_IDENTITY, type HeadModel } from '../head/model.js';
+import { loadHeadModel, N_IDENTITY } from '../head/model.js';
 import type { HeadParams } from '../head/pose.js';
 import { libDir } from '../util/lib-dir.js';
 import { encodeAvatar, encodeHeadModel } from './model-format.js';
@@ -69,7 +68,7 @@ async function runDataset(avatarArg: string): Promise<string | null> {
 
 /** Resolves the driving sequence (see ViewerOptions.sequence). */
 export async function loadViewerSequence(spec: string | undefined, avatarArg: string): Promise<SequenceJson> {
-  let dir: string | null = null;
+  let dir: string | null;
   let split: SplitName = 'test';
   if (spec) {
     const m = /^(.*):(train|val|test|cross)$/.exec(spec);

@@ -32,7 +32,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Slurm's states of a job's tasks, from sacct (accounting), by `<job>_<task>` (or `<job>`). */
 function sacct(job: string): Map<string, string> {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('sacct', ['-n', '-P', '-X', '-j', job, '-o', 'JobID,State'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch {

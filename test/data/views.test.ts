@@ -6,7 +6,6 @@ import { gpuFixture } from '../helpers/gpu.js';
 import { loadFrameImages, type SyntheticDataset } from '../../lib/data/dataset.js';
 import { ensureDataset } from '../../lib/data/ensure.js';
 import { renderGroundTruth } from '../../lib/data/ground-truth.js';
-import { Region } from '../../lib/head/regions.js';
 import {
   boundingBox,
   datasetCameras,

@@ -35,8 +35,14 @@ describe('region label maps from a posed mesh', () => {
     // Splats reach a little past the mesh's silhouette: compare inside the mesh and well outside the avatar.
     let onMesh = 0, covered = 0, empty = 0, unlabelled = 0;
     for (let i = 0; i < labels.length; i++) {
-      if (labels[i]! > 0) (onMesh++, (covered += alpha[i]! > 0.5 ? 1 : 0));
-      if (alpha[i]! < 0.05) (empty++, (unlabelled += labels[i] === 0 ? 1 : 0));
+      if (labels[i]! > 0) {
+        onMesh++;
+        covered += alpha[i]! > 0.5 ? 1 : 0;
+      }
+      if (alpha[i]! < 0.05) {
+        empty++;
+        unlabelled += labels[i] === 0 ? 1 : 0;
+      }
     }
     expect(covered / onMesh).toBeGreaterThan(0.97);
     expect(unlabelled / empty).toBeGreaterThan(0.97);

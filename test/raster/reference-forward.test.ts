@@ -21,7 +21,7 @@ const LN01 = Math.log(0.1);
 describe('reference SH', () => {
   it('matches the degree-0/1 closed form and clamps at 0', () => {
     const sh = [0.3, -0.2, 4 /* dc */, 0, 0, 0, 0.1, 0.2, 0.3 /* Y2 = C1·z */, 0, 0, 0];
-    const { rgb, clamped } = shColor(sh, 0, 1, [0, 0, 1]);
+    const { rgb } = shColor(sh, 0, 1, [0, 0, 1]);
     expect(rgb[0]).toBeCloseTo(0.5 + SH_C0 * 0.3 + SH_C1 * 0.1, 14);
     expect(rgb[1]).toBeCloseTo(0.5 + SH_C0 * -0.2 + SH_C1 * 0.2, 14);
     expect(rgb[2]).toBeCloseTo(0.5 + SH_C0 * 4 + SH_C1 * 0.3, 14);

@@ -16,7 +16,10 @@ describe('image operations', () => {
       for (let x = 0; x < 3; x++) {
         for (let k = 0; k < 3; k++) {
           let s = 0, n = 0;
-          for (let yy = 3 * y; yy < Math.min(5, 3 * y + 3); yy++) for (let xx = 3 * x; xx < Math.min(7, 3 * x + 3); xx++) (s += a.data[3 * (yy * 7 + xx) + k]!, n++);
+          for (let yy = 3 * y; yy < Math.min(5, 3 * y + 3); yy++) for (let xx = 3 * x; xx < Math.min(7, 3 * x + 3); xx++) {
+            s += a.data[3 * (yy * 7 + xx) + k]!;
+            n++;
+          }
           expect(d.data[3 * (y * 3 + x) + k]).toBeCloseTo(s / n, 6);
         }
       }

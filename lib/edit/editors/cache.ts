@@ -78,7 +78,7 @@ export class EditCache {
       bytes = await fs.readFile(this.file(key));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new Error(`edit cache: cannot read ${this.file(key)} (${(e as Error).message})`);
+      throw new Error(`edit cache: cannot read ${this.file(key)} (${(e as Error).message})`, { cause: e });
     }
     try {
       const img = decodePng(bytes, this.file(key)).rgb;

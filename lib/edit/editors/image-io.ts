@@ -26,7 +26,7 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbImage {
     try {
       raw = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
     } catch (e) {
-      throw new Error(`${name}: not a valid JPEG (${(e as Error).message})`);
+      throw new Error(`${name}: not a valid JPEG (${(e as Error).message})`, { cause: e });
     }
     const n = raw.width * raw.height;
     const data = new Float32Array(n * 3);
