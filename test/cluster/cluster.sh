@@ -108,7 +108,9 @@ PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscrib
 stop() {
   for d in slurmd slurmctld slurmdbd; do $SUDO pkill -x "$d" 2>/dev/null || true; done
   # Wait until they are gone, so that a start right after this one really starts them again.
-  for _ in $(seq 1 30); do pgrep -x 'slurmd|slurmctld|slurmdbd' >/dev/null || return 0; sleep 0.5; done
+  # One name per pgrep: it matches at most 15 characters of a name, and warns and matches nothing for a longer pattern.
+  live() { local d; for d in slurmd slurmctld slurmdbd; do pgrep -x "$d" >/dev/null && return 0; done; return 1; }
+  for _ in $(seq 1 30); do live || return 0; sleep 0.5; done
   for d in slurmd slurmctld slurmdbd; do $SUDO pkill -9 -x "$d" 2>/dev/null || true; done
 }
 
