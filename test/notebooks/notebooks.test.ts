@@ -60,7 +60,7 @@ describe.skipIf(!nbconvert)(`npm run notebooks:run${nbconvert ? '' : ` (skipped:
       expect(checkExpectations(nb, file)).toEqual([]);
       expect(countExpectations(nb, file)).toBeGreaterThan(0);
     }
-  });
+  }, 1_800_000); // six notebooks, about a minute each on two free cores; several times that beside other test files
 
   it('fails on cell errors (runtime and type errors, shown with the cell) and on missing outputs; --inplace replaces only notebooks that passed', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gae-nb-fixtures-'));
