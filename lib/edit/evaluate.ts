@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type { GpuContext } from '../gpu/device.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
-import { loadFrameImages, type SplitName } from '../data/dataset.js';
+import { loadFrameLabels, loadFrameRgb, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
 import { REGION_GROUPS } from '../head/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
@@ -136,7 +136,7 @@ export async function evaluationFrames(
   const sample = stratifiedSample(frames, o.framesPerSplit, seed);
   const open: DatasetFrame[] = [];
   // Reading every frame's labels costs a PNG decode each: only when mouth-open extras are asked for.
-  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen((await loadFrameImages(f)).labels, o.mouthOpenFraction)) open.push(f);
+  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen(await loadFrameLabels(f), o.mouthOpenFraction)) open.push(f);
   const extra = (o.mouthOpenFrames ?? 0) > 0 ? stratifiedSample(open, o.mouthOpenFrames!, seed) : [];
   const inSample = new Set(sample);
   const out = sample.map((frame) => ({ frame, inSample: true }));
@@ -180,7 +180,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
     for (const [i, { frame, inSample }] of picked.entries()) {
       const edited = await render(session.avatar, frame, settings);
       const gt = await renderGroundTruth(ctx, session.dataset, frame, o.editId);
-      const captured = await loadFrameImages(frame);
+      const captured = { rgb: await loadFrameRgb(frame) };
       const unedited = o.original ? await render(o.original, frame, plain) : null;
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
@@ -196,7 +196,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         const same = splitFrames.filter((f) => f.cameraIndex === frame.cameraIndex);
         const next = same.find((f) => f.timestep === frame.timestep + 1) ?? same.find((f) => f.timestep === frame.timestep - 1);
         if (next) {
-          const labels = (await loadFrameImages(next)).labels;
+          const labels = await loadFrameLabels(next);
           flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: await render(session.avatar, next, settings), unedited: await render(o.original, next, plain), labels });
           if (flicker !== null) flickers.push(flicker);
         }
