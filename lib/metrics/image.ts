@@ -142,25 +142,37 @@ export function ssimMap(a: RgbImage, b: RgbImage, opts: Omit<SsimOptions, 'mask'
   const vyy = new Float64Array(mw);
   const vxy = new Float64Array(mw);
   const acc = new Float64Array(mw * mh);
+  // One source row's moments, contiguous (the image is interleaved RGB).
+  const rx = new Float64Array(w);
+  const ry = new Float64Array(w);
+  const rxx = new Float64Array(w);
+  const ryy = new Float64Array(w);
+  const rxy = new Float64Array(w);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < h; y++) {
-      const row = y * w;
+      for (let x = 0, q = 3 * y * w + c; x < w; x++, q += 3) {
+        const u = A[q]!;
+        const v = B[q]!;
+        rx[x] = u;
+        ry[x] = v;
+        rxx[x] = u * u;
+        ryy[x] = v * v;
+        rxy[x] = u * v;
+      }
       const orow = y * mw;
       for (let x = 0; x < mw; x++) {
         const sx0 = x + off;
         const i0 = sx0 < 0 ? -sx0 : 0;
         const i1 = sx0 + k > w ? w - sx0 : k;
         let sX = 0, sY = 0, sXX = 0, sYY = 0, sXY = 0;
-        let q = 3 * (row + sx0 + i0) + c;
-        for (let i = i0; i < i1; i++, q += 3) {
-          const u = A[q]!;
-          const v = B[q]!;
+        for (let i = i0; i < i1; i++) {
           const gi = g[i]!;
-          sX += gi * u;
-          sY += gi * v;
-          sXX += gi * (u * u);
-          sYY += gi * (v * v);
-          sXY += gi * (u * v);
+          const q = sx0 + i;
+          sX += gi * rx[q]!;
+          sY += gi * ry[q]!;
+          sXX += gi * rxx[q]!;
+          sYY += gi * ryy[q]!;
+          sXY += gi * rxy[q]!;
         }
         const o = orow + x;
         hx[o] = sX;
