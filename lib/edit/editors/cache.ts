@@ -97,7 +97,7 @@ export class EditCache {
    */
   async put(key: string, img: RgbImage): Promise<RgbImage> {
     const bytes = toBytes(img.data);
-    await writeFileAtomic(this.file(key), await encodePng8(img.width, img.height, 3, bytes));
+    await writeFileAtomic(this.file(key), await encodePng8(img.width, img.height, 3, bytes, 4));
     const data = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) data[i] = bytes[i]! / 255;
     return { width: img.width, height: img.height, data };
