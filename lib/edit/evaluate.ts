@@ -153,6 +153,9 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   await prepareRasterize(settings);
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
+  // Figure files compress on Node's thread pool while the next frames are scored; awaited before returning.
+  const writes: Promise<unknown>[] = [];
+  const write = (p: Promise<unknown>) => writes.push(p.then(() => null, (e: unknown) => ({ error: e })));
   const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
   // Every split's frames first, so the progress callback knows the total.
   const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
@@ -225,9 +228,9 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         // The same frames as separate files, so that reports can put methods side by side (lib/report/compare.ts).
         const name = `${split}-t${frame.timestep}-${frame.cameraId}`;
         const files = { unedited: `${name}-unedited.png`, edited: `${name}-edited.png`, gt: `${name}-gt.png` };
-        await writePng(path.join(o.figureDir, 'frames', files.unedited), before);
-        await writePng(path.join(o.figureDir, 'frames', files.edited), edited);
-        await writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb);
+        write(writePng(path.join(o.figureDir, 'frames', files.unedited), before));
+        write(writePng(path.join(o.figureDir, 'frames', files.edited), edited));
+        write(writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb));
         const W = frame.camera.width;
         const mouth = mouthBox(gt.labels, W, frame.camera.height, 0.35);
         frameIndex.push({ split, task: TASK_OF_SPLIT[split], timestep: frame.timestep, camera: frame.cameraId, files, mouthBox: mouth });
@@ -262,9 +265,10 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       perFrame,
     });
     if (o.figureDir && rows.length > 0) {
-      await writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(o.figureDir, `edit-${split}.png`));
+      write(writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(o.figureDir, `edit-${split}.png`)));
     }
   }
+  for (const r of await Promise.all(writes)) if (r) throw (r as { error: unknown }).error;
   if (o.figureDir && frameIndex.length) await writeJsonAtomic(path.join(o.figureDir, 'frames', 'frames.json'), frameIndex);
   return out;
 }
