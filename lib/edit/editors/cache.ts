@@ -94,10 +94,12 @@ export class EditCache {
   /**
    * Writes the edit atomically and returns it as a later `get` will read it (8-bit): the very bytes the file
    * stores, over 255, which is what decoding it gives (not decoded again: that cost a PNG decode per edit).
+   * zlib level 1: an edit is written once per miss, and level 1 deflates a noisy 802×550 edit in ~20 ms
+   * against ~190 ms at level 6, for a file ~18% larger.
    */
   async put(key: string, img: RgbImage): Promise<RgbImage> {
     const bytes = toBytes(img.data);
-    await writeFileAtomic(this.file(key), await encodePng8(img.width, img.height, 3, bytes, 4));
+    await writeFileAtomic(this.file(key), await encodePng8(img.width, img.height, 3, bytes, 1));
     const data = new Float32Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) data[i] = bytes[i]! / 255;
     return { width: img.width, height: img.height, data };
