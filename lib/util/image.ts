@@ -139,14 +139,14 @@ export function decodePng(bytes: Uint8Array, name = '<buffer>'): DecodedPng {
   try {
     fast = decodePng8(bytes);
   } catch (e) {
-    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`);
+    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`, { cause: e });
   }
   if (fast) return fromPng8(fast);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes));
   } catch (e) {
-    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`);
+    throw new Error(`${name}: not a valid PNG (${(e as Error).message})`, { cause: e });
   }
   return fromPng8({ width: png.width, height: png.height, channels: 4, pixels: png.data });
 }
