@@ -181,10 +181,15 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
     const flickerFrames = o.flickerFrames ?? 16;
     const render = (avatar: AvatarModel, f: DatasetFrame, s: RasterSettings) => renderAvatar(avatar, session.boundFramesOf(f), f, s);
     for (const [i, { frame, inSample }] of picked.entries()) {
-      const edited = await render(session.avatar, frame, settings);
-      const gt = await renderGroundTruth(ctx, session.dataset, frame, o.editId);
-      const captured = { rgb: await loadFrameRgb(frame) };
-      const unedited = o.original ? await render(o.original, frame, plain) : null;
+      // Issued together: the GPU queues the renders back to back and the PNG read overlaps them, instead of a
+      // round trip (submit, wait, read back) per image.
+      const [edited, gt, capturedRgb, unedited] = await Promise.all([
+        render(session.avatar, frame, settings),
+        renderGroundTruth(ctx, session.dataset, frame, o.editId),
+        loadFrameRgb(frame),
+        o.original ? render(o.original, frame, plain) : null,
+      ]);
+      const captured = { rgb: capturedRgb };
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
       if (inSample) sampled.push(scores);
@@ -199,8 +204,8 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         const same = splitFrames.filter((f) => f.cameraIndex === frame.cameraIndex);
         const next = same.find((f) => f.timestep === frame.timestep + 1) ?? same.find((f) => f.timestep === frame.timestep - 1);
         if (next) {
-          const labels = await loadFrameLabels(next);
-          flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: await render(session.avatar, next, settings), unedited: await render(o.original, next, plain), labels });
+          const [labels, nextEdited, nextUnedited] = await Promise.all([loadFrameLabels(next), render(session.avatar, next, settings), render(o.original, next, plain)]);
+          flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: nextEdited, unedited: nextUnedited, labels });
           if (flicker !== null) flickers.push(flicker);
         }
       }

@@ -364,8 +364,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const editView = async (v: number) => {
     const t0 = performance.now();
     const f = views[v]!;
-    const image = await renderAvatar(session.avatar, session.boundFramesOf(f), f, shown);
-    const orig = await loadFrameRgb(f);
+    // The captured image is read while the render runs.
+    const [image, orig] = await Promise.all([renderAvatar(session.avatar, session.boundFramesOf(f), f, shown), loadFrameRgb(f)]);
     const req = viewEditRequest(config, subject, f, image, orig, editSeed(config.seed, st.edits), sampleStrength(rng, strengthRange));
     const edited = await editor.edit(req);
     st.targets[v] = editCacheKey(editor.describe(), req);
