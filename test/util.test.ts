@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { buildDirAtomic, exists, writeJsonAtomic } from '../lib/util/atomic.js';
 import { decodePng, encodeGrayPng, encodePng, readPng, rgbImage } from '../lib/util/image.js';
 import { Rng, lowbias32 } from '../lib/util/random.js';
+import { PNG } from 'pngjs';
 
 describe('atomic writes', () => {
   it('leaves no directory behind when the build fails, and keeps the old one', async () => {
@@ -46,6 +47,30 @@ describe('PNG', () => {
     const back = decodePng(bytes);
     expect([...back.rgb.data].map((v) => Math.round(v * 255))).toEqual([...img.data].map((v) => Math.round(v * 255)));
     expect([...back.alpha]).toEqual(new Array(8).fill(1));
+  });
+
+  it('decodes exactly as pngjs does: every row filter, gray, gray + alpha, RGB, RGBA; truncated files throw', () => {
+    const rng = new Rng(11);
+    const w = 37, h = 23;
+    for (const [colorType, ch] of [[0, 1], [4, 2], [2, 3], [6, 4]] as const) {
+      // Half noise, half smooth ramps, so that pngjs's per-row filter search picks every filter type somewhere.
+      const data = Buffer.alloc(w * h * ch);
+      for (let y = 0; y < h; y++) for (let i = 0; i < w * ch; i++) data[y * w * ch + i] = y % 2 ? Math.floor(rng.next() * 256) : (i * 3 + y * 5) & 0xff;
+      for (const filterType of [-1, 0, 1, 2, 3, 4]) {
+        const opts = { colorType, inputColorType: colorType, inputHasAlpha: ch === 2 || ch === 4, filterType } as const;
+        const bytes = PNG.sync.write(Object.assign(new PNG({ width: w, height: h, ...opts }), { data }), opts);
+        const ref = PNG.sync.read(bytes);
+        const got = decodePng(bytes);
+        const n = w * h;
+        for (let p = 0; p < n; p++) {
+          for (let c = 0; c < 3; c++) expect(got.rgb.data[3 * p + c]).toBe(Math.fround(ref.data[4 * p + c]! / 255));
+          expect(got.alpha[p]).toBe(Math.fround(ref.data[4 * p + 3]! / 255));
+          expect(got.raw0[p]).toBe(ref.data[4 * p]);
+        }
+      }
+    }
+    const good = encodePng(rgbImage(9, 9, [0.2, 0.4, 0.6]));
+    expect(() => decodePng(good.subarray(0, good.length - 20), 'cut.png')).toThrow(/cut\.png: not a valid PNG/);
   });
 
   it('names the file when it is not a PNG', async () => {

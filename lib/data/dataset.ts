@@ -330,13 +330,32 @@ export interface FrameImages {
 
 /** Reads a frame's image, mask and labels, checking their sizes against the frame's camera. */
 export async function loadFrameImages(frame: DatasetFrame): Promise<FrameImages> {
-  const [img, mask, lab] = await Promise.all([readPng(frame.image), readPng(frame.mask), readPng(frame.labels)]);
-  for (const [p, d] of [[frame.image, img], [frame.mask, mask], [frame.labels, lab]] as const) {
-    if (d.rgb.width !== frame.camera.width || d.rgb.height !== frame.camera.height) {
-      throw new Error(`${p}: size ${d.rgb.width}×${d.rgb.height} does not match the camera's ${frame.camera.width}×${frame.camera.height}`);
-    }
+  const [rgb, alpha, labels] = await Promise.all([loadFrameRgb(frame), loadFrameAlpha(frame), loadFrameLabels(frame)]);
+  return { rgb, alpha, labels };
+}
+
+async function readFramePng(frame: DatasetFrame, file: string) {
+  const d = await readPng(file);
+  if (d.rgb.width !== frame.camera.width || d.rgb.height !== frame.camera.height) {
+    throw new Error(`${file}: size ${d.rgb.width}×${d.rgb.height} does not match the camera's ${frame.camera.width}×${frame.camera.height}`);
   }
+  return d;
+}
+
+/** The frame's captured image alone (one PNG decode instead of loadFrameImages' three). */
+export async function loadFrameRgb(frame: DatasetFrame): Promise<RgbImage> {
+  return (await readFramePng(frame, frame.image)).rgb;
+}
+
+/** The frame's foreground coverage alone. */
+export async function loadFrameAlpha(frame: DatasetFrame): Promise<Float32Array> {
+  const mask = await readFramePng(frame, frame.mask);
   const alpha = new Float32Array(mask.raw0.length);
   for (let i = 0; i < alpha.length; i++) alpha[i] = mask.raw0[i]! / 255;
-  return { rgb: img.rgb, alpha, labels: lab.raw0 };
+  return alpha;
+}
+
+/** The frame's region labels alone. */
+export async function loadFrameLabels(frame: DatasetFrame): Promise<Uint8Array> {
+  return (await readFramePng(frame, frame.labels)).raw0;
 }

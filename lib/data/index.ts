@@ -8,6 +8,9 @@ export type { RigCamera, RigOptions } from './cameras.js';
 export {
   loadDataset,
   loadFrameImages,
+  loadFrameRgb,
+  loadFrameAlpha,
+  loadFrameLabels,
   SPLITS,
   SEQUENCES,
   SPLIT_DEFINITION,

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type { GpuContext } from '../gpu/device.js';
 import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
-import { loadFrameImages, type SplitName } from '../data/dataset.js';
+import { loadFrameLabels, loadFrameRgb, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
 import { REGION_GROUPS } from '../head/regions.js';
 import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
@@ -136,7 +136,7 @@ export async function evaluationFrames(
   const sample = stratifiedSample(frames, o.framesPerSplit, seed);
   const open: DatasetFrame[] = [];
   // Reading every frame's labels costs a PNG decode each: only when mouth-open extras are asked for.
-  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen((await loadFrameImages(f)).labels, o.mouthOpenFraction)) open.push(f);
+  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen(await loadFrameLabels(f), o.mouthOpenFraction)) open.push(f);
   const extra = (o.mouthOpenFrames ?? 0) > 0 ? stratifiedSample(open, o.mouthOpenFrames!, seed) : [];
   const inSample = new Set(sample);
   const out = sample.map((frame) => ({ frame, inSample: true }));
@@ -153,6 +153,9 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   await prepareRasterize(settings);
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
+  // Figure files compress on Node's thread pool while the next frames are scored; awaited before returning.
+  const writes: Promise<unknown>[] = [];
+  const write = (p: Promise<unknown>) => writes.push(p.then(() => null, (e: unknown) => ({ error: e })));
   const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
   // Every split's frames first, so the progress callback knows the total.
   const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
@@ -178,10 +181,15 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
     const flickerFrames = o.flickerFrames ?? 16;
     const render = (avatar: AvatarModel, f: DatasetFrame, s: RasterSettings) => renderAvatar(avatar, session.boundFramesOf(f), f, s);
     for (const [i, { frame, inSample }] of picked.entries()) {
-      const edited = await render(session.avatar, frame, settings);
-      const gt = await renderGroundTruth(ctx, session.dataset, frame, o.editId);
-      const captured = await loadFrameImages(frame);
-      const unedited = o.original ? await render(o.original, frame, plain) : null;
+      // Issued together: the GPU queues the renders back to back and the PNG read overlaps them, instead of a
+      // round trip (submit, wait, read back) per image.
+      const [edited, gt, capturedRgb, unedited] = await Promise.all([
+        render(session.avatar, frame, settings),
+        renderGroundTruth(ctx, session.dataset, frame, o.editId),
+        loadFrameRgb(frame),
+        o.original ? render(o.original, frame, plain) : null,
+      ]);
+      const captured = { rgb: capturedRgb };
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
       if (inSample) sampled.push(scores);
@@ -196,8 +204,8 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         const same = splitFrames.filter((f) => f.cameraIndex === frame.cameraIndex);
         const next = same.find((f) => f.timestep === frame.timestep + 1) ?? same.find((f) => f.timestep === frame.timestep - 1);
         if (next) {
-          const labels = (await loadFrameImages(next)).labels;
-          flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: await render(session.avatar, next, settings), unedited: await render(o.original, next, plain), labels });
+          const [labels, nextEdited, nextUnedited] = await Promise.all([loadFrameLabels(next), render(session.avatar, next, settings), render(o.original, next, plain)]);
+          flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: nextEdited, unedited: nextUnedited, labels });
           if (flicker !== null) flickers.push(flicker);
         }
       }
@@ -225,9 +233,9 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         // The same frames as separate files, so that reports can put methods side by side (lib/report/compare.ts).
         const name = `${split}-t${frame.timestep}-${frame.cameraId}`;
         const files = { unedited: `${name}-unedited.png`, edited: `${name}-edited.png`, gt: `${name}-gt.png` };
-        await writePng(path.join(o.figureDir, 'frames', files.unedited), before);
-        await writePng(path.join(o.figureDir, 'frames', files.edited), edited);
-        await writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb);
+        write(writePng(path.join(o.figureDir, 'frames', files.unedited), before));
+        write(writePng(path.join(o.figureDir, 'frames', files.edited), edited));
+        write(writePng(path.join(o.figureDir, 'frames', files.gt), gt.rgb));
         const W = frame.camera.width;
         const mouth = mouthBox(gt.labels, W, frame.camera.height, 0.35);
         frameIndex.push({ split, task: TASK_OF_SPLIT[split], timestep: frame.timestep, camera: frame.cameraId, files, mouthBox: mouth });
@@ -262,9 +270,10 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
       perFrame,
     });
     if (o.figureDir && rows.length > 0) {
-      await writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(o.figureDir, `edit-${split}.png`));
+      write(writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(o.figureDir, `edit-${split}.png`)));
     }
   }
+  for (const r of await Promise.all(writes)) if (r) throw (r as { error: unknown }).error;
   if (o.figureDir && frameIndex.length) await writeJsonAtomic(path.join(o.figureDir, 'frames', 'frames.json'), frameIndex);
   return out;
 }

@@ -24,7 +24,7 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadHeadModel, Material, type HeadModel } from '../head/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { renderedTriangles } from '../head/atlas.js';
-import { loadFrameImages, type DatasetFrame } from '../data/dataset.js';
+import { loadFrameRgb, type DatasetFrame } from '../data/dataset.js';
 import { DatasetEditGroundTruth } from './editors/ground-truth.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
@@ -363,8 +363,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const editView = async (v: number) => {
     const t0 = performance.now();
     const f = views[v]!;
-    const image = await renderAvatar(session.avatar, session.boundFramesOf(f), f, shown);
-    const orig = (await loadFrameImages(f)).rgb;
+    // The captured image is read while the render runs.
+    const [image, orig] = await Promise.all([renderAvatar(session.avatar, session.boundFramesOf(f), f, shown), loadFrameRgb(f)]);
     const req = viewEditRequest(config, subject, f, image, orig, editSeed(config.seed, st.edits), sampleStrength(rng, strengthRange));
     const edited = await editor.edit(req);
     st.targets[v] = editCacheKey(editor.describe(), req);

@@ -92,45 +92,6 @@ export function gaussianWindow(size: number, sigma: number): Float64Array {
   return g;
 }
 
-/**
- * Separable correlation of one plane with `g`. 'valid' returns (h−k+1)×(w−k+1); 'zero' returns h×w with
- * zero padding.
- */
-function filter2(src: Float64Array, w: number, h: number, g: Float64Array, border: 'valid' | 'zero'): { out: Float64Array; w: number; h: number } {
-  const k = g.length;
-  const r = (k - 1) / 2;
-  const ow = border === 'valid' ? w - k + 1 : w;
-  const oh = border === 'valid' ? h - k + 1 : h;
-  const off = border === 'valid' ? 0 : -r; // source coordinate of tap 0 for output 0
-  // Horizontal pass: oh is not yet applied, rows stay h.
-  const tmp = new Float64Array(ow * h);
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < ow; x++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) {
-        const sx = x + off + i;
-        if (sx < 0 || sx >= w) continue;
-        s += g[i]! * src[row + sx]!;
-      }
-      tmp[y * ow + x] = s;
-    }
-  }
-  const out = new Float64Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let s = 0;
-      for (let i = 0; i < k; i++) {
-        const sy = y + off + i;
-        if (sy < 0 || sy >= h) continue;
-        s += g[i]! * tmp[sy * ow + x]!;
-      }
-      out[y * ow + x] = s;
-    }
-  }
-  return { out, w: ow, h: oh };
-}
-
 export interface SsimMap {
   /** SSIM per window centre, averaged over the three channels. */
   map: Float64Array; // [mapHeight, mapWidth]
@@ -140,7 +101,15 @@ export interface SsimMap {
   offset: number;
 }
 
-/** The SSIM map (mean over RGB channels of the per-channel SSIM maps). */
+/**
+ * The SSIM map (mean over RGB channels of the per-channel SSIM maps).
+ *
+ * Separable Gaussian filtering of the five moment planes (x, y, x², y², xy) per channel: the horizontal pass
+ * reads the interleaved image directly and writes the five planes at once; the vertical pass accumulates whole
+ * rows (cache-friendly) and turns each finished row into SSIM straight away, so no filtered plane is stored.
+ * Every window sum adds its taps in tap order from zero, skipping taps outside the image ('zero'), in float64:
+ * the same sums, in the same order, as filtering each plane on its own.
+ */
 export function ssimMap(a: RgbImage, b: RgbImage, opts: Omit<SsimOptions, 'mask'> = {}): SsimMap {
   checkPair(a, b, 'ssim');
   const size = opts.windowSize ?? 11;
@@ -153,43 +122,99 @@ export function ssimMap(a: RgbImage, b: RgbImage, opts: Omit<SsimOptions, 'mask'
   if (border === 'valid' && (w < size || h < size)) {
     throw new Error(`ssim: image ${w}x${h} is smaller than the ${size}x${size} window (use border: 'zero' or a smaller window)`);
   }
-  const n = w * h;
-  const x = new Float64Array(n);
-  const y = new Float64Array(n);
-  const xx = new Float64Array(n);
-  const yy = new Float64Array(n);
-  const xy = new Float64Array(n);
-  let acc: Float64Array | undefined;
-  let mw = 0;
-  let mh = 0;
+  const k = size;
+  const r = (k - 1) / 2;
+  const mw = border === 'valid' ? w - k + 1 : w;
+  const mh = border === 'valid' ? h - k + 1 : h;
+  const off = border === 'valid' ? 0 : -r; // source coordinate of tap 0 for output 0
+  const A = a.data;
+  const B = b.data;
+  // Horizontal pass output: five planes of mw × h.
+  const hx = new Float64Array(mw * h);
+  const hy = new Float64Array(mw * h);
+  const hxx = new Float64Array(mw * h);
+  const hyy = new Float64Array(mw * h);
+  const hxy = new Float64Array(mw * h);
+  // One output row of the vertical pass.
+  const vx = new Float64Array(mw);
+  const vy = new Float64Array(mw);
+  const vxx = new Float64Array(mw);
+  const vyy = new Float64Array(mw);
+  const vxy = new Float64Array(mw);
+  const acc = new Float64Array(mw * mh);
+  // One source row's moments, contiguous (the image is interleaved RGB).
+  const rx = new Float64Array(w);
+  const ry = new Float64Array(w);
+  const rxx = new Float64Array(w);
+  const ryy = new Float64Array(w);
+  const rxy = new Float64Array(w);
   for (let c = 0; c < 3; c++) {
-    for (let p = 0; p < n; p++) {
-      const u = a.data[3 * p + c]!;
-      const v = b.data[3 * p + c]!;
-      x[p] = u;
-      y[p] = v;
-      xx[p] = u * u;
-      yy[p] = v * v;
-      xy[p] = u * v;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0, q = 3 * y * w + c; x < w; x++, q += 3) {
+        const u = A[q]!;
+        const v = B[q]!;
+        rx[x] = u;
+        ry[x] = v;
+        rxx[x] = u * u;
+        ryy[x] = v * v;
+        rxy[x] = u * v;
+      }
+      const orow = y * mw;
+      for (let x = 0; x < mw; x++) {
+        const sx0 = x + off;
+        const i0 = sx0 < 0 ? -sx0 : 0;
+        const i1 = sx0 + k > w ? w - sx0 : k;
+        let sX = 0, sY = 0, sXX = 0, sYY = 0, sXY = 0;
+        for (let i = i0; i < i1; i++) {
+          const gi = g[i]!;
+          const q = sx0 + i;
+          sX += gi * rx[q]!;
+          sY += gi * ry[q]!;
+          sXX += gi * rxx[q]!;
+          sYY += gi * ryy[q]!;
+          sXY += gi * rxy[q]!;
+        }
+        const o = orow + x;
+        hx[o] = sX;
+        hy[o] = sY;
+        hxx[o] = sXX;
+        hyy[o] = sYY;
+        hxy[o] = sXY;
+      }
     }
-    const mx = filter2(x, w, h, g, border);
-    const my = filter2(y, w, h, g, border).out;
-    const exx = filter2(xx, w, h, g, border).out;
-    const eyy = filter2(yy, w, h, g, border).out;
-    const exy = filter2(xy, w, h, g, border).out;
-    mw = mx.w;
-    mh = mx.h;
-    acc ??= new Float64Array(mw * mh);
-    for (let p = 0; p < mw * mh; p++) {
-      const ux = mx.out[p]!;
-      const uy = my[p]!;
-      const sxx = exx[p]! - ux * ux;
-      const syy = eyy[p]! - uy * uy;
-      const sxy = exy[p]! - ux * uy;
-      acc[p]! += ((2 * ux * uy + C1) * (2 * sxy + C2)) / ((ux * ux + uy * uy + C1) * (sxx + syy + C2)) / 3;
+    for (let y = 0; y < mh; y++) {
+      const sy0 = y + off;
+      const i0 = sy0 < 0 ? -sy0 : 0;
+      const i1 = sy0 + k > h ? h - sy0 : k;
+      vx.fill(0);
+      vy.fill(0);
+      vxx.fill(0);
+      vyy.fill(0);
+      vxy.fill(0);
+      for (let i = i0; i < i1; i++) {
+        const gi = g[i]!;
+        const base = (sy0 + i) * mw;
+        for (let x = 0; x < mw; x++) {
+          const q = base + x;
+          vx[x] += gi * hx[q]!;
+          vy[x] += gi * hy[q]!;
+          vxx[x] += gi * hxx[q]!;
+          vyy[x] += gi * hyy[q]!;
+          vxy[x] += gi * hxy[q]!;
+        }
+      }
+      const orow = y * mw;
+      for (let x = 0; x < mw; x++) {
+        const ux = vx[x]!;
+        const uy = vy[x]!;
+        const sxx = vxx[x]! - ux * ux;
+        const syy = vyy[x]! - uy * uy;
+        const sxy = vxy[x]! - ux * uy;
+        acc[orow + x] += ((2 * ux * uy + C1) * (2 * sxy + C2)) / ((ux * ux + uy * uy + C1) * (sxx + syy + C2)) / 3;
+      }
     }
   }
-  return { map: acc!, width: mw, height: mh, offset: border === 'valid' ? (size - 1) / 2 : 0 };
+  return { map: acc, width: mw, height: mh, offset: border === 'valid' ? r : 0 };
 }
 
 /** Mean SSIM, over the whole map or over the masked window centres (NaN if the mask covers none). */

@@ -165,6 +165,36 @@ describe('region metrics', () => {
     expect(r.head!.ssim).toBeCloseTo(ssim(out, ref, { mask: regionMask(labels, [1, 2, 3, 4, 5, 6]) }), 12);
   });
 
+  it('equals masking each group in turn (psnr and meanSsim of the SSIM map), for every group and border', () => {
+    const w = 53, h = 37;
+    const rng = new Rng(7);
+    const labels = new Uint8Array(w * h);
+    for (let p = 0; p < w * h; p++) labels[p] = Math.floor(rng.next() * 7);
+    // Blobs so that regions have SSIM windows of their own, plus a region (eyes) kept absent.
+    for (let y = 10; y < 25; y++) for (let x = 12; x < 40; x++) labels[y * w + x] = (x + y) % 3 === 0 ? Region.lips : Region.skin;
+    for (let p = 0; p < w * h; p++) if (labels[p] === Region.eyes) labels[p] = Region.hair;
+    const ref = randomImage(w, h, 8);
+    const out = randomImage(w, h, 9);
+    for (let i = 0; i < out.data.length; i++) out.data[i] = 0.8 * ref.data[i]! + 0.2 * out.data[i]!;
+    for (const border of ['valid', 'zero'] as const) {
+      const r = regionMetrics(out, ref, labels, { ssim: { border } });
+      expect(r.image!.psnr).toBe(psnr(out, ref));
+      expect(r.image!.ssim).toBe(ssim(out, ref, { border }));
+      for (const [name, ids] of Object.entries({ head: [1, 2, 3, 4, 5, 6], mouthInterior: [3, 4], eyes: [5], skin: [1], lips: [2] })) {
+        const mask = regionMask(labels, ids);
+        const pixels = mask.reduce((a, b) => a + b, 0);
+        expect(r[name]!.pixels).toBe(pixels);
+        if (pixels === 0) {
+          expect(r[name]!.psnr).toBeNaN();
+          expect(r[name]!.ssim).toBeNaN();
+          continue;
+        }
+        expect(r[name]!.psnr).toBeCloseTo(psnr(out, ref, { mask }), 10);
+        expect(r[name]!.ssim).toBeCloseTo(ssim(out, ref, { border, mask }), 12);
+      }
+    }
+  });
+
   it('pools frames by pixels, and rejects labels that are not region ids', () => {
     const pooled = poolRegionScores([
       { lips: { psnr: 20, ssim: 0.5, pixels: 100 } }, // mse 0.01

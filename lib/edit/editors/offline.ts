@@ -186,44 +186,92 @@ export function editReachPixels(cfg: OfflineEditorConfig, width: number, height:
   return Math.SQRT2 * 3 * s * cfg.misplacement.shift * Math.min(width, height) + 3 * s * cfg.misplacement.rotation * maskRadius + 1;
 }
 
-/** A luminance value-noise pattern with N(0,1) nodes every `cell` pixels, bilinearly interpolated. */
-function textureField(rng: Rng, width: number, height: number, cell: number): Float64Array {
+/**
+ * A luminance value-noise pattern with N(0,1) nodes every `cell` pixels, bilinearly interpolated. All nodes
+ * are drawn (so the stream does not depend on where the pattern is read); `at(x, y)` interpolates one pixel,
+ * so a caller pays only for the pixels it needs.
+ */
+function textureField(rng: Rng, width: number, height: number, cell: number): { at(x: number, y: number): number } {
   const nx = Math.ceil(width / cell) + 2;
   const ny = Math.ceil(height / cell) + 2;
   const nodes = new Float64Array(nx * ny);
   for (let i = 0; i < nodes.length; i++) nodes[i] = rng.normal();
-  const out = new Float64Array(width * height);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  return {
+    at(x: number, y: number): number {
       const gx = x / cell;
       const gy = y / cell;
       const x0 = Math.floor(gx);
       const y0 = Math.floor(gy);
       const wx = gx - x0;
       const wy = gy - y0;
-      const n = (i: number, j: number) => nodes[j * nx + i]!;
-      out[y * width + x] = (1 - wy) * ((1 - wx) * n(x0, y0) + wx * n(x0 + 1, y0)) + wy * ((1 - wx) * n(x0, y0 + 1) + wx * n(x0 + 1, y0 + 1));
-    }
-  }
-  return out;
+      const i00 = y0 * nx + x0;
+      const i01 = i00 + nx;
+      return (1 - wy) * ((1 - wx) * nodes[i00]! + wx * nodes[i00 + 1]!) + wy * ((1 - wx) * nodes[i01]! + wx * nodes[i01 + 1]!);
+    },
+  };
 }
 
-/** Bilinear sample of a [H,W,4] layer at (x, y) (pixel centres at integers), zeros outside the image. */
+/**
+ * Bilinear sample of a [H,W,4] layer at (x, y) (pixel centres at integers), zeros outside the image. Taps
+ * with weight 0 are skipped, as are taps outside the image; the four taps add in a fixed order.
+ */
 function sampleZero(layer: Float64Array, width: number, height: number, x: number, y: number, out: Float64Array): void {
-  out.fill(0);
+  out[0] = out[1] = out[2] = out[3] = 0;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
   const wx = x - x0;
   const wy = y - y0;
-  const tap = (tx: number, ty: number, w: number) => {
-    if (w === 0 || tx < 0 || ty < 0 || tx >= width || ty >= height) return;
+  for (let t = 0; t < 4; t++) {
+    const tx = t & 1 ? x0 + 1 : x0;
+    const ty = t & 2 ? y0 + 1 : y0;
+    const w = (t & 1 ? wx : 1 - wx) * (t & 2 ? wy : 1 - wy);
+    if (w === 0 || tx < 0 || ty < 0 || tx >= width || ty >= height) continue;
     const base = (ty * width + tx) * 4;
-    for (let c = 0; c < 4; c++) out[c]! += w * layer[base + c]!;
-  };
-  tap(x0, y0, (1 - wx) * (1 - wy));
-  tap(x0 + 1, y0, wx * (1 - wy));
-  tap(x0, y0 + 1, (1 - wx) * wy);
-  tap(x0 + 1, y0 + 1, wx * wy);
+    out[0] += w * layer[base]!;
+    out[1] += w * layer[base + 1]!;
+    out[2] += w * layer[base + 2]!;
+    out[3] += w * layer[base + 3]!;
+  }
+}
+
+/*
+ * Whole-image passes as small functions of their own: V8 optimises a small hot function after a few calls
+ * and keeps it, where loops inside one long function wait for on-stack replacement on every call.
+ */
+function clampedCopy(src: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = src[i]!;
+    out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+  }
+  return out;
+}
+
+/** Pixels where `e` differs from `o` by more than `threshold` in some channel. */
+function changedPixels(e: Float32Array, o: Float32Array, n: number, threshold: number): { mask: Uint8Array; visible: number } {
+  const mask = new Uint8Array(n);
+  let visible = 0;
+  for (let p = 0; p < n; p++) {
+    const d = Math.max(Math.abs(e[3 * p]! - o[3 * p]!), Math.abs(e[3 * p + 1]! - o[3 * p + 1]!), Math.abs(e[3 * p + 2]! - o[3 * p + 2]!));
+    if (d > threshold) {
+      mask[p] = 1;
+      visible++;
+    }
+  }
+  return { mask, visible };
+}
+
+function countOf(a: Uint8Array, v: number): number {
+  let n = 0;
+  for (let p = 0; p < a.length; p++) if (a[p] === v) n++;
+  return n;
+}
+
+/** C + leak·(R − C), in float32 as the editor returns it. */
+function leakMix(c: Float32Array, r: Float64Array, leak: number): Float32Array {
+  const out = new Float32Array(c.length);
+  for (let i = 0; i < out.length; i++) out[i] = c[i]! + leak * (r[i]! - c[i]!);
+  return out;
 }
 
 /** What a call did, beside its image (figures and tests). */
@@ -250,8 +298,7 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
   const O = gt.original.data;
   const E = gt.edited.data;
   const side = Math.min(W, H);
-  const R = new Float64Array(N * 3);
-  for (let i = 0; i < R.length; i++) R[i] = clamp01(req.image.data[i]!);
+  const R = clampedCopy(req.image.data);
 
   const f = structuredFactors(seed, view, req.instruction);
   const call = stream(req.seed, view.subject, view.camera, view.timestep, req.instruction, 'call');
@@ -259,17 +306,10 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
   const jitter = [call.normal(), call.normal(), call.normal()];
 
   // 1. edit region and the edited captured image Ĉ on it.
-  let mask = new Uint8Array(N);
-  let visible = 0;
-  for (let p = 0; p < N; p++) {
-    const d = Math.max(Math.abs(E[3 * p]! - O[3 * p]!), Math.abs(E[3 * p + 1]! - O[3 * p + 1]!), Math.abs(E[3 * p + 2]! - O[3 * p + 2]!));
-    if (d > cfg.maskThreshold) {
-      mask[p] = 1;
-      visible++;
-    }
-  }
-  const hat = new Float64Array(N * 3);
-  for (let i = 0; i < hat.length; i++) hat[i] = clamp01(E[i]!);
+  const changed = changedPixels(E, O, N, cfg.maskThreshold);
+  let mask = changed.mask;
+  const visible = changed.visible;
+  const hat = clampedCopy(E);
 
   // 2. occlusion: a hidden target gets nothing, or (at the configured rate) its occluder gets the paint.
   const hidden = visible <= cfg.occlusion.visibleFraction * N;
@@ -301,17 +341,12 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
       }
     }
   }
-  let area = 0;
-  let head = 0;
-  for (let p = 0; p < N; p++) {
-    area += mask[p]!;
-    if (gt.labels[p] !== Region.background) head++;
-  }
+  const area = countOf(mask, 1);
+  const head = N - countOf(gt.labels, Region.background);
   if (trace) Object.assign(trace, { visiblePixels: visible, hidden, paintedOccluder: painted, misplaced: false });
 
   const leak = cfg.renderLeak * (1 - t);
-  const out = new Float32Array(N * 3);
-  for (let i = 0; i < out.length; i++) out[i] = C[i]! + leak * (R[i]! - C[i]!);
+  const out = leakMix(C, R, leak);
   if (area === 0) return { width: W, height: H, data: out };
 
   // 3. structured bias and per-call jitter, 4. per-view texture detail: the layer [M, M·Ê].
@@ -322,12 +357,20 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
   const layer = new Float64Array(N * 4);
   let cx = 0;
   let cy = 0;
+  // The mask's bounding box: the moved layer is zero wherever every bilinear tap falls outside it.
+  let minX = W, maxX = -1, minY = H, maxY = -1;
   for (let p = 0; p < N; p++) {
     if (!mask[p]) continue;
     layer[4 * p] = 1;
-    cx += p % W;
-    cy += Math.floor(p / W);
-    const detail = tex ? 1 + texAmp * tex[p]! : 1;
+    const px = p % W;
+    const py = Math.floor(p / W);
+    cx += px;
+    cy += py;
+    if (px < minX) minX = px;
+    if (px > maxX) maxX = px;
+    if (py < minY) minY = py;
+    if (py > maxY) maxY = py;
+    const detail = tex ? 1 + texAmp * tex.at(px, py) : 1;
     for (let c = 0; c < 3; c++) {
       const base = C[3 * p + c]!;
       layer[4 * p + 1 + c] = clamp01(clamp01(base + kappa * (hat[3 * p + c]! - base) + offset[c]!) * detail);
@@ -348,15 +391,21 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
   const sin = Math.sin(theta);
   const a = cfg.strengthCoupling ? t : 1;
   const px = new Float64Array(4);
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
+  for (let y = move ? 0 : minY; y <= (move ? H - 1 : maxY); y++) {
+    for (let x = move ? 0 : minX; x <= (move ? W - 1 : maxX); x++) {
       const p = y * W + x;
       if (move) {
         // The source of output pixel p: undo the shift, then the rotation about the centroid.
         const ux = x - dx - cx;
         const uy = y - dy - cy;
-        sampleZero(layer, W, H, cx + cos * ux + sin * uy, cy - sin * ux + cos * uy, px);
+        const sx = cx + cos * ux + sin * uy;
+        const sy = cy - sin * ux + cos * uy;
+        const fx = Math.floor(sx);
+        const fy = Math.floor(sy);
+        if (fx + 1 < minX || fx > maxX || fy + 1 < minY || fy > maxY) continue;
+        sampleZero(layer, W, H, sx, sy, px);
       } else {
+        if (!mask[p]) continue;
         for (let k = 0; k < 4; k++) px[k] = layer[4 * p + k]!;
       }
       const m = px[0]!;
