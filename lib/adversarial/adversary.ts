@@ -142,7 +142,7 @@ export class Adversary {
     let scores: tf.Tensor1D | null = null;
     const cost = this.optimizer.minimize(
       () => {
-        const logits = D.forward(both, D.liveWeights());
+        const logits = D.forward(both, D.liveWeights(), { inputGrad: false });
         const [r, f] = tf.split(logits, [nReal, logits.shape[0] - nReal], 0);
         scores = tf.keep(tf.stack([tf.mean(r!), tf.mean(f!)]) as tf.Tensor1D);
         return hingeDiscriminatorLoss(r!, f!);
