@@ -60,23 +60,41 @@ struct D {
 `;
 
 /**
- * out[z][row, col] = Σ_{r in z's reduction range} A(z, r, row) · B(z, r, col), for user functions
- * `redRange(z) -> vec2u`, `loadA(z, r, row) -> f32`, `loadB(z, r, col) -> f32` (0 outside the operand) and
- * `store(z, row, col, v)`. `aRedFast`/`bRedFast`: which index consecutive threads step when loading an
- * operand, chosen so that they read consecutive addresses.
+ * out[z][row, col] = Σ_{r in z's reduction range} A(z, r, row) · B(z, r, col), from user WGSL:
+ *   rowsOf(z) -> u32, redRange(z) -> vec2u,
+ *   struct ARow, aRow(z, row) -> ARow, loadA(a: ARow, r) -> f32 (0 outside the operand; rows ≥ rowsOf never load),
+ *   struct BCol, bCol(z, col) -> BCol, loadB(b: BCol, r) -> f32,
+ *   store(z, row, col, v).
+ * Each thread loads the same tile rows/columns at every reduction step, so aRow/bCol (the division-heavy part:
+ * pixel or tap coordinates) run once per thread and load slot, not once per load. `aRedFast`/`bRedFast`: which
+ * index consecutive threads step when loading an operand, chosen so that they read consecutive addresses.
  */
 function gemmWgsl(t: Tile, user: string, aRedFast: boolean, bRedFast: boolean): string {
   const TM = t.TR * t.RM;
   const TN = t.TC * t.RN;
-  const load = (name: string, T: number, redFast: boolean, fn: string, tileOrigin: string, limit: string) => `
-    for (var i = lid; i < ${KS * T}u; i += ${WG}u) {
+  const slots = (T: number) => Math.ceil((KS * T) / WG);
+  const coords = (T: number, redFast: boolean, j: string) => `
+      let i = lid + ${j} * ${WG}u;
       let kk = ${redFast ? `i % ${KS}u` : `i / ${T}u`};
-      let mm = ${redFast ? `i / ${KS}u` : `i % ${T}u`};
-      let r = r0 + kk;
-      let q = ${tileOrigin} + mm;
-      var v = 0.0;
-      if (r < rEnd && q < ${limit}) { v = ${fn}(z, r, q); }
-      ${name}[kk * ${T}u + mm] = v;
+      let mm = ${redFast ? `i / ${KS}u` : `i % ${T}u`};`;
+  const prep = (name: string, T: number, redFast: boolean, fn: string, origin: string, limit: string) => `
+    var ${name}Info: array<${name === 'a' ? 'ARow' : 'BCol'}, ${slots(T)}>;
+    var ${name}Ok: array<bool, ${slots(T)}>;
+    for (var j = 0u; j < ${slots(T)}u; j++) {
+      ${coords(T, redFast, 'j')}
+      let q = ${origin} + mm;
+      ${name}Ok[j] = i < ${KS * T}u && q < ${limit};
+      if (${name}Ok[j]) { ${name}Info[j] = ${fn}(z, q); }
+    }`;
+  const load = (name: string, shared: string, T: number, redFast: boolean, fn: string) => `
+    for (var j = 0u; j < ${slots(T)}u; j++) {
+      ${coords(T, redFast, 'j')}
+      if (i < ${KS * T}u) {
+        let r = r0 + kk;
+        var v = 0.0;
+        if (${name}Ok[j] && r < rEnd) { v = ${fn}(${name}Info[j], r); }
+        ${shared}[kk * ${T}u + mm] = v;
+      }
     }`;
   return /* wgsl */ `
 ${dims}
@@ -93,10 +111,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let rr = redRange(z);
   let rEnd = rr.y;
   let nRows = rowsOf(z);
+  ${prep('a', TM, aRedFast, 'aRow', 'row0', 'nRows')}
+  ${prep('b', TN, bRedFast, 'bCol', 'col0', 'd.cols')}
   var acc: array<array<f32, ${t.RN}>, ${t.RM}>;
   for (var r0 = rr.x; r0 < rEnd; r0 += ${KS}u) {
-    ${load('As', TM, aRedFast, 'loadA', 'row0', 'nRows')}
-    ${load('Bs', TN, bRedFast, 'loadB', 'col0', 'd.cols')}
+    ${load('a', 'As', TM, aRedFast, 'loadA')}
+    ${load('b', 'Bs', TN, bRedFast, 'loadB')}
     workgroupBarrier();
     for (var kk = 0u; kk < ${KS}u; kk++) {
       var a: array<f32, ${t.RM}>;
@@ -131,19 +151,24 @@ const filterUser = /* wgsl */ `
 @group(0) @binding(3) var<storage, read_write> partials: array<f32>; // [chunks, kh·kw·cin, cout]
 fn rowsOf(z: u32) -> u32 { return d.rows; }
 fn redRange(z: u32) -> vec2u { return vec2u(z * d.chunk, min((z + 1u) * d.chunk, d.red)); }
-fn loadA(z: u32, m: u32, k: u32) -> f32 {
-  let ci = k % d.cin;
+struct ARow { ci: u32, ky: i32, kx: i32 }
+fn aRow(z: u32, k: u32) -> ARow {
   let tap = k / d.cin;
+  return ARow(k % d.cin, i32(tap / d.kw) - d.padT, i32(tap % d.kw) - d.padL);
+}
+fn loadA(a: ARow, m: u32) -> f32 {
   let ox = m % d.outW;
   let t = m / d.outW;
   let oy = t % d.outH;
   let b = t / d.outH;
-  let iy = i32(oy * d.stride + tap / d.kw) - d.padT;
-  let ix = i32(ox * d.stride + tap % d.kw) - d.padL;
+  let iy = i32(oy * d.stride) + a.ky;
+  let ix = i32(ox * d.stride) + a.kx;
   if (iy < 0 || ix < 0 || iy >= i32(d.inH) || ix >= i32(d.inW)) { return 0.0; }
-  return x[((b * d.inH + u32(iy)) * d.inW + u32(ix)) * d.cin + ci];
+  return x[((b * d.inH + u32(iy)) * d.inW + u32(ix)) * d.cin + a.ci];
 }
-fn loadB(z: u32, m: u32, co: u32) -> f32 { return dy[m * d.cout + co]; }
+struct BCol { co: u32 }
+fn bCol(z: u32, co: u32) -> BCol { return BCol(co); }
+fn loadB(c: BCol, m: u32) -> f32 { return dy[m * d.cout + c.co]; }
 fn store(z: u32, k: u32, co: u32, v: f32) { partials[(z * d.rows + k) * d.cols + co] = v; }
 `;
 
@@ -188,30 +213,33 @@ fn cls(z: u32) -> Cls {
 }
 fn rowsOf(z: u32) -> u32 { let c = cls(z); return d.batch * c.nY * c.nX; }
 fn redRange(z: u32) -> vec2u { return vec2u(0u, d.red); }
-fn loadA(z: u32, r: u32, row: u32) -> f32 {
-  let c = cls(z);
-  let co = r % d.cout;
+/** The tap of reduction index r = (jy·(kw/s) + jx)·cout + co in class (cy, cx): (ky, kx, co). */
+fn tapOf(cy: u32, cx: u32, r: u32) -> vec3u {
   let j = r / d.cout;
   let tw = d.kw / d.stride;
-  let ky = c.cy + d.stride * (j / tw);
-  let kx = c.cx + d.stride * (j % tw);
+  return vec3u(cy + d.stride * (j / tw), cx + d.stride * (j % tw), r - j * d.cout);
+}
+/** A row: its batch and its pixel shifted by the padding (iy + padT, ix + padL). */
+struct ARow { b: u32, py: i32, px: i32, cy: u32, cx: u32 }
+fn aRow(z: u32, row: u32) -> ARow {
+  let c = cls(z);
   let rx = row % c.nX;
   let t = row / c.nX;
   let ry = t % c.nY;
-  let b = t / c.nY;
-  let oy = (i32(c.y0 + d.stride * ry) + d.padT - i32(ky)) / i32(d.stride);
-  let ox = (i32(c.x0 + d.stride * rx) + d.padL - i32(kx)) / i32(d.stride);
-  if (oy < 0 || ox < 0 || oy >= i32(d.outH) || ox >= i32(d.outW)) { return 0.0; }
-  return dy[((b * d.outH + u32(oy)) * d.outW + u32(ox)) * d.cout + co];
+  return ARow(t / c.nY, i32(c.y0 + d.stride * ry) + d.padT, i32(c.x0 + d.stride * rx) + d.padL, c.cy, c.cx);
 }
-fn loadB(z: u32, r: u32, ci: u32) -> f32 {
-  let c = cls(z);
-  let co = r % d.cout;
-  let j = r / d.cout;
-  let tw = d.kw / d.stride;
-  let ky = c.cy + d.stride * (j / tw);
-  let kx = c.cx + d.stride * (j % tw);
-  return w[((ky * d.kw + kx) * d.cin + ci) * d.cout + co];
+fn loadA(a: ARow, r: u32) -> f32 {
+  let k = tapOf(a.cy, a.cx, r);
+  let oy = (a.py - i32(k.x)) / i32(d.stride);
+  let ox = (a.px - i32(k.y)) / i32(d.stride);
+  if (oy < 0 || ox < 0 || oy >= i32(d.outH) || ox >= i32(d.outW)) { return 0.0; }
+  return dy[((a.b * d.outH + u32(oy)) * d.outW + u32(ox)) * d.cout + k.z];
+}
+struct BCol { ci: u32, cy: u32, cx: u32 }
+fn bCol(z: u32, ci: u32) -> BCol { return BCol(ci, z / d.stride, z % d.stride); }
+fn loadB(c: BCol, r: u32) -> f32 {
+  let k = tapOf(c.cy, c.cx, r);
+  return w[((k.x * d.kw + k.y) * d.cin + c.ci) * d.cout + k.z];
 }
 fn store(z: u32, row: u32, ci: u32, v: f32) {
   let c = cls(z);
