@@ -16,6 +16,7 @@
  * 2. Per conv layer at its real input shape: tfjs's forward, the input gradient (ours and tfjs's
  *    conv2dTranspose), the filter gradient (ours), each with GMAC/s, so a slow kernel shows against its work.
  * 3. Per whole step: tfjs programs dispatched (by program), pipelines tfjs compiled, readbacks.
+ * Each timing also has this process's CPU time beside it (see `timeIt`).
  * Writes results/bench/discriminator-<device>.json.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -76,16 +77,37 @@ let reads = 0;
   };
 }
 
+/**
+ * This process's CPU time (all threads) during each timed call, medians like the wall times. On a software
+ * adapter (lavapipe) the GPU's work runs on this process's threads, so this counts the work done even when
+ * other processes share the cores and stretch the wall clock; on a GPU it is only the CPU's side.
+ */
+const cpuMs: Record<string, number> = {};
+let lastCpu = 0;
+
 async function timeIt(fn: () => Promise<void> | void, n = samples): Promise<number> {
   const ts: number[] = [];
+  const cs: number[] = [];
   for (let i = 0; i < n + warmup; i++) {
     await sync();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await fn();
     await sync();
-    if (i >= warmup) ts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) {
+      ts.push(performance.now() - t0);
+      cs.push((c.user + c.system) / 1000);
+    }
   }
+  lastCpu = median(cs);
   return median(ts);
+}
+/** timeIt, recording the CPU time under `name`. */
+async function phase(name: string, fn: () => Promise<void> | void, n = samples): Promise<number> {
+  const ms = await timeIt(fn, n);
+  cpuMs[name] = lastCpu;
+  return ms;
 }
 
 const rng = new Rng(1);
@@ -111,11 +133,11 @@ await adv.stepOn(reals, [fake]); // Adam's moments, every pipeline
 const x = inputs();
 const vars = D.trainableVariables;
 const phases: Record<string, number> = {
-  'input batch (upload, image ⊕ condition)': await timeIt(() => inputs().dispose()),
-  'power iteration': await timeIt(() => D.powerIterate()),
-  'live weights (σ, W/σ)': await timeIt(() => tf.dispose(tf.tidy(() => D.liveWeights().W.map((t) => t.clone())))),
-  'forward + loss': await timeIt(() => tf.tidy(() => void lossOf(x))),
-  'forward + backward': await timeIt(() => {
+  'input batch (upload, image ⊕ condition)': await phase('input batch (upload, image ⊕ condition)', () => inputs().dispose()),
+  'power iteration': await phase('power iteration', () => D.powerIterate()),
+  'live weights (σ, W/σ)': await phase('live weights (σ, W/σ)', () => tf.dispose(tf.tidy(() => D.liveWeights().W.map((t) => t.clone())))),
+  'forward + loss': await phase('forward + loss', () => tf.tidy(() => void lossOf(x))),
+  'forward + backward': await phase('forward + backward', () => {
     const { value, grads } = tf.variableGrads(() => lossOf(x), vars);
     tf.dispose([value, ...Object.values(grads)]);
   }),
@@ -126,14 +148,14 @@ const phases: Record<string, number> = {
   // Zero gradients: Adam's update is the same work, and the weights stay where they are.
   const zeros: tf.NamedTensorMap = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.zerosLike(g)]));
   tf.dispose(Object.values(grads));
-  phases['optimiser (Adam)'] = await timeIt(() => adv.optimizer.applyGradients(zeros as unknown as tf.NamedTensorMap & Record<string, tf.Variable>));
+  phases['optimiser (Adam)'] = await phase('optimiser (Adam)', () => adv.optimizer.applyGradients(zeros as unknown as tf.NamedTensorMap & Record<string, tf.Variable>));
   tf.dispose(Object.values(zeros));
 }
-phases['snapshot for the generator loss'] = await timeIt(() => {
+phases['snapshot for the generator loss'] = await phase('snapshot for the generator loss', () => {
   const s = D.snapshot();
   tf.dispose([...s.W, ...s.b.filter((t): t is tf.Tensor1D => t !== null)]);
 });
-phases['readback of a scalar (GPU idle)'] = await timeIt(async () => {
+phases['readback of a scalar (GPU idle)'] = await phase('readback of a scalar (GPU idle)', async () => {
   const s = tf.scalar(1).add(1);
   await s.data();
   s.dispose();
@@ -141,7 +163,7 @@ phases['readback of a scalar (GPU idle)'] = await timeIt(async () => {
 const pipelines0 = Object.keys(be.pipelineCache).length;
 programs.clear();
 reads = 0;
-phases['whole step (Adversary.stepOn)'] = await timeIt(() => adv.stepOn(reals, [fake]).then(() => undefined));
+phases['whole step (Adversary.stepOn)'] = await phase('whole step (Adversary.stepOn)', () => adv.stepOn(reals, [fake]).then(() => undefined));
 const perStep = samples + warmup;
 const counters = {
   tfjsProgramsPerStep: [...programs.values()].reduce((a, b) => a + b, 0) / perStep,
@@ -152,7 +174,8 @@ const counters = {
 x.dispose();
 
 console.log(`discriminator step, batch ${nReal}+1 at ${H}x${W}x6 (GPU-synchronised medians over ${samples}, ms):`);
-for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(44)} ${v.toFixed(2)}`);
+console.log(`  ${''.padEnd(44)} ${'wall'.padStart(10)} ${'process CPU'.padStart(12)}`);
+for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(44)} ${v.toFixed(2).padStart(10)} ${cpuMs[k]!.toFixed(0).padStart(12)}`);
 console.log(`  tfjs programs per step ${counters.tfjsProgramsPerStep}, pipelines compiled while stepping ${counters.tfjsPipelinesCompiledDuringSteps}, readbacks per step ${counters.readbacksPerStep}`);
 
 // Per layer, at the shapes of this batch.
@@ -168,24 +191,19 @@ if (o.layers) {
     const y = tf.conv2d(xi, f, s, 'same');
     const dy = tf.randomNormal(y.shape) as tf.Tensor4D;
     const macs = y.size * f.shape[0] * f.shape[1] * f.shape[2];
-    const time = (fn: () => tf.Tensor) => timeIt(() => fn().dispose(), Math.min(samples, 3));
-    const r: Record<string, unknown> = {
-      layer: l.key,
-      input: shape,
-      filter: f.shape,
-      stride: s,
-      mmac: macs / 1e6,
-      forwardMs: await time(() => tf.conv2d(xi, f, s, 'same')),
-      inputGradMs: await time(() => conv.conv2dInputGrad(dy, f, shape, s)),
-      inputGradTfjsMs: await time(() => tf.conv2dTranspose(dy, f, shape, s, 'same')),
-      filterGradMs: await time(() => conv.conv2dFilterGrad(xi, dy, f.shape as [number, number, number, number], s)),
+    const r: Record<string, unknown> = { layer: l.key, input: shape, filter: f.shape, stride: s, mmac: macs / 1e6 };
+    const time = async (k: string, fn: () => tf.Tensor) => {
+      r[`${k}Ms`] = await timeIt(() => fn().dispose(), Math.min(samples, 3));
+      r[`${k}CpuMs`] = lastCpu;
+      r[`${k}GmacPerS`] = gmacs(macs, r[`${k}Ms`] as number);
     };
-    for (const k of ['forward', 'inputGrad', 'inputGradTfjs', 'filterGrad']) r[`${k}GmacPerS`] = gmacs(macs, r[`${k}Ms`] as number);
+    await time('forward', () => tf.conv2d(xi, f, s, 'same'));
+    await time('inputGrad', () => conv.conv2dInputGrad(dy, f, shape, s));
+    await time('inputGradTfjs', () => tf.conv2dTranspose(dy, f, shape, s, 'same'));
+    await time('filterGrad', () => conv.conv2dFilterGrad(xi, dy, f.shape as [number, number, number, number], s));
     layers.push(r);
-    console.log(
-      `  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${(r.forwardMs as number).toFixed(2)} ms, ` +
-        `input grad ${(r.inputGradMs as number).toFixed(2)} (tfjs ${(r.inputGradTfjsMs as number).toFixed(2)}), filter grad ${(r.filterGradMs as number).toFixed(2)}`,
-    );
+    const f2 = (k: string) => `${(r[`${k}Ms`] as number).toFixed(2)} ms (CPU ${(r[`${k}CpuMs`] as number).toFixed(0)})`;
+    console.log(`  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${f2('forward')}, input grad ${f2('inputGrad')} (tfjs ${f2('inputGradTfjs')}), filter grad ${f2('filterGrad')}`);
     shape = y.shape as [number, number, number, number];
     tf.dispose([xi, y, dy]);
   }
@@ -198,6 +216,7 @@ const res = {
   discriminator: adv.config.discriminator,
   samples,
   phaseMedianMs: phases,
+  phaseProcessCpuMs: cpuMs,
   counters,
   layers,
   date: new Date().toISOString(),
