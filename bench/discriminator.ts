@@ -16,7 +16,8 @@
  * 2. Per conv layer at its real input shape: tfjs's forward, the input gradient (ours and tfjs's
  *    conv2dTranspose), the filter gradient (ours), each with GMAC/s, so a slow kernel shows against its work.
  * 3. Per whole step: tfjs programs dispatched (by program), pipelines tfjs compiled, readbacks.
- * Each timing also has this process's CPU time beside it (see `timeIt`).
+ * Each timing also has this process's CPU time beside it (see `timeIt`). `--input-grad tfjs` runs the step's
+ * phases with tfjs's conv2dTranspose as the input gradient instead of ours (lib/adversarial/conv.ts).
  * Writes results/bench/discriminator-<device>.json.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -36,13 +37,17 @@ const o = new Command()
   .option('--real <n>', 'real samples per step (the pool batch; one fake is added)', '4')
   .option('--steps <n>', 'samples per phase (default 10, tiny 2)')
   .option('--no-layers', 'skip the per-layer kernel timings')
+  .option('--input-grad <kind>', "the step's conv input gradient: tiled (ours) or tfjs (conv2dTranspose)", 'tiled')
   .option('--out <file>', 'output JSON (default results/bench/discriminator-<device>.json)')
   .parse()
-  .opts<{ preset: string; size?: string; real: string; steps?: string; layers: boolean; out?: string }>();
+  .opts<{ preset: string; size?: string; real: string; steps?: string; layers: boolean; inputGrad: string; out?: string }>();
 
 if (o.preset !== 'tiny' && o.preset !== 'full') throw new Error(`--preset: "${o.preset}" is not tiny or full`);
 const [H, W] = (o.size ?? (o.preset === 'tiny' ? '48x64' : '275x401')).split('x').map(Number) as [number, number];
 if (!(H > 0 && W > 0)) throw new Error(`--size: "${o.size}" is not HxW`);
+if (o.inputGrad !== 'tiled' && o.inputGrad !== 'tfjs') throw new Error(`--input-grad: "${o.inputGrad}" is not tiled or tfjs`);
+// Absent before the option existed (a bench run against an older checkout).
+if (conv.convOptions) conv.convOptions.inputGrad = o.inputGrad;
 const nReal = Number(o.real);
 const samples = Number(o.steps ?? (o.preset === 'tiny' ? 2 : 10));
 const warmup = 1;
@@ -173,7 +178,7 @@ const counters = {
 };
 x.dispose();
 
-console.log(`discriminator step, batch ${nReal}+1 at ${H}x${W}x6 (GPU-synchronised medians over ${samples}, ms):`);
+console.log(`discriminator step, batch ${nReal}+1 at ${H}x${W}x6, input gradient ${o.inputGrad} (GPU-synchronised medians over ${samples}, ms):`);
 console.log(`  ${''.padEnd(44)} ${'wall'.padStart(10)} ${'process CPU'.padStart(12)}`);
 for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(44)} ${v.toFixed(2).padStart(10)} ${cpuMs[k]!.toFixed(0).padStart(12)}`);
 console.log(`  tfjs programs per step ${counters.tfjsProgramsPerStep}, pipelines compiled while stepping ${counters.tfjsPipelinesCompiledDuringSteps}, readbacks per step ${counters.readbacksPerStep}`);
@@ -213,6 +218,7 @@ const res = {
   adapter: ctx.report,
   preset: o.preset,
   input: [nReal + 1, H, W, 6],
+  inputGrad: o.inputGrad,
   discriminator: adv.config.discriminator,
   samples,
   phaseMedianMs: phases,

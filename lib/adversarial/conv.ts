@@ -304,6 +304,14 @@ function classSplits(kh: number, kw: number, stride: number): boolean {
   return kh % stride === 0 && kw % stride === 0;
 }
 
+/**
+ * Which input gradient conv2dSame uses on webgpu: 'tiled' (conv2dInputGrad's kernel) or 'tfjs' (conv2dTranspose).
+ * On lavapipe the tiled kernel costs about 2× tfjs's naive one (workgroup memory and barriers are expensive on a
+ * CPU); on a GPU the tiling should pay, but that is unmeasured: `gae bench discriminator` times both per layer,
+ * and `--input-grad tfjs` times a whole step with tfjs's.
+ */
+export const convOptions: { inputGrad: 'tiled' | 'tfjs' } = { inputGrad: 'tiled' };
+
 /** ∂L/∂x of a 'same' conv2d of an input of shape `xShape` with `filter`, given dy [B,outH,outW,cout]. */
 export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [number, number, number, number], stride: number): tf.Tensor4D {
   const [kh, kw, cin, cout] = filter.shape;
@@ -359,7 +367,7 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const out: tf.Tensor[] = [];
-        if (wantX) out.push(conv2dInputGrad(dy as tf.Tensor4D, ws, xShape, stride));
+        if (wantX) out.push(convOptions.inputGrad === 'tfjs' ? tf.conv2dTranspose(dy as tf.Tensor4D, ws, xShape, stride, 'same') : conv2dInputGrad(dy as tf.Tensor4D, ws, xShape, stride));
         if (wantW) out.push(conv2dFilterGrad(xs, dy as tf.Tensor4D, fShape, stride));
         return out;
       },
