@@ -142,7 +142,7 @@ export class Adversary {
     let scores: tf.Tensor1D | null = null;
     const cost = this.optimizer.minimize(
       () => {
-        const logits = D.forward(both, D.liveWeights());
+        const logits = D.forward(both, D.liveWeights(), { inputGrad: false });
         const [r, f] = tf.split(logits, [nReal, logits.shape[0] - nReal], 0);
         scores = tf.keep(tf.stack([tf.mean(r!), tf.mean(f!)]) as tf.Tensor1D);
         return hingeDiscriminatorLoss(r!, f!);
@@ -153,10 +153,12 @@ export class Adversary {
     both.dispose();
     this.steps++;
     this.refreshSnapshot();
-    const [loss] = await cost.data();
-    const s = await scores!.data();
+    // One readback for the three numbers (each read waits for the GPU to finish the step).
+    const packed = tf.tidy(() => tf.concat([tf.reshape(cost, [1]), scores!]));
     tf.dispose([cost, scores!]);
-    return { loss: loss!, realScore: s[0]!, fakeScore: s[1]!, realCount: nReal };
+    const [loss, realScore, fakeScore] = await packed.data();
+    packed.dispose();
+    return { loss: loss!, realScore: realScore!, fakeScore: fakeScore!, realCount: nReal };
   }
 
   /** Patch logits of D on (image, condition) with the current (snapshot) weights; for monitoring. */

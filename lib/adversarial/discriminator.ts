@@ -10,8 +10,10 @@
  * right and left singular vectors; u and v are constants to the gradient (they are not trainable), and are
  * refined by `powerIterate` once per discriminator step.
  *
- * Speed: the live weights' convolutions take their filter gradient from conv.ts (tfjs's own gives each weight
- * one serial thread over every output position, which dominated a discriminator step on the GPU).
+ * Speed: the convolutions take their gradients from conv.ts (tiled kernels; tfjs's own filter gradient gives
+ * each weight one serial thread over every output position, its input gradient is a naive per-output loop),
+ * and compute only those that are needed (no filter gradient on a frozen snapshot, no input gradient for
+ * the data entering the discriminator step).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
@@ -34,7 +36,7 @@ interface ConvLayer {
 export interface EffectiveWeights {
   W: tf.Tensor4D[];
   b: (tf.Tensor1D | null)[];
-  /** A detached snapshot: no gradient will be asked for W, so the plain conv (no filter gradient) is used. */
+  /** A detached snapshot: no gradient will be asked for W, so the convs skip the filter gradient. */
   frozen?: boolean;
 }
 
@@ -142,13 +144,17 @@ export class PatchDiscriminator {
     return { W, b: this.layers.map((l) => (l.b ? (l.b.clone() as tf.Tensor1D) : null)), frozen: true };
   }
 
-  /** Patch logits [B,h,w,1] of x = image ⊕ condition [B,H,W,inChannels]. */
-  forward(x: tf.Tensor4D, weights: EffectiveWeights): tf.Tensor4D {
+  /**
+   * Patch logits [B,h,w,1] of x = image ⊕ condition [B,H,W,inChannels]. `inputGrad: false` when x is data
+   * that no gradient has to reach (the discriminator step): the first layer then skips its input gradient,
+   * the largest one (full resolution).
+   */
+  forward(x: tf.Tensor4D, weights: EffectiveWeights, opts: { inputGrad?: boolean } = {}): tf.Tensor4D {
     if (x.shape[3] !== this.inChannels) throw new Error(`discriminator: input has ${x.shape[3]} channels, expected ${this.inChannels}`);
     return tf.tidy(() => {
       let h = x;
       this.layers.forEach((l, i) => {
-        h = weights.frozen ? tf.conv2d(h, weights.W[i]!, l.stride, 'same') : conv2dSame(h, weights.W[i]!, l.stride);
+        h = conv2dSame(h, weights.W[i]!, l.stride, { w: !weights.frozen, x: i > 0 || (opts.inputGrad ?? true) });
         const b = weights.b[i];
         if (b) h = tf.add(h, b);
         if (l.instanceNorm) {

@@ -22,6 +22,7 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<u
   avatar: { summary: 'frames per second of an animated avatar (deform + bind + rasterize)', load: () => import('../../bench/avatar.js') },
   train: { summary: "where a reconstruction step's time goes, phase by phase", load: () => import('../../bench/train-step.js') },
   edit: { summary: "an edit cell's step time (render, edit, loss, Adam, adversary) and it/s", load: () => import('../../bench/edit-cell.js') },
+  discriminator: { summary: "where a discriminator step's time goes (phases, per-layer conv kernels, dispatch counts)", load: () => import('../../bench/discriminator.js') },
   viewer: { summary: "the browser viewer's GPU time per frame in headless Chromium", load: () => import('../../bench/viewer.js') },
   nerf: { summary: 'NeRF avatar training it/s and render fps at 802x550', load: () => import('../../bench/nerf.js') },
   flame: { summary: 'real-time FLAME avatar rendering (FLAME posing + bind + rasterize) at 802x550', load: () => import('../../bench/flame.js') },

@@ -1,23 +1,53 @@
-/** The discriminator's conv with the chunked filter gradient: against float64 and against tfjs's own gradient. */
+/** The discriminator's conv with our tiled gradient kernels: against float64 and against tfjs's own gradients. */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { releaseGpu } from '../../lib/gpu/device.js';
-import { conv2dFilterGrad, conv2dSame } from '../../lib/adversarial/conv.js';
+import { conv2dFilterGrad, conv2dInputGrad, conv2dSame } from '../../lib/adversarial/conv.js';
 import { Rng } from '../../lib/util/random.js';
 
 afterAll(async () => {
   await releaseGpu();
 });
 
-/** ∂(Σ dy·conv(x, W))/∂W in float64, 'same' padding as tfjs pads it (top/left = floor of the total / 2). */
-function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs: number[], stride: number): Float64Array {
+/**
+ * ∂(Σ dy·conv(x, W))/∂W in float64, 'same' padding as tfjs pads it (top/left = floor of the total / 2), and the
+ * sum of the terms' magnitudes (float32 summation of n terms errs by up to about n·ε times that; in practice
+ * far less, and a wrong index errs by the size of the terms).
+ */
+function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs: number[], stride: number): { g: Float64Array; abs: Float64Array } {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
   const oh = Math.ceil(H / stride), ow = Math.ceil(W / stride);
   const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
   const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
   const g = new Float64Array(kh * kw * cin * cout);
+  const abs = new Float64Array(g.length);
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const iy = oy * stride + ky - padT, ix = ox * stride + kx - padL;
+            if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
+            for (let ci = 0; ci < cin; ci++)
+              for (let co = 0; co < cout; co++) {
+                const p = x[((b * H + iy) * W + ix) * cin + ci]! * dy[((b * oh + oy) * ow + ox) * cout + co]!;
+                g[((ky * kw + kx) * cin + ci) * cout + co]! += p;
+                abs[((ky * kw + kx) * cin + ci) * cout + co]! += Math.abs(p);
+              }
+          }
+  return { g, abs };
+}
+
+/** ∂(Σ dy·conv(x, W))/∂x in float64, same padding convention. */
+function inputGradReference(w: Float32Array, fs: number[], dy: Float32Array, xs: number[], stride: number): Float64Array {
+  const [B, H, W, cin] = xs as [number, number, number, number];
+  const [kh, kw, , cout] = fs as [number, number, number, number];
+  const oh = Math.ceil(H / stride), ow = Math.ceil(W / stride);
+  const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
+  const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
+  const g = new Float64Array(B * H * W * cin);
   for (let b = 0; b < B; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
@@ -27,7 +57,7 @@ function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs
             if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
             for (let ci = 0; ci < cin; ci++)
               for (let co = 0; co < cout; co++)
-                g[((ky * kw + kx) * cin + ci) * cout + co]! += x[((b * H + iy) * W + ix) * cin + ci]! * dy[((b * oh + oy) * ow + ox) * cout + co]!;
+                g[((b * H + iy) * W + ix) * cin + ci]! += w[((ky * kw + kx) * cin + ci) * cout + co]! * dy[((b * oh + oy) * ow + ox) * cout + co]!;
           }
   return g;
 }
@@ -38,7 +68,16 @@ describe('discriminator conv (webgpu)', () => {
   it('filter gradient matches float64 for strides 1 and 2, odd sizes and more positions than one chunk', async () => {
     await useTfjsWebGpu();
     const rng = new Rng(3);
-    for (const [xs, fs, stride] of [[[2, 9, 7, 3], [4, 4, 3, 5], 2], [[1, 21, 17, 2], [4, 4, 2, 3], 1], [[3, 5, 6, 4], [4, 4, 4, 1], 1]] as const) {
+    // Odd sizes; several chunks of positions (2·40·31 > 512); rows and columns beyond one 64×64 tile (4·4·6 = 96
+    // rows, 70 columns); the narrow tile of ≤ 8 output channels; the 6-channel input of the discriminator.
+    const cases = [
+      [[2, 9, 7, 3], [4, 4, 3, 5], 2],
+      [[1, 21, 17, 2], [4, 4, 2, 3], 1],
+      [[3, 5, 6, 4], [4, 4, 4, 1], 1],
+      [[2, 40, 31, 3], [4, 4, 3, 9], 1],
+      [[2, 13, 11, 6], [4, 4, 6, 70], 2],
+    ] as const;
+    for (const [xs, fs, stride] of cases) {
       const oh = Math.ceil(xs[1] / stride), ow = Math.ceil(xs[2] / stride);
       const xd = random(rng, xs[0] * xs[1] * xs[2] * xs[3]);
       const dyd = random(rng, xs[0] * oh * ow * fs[3]);
@@ -46,10 +85,56 @@ describe('discriminator conv (webgpu)', () => {
       const dy = tf.tensor4d(dyd, [xs[0], oh, ow, fs[3]]);
       const g = conv2dFilterGrad(x, dy, [...fs], stride);
       const got = await g.data();
-      const ref = filterGradReference(xd, [...xs], dyd, [...fs], stride);
-      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!), `${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]!)));
+      const { g: ref, abs } = filterGradReference(xd, [...xs], dyd, [...fs], stride);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!), `${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-6 + 2e-7 * abs[i]!);
       tf.dispose([x, dy, g]);
     }
+  });
+
+  it('input gradient matches float64 for strides 1 and 2, odd and even sizes, narrow and wide channel tiles', async () => {
+    await useTfjsWebGpu();
+    const rng = new Rng(5);
+    // 6 input channels (the narrow tile), 70 (two 64-wide tiles), 1 channel out (the output layer), an even
+    // size (padding 1 on top, so the pixel classes start at 1) and more pixels per class than one row tile.
+    const cases = [
+      [[2, 9, 7, 6], [4, 4, 6, 5], 2],
+      [[1, 10, 12, 3], [4, 4, 3, 8], 2],
+      [[2, 13, 11, 70], [4, 4, 70, 9], 2],
+      [[1, 11, 9, 12], [4, 4, 12, 1], 1],
+      [[2, 36, 38, 6], [4, 4, 6, 4], 2],
+    ] as const;
+    for (const [xs, fs, stride] of cases) {
+      const oh = Math.ceil(xs[1] / stride), ow = Math.ceil(xs[2] / stride);
+      const wd = random(rng, fs[0] * fs[1] * fs[2] * fs[3]);
+      const dyd = random(rng, xs[0] * oh * ow * fs[3]);
+      const w = tf.tensor4d(wd, [...fs]);
+      const dy = tf.tensor4d(dyd, [xs[0], oh, ow, fs[3]]);
+      const g = conv2dInputGrad(dy, w, [...xs], stride);
+      expect(g.shape).toEqual([...xs]);
+      const got = await g.data();
+      const ref = inputGradReference(wd, [...fs], dyd, [...xs], stride);
+      for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!), `${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]!)));
+      tf.dispose([w, dy, g]);
+    }
+  });
+
+  it('computes only the gradients asked for, each equal to the full one', async () => {
+    await useTfjsWebGpu();
+    const rng = new Rng(6);
+    const x = tf.tensor4d(random(rng, 2 * 13 * 11 * 6), [2, 13, 11, 6]);
+    const w = tf.tensor4d(random(rng, 4 * 4 * 6 * 8), [4, 4, 6, 8]);
+    const probe = tf.tensor4d(random(rng, 2 * 7 * 6 * 8), [2, 7, 6, 8]);
+    const loss = (a: tf.Tensor4D, b: tf.Tensor4D, grads: { x?: boolean; w?: boolean }) => tf.sum(tf.mul(conv2dSame(a, b, 2, grads), probe)) as tf.Scalar;
+    const full = tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a as tf.Tensor4D, b as tf.Tensor4D, {}))([x, w]);
+    const onlyW = tf.grad((b: tf.Tensor) => loss(x, b as tf.Tensor4D, { x: false }))(w);
+    const onlyX = tf.grad((a: tf.Tensor) => loss(a as tf.Tensor4D, w, { w: false }))(x);
+    expect(Array.from(await onlyW.data())).toEqual(Array.from(await full[1]!.data()));
+    expect(Array.from(await onlyX.data())).toEqual(Array.from(await full[0]!.data()));
+    // With x constant, no gradient reaches it even when x is a variable.
+    const xv = tf.variable(x.clone(), true, 'conv-test-x');
+    expect(() => tf.variableGrads(() => loss(xv, w, { x: false }), [xv])).toThrow(/Cannot find a connection/);
+    xv.dispose();
+    tf.dispose([x, w, probe, ...full, onlyW, onlyX]);
   });
 
   it('gives the value and both gradients of tf.conv2d', async () => {
