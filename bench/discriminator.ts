@@ -125,7 +125,8 @@ const D = adv.discriminator;
 /** The step's input batch as Adversary builds it: reals then the fake, image ⊕ condition in [-1, 1]. */
 const inputs = (): tf.Tensor4D =>
   tf.tidy(() => {
-    const one = (s: { image: RgbImage | tf.Tensor3D; condition: RgbImage | tf.Tensor3D }) => tf.concat([toBatch(s.image, 'image'), toBatch(s.condition, 'condition')], 3);
+    const one = (s: { image: RgbImage | tf.Tensor3D; condition: RgbImage | tf.Tensor3D }) =>
+      tf.concat([toBatch(s.image, 'image'), toBatch(s.condition, 'condition')], 3);
     return tf.sub(tf.mul(tf.concat([...reals.map(one), one(fake)], 0), 2), 1) as tf.Tensor4D;
   });
 const lossOf = (x: tf.Tensor4D) => {
@@ -153,7 +154,9 @@ const phases: Record<string, number> = {
   // Zero gradients: Adam's update is the same work, and the weights stay where they are.
   const zeros: tf.NamedTensorMap = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.zerosLike(g)]));
   tf.dispose(Object.values(grads));
-  phases['optimiser (Adam)'] = await phase('optimiser (Adam)', () => adv.optimizer.applyGradients(zeros as unknown as tf.NamedTensorMap & Record<string, tf.Variable>));
+  phases['optimiser (Adam)'] = await phase('optimiser (Adam)', () =>
+    adv.optimizer.applyGradients(zeros as unknown as tf.NamedTensorMap & Record<string, tf.Variable>),
+  );
   tf.dispose(Object.values(zeros));
 }
 phases['snapshot for the generator loss'] = await phase('snapshot for the generator loss', () => {
@@ -181,7 +184,9 @@ x.dispose();
 console.log(`discriminator step, batch ${nReal}+1 at ${H}x${W}x6, input gradient ${o.inputGrad} (GPU-synchronised medians over ${samples}, ms):`);
 console.log(`  ${''.padEnd(44)} ${'wall'.padStart(10)} ${'process CPU'.padStart(12)}`);
 for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(44)} ${v.toFixed(2).padStart(10)} ${cpuMs[k]!.toFixed(0).padStart(12)}`);
-console.log(`  tfjs programs per step ${counters.tfjsProgramsPerStep}, pipelines compiled while stepping ${counters.tfjsPipelinesCompiledDuringSteps}, readbacks per step ${counters.readbacksPerStep}`);
+console.log(
+  `  tfjs programs per step ${counters.tfjsProgramsPerStep}, pipelines compiled while stepping ${counters.tfjsPipelinesCompiledDuringSteps}, readbacks per step ${counters.readbacksPerStep}`,
+);
 
 // Per layer, at the shapes of this batch.
 const layers: Record<string, unknown>[] = [];
@@ -208,7 +213,9 @@ if (o.layers) {
     await time('filterGrad', () => conv.conv2dFilterGrad(xi, dy, f.shape as [number, number, number, number], s));
     layers.push(r);
     const f2 = (k: string) => `${(r[`${k}Ms`] as number).toFixed(2)} ms (CPU ${(r[`${k}CpuMs`] as number).toFixed(0)})`;
-    console.log(`  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${f2('forward')}, input grad ${f2('inputGrad')} (tfjs ${f2('inputGradTfjs')}), filter grad ${f2('filterGrad')}`);
+    console.log(
+      `  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${f2('forward')}, input grad ${f2('inputGrad')} (tfjs ${f2('inputGradTfjs')}), filter grad ${f2('filterGrad')}`,
+    );
     shape = y.shape as [number, number, number, number];
     tf.dispose([xi, y, dy]);
   }

@@ -52,7 +52,18 @@ const o = new Command()
   .option('--steps <n>', 'samples per phase (default 20, tiny 2)')
   .option('--out <file>', 'output JSON (default results/bench/edit-cell-<device>.json)')
   .parse()
-  .opts<{ preset: string; data?: string; frames?: string; avatar?: string; reconIterations?: string; methods: string; edit: string; iterations?: string; steps?: string; out?: string }>();
+  .opts<{
+    preset: string;
+    data?: string;
+    frames?: string;
+    avatar?: string;
+    reconIterations?: string;
+    methods: string;
+    edit: string;
+    iterations?: string;
+    steps?: string;
+    out?: string;
+  }>();
 
 if (o.preset !== 'tiny' && o.preset !== 'full') throw new Error(`--preset: "${o.preset}" is not tiny or full`);
 const preset = o.preset;
@@ -76,7 +87,10 @@ let recon: { iterations: number; seconds: number; gaussians: number } | null = n
 if (!avatar) {
   const iterations = Number(o.reconIterations ?? (preset === 'tiny' ? 10 : 600));
   avatar = path.join(tmp, 'recon');
-  const r = await trainAvatar(reconConfig({ ...RECON_PRESETS[preset], name: 'bench-edit-recon', data: dataDir, iterations, checkpoint: { every: iterations, keep: 1 } }), { runDir: avatar });
+  const r = await trainAvatar(
+    reconConfig({ ...RECON_PRESETS[preset], name: 'bench-edit-recon', data: dataDir, iterations, checkpoint: { every: iterations, keep: 1 } }),
+    { runDir: avatar },
+  );
   recon = { iterations, seconds: r.seconds, gaussians: r.gaussians };
   console.log(`reconstruction: ${iterations} iterations in ${r.seconds.toFixed(1)} s (${r.gaussians} Gaussians)`);
 }

@@ -45,7 +45,8 @@ async function main() {
   const labels = new Uint8Array(W * H);
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
-      const u = (x - W / 2) / (0.3 * W), v = (y - H / 2) / (0.45 * H);
+      const u = (x - W / 2) / (0.3 * W),
+        v = (y - H / 2) / (0.45 * H);
       if (u * u + v * v > 1) continue;
       let r: number = Region.skin;
       if (v < -0.6) r = Region.hair;
@@ -83,13 +84,16 @@ async function main() {
   await fs.writeFile(frame.mask, encodeGrayPng({ width: W, height: H, data: Float32Array.from(labels, (l) => (l ? 1 : 0)) }));
   await fs.writeFile(frame.labels, encodeGrayPng({ width: W, height: H, data: Float32Array.from(labels) }, 1 / 255));
   const ds = dataset as Record<string, unknown>;
-  const loadRgb = (ds.loadFrameRgb as ((f: DatasetFrame) => Promise<RgbImage>) | undefined) ?? (async (f: DatasetFrame) => (await dataset.loadFrameImages(f)).rgb);
-  const loadLabels = (ds.loadFrameLabels as ((f: DatasetFrame) => Promise<Uint8Array>) | undefined) ?? (async (f: DatasetFrame) => (await dataset.loadFrameImages(f)).labels);
+  const loadRgb =
+    (ds.loadFrameRgb as ((f: DatasetFrame) => Promise<RgbImage>) | undefined) ?? (async (f: DatasetFrame) => (await dataset.loadFrameImages(f)).rgb);
+  const loadLabels =
+    (ds.loadFrameLabels as ((f: DatasetFrame) => Promise<Uint8Array>) | undefined) ?? (async (f: DatasetFrame) => (await dataset.loadFrameImages(f)).labels);
 
   // CPU time of the process (all its threads; the least over the repetitions) besides the median wall time: on a
   // shared machine other processes stretch the wall time, much less the CPU time a piece of work needs.
   const results: Record<string, Record<string, { cpuMs: number; wallMs: number }>> = {};
-  const row = (name: string, r: { cpuMs: number; wallMs: number }) => console.log(`  ${name.padEnd(58)} ${r.cpuMs.toFixed(1).padStart(8)} ${r.wallMs.toFixed(1).padStart(8)}`);
+  const row = (name: string, r: { cpuMs: number; wallMs: number }) =>
+    console.log(`  ${name.padEnd(58)} ${r.cpuMs.toFixed(1).padStart(8)} ${r.wallMs.toFixed(1).padStart(8)}`);
   async function time(section: string, name: string, fn: () => unknown): Promise<void> {
     await fn();
     const cpu: number[] = [];
@@ -113,7 +117,9 @@ async function main() {
     row(`= ${what}`, t);
   };
 
-  console.log(`CPU parts of an edit cell at ${W}×${H}, ${reps} repetitions (node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)})`);
+  console.log(
+    `CPU parts of an edit cell at ${W}×${H}, ${reps} repetitions (node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)})`,
+  );
   console.log(`${''.padEnd(60)}  CPU ms  wall ms\n${''.padEnd(60)}   (min)  (median)`);
   console.log('evaluation (lib/edit/evaluate.ts), per frame:');
   await time('evaluation', 'regionMetrics: PSNR + SSIM, image and 5 regions', () => regionMetrics(edited, gt, labels));
@@ -128,7 +134,12 @@ async function main() {
     const rows = [];
     for (let r = 0; r < 3; r++) {
       rows.push({ label: `row ${r}`, images: [unedited, edited, gt, errorImage(edited, gt)] });
-      for (const [k, img] of [['u', unedited], ['e', edited], ['g', gt]] as const) await writePng(path.join(tmp, 'frames', `${r}-${k}.png`), img);
+      for (const [k, img] of [
+        ['u', unedited],
+        ['e', edited],
+        ['g', gt],
+      ] as const)
+        await writePng(path.join(tmp, 'frames', `${r}-${k}.png`), img);
     }
     await writeGridPng({ columns: ['unedited', 'edited', 'GT edit', '|error| x4'], rows }, path.join(tmp, 'grid.png'));
   });
@@ -146,7 +157,14 @@ async function main() {
   };
   const ground: EditGroundTruth = { id: 'bench', lookup: async () => gtEdit };
   const editor = new OfflineEditor(ground, { seed: 0 });
-  const req = editRequest({ image: edited, original: captured, instruction: 'gold teeth', seed: 3, strength: 0.7, view: { subject: 'alice', camera: 2, timestep: 5 } });
+  const req = editRequest({
+    image: edited,
+    original: captured,
+    instruction: 'gold teeth',
+    seed: 3,
+    strength: 0.7,
+    view: { subject: 'alice', camera: 2, timestep: 5 },
+  });
   await time('editor', 'OfflineEditor.edit (a local edit, misplaced)', () => editor.edit(req));
   await time('editor', 'OfflineEditor.edit (skin: a large edit)', () => editor.edit({ ...req, view: { subject: 'alice', camera: 3, timestep: 1 } }));
 
@@ -162,7 +180,17 @@ async function main() {
   });
   await time('loop', 'poolImage ×4 (the adversary, when on)', () => poolImage(edited, 4));
   total('loop', 'per edit');
-  if (o.out) await writeJsonAtomic(o.out, { width: W, height: H, reps, node: process.version, cpus: os.cpus().length, load: os.loadavg()[0], results, date: new Date().toISOString() });
+  if (o.out)
+    await writeJsonAtomic(o.out, {
+      width: W,
+      height: H,
+      reps,
+      node: process.version,
+      cpus: os.cpus().length,
+      load: os.loadavg()[0],
+      results,
+      date: new Date().toISOString(),
+    });
   await fs.rm(tmp, { recursive: true, force: true });
 }
 

@@ -67,7 +67,8 @@ const settings = rasterSettings({ shDegree: g.shDegree, background: [1, 1, 1] })
 const r = new AvatarRenderer(ctx, head, g);
 await r.prepare(settings, { forwardOnly: true });
 const { device } = ctx;
-const frames = Number(o.frames), warmup = Number(o.warmup);
+const frames = Number(o.frames),
+  warmup = Number(o.warmup);
 const times: number[] = [];
 for (let i = 0; i < warmup + frames; i++) {
   const t0 = performance.now();

@@ -65,7 +65,13 @@ const R = config.train.raysPerBatch;
 // Target: grey inside the silhouette of the untrained field's support (every ray that keeps a sample).
 const sil = await avatar.renderImage(poses[0]!, cam, bg, config.evaluation.chunkRays);
 const mask = tf.tensor1d(sil.alpha.map((a) => (a > 1e-6 ? 1 : 0)));
-const rgb = tf.tidy(() => tf.tile(mask.reshape([-1, 1]), [1, 3]).mul(-0.5).add(1) as tf.Tensor2D);
+const rgb = tf.tidy(
+  () =>
+    tf
+      .tile(mask.reshape([-1, 1]), [1, 3])
+      .mul(-0.5)
+      .add(1) as tf.Tensor2D,
+);
 
 const step = async (i: number) => {
   if (avatar.occupancy.due(i)) avatar.occupancy.update(avatar.field, i);

@@ -102,7 +102,9 @@ const resolutions = opts.res.split(',').map((s) => {
   if (!m) throw new Error(`--res: '${s}' is not WxH`);
   return [Number(m[1]), Number(m[2])] as [number, number];
 });
-const runs = Number(opts.runs), warmup = Number(opts.warmup), profileRuns = Number(opts.profileRuns);
+const runs = Number(opts.runs),
+  warmup = Number(opts.warmup),
+  profileRuns = Number(opts.profileRuns);
 
 // Dawn quantises timestamps (to tens of microseconds) unless told not to; stage times need the resolution.
 if (opts.safe) process.env.GAE_DAWN_SAFE = '1';
@@ -167,7 +169,11 @@ async function checkAgainstReference(): Promise<Record<string, Record<string, nu
     }
     out[name] = res;
     const bad = res.color! > 1e-5 || Object.entries(res).some(([k, e]) => k !== 'color' && e > 1e-3);
-    console.log(`check ${name}: ${Object.entries(res).map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')}${bad ? '  <-- FAILED' : ''}`);
+    console.log(
+      `check ${name}: ${Object.entries(res)
+        .map(([k, e]) => `${k} ${e.toExponential(2)}`)
+        .join(', ')}${bad ? '  <-- FAILED' : ''}`,
+    );
     r.destroy();
     for (const b of [gb.means, gb.logScales, gb.quats, gb.opacityLogits, gb.sh, dOut]) b.destroy();
   }
@@ -175,7 +181,8 @@ async function checkAgainstReference(): Promise<Record<string, Record<string, nu
 }
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     num += (a[i]! - b[i]!) ** 2;
     den += b[i]! ** 2;
@@ -231,7 +238,10 @@ for (const n of ns) {
     for (let i = 0; i < runs; i++) fbMs.push(await timeSynced(device, fwdBwd));
     // Steady state, as a training loop runs: `runs` iterations submitted back to back, one wait at the end
     // (the per-run numbers above include one CPU–GPU round trip each).
-    const pipelined = async (f: () => void) => (await timeSynced(device, () => { for (let i = 0; i < runs; i++) f(); })) / runs;
+    const pipelined = async (f: () => void) =>
+      (await timeSynced(device, () => {
+        for (let i = 0; i < runs; i++) f();
+      })) / runs;
     const forwardPipelinedMs = await pipelined(fwd);
     const fbPipelinedMs = await pipelined(fwdBwd);
 
@@ -289,7 +299,11 @@ for (const n of ns) {
       peers: PEERS[scene] ?? null,
       bestPeer: best,
       ratioToBestPeer: best
-        ? { forward: median(forwardMs) / best.forward, forwardBackward: median(fbMs) / best.forwardBackward, memory: (stats.peakBytes + inputBytes) / 2 ** 20 / best.mib }
+        ? {
+            forward: median(forwardMs) / best.forward,
+            forwardBackward: median(fbMs) / best.forwardBackward,
+            memory: (stats.peakBytes + inputBytes) / 2 ** 20 / best.mib,
+          }
         : null,
       cudaH100: cuda ?? null,
       ratioToCuda: cuda ? { forward: median(forwardMs) / cuda.forward, forwardBackward: median(fbMs) / cuda.forwardBackward } : null,
@@ -335,7 +349,9 @@ for (const x of results) merged.set(x.key as string, x);
 let commit: string | null = null;
 try {
   const { execSync } = await import('node:child_process');
-  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
 } catch {
   /* not a git checkout (the GPU machine's bundle) */
 }

@@ -40,7 +40,7 @@ import { writeJsonAtomic } from '../lib/util/atomic.js';
 const o = new Command()
   .option('--preset <name>', 'tiny (lavapipe, CI) or full (GPU)', 'full')
   .option('--data <dir>', 'dataset (synthesised here when absent; default data/synthetic/bench-<preset>)')
-  .option('--frames <n>', 'training timesteps of a synthesised dataset (default: the preset\'s)')
+  .option('--frames <n>', "training timesteps of a synthesised dataset (default: the preset's)")
   .option('--steps <n>', 'timed steps per phase (default 20, tiny 2)')
   .option('--iterations <n>', 'steps of the end-to-end reconstruction (0 skips it; default 600, tiny 10)')
   .option('--run <dir>', 'run directory of the end-to-end reconstruction (default: a temporary folder, removed)')
@@ -160,7 +160,9 @@ const t0 = performance.now();
 for (let i = 0; i < burst; i++) await fullStep(views[nextView(rng, stack, views.length)]!);
 await sync();
 const steadyItersPerSecond = burst / ((performance.now() - t0) / 1000);
-console.log(`steady state: ${steadyItersPerSecond.toFixed(1)} it/s over ${burst} steps (${s.avatar.count} Gaussians); first touch of ${views.length} targets ${firstTouchSeconds.toFixed(2)} s`);
+console.log(
+  `steady state: ${steadyItersPerSecond.toFixed(1)} it/s over ${burst} steps (${s.avatar.count} Gaussians); first touch of ${views.length} targets ${firstTouchSeconds.toFixed(2)} s`,
+);
 const gaussians = s.avatar.count;
 probe.dispose();
 adam.dispose();

@@ -30,7 +30,16 @@ const opts = o.opts<{ seconds: string; warmup: string; size: string; present: st
 if (!haveChromium()) throw new Error(`no Chromium at ${CHROMIUM} (scripts/setup.sh --full installs it; or set GAE_CHROMIUM)`);
 const [W, H] = opts.size.split('x').map(Number) as [number, number];
 
-type Hook = { error: string | null; ready: boolean; frames: number; gpuHistory: number[]; adapter: string; projectLayout: string; gaussians: number; fps: { source: string } };
+type Hook = {
+  error: string | null;
+  ready: boolean;
+  frames: number;
+  gpuHistory: number[];
+  adapter: string;
+  projectLayout: string;
+  gaussians: number;
+  fps: { source: string };
+};
 const viewer = await startViewerServer({ avatar, width: W, height: H });
 const { chromium } = await import('playwright-core');
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
@@ -38,14 +47,27 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...HEAD
 try {
   const page = await browser.newPage({ viewport: { width: W + 440, height: H + 200 } });
   await page.goto(`${viewer.url}?continuous=1&play=1&present=${opts.present}`);
-  await page.waitForFunction(() => {
-    const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
-    return v.error !== null || (v.ready && v.frames > 2);
-  }, null, { timeout: 300_000 });
-  const read = () => page.evaluate(() => {
-    const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
-    return { error: v.error, frames: v.frames, history: [...v.gpuHistory], adapter: v.adapter, layout: v.projectLayout, gaussians: v.gaussians, source: v.fps.source };
-  });
+  await page.waitForFunction(
+    () => {
+      const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
+      return v.error !== null || (v.ready && v.frames > 2);
+    },
+    null,
+    { timeout: 300_000 },
+  );
+  const read = () =>
+    page.evaluate(() => {
+      const v = (globalThis as unknown as { __viewer: Hook }).__viewer;
+      return {
+        error: v.error,
+        frames: v.frames,
+        history: [...v.gpuHistory],
+        adapter: v.adapter,
+        layout: v.projectLayout,
+        gaussians: v.gaussians,
+        source: v.fps.source,
+      };
+    });
   await new Promise((r) => setTimeout(r, Number(opts.warmup) * 1000));
   const a = await read();
   const t0 = Date.now();

@@ -13,9 +13,13 @@ describe('atomic writes', () => {
     const target = path.join(dir, 'out');
     await buildDirAtomic(target, async (tmp) => writeJsonAtomic(path.join(tmp, 'a.json'), { v: 1 }));
     await expect(
-      buildDirAtomic(target, async () => {
-        throw new Error('boom');
-      }, true),
+      buildDirAtomic(
+        target,
+        async () => {
+          throw new Error('boom');
+        },
+        true,
+      ),
     ).rejects.toThrow('boom');
     expect(JSON.parse(await readFile(path.join(target, 'a.json'), 'utf8'))).toEqual({ v: 1 });
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -39,7 +43,7 @@ describe('PNG', () => {
 
   it('writes RGB without alpha as colour type 2, read back with alpha 1', () => {
     const img = rgbImage(4, 2);
-    for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 37 % 256) / 255;
+    for (let i = 0; i < img.data.length; i++) img.data[i] = ((i * 37) % 256) / 255;
     const bytes = encodePng(img);
     // IHDR: signature (8) + length (4) + 'IHDR' (4) + width (4) + height (4) + bit depth (1) → colour type at 25.
     expect(bytes[25]).toBe(2);
@@ -51,8 +55,14 @@ describe('PNG', () => {
 
   it('decodes exactly as pngjs does: every row filter, gray, gray + alpha, RGB, RGBA; truncated files throw', () => {
     const rng = new Rng(11);
-    const w = 37, h = 23;
-    for (const [colorType, ch] of [[0, 1], [4, 2], [2, 3], [6, 4]] as const) {
+    const w = 37,
+      h = 23;
+    for (const [colorType, ch] of [
+      [0, 1],
+      [4, 2],
+      [2, 3],
+      [6, 4],
+    ] as const) {
       // Half noise, half smooth ramps, so that pngjs's per-row filter search picks every filter type somewhere.
       const data = Buffer.alloc(w * h * ch);
       for (let y = 0; y < h; y++) for (let i = 0; i < w * ch; i++) data[y * w * ch + i] = y % 2 ? Math.floor(rng.next() * 256) : (i * 3 + y * 5) & 0xff;
@@ -94,8 +104,10 @@ describe('random', () => {
     expect(seen.size).toBe(10_000);
   });
   it('is reproducible from its seed and has the right moments', () => {
-    const a = new Rng(42), b = new Rng(42);
-    let s = 0, s2 = 0;
+    const a = new Rng(42),
+      b = new Rng(42);
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < 20_000; i++) {
       const x = a.normal();
       expect(x).toBe(b.normal());

@@ -130,8 +130,20 @@ export class Adversary {
     if (real.length === 0 || fake.length === 0) throw new Error('discriminator step: needs at least one real and one fake sample');
     const D = this.discriminator;
     D.powerIterate();
-    const realIn = tf.tidy(() => tf.concat(real.map((s, i) => pairInput(s.image, s.condition, `real sample ${i}`)), 0) as tf.Tensor4D);
-    const fakeIn = tf.tidy(() => tf.concat(fake.map((s, i) => pairInput(s.image, s.condition, `fake sample ${i}`)), 0) as tf.Tensor4D);
+    const realIn = tf.tidy(
+      () =>
+        tf.concat(
+          real.map((s, i) => pairInput(s.image, s.condition, `real sample ${i}`)),
+          0,
+        ) as tf.Tensor4D,
+    );
+    const fakeIn = tf.tidy(
+      () =>
+        tf.concat(
+          fake.map((s, i) => pairInput(s.image, s.condition, `fake sample ${i}`)),
+          0,
+        ) as tf.Tensor4D,
+    );
     if (realIn.shape[1] !== fakeIn.shape[1] || realIn.shape[2] !== fakeIn.shape[2]) {
       tf.dispose([realIn, fakeIn]);
       throw new Error(`discriminator step: real samples are ${realIn.shape[2]}x${realIn.shape[1]}, fake ${fakeIn.shape[2]}x${fakeIn.shape[1]}`);

@@ -251,7 +251,28 @@ fn store(z: u32, row: u32, ci: u32, v: f32) {
 }
 `;
 
-function uniforms(device: GPUDevice, label: string, v: { B: number; inH: number; inW: number; cin: number; outH: number; outW: number; cout: number; kh: number; kw: number; stride: number; padT: number; padL: number; rows: number; cols: number; red: number; chunk: number }): GPUBuffer {
+function uniforms(
+  device: GPUDevice,
+  label: string,
+  v: {
+    B: number;
+    inH: number;
+    inW: number;
+    cin: number;
+    outH: number;
+    outW: number;
+    cout: number;
+    kh: number;
+    kw: number;
+    stride: number;
+    padT: number;
+    padL: number;
+    rows: number;
+    cols: number;
+    red: number;
+    chunk: number;
+  },
+): GPUBuffer {
   const u = device.createBuffer({ size: 64, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label });
   const ub = new ArrayBuffer(64);
   new Uint32Array(ub).set([v.B, v.inH, v.inW, v.cin, v.outH, v.outW, v.cout, v.kw, v.stride, 0, 0, v.rows, v.cols, v.red, v.chunk, v.kh]);
@@ -271,13 +292,31 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   const [B, inH, inW, cin] = x.shape;
   const [kh, kw, , cout] = filterShape;
   const { outHeight: outH, outWidth: outW } = info;
-  if (dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout) throw new Error(`conv2dFilterGrad: dy is [${dy.shape}], expected [${B},${outH},${outW},${cout}]`);
+  if (dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout)
+    throw new Error(`conv2dFilterGrad: dy is [${dy.shape}], expected [${B},${outH},${outW},${cout}]`);
   const rows = kh * kw * cin;
   const weights = rows * cout;
   const positions = B * outH * outW;
   const chunks = Math.ceil(positions / CHUNK);
   const { device } = getGpuSync();
-  const u = uniforms(device, 'conv-filter-grad', { B, inH, inW, cin, outH, outW, cout, kh, kw, stride, padT: info.padInfo.top, padL: info.padInfo.left, rows, cols: cout, red: positions, chunk: CHUNK });
+  const u = uniforms(device, 'conv-filter-grad', {
+    B,
+    inH,
+    inW,
+    cin,
+    outH,
+    outW,
+    cout,
+    kh,
+    kw,
+    stride,
+    padT: info.padInfo.top,
+    padL: info.padInfo.left,
+    rows,
+    cols: cout,
+    red: positions,
+    chunk: CHUNK,
+  });
   const partials = acquireTensorBuffer([chunks, weights]);
   const dw = acquireTensorBuffer(filterShape);
   const t = cout <= 8 ? { TR: 32, TC: 8, RM: 8, RN: 1 } : SQUARE;
@@ -287,7 +326,11 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   const pass = enc.beginComputePass();
   pass.setPipeline(p1);
   pass.setBindGroup(0, bindGroup(device, p1, { 0: u, 1: tensorBuffer(x), 2: tensorBuffer(dy), 3: partials }));
-  pass.dispatchWorkgroups(checkGrid(Math.ceil(rows / (t.TR * t.RM)), 'conv2dFilterGrad'), checkGrid(Math.ceil(cout / (t.TC * t.RN)), 'conv2dFilterGrad'), checkGrid(chunks, 'conv2dFilterGrad'));
+  pass.dispatchWorkgroups(
+    checkGrid(Math.ceil(rows / (t.TR * t.RM)), 'conv2dFilterGrad'),
+    checkGrid(Math.ceil(cout / (t.TC * t.RN)), 'conv2dFilterGrad'),
+    checkGrid(chunks, 'conv2dFilterGrad'),
+  );
   pass.setPipeline(p2);
   pass.setBindGroup(0, bindGroup(device, p2, { 0: u, 1: partials, 2: dw }));
   const [gx, gy] = grid(Math.ceil(weights / WG));
@@ -319,11 +362,29 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [n
   const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, stride, 1, 'same');
   const [B, inH, inW] = xShape;
   const { outHeight: outH, outWidth: outW } = info;
-  if (dy.shape[0] !== B || dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout) throw new Error(`conv2dInputGrad: dy is [${dy.shape}], expected [${B},${outH},${outW},${cout}]`);
+  if (dy.shape[0] !== B || dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout)
+    throw new Error(`conv2dInputGrad: dy is [${dy.shape}], expected [${B},${outH},${outW},${cout}]`);
   const taps = (kh / stride) * (kw / stride);
   const maxRows = B * Math.ceil(inH / stride) * Math.ceil(inW / stride);
   const { device } = getGpuSync();
-  const u = uniforms(device, 'conv-input-grad', { B, inH, inW, cin, outH, outW, cout, kh, kw, stride, padT: info.padInfo.top, padL: info.padInfo.left, rows: 0, cols: cin, red: taps * cout, chunk: 0 });
+  const u = uniforms(device, 'conv-input-grad', {
+    B,
+    inH,
+    inW,
+    cin,
+    outH,
+    outW,
+    cout,
+    kh,
+    kw,
+    stride,
+    padT: info.padInfo.top,
+    padL: info.padInfo.left,
+    rows: 0,
+    cols: cin,
+    red: taps * cout,
+    chunk: 0,
+  });
   const dx = acquireTensorBuffer(xShape);
   const t = cin <= 8 ? NARROW : SQUARE;
   const p = getPipelineSync(device, { code: gemmWgsl(t, inputUser, true, true), entryPoint: 'main', label: 'conv-input-grad' });
@@ -331,7 +392,11 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [n
   const pass = enc.beginComputePass();
   pass.setPipeline(p);
   pass.setBindGroup(0, bindGroup(device, p, { 0: u, 1: tensorBuffer(dy), 2: tensorBuffer(filter), 3: dx }));
-  pass.dispatchWorkgroups(checkGrid(Math.ceil(maxRows / (t.TR * t.RM)), 'conv2dInputGrad'), checkGrid(Math.ceil(cin / (t.TC * t.RN)), 'conv2dInputGrad'), stride * stride);
+  pass.dispatchWorkgroups(
+    checkGrid(Math.ceil(maxRows / (t.TR * t.RM)), 'conv2dInputGrad'),
+    checkGrid(Math.ceil(cin / (t.TC * t.RN)), 'conv2dInputGrad'),
+    stride * stride,
+  );
   pass.end();
   device.queue.submit([enc.finish()]);
   u.destroy();
@@ -367,7 +432,12 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const out: tf.Tensor[] = [];
-        if (wantX) out.push(convOptions.inputGrad === 'tfjs' ? tf.conv2dTranspose(dy as tf.Tensor4D, ws, xShape, stride, 'same') : conv2dInputGrad(dy as tf.Tensor4D, ws, xShape, stride));
+        if (wantX)
+          out.push(
+            convOptions.inputGrad === 'tfjs'
+              ? tf.conv2dTranspose(dy as tf.Tensor4D, ws, xShape, stride, 'same')
+              : conv2dInputGrad(dy as tf.Tensor4D, ws, xShape, stride),
+          );
         if (wantW) out.push(conv2dFilterGrad(xs, dy as tf.Tensor4D, fShape, stride));
         return out;
       },

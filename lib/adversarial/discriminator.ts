@@ -68,13 +68,20 @@ export class PatchDiscriminator {
       const key = last ? 'out' : `block${i}`;
       const W = tf.variable(tf.tensor4d(normal(k * k * cin * cout, config.initStd), [k, k, cin, cout]), true, `${this.scope}/${key}/W`);
       // A bias right before instance norm is cancelled by the mean subtraction.
-      const b = instanceNorm ? null : tf.variable(tf.zeros([cout]), true, `${this.scope}/${key}/b`) as tf.Variable<tf.Rank.R1>;
+      const b = instanceNorm ? null : (tf.variable(tf.zeros([cout]), true, `${this.scope}/${key}/b`) as tf.Variable<tf.Rank.R1>);
       let u: tf.Variable<tf.Rank.R2> | null = null;
       let v: tf.Variable<tf.Rank.R2> | null = null;
       if (config.norm === 'spectral') {
         const u0 = normal(cout, 1);
         const n0 = Math.hypot(...u0) || 1;
-        u = tf.variable(tf.tensor2d(u0.map((x) => x / n0), [cout, 1]), false, `${this.scope}/${key}/u`);
+        u = tf.variable(
+          tf.tensor2d(
+            u0.map((x) => x / n0),
+            [cout, 1],
+          ),
+          false,
+          `${this.scope}/${key}/u`,
+        );
         v = tf.variable(tf.zeros([k * k * cin, 1]), false, `${this.scope}/${key}/v`) as tf.Variable<tf.Rank.R2>;
       }
       this.layers.push({ key, W, b, u, v, stride: last ? 1 : 2, instanceNorm, activation: !last });

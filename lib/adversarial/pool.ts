@@ -32,7 +32,9 @@ export class RealPool {
   /** Records the latest target of (camera, timestep), replacing an older one; evicts the camera's stalest entry. */
   put(camera: number, timestep: number, target: RgbImage, condition: RgbImage): void {
     if (target.width !== condition.width || target.height !== condition.height) {
-      throw new Error(`real pool: target ${target.width}x${target.height} and condition ${condition.width}x${condition.height} differ (camera ${camera}, timestep ${timestep})`);
+      throw new Error(
+        `real pool: target ${target.width}x${target.height} and condition ${condition.width}x${condition.height} differ (camera ${camera}, timestep ${timestep})`,
+      );
     }
     let cam = this.byCamera.get(camera);
     if (!cam) this.byCamera.set(camera, (cam = new Map()));

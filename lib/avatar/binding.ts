@@ -29,9 +29,15 @@ export interface BoundFrames {
 
 /** Unit quaternion (w, x, y, z) of a row-major rotation matrix (Shepperd's method: stable for all angles). */
 export function rotationToQuat(m: ArrayLike<number>, o = 0): [number, number, number, number] {
-  const m00 = m[o]!, m01 = m[o + 1]!, m02 = m[o + 2]!;
-  const m10 = m[o + 3]!, m11 = m[o + 4]!, m12 = m[o + 5]!;
-  const m20 = m[o + 6]!, m21 = m[o + 7]!, m22 = m[o + 8]!;
+  const m00 = m[o]!,
+    m01 = m[o + 1]!,
+    m02 = m[o + 2]!;
+  const m10 = m[o + 3]!,
+    m11 = m[o + 4]!,
+    m12 = m[o + 5]!;
+  const m20 = m[o + 6]!,
+    m21 = m[o + 7]!,
+    m22 = m[o + 8]!;
   const tr = m00 + m11 + m22;
   let w: number, x: number, y: number, z: number;
   if (tr > 0) {

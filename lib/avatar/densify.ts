@@ -123,16 +123,25 @@ export function densifyAndPrune(g: BoundGaussians, stats: DensifyStats, triangle
 
   // Split children: sampled inside the parent, shrunk by 1/(0.8·children).
   const S = o.splitChildren;
-  const parents = selectGaussians(g, splitIdx.flatMap((i) => Array<number>(S).fill(i)));
+  const parents = selectGaussians(
+    g,
+    splitIdx.flatMap((i) => Array<number>(S).fill(i)),
+  );
   const shrink = Math.log(0.8 * S);
   for (let j = 0; j < parents.count; j++) {
     const q = parents.quats.subarray(4 * j, 4 * j + 4);
     const qn = Math.hypot(q[0]!, q[1]!, q[2]!, q[3]!) || 1;
     const [w, x, y, z] = [q[0]! / qn, q[1]! / qn, q[2]! / qn, q[3]! / qn];
     const R = [
-      1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-      2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-      2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+      1 - 2 * (y * y + z * z),
+      2 * (x * y - w * z),
+      2 * (x * z + w * y),
+      2 * (x * y + w * z),
+      1 - 2 * (x * x + z * z),
+      2 * (y * z - w * x),
+      2 * (x * z - w * y),
+      2 * (y * z + w * x),
+      1 - 2 * (x * x + y * y),
     ];
     const s = [0, 1, 2].map((i) => Math.exp(parents.logScales[3 * j + i]!) * rng.normal());
     for (let i = 0; i < 3; i++) {
@@ -152,8 +161,7 @@ export function densifyAndPrune(g: BoundGaussians, stats: DensifyStats, triangle
     removeOld[n] = 1;
     counts[g.binding[n]!]!--;
   }
-  const tooBig = (maxRadius: number, scale: number) =>
-    o.maxScreenSize !== null && (maxRadius > o.maxScreenSize || scale > o.maxWorldScaleFraction * o.extent);
+  const tooBig = (maxRadius: number, scale: number) => o.maxScreenSize !== null && (maxRadius > o.maxScreenSize || scale > o.maxWorldScaleFraction * o.extent);
   let pruned = 0;
   const tryPrune = (t: number, logit: number, maxRadius: number, scale: number): boolean => {
     if ((sigmoid(logit) < o.minOpacity || tooBig(maxRadius, scale)) && counts[t]! > 1) {
@@ -195,9 +203,11 @@ export function resetOpacity(g: BoundGaussians, max: number): void {
  */
 export function assertEveryTriangleBound(g: BoundGaussians, triangleCount: number, where: string, mustBeBound?: ArrayLike<number>): void {
   for (let n = 0; n < g.count; n++) {
-    if (g.binding[n]! < 0 || g.binding[n]! >= triangleCount) throw new Error(`${where}: binding[${n}] = ${g.binding[n]} is not a triangle index (0..${triangleCount - 1})`);
+    if (g.binding[n]! < 0 || g.binding[n]! >= triangleCount)
+      throw new Error(`${where}: binding[${n}] = ${g.binding[n]} is not a triangle index (0..${triangleCount - 1})`);
   }
-  if (g.sh.length !== g.count * shCoeffs(g.shDegree) * 3) throw new Error(`${where}: sh has ${g.sh.length} values, expected ${g.count * shCoeffs(g.shDegree) * 3}`);
+  if (g.sh.length !== g.count * shCoeffs(g.shDegree) * 3)
+    throw new Error(`${where}: sh has ${g.sh.length} values, expected ${g.count * shCoeffs(g.shDegree) * 3}`);
   const c = bindingCounts(g.binding, triangleCount);
   const required = mustBeBound ?? Array.from({ length: triangleCount }, (_, t) => t);
   for (let i = 0; i < required.length; i++) {

@@ -9,7 +9,11 @@ import { renderedTriangles } from '../head/atlas.js';
 import type { BoundGaussians } from './gaussians.js';
 import { readAvatarPly } from './io.js';
 
-const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** The avatar .ply a path names: the file itself, or a run directory's latest checkpoint's avatar.ply. */
 export async function resolveAvatarFile(p: string): Promise<string> {
@@ -33,7 +37,10 @@ export async function resolveAvatarFile(p: string): Promise<string> {
     return ply;
   }
   // No latest.json (e.g. copied by hand): the newest step-* folder holding an avatar.ply.
-  const steps = (await fs.readdir(path.join(abs, 'checkpoints')).catch(() => [] as string[])).filter((n) => /^step-\d+$/.test(n)).sort().reverse();
+  const steps = (await fs.readdir(path.join(abs, 'checkpoints')).catch(() => [] as string[]))
+    .filter((n) => /^step-\d+$/.test(n))
+    .sort()
+    .reverse();
   for (const s of steps) {
     const ply = path.join(abs, 'checkpoints', s, 'avatar.ply');
     if (await exists(ply)) return ply;

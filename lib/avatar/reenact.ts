@@ -75,7 +75,14 @@ export async function reenactmentGrid(
   const count = opts.count ?? 4;
   const picks = seq.filter((_, i) => i % Math.max(1, Math.floor(seq.length / count)) === 0).slice(0, count);
   const settings = rasterSettings({ shDegree: opts.shDegree, background: ds.meta.render.background as [number, number, number] });
-  const renders = await renderSequence(ctx, head, g, picks.map((f) => f.head), cam.camera, settings);
+  const renders = await renderSequence(
+    ctx,
+    head,
+    g,
+    picks.map((f) => f.head),
+    cam.camera,
+    settings,
+  );
   const truths = await Promise.all(picks.map(async (f) => (await loadFrameImages(f)).rgb));
   const f = opts.downsample ?? 1;
   return {

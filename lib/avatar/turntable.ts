@@ -16,7 +16,11 @@ export function turntableCameras(like: Camera, frames: number, spanDeg = 360, el
     // A full circle does not repeat its first view; a partial sweep ends on its last.
     const t = spanDeg >= 360 ? i / frames : frames === 1 ? 0.5 : i / (frames - 1);
     const a = (((spanDeg >= 360 ? 0 : -spanDeg / 2) + spanDeg * t) * Math.PI) / 180;
-    const eye: [number, number, number] = [RIG_TARGET[0] + d * Math.sin(a) * Math.cos(e), RIG_TARGET[1] + d * Math.sin(e), RIG_TARGET[2] + d * Math.cos(a) * Math.cos(e)];
+    const eye: [number, number, number] = [
+      RIG_TARGET[0] + d * Math.sin(a) * Math.cos(e),
+      RIG_TARGET[1] + d * Math.sin(e),
+      RIG_TARGET[2] + d * Math.cos(a) * Math.cos(e),
+    ];
     out.push(makeCamera(like, lookAt(eye, [...RIG_TARGET]), like.near, like.far));
   }
   return out;

@@ -3,14 +3,22 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { CliError, intOption } from './modules.js';
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function register(program: Command): void {
   program
     .command('ablate')
-    .description('run an ablation grid (methods × subjects × edits × seeds, each evaluated on its tasks) from a config; finished cells are skipped, killed ones restarted')
+    .description(
+      'run an ablation grid (methods × subjects × edits × seeds, each evaluated on its tasks) from a config; finished cells are skipped, killed ones restarted',
+    )
     .argument('<config>', 'grid config (experiments/*.json)')
-    .option('-j, --concurrency <n>', 'cells at once (default: the config\'s, else 1)', intOption('--concurrency', { min: 1 }))
+    .option('-j, --concurrency <n>', "cells at once (default: the config's, else 1)", intOption('--concurrency', { min: 1 }))
     .option('--plugin <module>', 'ES module that registers cell runners (repeatable)', (v, p: string[] = []) => [...p, v])
     .option('--method <names>', 'only these methods (comma-separated, repeatable)', list)
     .option('--subject <names>', 'only these subjects', list)
@@ -79,7 +87,11 @@ export function register(program: Command): void {
       if (o.parallel !== undefined) {
         if (!(o.parallel >= 1)) throw new CliError('--parallel: give a positive integer', 2);
         const { runParallel } = await import('../experiments/parallel.js');
-        const code = await runParallel(configFile, cfg, filter, { parallel: o.parallel, ablateArgs: forwardedArgs(o), log: (m) => process.stderr.write(`${m}\n`) });
+        const code = await runParallel(configFile, cfg, filter, {
+          parallel: o.parallel,
+          ablateArgs: forwardedArgs(o),
+          log: (m) => process.stderr.write(`${m}\n`),
+        });
         const res = await loadGridResults(root);
         const files = await writeGridResults(res, path.join(root, 'report'));
         process.stdout.write(`results: ${files.find((f) => f.endsWith('summary.csv'))}\n`);
@@ -170,10 +182,19 @@ function forwardedArgs(o: AblateOptions): string[] {
   return [...(o.outDir ? ['--out-dir', o.outDir] : []), ...(o.plugin ?? []).flatMap((p) => ['--plugin', path.resolve(p)]), '--on-stale', o.onStale];
 }
 
-async function submitToSlurm(configFile: string, cfg: import('../experiments/config.js').GridConfig, filter: (c: import('../experiments/runner.js').Cell) => boolean, o: AblateOptions): Promise<void> {
+async function submitToSlurm(
+  configFile: string,
+  cfg: import('../experiments/config.js').GridConfig,
+  filter: (c: import('../experiments/runner.js').Cell) => boolean,
+  o: AblateOptions,
+): Promise<void> {
   const { cellsToSubmit, submitCells, SlurmError } = await import('../experiments/slurm.js');
-  for (const [name, v] of [['--gpus-per-cell', o.gpusPerCell], ['--cpus-per-cell', o.cpusPerCell]] as const) {
-    if (!Number.isInteger(v) || v < (name === '--gpus-per-cell' ? 0 : 1)) throw new CliError(`${name}: '${v}' is not a ${name === '--gpus-per-cell' ? 'non-negative' : 'positive'} integer`, 2);
+  for (const [name, v] of [
+    ['--gpus-per-cell', o.gpusPerCell],
+    ['--cpus-per-cell', o.cpusPerCell],
+  ] as const) {
+    if (!Number.isInteger(v) || v < (name === '--gpus-per-cell' ? 0 : 1))
+      throw new CliError(`${name}: '${v}' is not a ${name === '--gpus-per-cell' ? 'non-negative' : 'positive'} integer`, 2);
   }
   if (o.maxParallel !== undefined && !(o.maxParallel >= 1)) throw new CliError('--max-parallel: give a positive integer', 2);
   if (!/^(\d+-)?\d+(:\d+){0,2}$/.test(o.time)) throw new CliError(`--time: '${o.time}' is not a Slurm time (minutes, MM:SS, HH:MM:SS or D-HH:MM:SS)`, 2);
@@ -210,7 +231,13 @@ function printStatus(rows: import('../experiments/slurm.js').CellStatus[]): void
   for (const r of rows) {
     counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
     process.stdout.write(`${r.state.padEnd(13)} ${r.key}${r.slurm ? `  (slurm ${r.slurm}${r.slurmState ? ` ${r.slurmState}` : ''})` : ''}\n`);
-    if (r.state === 'failed' && r.detail) process.stdout.write(r.detail.split('\n').map((l) => `    | ${l}`).join('\n') + '\n');
+    if (r.state === 'failed' && r.detail)
+      process.stdout.write(
+        r.detail
+          .split('\n')
+          .map((l) => `    | ${l}`)
+          .join('\n') + '\n',
+      );
   }
   process.stdout.write(`${rows.length} cells: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
 }
@@ -222,13 +249,19 @@ async function makeProgress() {
     return {
       onEvent(e: Ev) {
         if (e.type === 'plan') process.stderr.write(`gae ablate: ${e.total} cells, ${e.finished} already done, ${e.pending} to run\n`);
-        if (e.type === 'end') process.stderr.write(`${e.status.padEnd(7)} ${e.key}${e.wallSeconds !== undefined ? ` (${e.wallSeconds.toFixed(1)} s)` : ''}${e.error ? `: ${e.error}` : ''}\n`);
+        if (e.type === 'end')
+          process.stderr.write(
+            `${e.status.padEnd(7)} ${e.key}${e.wallSeconds !== undefined ? ` (${e.wallSeconds.toFixed(1)} s)` : ''}${e.error ? `: ${e.error}` : ''}\n`,
+          );
       },
       stop() {},
     };
   }
   const { MultiBar, Presets } = await import('cli-progress');
-  const multi = new MultiBar({ stream: process.stderr, format: ' {bar} {value}/{total} cells | {eta_formatted} left | {cell}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic);
+  const multi = new MultiBar(
+    { stream: process.stderr, format: ' {bar} {value}/{total} cells | {eta_formatted} left | {cell}', hideCursor: true, clearOnComplete: false },
+    Presets.shades_classic,
+  );
   let bar: ReturnType<InstanceType<typeof MultiBar>['create']> | undefined;
   return {
     onEvent(e: Ev) {

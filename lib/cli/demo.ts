@@ -68,7 +68,9 @@ async function demo(): Promise<string> {
     await writeDataset(ctx, data, synthConfig('tiny', { subject: 'demo', seed: 1 }), { onProgress: (d, n) => (d > 0 ? p(d, n) : undefined) });
   }
   const config = reconConfig(
-    mergeConfig(RECON_PRESETS.tiny, { name: 'demo', data, iterations: o.iterations, eval: { framesPerSplit: DEMO.evalFrames } }) as Parameters<typeof reconConfig>[0],
+    mergeConfig(RECON_PRESETS.tiny, { name: 'demo', data, iterations: o.iterations, eval: { framesPerSplit: DEMO.evalFrames } }) as Parameters<
+      typeof reconConfig
+    >[0],
     'demo',
   );
   const runDir = path.join(out, 'recon');
@@ -96,15 +98,20 @@ async function demo(): Promise<string> {
   say(`renders: ${path.join(runDir, 'renders')}`);
   if (o.edit) {
     // The editing method on the avatar just built: the tiny schedule, `ours` (WABE + adversarial loss).
-    const edit = methodConfig('ours', 'tiny', {
-      data,
-      avatar: runDir,
-      edit: { id: o.edit },
-      iterations: o.editIterations,
-      views: { maxViews: DEMO.editViews },
-      editor: { cacheDir: path.join(out, 'edit-cache') },
-      eval: { framesPerSplit: DEMO.evalFrames },
-    }, 'demo');
+    const edit = methodConfig(
+      'ours',
+      'tiny',
+      {
+        data,
+        avatar: runDir,
+        edit: { id: o.edit },
+        iterations: o.editIterations,
+        views: { maxViews: DEMO.editViews },
+        editor: { cacheDir: path.join(out, 'edit-cache') },
+        eval: { framesPerSplit: DEMO.evalFrames },
+      },
+      'demo',
+    );
     const editDir = path.join(out, 'edit');
     say(`editing: "${instructionOf(edit)}" (${edit.views.maxViews} views, ${edit.iterations} steps) into ${editDir}`);
     const e = await runEdit(edit, {
@@ -123,7 +130,9 @@ async function demo(): Promise<string> {
       ``,
       `| task | frames | image | head | mouth interior | skin |`,
       `| --- | ---: | ---: | ---: | ---: | ---: |`,
-      ...e.eval.map((s) => `| ${s.task} | ${s.frames} | ${f(s.psnr)} | ${f(s.regions.head?.psnr)} | ${f(s.regions.mouthInterior?.psnr)} | ${f(s.regions.skin?.psnr)} |`),
+      ...e.eval.map(
+        (s) => `| ${s.task} | ${s.frames} | ${f(s.psnr)} | ${f(s.regions.head?.psnr)} | ${f(s.regions.mouthInterior?.psnr)} | ${f(s.regions.skin?.psnr)} |`,
+      ),
       ``,
       `Renders (unedited | edited | GT edit | error ×4): ${e.eval.map((s) => `[${s.split}](edit/renders/edit-${s.split}.png)`).join(', ')}.`,
       ``,

@@ -30,7 +30,10 @@ async function loadGroundTruth(spec: string, size: number): Promise<EditGroundTr
   let gt = mod.groundTruth ?? mod.default;
   if (typeof gt === 'function') gt = await (gt as () => unknown)();
   const ok = gt && typeof (gt as EditGroundTruth).lookup === 'function' && typeof (gt as EditGroundTruth).id === 'string';
-  if (!ok) throw new Error(`--ground-truth ${spec}: export 'groundTruth' (or default) is not an EditGroundTruth { id, lookup(view, instruction) } nor a function returning one`);
+  if (!ok)
+    throw new Error(
+      `--ground-truth ${spec}: export 'groundTruth' (or default) is not an EditGroundTruth { id, lookup(view, instruction) } nor a function returning one`,
+    );
   return gt as EditGroundTruth;
 }
 

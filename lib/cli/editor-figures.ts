@@ -11,7 +11,11 @@ import { encodePng } from '../util/image.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 async function main(): Promise<void> {
-  const o = new Command('editor-figures').description("Render the offline editor's failure modes and controls on the toy face").option('--out <dir>', 'output folder', 'docs/images').parse().opts<{ out: string }>();
+  const o = new Command('editor-figures')
+    .description("Render the offline editor's failure modes and controls on the toy face")
+    .option('--out <dir>', 'output folder', 'docs/images')
+    .parse()
+    .opts<{ out: string }>();
   await fs.mkdir(o.out, { recursive: true });
   let total = 0;
   for (const f of await editorFigures()) {

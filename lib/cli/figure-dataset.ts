@@ -17,7 +17,12 @@ async function main() {
   const outFile = process.argv[3] ?? 'results/figures/synthetic-dataset.png';
   const ctx = await getGpu();
   if (!process.argv[2]) {
-    await writeDataset(ctx, dir, synthConfig('tiny', { subject: 'figure', seed: 7, frames: 6, width: 240, height: 165, cameras: 6, heldOut: [2], tileSize: 256 }), { replace: true });
+    await writeDataset(
+      ctx,
+      dir,
+      synthConfig('tiny', { subject: 'figure', seed: 7, frames: 6, width: 240, height: 165, cameras: 6, heldOut: [2], tileSize: 256 }),
+      { replace: true },
+    );
   }
   const ds = await loadDataset(dir);
   const train = ds.splits.train;
@@ -35,9 +40,11 @@ async function main() {
     { t: closed, edit: 'cheek-tattoo', kind: 'gt' },
     { t: open, edit: null, kind: 'labels' },
   ];
-  const w = ds.meta.cameras[0]!.w, h = ds.meta.cameras[0]!.h;
+  const w = ds.meta.cameras[0]!.w,
+    h = ds.meta.cameras[0]!.h;
   // The rig's images are landscape (NeRSemble's 802×550); the figure keeps the middle 60% of each.
-  const cw = Math.round(w * 0.6), x0 = Math.floor((w - cw) / 2);
+  const cw = Math.round(w * 0.6),
+    x0 = Math.floor((w - cw) / 2);
   const grid = rgbImage(cw * cams.length, h * rows.length, [1, 1, 1]);
   for (const [r, row] of rows.entries()) {
     for (const [c, cam] of cams.entries()) {
@@ -51,7 +58,9 @@ async function main() {
   }
   await writePng(outFile, grid);
   const { size } = await fs.stat(outFile);
-  console.log(`wrote ${outFile} (${grid.width}x${grid.height}, ${(size / 1024).toFixed(0)} KiB); rows: closed, open, gold-teeth, red-lipstick, cheek-tattoo, labels; timesteps ${closed}/${open}/${other}`);
+  console.log(
+    `wrote ${outFile} (${grid.width}x${grid.height}, ${(size / 1024).toFixed(0)} KiB); rows: closed, open, gold-teeth, red-lipstick, cheek-tattoo, labels; timesteps ${closed}/${open}/${other}`,
+  );
 }
 
 main()

@@ -19,7 +19,7 @@ export function register(program: Command): void {
 function registerRender(program: Command): void {
   program
     .command('render-ga')
-    .description("render a GaussianAvatars avatar on your FLAME, driven by a split of its subject, into GIF (and MP4 with ffmpeg)")
+    .description('render a GaussianAvatars avatar on your FLAME, driven by a split of its subject, into GIF (and MP4 with ffmpeg)')
     .argument('<point_cloud.ply>', "the avatar (GaussianAvatars' point_cloud.ply)")
     .requiredOption('--flame <pkl>', 'your FLAME model')
     .requiredOption('--subject <dir>', 'its GaussianAvatars subject folder (cameras, FLAME parameters)')

@@ -58,7 +58,13 @@ async function main(): Promise<void> {
       const cfg = synthConfig((args.preset ?? 'full') as 'full' | 'tiny', {
         subject: args.subject ?? 'alice',
         seed: Number(args.seed ?? 1),
-        ...(args.frames ? { frames: Number(args.frames), testFrames: Number(args['test-frames'] ?? Math.ceil(Number(args.frames) / 2)), crossFrames: Number(args['cross-frames'] ?? Math.ceil(Number(args.frames) / 2)) } : {}),
+        ...(args.frames
+          ? {
+              frames: Number(args.frames),
+              testFrames: Number(args['test-frames'] ?? Math.ceil(Number(args.frames) / 2)),
+              crossFrames: Number(args['cross-frames'] ?? Math.ceil(Number(args.frames) / 2)),
+            }
+          : {}),
       });
       await writeDataset(ctx, args.out!, cfg, { replace: true });
     } else if (name === 'train') {
@@ -102,8 +108,17 @@ async function main(): Promise<void> {
           const ply = path.join(latest.dir, 'avatar.ply');
           const g = readAvatarPly(new Uint8Array(await fs.readFile(ply)), ply, head.triangleCount, renderedTriangles(head));
           const session = await AvatarSession.open(config.data, g);
-          const scores = await evaluateAvatar(session, { splits: config.eval.splits, framesPerSplit: config.eval.framesPerSplit, background: session.background(config), shDegree: config.shDegree, figureDir: run.file('renders') });
-          for (const e of scores) console.log(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} SSIM ${e.ssim.toFixed(4)} (${e.frames} frames, step ${latest.step}, ${g.count} Gaussians)`);
+          const scores = await evaluateAvatar(session, {
+            splits: config.eval.splits,
+            framesPerSplit: config.eval.framesPerSplit,
+            background: session.background(config),
+            shDegree: config.shDegree,
+            figureDir: run.file('renders'),
+          });
+          for (const e of scores)
+            console.log(
+              `${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} SSIM ${e.ssim.toFixed(4)} (${e.frames} frames, step ${latest.step}, ${g.count} Gaussians)`,
+            );
           await writeJsonAtomic(run.file('eval-partial.json'), { step: latest.step, gaussians: g.count, splits: scores });
           session.dispose();
         }
@@ -112,7 +127,11 @@ async function main(): Promise<void> {
       // A grid config (experiments/*.json) through the ablation runner; cells already done are skipped, so a
       // later call resumes. `--only-methods a,b` / `--only-seeds 0` filter; `--budget S` stops starting cells.
       const cfg0 = loadGridConfig(args.config!);
-      const cfg = { ...cfg0, ...(args['out-dir'] ? { outDir: args['out-dir'] } : {}), params: { ...cfg0.params, ...(args.params ? JSON.parse(args.params) : {}) } };
+      const cfg = {
+        ...cfg0,
+        ...(args['out-dir'] ? { outDir: args['out-dir'] } : {}),
+        params: { ...cfg0.params, ...(args.params ? JSON.parse(args.params) : {}) },
+      };
       const methods = args['only-methods']?.split(',');
       const seeds = args['only-seeds']?.split(',').map(Number);
       const edits = args['only-edits']?.split(',');
@@ -126,7 +145,8 @@ async function main(): Promise<void> {
         filter: (c) => (!methods || methods.includes(c.method.name)) && (!seeds || seeds.includes(c.seed)) && (!edits || edits.includes(c.edit.id)),
         onEvent: (e) => {
           if (e.type === 'start') console.log(`cell ${e.key} (attempt ${e.attempt}) ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-          else if (e.type === 'end') console.log(`cell ${e.key}: ${e.status}${e.error ? ` (${e.error})` : ''} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+          else if (e.type === 'end')
+            console.log(`cell ${e.key}: ${e.status}${e.error ? ` (${e.error})` : ''} ${((performance.now() - t0) / 1000).toFixed(0)} s`);
         },
       });
       clearInterval(timer);

@@ -35,14 +35,22 @@ const int = (v: string, name: string) => {
 };
 async function main(): Promise<void> {
   const sum = await importCells(from, to, {
-    splits: o.splits === 'none' ? [] : o.splits.split(',').map((s) => s.trim()).filter(Boolean),
+    splits:
+      o.splits === 'none'
+        ? []
+        : o.splits
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     frames: int(o.frames, 'frames'),
     ...(o.frameSeeds ? { frameSeeds: o.frameSeeds.split(',').map((s) => int(s, 'frame-seeds')) } : {}),
     downsample: int(o.downsample, 'downsample'),
     overwrite: o.overwrite,
     log: (m) => console.log(m),
   });
-  console.log(`${sum.imported.length} cells imported, ${sum.kept.length} kept (already present), ${sum.skipped.length} not done, ${(sum.bytes / 1e6).toFixed(1)} MB written`);
+  console.log(
+    `${sum.imported.length} cells imported, ${sum.kept.length} kept (already present), ${sum.skipped.length} not done, ${(sum.bytes / 1e6).toFixed(1)} MB written`,
+  );
 }
 main().catch((e: unknown) => {
   console.error(`import-cells: ${(e as Error).message}`);

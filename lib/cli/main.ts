@@ -22,7 +22,10 @@ export const BENCHMARKS: Record<string, { summary: string; load: () => Promise<u
   avatar: { summary: 'frames per second of an animated avatar (deform + bind + rasterize)', load: () => import('../../bench/avatar.js') },
   train: { summary: "where a reconstruction step's time goes, phase by phase", load: () => import('../../bench/train-step.js') },
   edit: { summary: "an edit cell's step time (render, edit, loss, Adam, adversary) and it/s", load: () => import('../../bench/edit-cell.js') },
-  discriminator: { summary: "where a discriminator step's time goes (phases, per-layer conv kernels, dispatch counts)", load: () => import('../../bench/discriminator.js') },
+  discriminator: {
+    summary: "where a discriminator step's time goes (phases, per-layer conv kernels, dispatch counts)",
+    load: () => import('../../bench/discriminator.js'),
+  },
   viewer: { summary: "the browser viewer's GPU time per frame in headless Chromium", load: () => import('../../bench/viewer.js') },
   nerf: { summary: 'NeRF avatar training it/s and render fps at 802x550', load: () => import('../../bench/nerf.js') },
   flame: { summary: 'real-time FLAME avatar rendering (FLAME posing + bind + rasterize) at 802x550', load: () => import('../../bench/flame.js') },
@@ -46,7 +49,11 @@ const SCRIPT_COMMANDS: { name: string; summary: string; load: () => Promise<unkn
   },
   { name: 'import-cells', summary: "bring a GPU machine's finished grid cells into results/, trimmed for git", load: () => import('./import-cells.js') },
   { name: 'figure-dataset', summary: "the README's dataset figure (cameras × frames, edits, region labels)", load: () => import('./figure-dataset.js') },
-  { name: 'editor-figures', summary: "docs/images/editor-*.png: the offline editor's failure modes and controls on the toy face", load: () => import('./editor-figures.js') },
+  {
+    name: 'editor-figures',
+    summary: "docs/images/editor-*.png: the offline editor's failure modes and controls on the toy face",
+    load: () => import('./editor-figures.js'),
+  },
   { name: 'viewer-screenshot', summary: 'docs/viewer.png: the viewer page in headless Chromium', load: () => import('./viewer-screenshot.js') },
 ];
 

@@ -76,7 +76,10 @@ function inRange(flag: string, v: string, n: number, { min, max }: { min?: numbe
  * An `onStep` callback that prints `step s/n  (r it/s, ETA m:ss)` about twenty times over a run, and at
  * its end. The rate counts from the first call (a resumed run's earlier steps are not in it).
  */
-export function stepPrinter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), now: () => number = () => performance.now()): (step: number, total: number) => void {
+export function stepPrinter(
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  now: () => number = () => performance.now(),
+): (step: number, total: number) => void {
   let last = 0;
   let start: { step: number; t: number } | null = null;
   return (s, n) => {
@@ -93,7 +96,10 @@ export function stepPrinter(write: (line: string) => void = (l) => process.stdou
  * A progress callback for one phase of a job: `<label> 12/40  (2.31 it/s, ETA 0:12)`, printed on the first
  * call, then at most every `everyMs` (default 5 s) and at the end, so that no phase is silent for long.
  */
-export function progressPrinter(label: string, opts: { everyMs?: number; unit?: string; write?: (line: string) => void; now?: () => number } = {}): (done: number, total: number) => void {
+export function progressPrinter(
+  label: string,
+  opts: { everyMs?: number; unit?: string; write?: (line: string) => void; now?: () => number } = {},
+): (done: number, total: number) => void {
   const write = opts.write ?? ((l: string) => process.stdout.write(`${l}\n`));
   const now = opts.now ?? (() => performance.now());
   const every = opts.everyMs ?? 5000;
@@ -120,5 +126,7 @@ export function progressRate(done: number, seconds: number, left: number): strin
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`
+    : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }

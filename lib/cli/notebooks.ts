@@ -19,10 +19,13 @@ program
   .option('--preset <preset>', `pin GAE_NOTEBOOK_PRESET for this kernel (${NOTEBOOK_PRESETS.join(' | ')}; default: the environment's, else full)`)
   .action(async (o: { prefix?: string; dataDir?: string; preset?: string }) => {
     if (o.prefix && o.dataDir) throw new Error('--prefix and --data-dir: give one');
-    if (o.preset !== undefined && !(NOTEBOOK_PRESETS as readonly string[]).includes(o.preset)) throw new Error(`--preset: expected ${NOTEBOOK_PRESETS.join(' or ')}, got "${o.preset}"`);
+    if (o.preset !== undefined && !(NOTEBOOK_PRESETS as readonly string[]).includes(o.preset))
+      throw new Error(`--preset: expected ${NOTEBOOK_PRESETS.join(' or ')}, got "${o.preset}"`);
     const dataDir = o.dataDir ? path.resolve(o.dataDir) : o.prefix ? prefixDataDir(o.prefix) : userDataDir();
     const r = await installKernelSpec(dataDir, { preset: o.preset as NotebookPreset | undefined });
-    console.log(`${r.changed ? 'registered' : 'already registered'}: ${KERNEL_NAME} ("${KERNEL_DISPLAY_NAME}") in ${r.dir}${o.preset ? ` with GAE_NOTEBOOK_PRESET=${o.preset}` : ''}`);
+    console.log(
+      `${r.changed ? 'registered' : 'already registered'}: ${KERNEL_NAME} ("${KERNEL_DISPLAY_NAME}") in ${r.dir}${o.preset ? ` with GAE_NOTEBOOK_PRESET=${o.preset}` : ''}`,
+    );
     console.log('open notebooks/ in JupyterLab or VS Code and pick that kernel (README: Notebooks)');
   });
 
@@ -41,9 +44,18 @@ program
     if (!(timeout > 0)) throw new Error(`--timeout: expected seconds > 0, got "${o.timeout}"`);
     if (!findNbconvert()) throw new Error(NO_NBCONVERT);
     const files = await resolveNotebooks(names);
-    const runs = await runNotebooks(files, { preset: o.preset as NotebookPreset, inplace: o.inplace, outDir: o.out, cellTimeoutS: timeout, verbose: o.verbose, log: (l) => console.log(l) });
+    const runs = await runNotebooks(files, {
+      preset: o.preset as NotebookPreset,
+      inplace: o.inplace,
+      outDir: o.out,
+      cellTimeoutS: timeout,
+      verbose: o.verbose,
+      log: (l) => console.log(l),
+    });
     const failed = runs.filter((r) => !r.ok);
-    console.log(`${runs.length - failed.length}/${runs.length} notebooks passed${failed.length ? `; failed: ${failed.map((r) => path.basename(r.file)).join(', ')}` : ''}`);
+    console.log(
+      `${runs.length - failed.length}/${runs.length} notebooks passed${failed.length ? `; failed: ${failed.map((r) => path.basename(r.file)).join(', ')}` : ''}`,
+    );
     process.exitCode = failed.length ? 1 : 0;
   });
 

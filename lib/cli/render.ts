@@ -32,9 +32,16 @@ export function register(program: Command): void {
       const g = await loadAvatar(o.avatar);
       const split = ds.splits[o.split as (typeof SPLITS)[number]];
       const train = ds.splits.train.frames;
-      const pick = o.camera !== undefined ? train.find((f) => f.cameraIndex === o.camera) ?? ds.splits.val.frames.find((f) => f.cameraIndex === o.camera) : frontalCamera(train);
+      const pick =
+        o.camera !== undefined
+          ? (train.find((f) => f.cameraIndex === o.camera) ?? ds.splits.val.frames.find((f) => f.cameraIndex === o.camera))
+          : frontalCamera(train);
       if (!pick) throw new CliError(`--camera: ${o.camera} is not a camera of ${o.data}/dataset.json`, 2);
-      const settings = rasterSettings({ shDegree: g.shDegree, background: [ds.meta.render.background[0]!, ds.meta.render.background[1]!, ds.meta.render.background[2]!], blend: o.blend });
+      const settings = rasterSettings({
+        shDegree: g.shDegree,
+        background: [ds.meta.render.background[0]!, ds.meta.render.background[1]!, ds.meta.render.background[2]!],
+        blend: o.blend,
+      });
       let frames;
       if (o.turntable !== undefined) {
         const cams = turntableCameras(pick.camera, o.turntable);
@@ -51,7 +58,14 @@ export function register(program: Command): void {
           r.destroy();
         }
       } else {
-        frames = await renderSequence(ctx, head, g, split.timesteps.map((t) => t.head), pick.camera, settings);
+        frames = await renderSequence(
+          ctx,
+          head,
+          g,
+          split.timesteps.map((t) => t.head),
+          pick.camera,
+          settings,
+        );
       }
       const res = await exportAnimation(o.out, frames, { fps: o.fps });
       for (const f of res.written) process.stdout.write(`wrote ${f} (${frames.length} frames)\n`);

@@ -61,7 +61,10 @@ export function synthCommand(cmd: Command): Command {
         `subject ${cfg.subject} (seed ${cfg.seed}), ${cfg.cameras} cameras (held out: ${cfg.heldOut.join(',')}), ${cfg.width}x${cfg.height}, ` +
           `timesteps train ${cfg.frames} / held-out ${cfg.testFrames} / cross ${cfg.crossFrames} → ${out}`,
       );
-      const bar = new cliProgress.SingleBar({ format: ' {bar} {value}/{total} frames | {eta_formatted} left | {what}', hideCursor: true }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: ' {bar} {value}/{total} frames | {eta_formatted} left | {what}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
       const t0 = performance.now();
       let started = false;
       await writeDataset(ctx, out, cfg, {

@@ -5,7 +5,9 @@ import { CliError, intOption, readConfigOverrides, stepPrinter } from './modules
 export function register(program: Command): void {
   program
     .command('train')
-    .description('reconstruct an animatable Gaussian avatar (GaussianAvatars) from a synthetic dataset, then evaluate it on novel view, self- and cross-identity reenactment; rerunning resumes from the last checkpoint')
+    .description(
+      'reconstruct an animatable Gaussian avatar (GaussianAvatars) from a synthetic dataset, then evaluate it on novel view, self- and cross-identity reenactment; rerunning resumes from the last checkpoint',
+    )
     .requiredOption('--data <dir>', 'dataset folder (gae synth)')
     .option('--run <dir>', 'run directory', '')
     .option('--preset <name>', 'tiny | full: schedule defaults', 'full')
@@ -43,7 +45,8 @@ export function register(program: Command): void {
       } finally {
         stop.dispose();
       }
-      for (const e of r.eval) process.stdout.write(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} dB  SSIM ${e.ssim.toFixed(4)}  (${e.frames} frames; LPIPS not computed)\n`);
+      for (const e of r.eval)
+        process.stdout.write(`${e.task.padEnd(18)} PSNR ${e.psnr.toFixed(2)} dB  SSIM ${e.ssim.toFixed(4)}  (${e.frames} frames; LPIPS not computed)\n`);
       process.stdout.write(`${runDir}: ${r.train.gaussians} Gaussians, ${r.train.itersPerSecond.toFixed(2)} it/s\n`);
       await releaseGpu();
     });

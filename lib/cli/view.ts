@@ -11,7 +11,10 @@ const program = new Command()
   .description('Real-time viewer of a Gaussian head avatar in the browser (WebGPU)')
   .argument('<avatar>', 'run directory (its latest checkpoint) or avatar .ply')
   .option('--edited <path>', 'a second avatar to toggle to (run directory or .ply)')
-  .option('--sequence <spec>', 'driving sequence: dataset folder, <dataset>:<split> or transforms_<split>.json (default: the run\'s dataset, test split; else synthetic)')
+  .option(
+    '--sequence <spec>',
+    "driving sequence: dataset folder, <dataset>:<split> or transforms_<split>.json (default: the run's dataset, test split; else synthetic)",
+  )
   .option('--port <n>', 'port (0 = any free one)', '8090')
   .option('--host <addr>', 'address to listen on', '127.0.0.1')
   .option('--size <WxH>', 'canvas size in pixels', '512x512')

@@ -41,7 +41,13 @@ async function main(): Promise<void> {
     await settled(0);
     const frames = () => page.evaluate(() => (globalThis as unknown as ViewerHook).__viewer.frames);
     const n = await frames();
-    for (const [id, v] of [['expr-mouthSmile_L', '0.7'], ['expr-mouthSmile_R', '0.7'], ['expr-jawOpen', '0.25'], ['neck-yaw', '0.35'], ['neck-pitch', '-0.05']] as const) {
+    for (const [id, v] of [
+      ['expr-mouthSmile_L', '0.7'],
+      ['expr-mouthSmile_R', '0.7'],
+      ['expr-jawOpen', '0.25'],
+      ['neck-yaw', '0.35'],
+      ['neck-pitch', '-0.05'],
+    ] as const) {
       await page.locator(`#${id}`).evaluate((el, val) => {
         (el as unknown as { value: string }).value = val;
         el.dispatchEvent(new Event('input', { bubbles: true }));

@@ -65,7 +65,8 @@ export async function compareEditedAvatars(runs: EditedRun[], opts: ComparisonOp
     for (const k of ['data', 'avatar'] as const) {
       if (r.config[k] !== first[k]) throw new Error(`compareEditedAvatars: ${r.name}: config.${k} is "${r.config[k]}", ${runs[0]!.name} has "${first[k]}"`);
     }
-    if (r.config.edit.id !== first.edit.id) throw new Error(`compareEditedAvatars: ${r.name}: config.edit.id is "${r.config.edit.id}", ${runs[0]!.name} has "${first.edit.id}"`);
+    if (r.config.edit.id !== first.edit.id)
+      throw new Error(`compareEditedAvatars: ${r.name}: config.edit.id is "${r.config.edit.id}", ${runs[0]!.name} has "${first.edit.id}"`);
   }
   const ctx = await useTfjsWebGpu();
   const session = await AvatarSession.open(first.data, await loadAvatar(first.avatar));
@@ -86,7 +87,8 @@ export async function compareEditedAvatars(runs: EditedRun[], opts: ComparisonOp
       images.push(gt.rgb);
       // The GT's mouth box, grown to hold the original's too (an edit may change what is visible).
       const orig = await renderGroundTruth(ctx, session.dataset, f, null);
-      const box = opts.mouth ?? true ? unionBox([mouthBox(gt.labels, f.camera.width, f.camera.height), mouthBox(orig.labels, f.camera.width, f.camera.height)]) : null;
+      const box =
+        (opts.mouth ?? true) ? unionBox([mouthBox(gt.labels, f.camera.width, f.camera.height), mouthBox(orig.labels, f.camera.width, f.camera.height)]) : null;
       rows.push({ label: `t${f.timestep} ${f.cameraId}`, images, ...(box ? { crop: box } : {}) });
     }
     return { columns: ['unedited', ...runs.map((r) => r.name), 'GT edit'], rows };

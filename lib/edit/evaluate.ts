@@ -155,7 +155,13 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const frameIndex: FigureFrame[] = [];
   // Figure files compress on Node's thread pool while the next frames are scored; awaited before returning.
   const writes: Promise<unknown>[] = [];
-  const write = (p: Promise<unknown>) => writes.push(p.then(() => null, (e: unknown) => ({ error: e })));
+  const write = (p: Promise<unknown>) =>
+    writes.push(
+      p.then(
+        () => null,
+        (e: unknown) => ({ error: e }),
+      ),
+    );
   const fin = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? null : x);
   // Every split's frames first, so the progress callback knows the total.
   const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
@@ -204,7 +210,11 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         const same = splitFrames.filter((f) => f.cameraIndex === frame.cameraIndex);
         const next = same.find((f) => f.timestep === frame.timestep + 1) ?? same.find((f) => f.timestep === frame.timestep - 1);
         if (next) {
-          const [labels, nextEdited, nextUnedited] = await Promise.all([loadFrameLabels(next), render(session.avatar, next, settings), render(o.original, next, plain)]);
+          const [labels, nextEdited, nextUnedited] = await Promise.all([
+            loadFrameLabels(next),
+            render(session.avatar, next, settings),
+            render(o.original, next, plain),
+          ]);
           flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: nextEdited, unedited: nextUnedited, labels });
           if (flicker !== null) flickers.push(flicker);
         }

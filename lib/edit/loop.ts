@@ -93,7 +93,15 @@ export function editSeed(runSeed: number, edits: number): number {
 }
 
 /** The 2D edit request for a view: the current render in, the captured image as conditioning (method.md §3). */
-export function viewEditRequest(config: EditConfig, subject: string, frame: DatasetFrame, image: RgbImage, original: RgbImage, seed: number, strength: number): EditRequest {
+export function viewEditRequest(
+  config: EditConfig,
+  subject: string,
+  frame: DatasetFrame,
+  image: RgbImage,
+  original: RgbImage,
+  seed: number,
+  strength: number,
+): EditRequest {
   return editRequest({
     image,
     original,
@@ -178,10 +186,23 @@ function adversaryBlobs(s: AdversaryState): { meta: unknown; blobs: Blobs } {
     blobs[`pool/${i}/condition`] = { shape: [e.condition.height, e.condition.width, 3], data: e.condition.data };
     return { camera: e.camera, timestep: e.timestep, stamp: e.stamp };
   });
-  return { meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length, accBeta: s.accBeta ?? null }, blobs };
+  return {
+    meta: { steps: s.steps, poolRng: s.poolRng, pool, tensors: Object.keys(s.tensors), optimizer: s.optimizer.length, accBeta: s.accBeta ?? null },
+    blobs,
+  };
 }
 
-function adversaryFromBlobs(meta: { steps: number; poolRng: number; pool: { camera: number; timestep: number; stamp: number }[]; tensors: string[]; optimizer: number; accBeta?: [number, number] | null }, b: Blobs): AdversaryState {
+function adversaryFromBlobs(
+  meta: {
+    steps: number;
+    poolRng: number;
+    pool: { camera: number; timestep: number; stamp: number }[];
+    tensors: string[];
+    optimizer: number;
+    accBeta?: [number, number] | null;
+  },
+  b: Blobs,
+): AdversaryState {
   const img = (x: { shape: number[]; data: Float32Array }): RgbImage => ({ width: x.shape[1]!, height: x.shape[0]!, data: x.data });
   return {
     steps: meta.steps,
@@ -239,7 +260,8 @@ class GroupNorms {
 
   /** Call before the optimiser step with its gradients; call `after` on the result once it stepped. */
   before(vars: Record<ParamGroup, tf.Variable>, grads: Record<string, tf.Tensor>) {
-    const rms = (x: tf.Tensor): tf.Scalar => tf.tidy(() => x.size === 0 ? tf.scalar(0) : tf.sqrt(tf.mean(tf.sum(tf.square(tf.reshape(x, [x.shape[0]!, -1])), 1))) as tf.Scalar);
+    const rms = (x: tf.Tensor): tf.Scalar =>
+      tf.tidy(() => (x.size === 0 ? tf.scalar(0) : (tf.sqrt(tf.mean(tf.sum(tf.square(tf.reshape(x, [x.shape[0]!, -1])), 1))) as tf.Scalar)));
     const rmsMouth = (x: tf.Tensor): tf.Scalar | null => (this.mouth ? tf.tidy(() => rms(tf.gather(x, this.mouth!))) : null);
     const snap = this.groups.map((g) => ({ all: vars[g].clone(), grad: rms(grads[g]!), gradMouth: rmsMouth(grads[g]!) }));
     return {
@@ -331,7 +353,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     for (const [v, key] of Object.entries(st.targets)) {
       const f = views[Number(v)]!;
       const img = await editor.cache.get(key, f.camera.width, f.camera.height);
-      if (!img) throw new Error(`${stateFile}: edit.targets.${v}: the edit cache ${editor.cache.dir} has no entry ${key}; it was deleted, so this run cannot resume`);
+      if (!img)
+        throw new Error(`${stateFile}: edit.targets.${v}: the edit cache ${editor.cache.dir} has no entry ${key}; it was deleted, so this run cannot resume`);
       setTarget(Number(v), img);
     }
     await run.truncateMetrics(st.step);
@@ -449,7 +472,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       kept.fake?.dispose();
       const gen = kept.adv ? (await kept.adv.data())[0]! : null;
       kept.adv?.dispose();
-      if (adversary) advLog.push({ step: step + 1, generator: gen, dLoss: dStep?.loss ?? null, dReal: dStep?.realScore ?? null, dFake: dStep?.fakeScore ?? null });
+      if (adversary)
+        advLog.push({ step: step + 1, generator: gen, dLoss: dStep?.loss ?? null, dReal: dStep?.realScore ?? null, dFake: dStep?.fakeScore ?? null });
       st.step = step + 1;
       st.rngState = rng.state;
       if (logNow) {
@@ -491,4 +515,3 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const seconds = (performance.now() - t0) / 1000;
   return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };
 }
-

@@ -52,9 +52,14 @@ export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}
   try {
     const views = editViews(session, config);
     const picked = opts.views ?? stratifiedIndices(views, opts.count ?? 3, config.seed);
-    for (const v of picked) if (!(Number.isInteger(v) && v >= 0 && v < views.length)) throw new Error(`previewEdits: views: ${v} is not a view of the edited dataset (0..${views.length - 1})`);
+    for (const v of picked)
+      if (!(Number.isInteger(v) && v >= 0 && v < views.length))
+        throw new Error(`previewEdits: views: ${v} is not a view of the edited dataset (0..${views.length - 1})`);
     const editor = new CachedEditor(opts.editor ?? makeEditor(config, ctx, session), config.editor.cacheDir);
-    const shown = editedRenderSettings(config, rasterSettings({ shDegree: session.avatar.shDegree, background: session.background({ background: null }), blend: 'alpha' }));
+    const shown = editedRenderSettings(
+      config,
+      rasterSettings({ shDegree: session.avatar.shDegree, background: session.background({ background: null }), blend: 'alpha' }),
+    );
     await prepareRasterize(shown);
     // The loop's initial pass draws one strength per view, in view order, from Rng(seed).
     const rng = new Rng(config.seed);
@@ -76,13 +81,12 @@ export async function previewEdits(config: EditConfig, opts: PreviewOptions = {}
   }
 }
 
-
 /** The previews as a grid: render | captured | 2D edit | GT edit, one row per view, with mouth close-ups. */
 export function previewGrid(previews: EditPreview[], opts: { mouth?: boolean } = {}): GridSpec {
   return {
     columns: ['render', 'captured', '2D edit', 'GT edit'],
     rows: previews.map((p) => {
-      const box = opts.mouth ?? true ? mouthBox(p.labels, p.render.width, p.render.height) : null;
+      const box = (opts.mouth ?? true) ? mouthBox(p.labels, p.render.width, p.render.height) : null;
       return {
         label: `t${p.frame.timestep} ${p.frame.cameraId} s=${p.strength.toFixed(2)}`,
         images: [p.render, p.captured, p.edit, p.groundTruth],

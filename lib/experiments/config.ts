@@ -44,7 +44,10 @@ export const GridConfigSchema = z.strictObject({
   subjects: z.array(Slug).min(1),
   edits: z.array(EditSpec).min(1),
   seeds: z.array(z.number().int().nonnegative()).min(1),
-  tasks: z.array(z.enum(TASKS)).min(1).default([...TASKS]),
+  tasks: z
+    .array(z.enum(TASKS))
+    .min(1)
+    .default([...TASKS]),
   /** Parameters every cell gets (method and edit params override them). */
   params: Params.default({}),
   outDir: z.string().default('results/runs'),
@@ -87,9 +90,15 @@ export function parseGridConfig(value: unknown, where = '<config>'): GridConfig 
       seen.add(x);
     }
   };
-  dup(cfg.methods.map((m) => methodDef(m).name), 'methods');
+  dup(
+    cfg.methods.map((m) => methodDef(m).name),
+    'methods',
+  );
   dup(cfg.subjects, 'subjects');
-  dup(cfg.edits.map((e) => editDef(e).id), 'edits');
+  dup(
+    cfg.edits.map((e) => editDef(e).id),
+    'edits',
+  );
   dup(cfg.seeds.map(String), 'seeds');
   return cfg;
 }

@@ -37,7 +37,15 @@ function str(v: unknown, name: string): string | undefined {
 }
 
 /** The cell's paths and edit config overrides from its params. */
-export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: EditPresetName; data: string; avatar: string | null; reconDir: string; reconWabe: boolean; method: MethodName; over: Record<string, unknown> } {
+export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): {
+  preset: EditPresetName;
+  data: string;
+  avatar: string | null;
+  reconDir: string;
+  reconWabe: boolean;
+  method: MethodName;
+  over: Record<string, unknown>;
+} {
   const p = ctx.cell.params;
   const preset = (str(p.preset, 'preset') ?? 'tiny') as EditPresetName;
   if (preset !== 'tiny' && preset !== 'full') throw new Error(`cell params: preset: "${preset}" is not tiny or full`);
@@ -46,7 +54,11 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
   const gridRoot = path.resolve(ctx.dir, '..', '..', '..', '..');
   const method = (str(p.method, 'method') ?? ctx.cell.method.name) as MethodName;
   if (!(method in METHOD_PRESETS)) throw new Error(`cell params: method: "${method}" is not one of ${Object.keys(METHOD_PRESETS).join(', ')}`);
-  const over: Record<string, unknown> = { seed: ctx.cell.seed, edit: { id: ctx.cell.edit.id, instruction: ctx.cell.edit.instruction ?? null }, editor: { cacheDir: path.join(gridRoot, '_edit-cache') } };
+  const over: Record<string, unknown> = {
+    seed: ctx.cell.seed,
+    edit: { id: ctx.cell.edit.id, instruction: ctx.cell.edit.instruction ?? null },
+    editor: { cacheDir: path.join(gridRoot, '_edit-cache') },
+  };
   const wabe: Record<string, unknown> = {};
   const adv: Record<string, unknown> = {};
   if (typeof p.wabe === 'boolean') wabe.enabled = p.wabe;
@@ -55,7 +67,8 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
   if (typeof p.lambdaAdv === 'number') adv.lambdaAdv = p.lambdaAdv;
   if (Object.keys(wabe).length) over.wabe = wabe;
   if (Object.keys(adv).length) over.adversarial = adv;
-  if (p.reconWabe !== undefined && typeof p.reconWabe !== 'boolean') throw new Error(`cell params: reconWabe: expected true or false, got ${JSON.stringify(p.reconWabe)}`);
+  if (p.reconWabe !== undefined && typeof p.reconWabe !== 'boolean')
+    throw new Error(`cell params: reconWabe: expected true or false, got ${JSON.stringify(p.reconWabe)}`);
   const reconWabe = p.reconWabe === true;
   if (p.config !== undefined) {
     if (typeof p.config !== 'object' || p.config === null) throw new Error('cell params: config: expected an object of EditConfig overrides');
@@ -78,8 +91,13 @@ export function cellPlan(ctx: Pick<CellContext, 'cell' | 'dir'>): { preset: Edit
 async function ensurePrerequisites(ctx: Pick<CellContext, 'cell' | 'dir' | 'log' | 'signal'>, plan: ReturnType<typeof cellPlan>): Promise<string> {
   const gpu = await useTfjsWebGpu();
   const frames = ctx.cell.params.frames;
-  if (frames !== undefined && !(Number.isInteger(frames) && (frames as number) >= 2)) throw new Error(`cell params: frames: expected an integer ≥ 2, got ${JSON.stringify(frames)}`);
-  const ds = await ensureDataset(gpu, plan.data, synthConfig(plan.preset as PresetName, { subject: ctx.cell.subject, seed: 1, ...(frames ? { frames: frames as number } : {}) }));
+  if (frames !== undefined && !(Number.isInteger(frames) && (frames as number) >= 2))
+    throw new Error(`cell params: frames: expected an integer ≥ 2, got ${JSON.stringify(frames)}`);
+  const ds = await ensureDataset(
+    gpu,
+    plan.data,
+    synthConfig(plan.preset as PresetName, { subject: ctx.cell.subject, seed: 1, ...(frames ? { frames: frames as number } : {}) }),
+  );
   if (ds.created) ctx.log(`synthesised ${plan.data}`);
   if (plan.avatar) return plan.avatar;
   const it = ctx.cell.params.reconIterations;
@@ -112,7 +130,9 @@ export async function runEditCell(ctx: CellContext): Promise<CellResult> {
   // Per-frame scores beside done.json, so that the report can pair arms frame by frame.
   const pf = perFrameFile(r.eval.filter((s) => wanted.has(s.task)));
   await writeJsonAtomic(path.join(ctx.dir, PER_FRAME_FILE), pf);
-  const notes = [`2D edits: ${r.edit.edits} (${r.edit.cache.hits} from cache); ${r.edit.seconds.toFixed(1)} s editing, of which ${r.edit.editSeconds.toFixed(1)} s rendering for and waiting on the editor`];
+  const notes = [
+    `2D edits: ${r.edit.edits} (${r.edit.cache.hits} from cache); ${r.edit.seconds.toFixed(1)} s editing, of which ${r.edit.editSeconds.toFixed(1)} s rendering for and waiting on the editor`,
+  ];
   const clipNote = r.eval.find((e) => e.clipNote)?.clipNote;
   if (clipNote) notes.push(clipNote);
   return { metrics, notes };
@@ -125,7 +145,9 @@ registerCellRunner('edit', {
     const dir = path.join(p.gridRoot, p.cell.method.name, p.cell.subject, p.cell.edit.id, `seed-${p.cell.seed}`);
     await ensurePrerequisites({ cell: p.cell, dir, log: p.log, signal: p.signal }, cellPlan({ cell: p.cell, dir }));
   },
-  supportsResume: true, description: 'GaussianAvatar-Editor editing arm (lib/edit): edit a reconstructed avatar, score it against the GT edit' });
+  supportsResume: true,
+  description: 'GaussianAvatar-Editor editing arm (lib/edit): edit a reconstructed avatar, score it against the GT edit',
+});
 
 /** The per-frame scores in the grid's per-frame file format (PER_FRAME_FILE), by task. */
 export function perFrameFile(scores: EditTaskScores[]): PerFrameFile {

@@ -30,15 +30,25 @@ export async function runNerfCell(ctx: CellContext): Promise<CellResult> {
   const plan = cellPlan({ ...ctx, cell: { ...ctx.cell, params: { ...p, method: 'ga-in2n' } } });
   const gpu = await useTfjsWebGpu();
   const frames = p.frames;
-  if (frames !== undefined && !(Number.isInteger(frames) && (frames as number) >= 2)) throw new Error(`cell params: frames: expected an integer ≥ 2, got ${JSON.stringify(frames)}`);
-  const ds = await ensureDataset(gpu, plan.data, synthConfig(plan.preset as PresetName, { subject: ctx.cell.subject, seed: 1, ...(frames ? { frames: frames as number } : {}) }));
+  if (frames !== undefined && !(Number.isInteger(frames) && (frames as number) >= 2))
+    throw new Error(`cell params: frames: expected an integer ≥ 2, got ${JSON.stringify(frames)}`);
+  const ds = await ensureDataset(
+    gpu,
+    plan.data,
+    synthConfig(plan.preset as PresetName, { subject: ctx.cell.subject, seed: 1, ...(frames ? { frames: frames as number } : {}) }),
+  );
   if (ds.created) ctx.log(`synthesised ${plan.data}`);
   const gridRoot = path.resolve(ctx.dir, '..', '..', '..', '..');
   const reconDir = typeof p.nerfRecon === 'string' ? p.nerfRecon : path.join(gridRoot, '_recon-nerf', `${ctx.cell.subject}-${plan.preset}`);
   if (typeof p.nerfRecon !== 'string') {
     const it = p.nerfIterations;
-    if (it !== undefined && !(Number.isInteger(it) && (it as number) > 0)) throw new Error(`cell params: nerfIterations: expected a positive integer, got ${JSON.stringify(it)}`);
-    const rc = nerfReconConfig(plan.preset, { data: plan.data, ...(typeof it === 'number' ? { train: { iterations: it } } : {}), evaluation: { splits: ['val'], framesPerSplit: 2 } });
+    if (it !== undefined && !(Number.isInteger(it) && (it as number) > 0))
+      throw new Error(`cell params: nerfIterations: expected a positive integer, got ${JSON.stringify(it)}`);
+    const rc = nerfReconConfig(plan.preset, {
+      data: plan.data,
+      ...(typeof it === 'number' ? { train: { iterations: it } } : {}),
+      evaluation: { splits: ['val'], framesPerSplit: 2 },
+    });
     ctx.log(`reconstructing the NeRF avatar in ${reconDir}`);
     await runNerfReconstruction(rc, { runDir: reconDir, log: (m) => ctx.log(m) });
   }
@@ -57,4 +67,8 @@ export async function runNerfCell(ctx: CellContext): Promise<CellResult> {
   };
 }
 
-registerCellRunner(NERF_METHOD, { run: runNerfCell, supportsResume: false, description: 'INSTA-style NeRF avatar + Instruct-NeRF2NeRF (lib/nerf): the paper\'s NeRF baseline' });
+registerCellRunner(NERF_METHOD, {
+  run: runNerfCell,
+  supportsResume: false,
+  description: "INSTA-style NeRF avatar + Instruct-NeRF2NeRF (lib/nerf): the paper's NeRF baseline",
+});

@@ -29,7 +29,9 @@ export function visibleGpus(env: NodeJS.ProcessEnv = process.env): string[] {
     if (!Number.isInteger(n) || n < 1) throw new Error(`GAE_GPUS: '${env.GAE_GPUS}' is not a positive integer`);
     return Array.from({ length: n }, (_, i) => String(i));
   }
-  const cuda = env.CUDA_VISIBLE_DEVICES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const cuda = env.CUDA_VISIBLE_DEVICES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return cuda && cuda.length ? cuda : ['0'];
 }
 

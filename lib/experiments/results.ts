@@ -121,7 +121,8 @@ export async function collectCells(gridRoot: string): Promise<CellRecord[]> {
     }
     const cell = done?.cell ?? cellJson?.cell;
     if (!cell) continue; // a directory the runner never started
-    const failed = !done && existsSync(path.join(dir, 'failed.json')) ? (JSON.parse(readFileSync(path.join(dir, 'failed.json'), 'utf8')) as { error: string }) : undefined;
+    const failed =
+      !done && existsSync(path.join(dir, 'failed.json')) ? (JSON.parse(readFileSync(path.join(dir, 'failed.json'), 'utf8')) as { error: string }) : undefined;
     out.push({
       grid: cell.grid,
       method: cell.method.name,
@@ -155,7 +156,8 @@ function readPerFrame(file: string): PerFrame {
     if (!Array.isArray(frames)) throw new Error(`${file}: tasks.${task}: expected an array of frames`);
     const m: Record<string, Record<string, number | null>> = (out[task] = {});
     frames.forEach((f, i) => {
-      if (typeof f?.frame !== 'string' || typeof f.metrics !== 'object' || f.metrics === null) throw new Error(`${file}: tasks.${task}[${i}]: expected { frame: string, metrics: object }`);
+      if (typeof f?.frame !== 'string' || typeof f.metrics !== 'object' || f.metrics === null)
+        throw new Error(`${file}: tasks.${task}[${i}]: expected { frame: string, metrics: object }`);
       if (m[f.frame]) throw new Error(`${file}: tasks.${task}[${i}]: frame "${f.frame}" appears twice`);
       m[f.frame] = f.metrics;
     });
@@ -169,7 +171,16 @@ export function longRows(cells: CellRecord[]): LongRow[] {
     if (c.status !== 'done') continue;
     for (const [task, ms] of Object.entries(c.metrics)) {
       for (const [metric, value] of Object.entries(ms)) {
-        rows.push({ grid: c.grid, method: c.method, subject: c.subject, edit: c.edit, seed: c.seed, task, metric, value: value === null || Number.isNaN(value) ? null : value });
+        rows.push({
+          grid: c.grid,
+          method: c.method,
+          subject: c.subject,
+          edit: c.edit,
+          seed: c.seed,
+          task,
+          metric,
+          value: value === null || Number.isNaN(value) ? null : value,
+        });
       }
     }
   }
@@ -222,7 +233,16 @@ export function aggregatePerCellGroup(rows: LongRow[]): AggRow[] {
   for (const g of groupBy(rows, (r) => [r.method, r.subject, r.edit, r.task, r.metric].join('\u0000')).values()) {
     const s = summarize(g.map((r) => r.value));
     const note = missingNote(g);
-    out.push({ method: g[0]!.method, subject: g[0]!.subject, edit: g[0]!.edit, task: g[0]!.task, metric: g[0]!.metric, ...s, cells: g.filter((r) => finite(r.value)).length, ...(note ? { note } : {}) });
+    out.push({
+      method: g[0]!.method,
+      subject: g[0]!.subject,
+      edit: g[0]!.edit,
+      task: g[0]!.task,
+      metric: g[0]!.metric,
+      ...s,
+      cells: g.filter((r) => finite(r.value)).length,
+      ...(note ? { note } : {}),
+    });
   }
   return out;
 }
@@ -231,7 +251,9 @@ export function aggregatePerCellGroup(rows: LongRow[]): AggRow[] {
 export async function toDataFrame(rows: object[]): Promise<import('danfojs-node').DataFrame> {
   const dfd = await import('danfojs-node');
   (await import('../gpu/tfjs-quiet.js')).quietTfjs();
-  const clean = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v === undefined ? null : v])));
+  const clean = rows.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && Number.isNaN(v) ? null : v === undefined ? null : v])),
+  );
   return new dfd.DataFrame(clean);
 }
 
@@ -275,7 +297,8 @@ export function pairedComparisons(cells: CellRecord[], opts: BootstrapOptions = 
   const out: PairedRow[] = [];
   for (let i = 0; i < methods.length; i++) {
     for (let j = i + 1; j < methods.length; j++) {
-      const A = byMethod.get(methods[i]!)!, B = byMethod.get(methods[j]!)!;
+      const A = byMethod.get(methods[i]!)!,
+        B = byMethod.get(methods[j]!)!;
       // task → metric → cluster → differences
       const diffs = new Map<string, Map<string, Map<string, number[]>>>();
       for (const [u, ca] of A) {
@@ -330,7 +353,13 @@ export async function loadGridResults(gridRoot: string): Promise<GridResults> {
 /** Writes cells.csv, metrics.csv (long), summary.csv (per method/task/metric) and results.json into outDir. */
 export async function writeGridResults(res: GridResults, outDir: string): Promise<string[]> {
   const files: [string, string][] = [
-    ['cells.csv', toCsv(res.cells.map((c) => ({ ...c, metrics: undefined, perFrame: undefined, notes: c.notes })), ['grid', 'method', 'subject', 'edit', 'seed', 'status', 'attempt', 'wallSeconds', 'error', 'notes'])],
+    [
+      'cells.csv',
+      toCsv(
+        res.cells.map((c) => ({ ...c, metrics: undefined, perFrame: undefined, notes: c.notes })),
+        ['grid', 'method', 'subject', 'edit', 'seed', 'status', 'attempt', 'wallSeconds', 'error', 'notes'],
+      ),
+    ],
     ['metrics.csv', toCsv(res.rows, ['grid', 'method', 'subject', 'edit', 'seed', 'task', 'metric', 'value'])],
     ['summary.csv', toCsv(res.table, ['method', 'task', 'metric', 'n', 'mean', 'sd', 'ci95', 'cells', 'note'])],
     ['paired.csv', toCsv(res.paired, ['a', 'b', 'task', 'metric', 'n', 'clusters', 'mean', 'lo', 'hi'])],
@@ -342,9 +371,12 @@ export async function writeGridResults(res: GridResults, outDir: string): Promis
     written.push(path.join(outDir, name));
   }
   // Per-frame scores stay in the cells' own files; results.json carries the aggregates.
-  const json = JSON.stringify({ ...res, cells: res.cells.map((c) => ({ ...c, perFrame: undefined })) }, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2);
+  const json = JSON.stringify(
+    { ...res, cells: res.cells.map((c) => ({ ...c, perFrame: undefined })) },
+    (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v),
+    2,
+  );
   await writeFileAtomic(path.join(outDir, 'results.json'), json + '\n');
   written.push(path.join(outDir, 'results.json'));
   return written;
 }
-

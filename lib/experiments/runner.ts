@@ -187,7 +187,9 @@ export async function runGrid(cfg: GridConfig, opts: RunGridOptions = {}): Promi
   // Every runner must exist before anything runs: a typo should not surface after hours of work.
   const missing = [...new Set(cells.map((c) => c.method.runner))].filter((r) => !getCellRunner(r));
   if (missing.length) {
-    throw new Error(`${cfg.name}: no cell runner registered for ${missing.map((m) => `'${m}'`).join(', ')} (register one with registerCellRunner, or load a plugin with --plugin)`);
+    throw new Error(
+      `${cfg.name}: no cell runner registered for ${missing.map((m) => `'${m}'`).join(', ')} (register one with registerCellRunner, or load a plugin with --plugin)`,
+    );
   }
   await fs.mkdir(root, { recursive: true });
   await writeJsonAtomic(path.join(root, 'grid.json'), { config: cfg, hash: hashOf(cfg), writtenAt: new Date().toISOString() });
@@ -202,7 +204,9 @@ export async function runGrid(cfg: GridConfig, opts: RunGridOptions = {}): Promi
         continue;
       }
       if (onStale === 'error') {
-        throw new Error(`${path.join(dir, 'done.json')}: finished with a different config (hash ${done.hash}, now ${cellHash(c)}); rename the grid, delete the cell, or run with onStale 'rerun'/'keep'`);
+        throw new Error(
+          `${path.join(dir, 'done.json')}: finished with a different config (hash ${done.hash}, now ${cellHash(c)}); rename the grid, delete the cell, or run with onStale 'rerun'/'keep'`,
+        );
       }
       await fs.rm(path.join(dir, 'done.json'));
     }
@@ -298,7 +302,10 @@ export async function runGrid(cfg: GridConfig, opts: RunGridOptions = {}): Promi
  * Runs every runner's `prepare` for the cells that are not finished (what they share: datasets,
  * reconstructions), once per distinct cell, in this process. Cells run at once afterwards find it built.
  */
-export async function prepareGrid(cfg: GridConfig, opts: { filter?: (cell: Cell) => boolean; signal?: AbortSignal; log?: (m: string) => void } = {}): Promise<number> {
+export async function prepareGrid(
+  cfg: GridConfig,
+  opts: { filter?: (cell: Cell) => boolean; signal?: AbortSignal; log?: (m: string) => void } = {},
+): Promise<number> {
   const root = gridDir(cfg);
   const log = opts.log ?? (() => {});
   let prepared = 0;
@@ -308,7 +315,12 @@ export async function prepareGrid(cfg: GridConfig, opts: { filter?: (cell: Cell)
     const done = readDone(cellDir(root, c));
     if (!runner.prepare || (done && done.hash === cellHash(c))) continue;
     if (opts.signal?.aborted) throw new DOMException('aborted', 'AbortError');
-    await runner.prepare({ cell: c, gridRoot: path.resolve(root), log: (m) => log(`${cellKey(c)}: ${m}`), signal: opts.signal ?? new AbortController().signal });
+    await runner.prepare({
+      cell: c,
+      gridRoot: path.resolve(root),
+      log: (m) => log(`${cellKey(c)}: ${m}`),
+      signal: opts.signal ?? new AbortController().signal,
+    });
     prepared++;
   }
   return prepared;

@@ -153,7 +153,13 @@ export async function submitCells(cfg: GridConfig, cells: Cell[], o: SlurmSubmit
   const range = `0-${cells.length - 1}${o.maxParallel ? `%${o.maxParallel}` : ''}`;
   let arrayJob: string;
   try {
-    arrayJob = parseJobId(run('sbatch', ['--parsable', `--array=${range}`, `--dependency=afterok:${prepareJob}`, '--kill-on-invalid-dep=yes', ...o.sbatchArgs, path.join(dir, 'array.sbatch')], 'submitting the array job'));
+    arrayJob = parseJobId(
+      run(
+        'sbatch',
+        ['--parsable', `--array=${range}`, `--dependency=afterok:${prepareJob}`, '--kill-on-invalid-dep=yes', ...o.sbatchArgs, path.join(dir, 'array.sbatch')],
+        'submitting the array job',
+      ),
+    );
   } catch (e) {
     spawnSync('scancel', [prepareJob]);
     throw e;
@@ -246,7 +252,9 @@ export function gridStatus(cfg: GridConfig, filter: (c: Cell) => boolean = () =>
     if (slurmState && LIVE.has(slurmState)) return { key, dir, state: slurmState === 'PENDING' ? 'queued' : 'running', slurm, slurmState, detail: null };
     const failed = readJson<{ error?: string }>(path.join(dir, 'failed.json'));
     if (failed || (slurm && slurmState)) {
-      const logs = [path.join(dir, 'log.txt'), ...(slurm ? [path.join(dir, `slurm-${slurm}.log`)] : [])].map((f) => tail(f, logLines)).filter((t): t is string => !!t);
+      const logs = [path.join(dir, 'log.txt'), ...(slurm ? [path.join(dir, `slurm-${slurm}.log`)] : [])]
+        .map((f) => tail(f, logLines))
+        .filter((t): t is string => !!t);
       const why = failed?.error ?? `Slurm says ${slurmState} but the cell has no done.json`;
       return { key, dir, state: 'failed', slurm, slurmState, detail: [why, ...logs].join('\n') };
     }

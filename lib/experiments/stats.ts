@@ -164,4 +164,3 @@ export function clusterBootstrap(clusters: ReadonlyArray<ReadonlyArray<number>>,
 export function excludesZero(iv: Pick<BootstrapInterval, 'lo' | 'hi'>): boolean {
   return iv.lo !== null && iv.hi !== null && (iv.lo > 0 || iv.hi < 0);
 }
-

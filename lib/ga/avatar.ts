@@ -139,7 +139,11 @@ export function encodeGaSequence(seq: GaSequence, vertexCount: number): Uint8Arr
     jaw_pose: stack((p) => p.jaw, 3),
     eyes_pose: stack((p) => p.eyes, 6),
     translation: stack((p) => p.translation, 3),
-    static_offset: { dtype: 'f4', shape: [1, vertexCount, 3], data: seq.staticOffset ? Float32Array.from(seq.staticOffset) : new Float32Array(vertexCount * 3) },
+    static_offset: {
+      dtype: 'f4',
+      shape: [1, vertexCount, 3],
+      data: seq.staticOffset ? Float32Array.from(seq.staticOffset) : new Float32Array(vertexCount * 3),
+    },
     // GaussianAvatars' viewer indexes dynamic_offset per timestep; we keep none.
     dynamic_offset: { dtype: 'f4', shape: [T, vertexCount, 3], data: new Float32Array(T * vertexCount * 3) },
   });

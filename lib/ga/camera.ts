@@ -75,10 +75,12 @@ export function cameraFromTransforms(frame: Json, top: Json, file: string, i: nu
   const num = (k: string, positive = false): number | undefined => {
     const v = pick(k);
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) throw new Error(`${at(k)}: expected a ${positive ? 'positive ' : ''}number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0))
+      throw new Error(`${at(k)}: expected a ${positive ? 'positive ' : ''}number, got ${JSON.stringify(v)}`);
     return v;
   };
-  let w = num('w', true), h = num('h', true);
+  let w = num('w', true),
+    h = num('h', true);
   if (w === undefined || h === undefined) {
     if (!imageSize) throw new Error(`${at('w')}: missing (and no image to read the size from)`);
     const s = imageSize();
@@ -86,8 +88,10 @@ export function cameraFromTransforms(frame: Json, top: Json, file: string, i: nu
     h ??= s.height;
   }
   if (!Number.isInteger(w) || !Number.isInteger(h)) throw new Error(`${at('w')}: image size must be whole pixels, got ${w}×${h}`);
-  let fx = num('fl_x', true), fy = num('fl_y', true);
-  let cx = num('cx'), cy = num('cy');
+  let fx = num('fl_x', true),
+    fy = num('fl_y', true);
+  let cx = num('cx'),
+    cy = num('cy');
   if (fx === undefined || fy === undefined) {
     const ax = num('camera_angle_x', true);
     if (ax === undefined) throw new Error(`${at('fl_x')}: missing, and no camera_angle_x either (one of them gives the focal length)`);
@@ -111,12 +115,21 @@ export function cameraFromTransforms(frame: Json, top: Json, file: string, i: nu
 export function downscaleCamera(cam: Camera, maxWidth: number): Camera {
   if (cam.width <= maxWidth) return cam;
   const s = maxWidth / cam.width;
-  const width = maxWidth, height = Math.max(1, Math.round(cam.height * s));
+  const width = maxWidth,
+    height = Math.max(1, Math.round(cam.height * s));
   return { ...cam, width, height, fx: cam.fx * s, fy: cam.fy * (height / cam.height), cx: cam.cx * s, cy: cam.cy * (height / cam.height) };
 }
 
 /** The camera of an image box-filtered down by the integer `factor` (lib/util/image.ts downsample). */
 export function scaleCameraBy(cam: Camera, factor: number): Camera {
   if (!Number.isInteger(factor) || factor < 1) throw new Error(`scaleCameraBy: factor must be a positive integer, got ${factor}`);
-  return { ...cam, width: Math.ceil(cam.width / factor), height: Math.ceil(cam.height / factor), fx: cam.fx / factor, fy: cam.fy / factor, cx: cam.cx / factor, cy: cam.cy / factor };
+  return {
+    ...cam,
+    width: Math.ceil(cam.width / factor),
+    height: Math.ceil(cam.height / factor),
+    fx: cam.fx / factor,
+    fy: cam.fy / factor,
+    cx: cam.cx / factor,
+    cy: cam.cy / factor,
+  };
 }

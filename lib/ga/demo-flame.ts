@@ -69,7 +69,11 @@ export function tinyFlame(seed = 1, size: { rings?: number; segments?: number } 
   // Joints: global at the centre, neck below, jaw in front of the neck, eyes up front.
   const near = (c: [number, number, number], n: number) =>
     Array.from({ length: V }, (_, v) => v)
-      .sort((a, b) => Math.hypot(template[3 * a]! - c[0], template[3 * a + 1]! - c[1], template[3 * a + 2]! - c[2]) - Math.hypot(template[3 * b]! - c[0], template[3 * b + 1]! - c[1], template[3 * b + 2]! - c[2]))
+      .sort(
+        (a, b) =>
+          Math.hypot(template[3 * a]! - c[0], template[3 * a + 1]! - c[1], template[3 * a + 2]! - c[2]) -
+          Math.hypot(template[3 * b]! - c[0], template[3 * b + 1]! - c[1], template[3 * b + 2]! - c[2]),
+      )
       .slice(0, n);
   const jointSets = [near([0, 0, 0], 6), near([0, -0.12, 0], 5), near([0, -0.06, 0.08], 4), near([0.03, 0.03, 0.09], 3), near([-0.03, 0.03, 0.09], 3)];
   const jointRegressor = new Float64Array(5 * V);
@@ -77,17 +81,28 @@ export function tinyFlame(seed = 1, size: { rings?: number; segments?: number } 
 
   const weights = new Float64Array(V * 5);
   for (let v = 0; v < V; v++) {
-    const y = template[3 * v + 1]!, z = template[3 * v + 2]!, x = template[3 * v]!;
-    const w = [1, Math.max(0, -y / 0.12) * 0.8, z > 0 && y < -0.02 ? 0.6 : 0, z > 0.06 && x > 0.02 && y > 0.02 ? 4 : 0, z > 0.06 && x < -0.02 && y > 0.02 ? 4 : 0];
+    const y = template[3 * v + 1]!,
+      z = template[3 * v + 2]!,
+      x = template[3 * v]!;
+    const w = [
+      1,
+      Math.max(0, -y / 0.12) * 0.8,
+      z > 0 && y < -0.02 ? 0.6 : 0,
+      z > 0.06 && x > 0.02 && y > 0.02 ? 4 : 0,
+      z > 0.06 && x < -0.02 && y > 0.02 ? 4 : 0,
+    ];
     const sum = w.reduce((a, b) => a + b, 0);
     for (let j = 0; j < 5; j++) weights[v * 5 + j] = w[j]! / sum;
   }
   const parents = [-1, 0, 1, 1, 1];
 
   // J_regressor as csc: column-major over vertices.
-  const data: number[] = [], indices: number[] = [], indptr: number[] = [0];
+  const data: number[] = [],
+    indices: number[] = [],
+    indptr: number[] = [0];
   for (let v = 0; v < V; v++) {
-    for (let j = 0; j < 5; j++) if (jointRegressor[j * V + v] !== 0) {
+    for (let j = 0; j < 5; j++)
+      if (jointRegressor[j * V + v] !== 0) {
         data.push(jointRegressor[j * V + v]!);
         indices.push(j);
       }
@@ -110,6 +125,8 @@ export function tinyFlame(seed = 1, size: { rings?: number; segments?: number } 
 
 /** The fixture's pickle bytes; `drop`/`replace` make malformed variants. */
 export function tinyFlamePickle(f: TinyFlame, opts: { style?: 'py2' | 'py3'; drop?: string; replace?: [string, PyValue] } = {}): Uint8Array {
-  const entries = f.entries.filter(([k]) => k !== opts.drop).map(([k, v]): [string, PyValue] => (opts.replace && k === opts.replace[0] ? [k, opts.replace[1]] : [k, v]));
+  const entries = f.entries
+    .filter(([k]) => k !== opts.drop)
+    .map(([k, v]): [string, PyValue] => (opts.replace && k === opts.replace[0] ? [k, opts.replace[1]] : [k, v]));
   return Pickler.dump({ dict: entries }, opts.style ?? 'py2');
 }

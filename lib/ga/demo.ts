@@ -63,7 +63,13 @@ export function recolourRegion<P>(head: Head<P>, g: BoundGaussians, region: numb
 }
 
 /** One image of an avatar on the posed head (float64 reference rasterizer, CPU). */
-export function renderAvatarReference<P>(head: Head<P>, g: BoundGaussians, p: P, cam: Camera, background: [number, number, number] = [1, 1, 1]): { rgb: RgbImage; alpha: Float32Array } {
+export function renderAvatarReference<P>(
+  head: Head<P>,
+  g: BoundGaussians,
+  p: P,
+  cam: Camera,
+  background: [number, number, number] = [1, 1, 1],
+): { rgb: RgbImage; alpha: Float32Array } {
   const out = renderReference(worldGaussians(head, g, p), cam, rasterSettings({ shDegree: g.shDegree, background }));
   return { rgb: { width: cam.width, height: cam.height, data: Float32Array.from(out.color) }, alpha: Float32Array.from(out.alpha) };
 }
@@ -87,7 +93,8 @@ function demoParams(model: FlameModel, rng: Rng, k: number): FlameParams {
 
 /** Writes the stand-in material under `root` (tiny images, two or three timesteps). */
 export async function writeDemo(root: string, opts: { width?: number; height?: number } = {}): Promise<DemoFiles> {
-  const width = opts.width ?? 48, height = opts.height ?? 40;
+  const width = opts.width ?? 48,
+    height = opts.height ?? 40;
   await fs.mkdir(root, { recursive: true });
   const fx = tinyFlame();
   const flame = path.join(root, 'flame_stand_in.pkl');
@@ -104,7 +111,16 @@ export async function writeDemo(root: string, opts: { width?: number; height?: n
     trainParams.forEach((p) => p.shape.set(shape));
     const params = { train: trainParams, val: trainParams, test: testParams } as Record<string, FlameParams[]>;
     await writeGaSubject({
-      dir, width, height, trainAzimuths: [-35, 0, 35], valAzimuths: [20], distance: 0.55, fovXDeg: 30, intrinsics: 'fl', trainParams, testParams,
+      dir,
+      width,
+      height,
+      trainAzimuths: [-35, 0, 35],
+      valAzimuths: [20],
+      distance: 0.55,
+      fovXDeg: 30,
+      intrinsics: 'fl',
+      trainParams,
+      testParams,
       image: (split, t, c2w, f) => {
         const m = [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)];
         const cam = cameraFromTransforms({ transform_matrix: m, fl_x: f, fl_y: f, cx: width / 2, cy: height / 2 }, { w: width, h: height }, 'demo', 0);

@@ -23,7 +23,8 @@ const VEC3 = ['rotation', 'neck_pose', 'jaw_pose', 'translation'] as const;
 function coeffs(npz: Map<string, NdArray>, key: string, want: number, file: string): Float32Array {
   const a = npzKey(npz, key, file);
   const n = a.shape[a.shape.length - 1] ?? 0;
-  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[0] === 1))) throw new Error(`${file}: ${key}: expected shape (1, ${want}) or (${want}), got (${a.shape.join(', ')})`);
+  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[0] === 1)))
+    throw new Error(`${file}: ${key}: expected shape (1, ${want}) or (${want}), got (${a.shape.join(', ')})`);
   if (n > want) throw new Error(`${file}: ${key}: ${n} components, but the FLAME model has ${want}`);
   const out = new Float32Array(want);
   out.set(asFloat64(a));
@@ -42,7 +43,11 @@ function vec(npz: Map<string, NdArray>, key: string, n: number, file: string): n
 }
 
 /** Parses one parameter file's arrays against `model`. */
-export function gaFlameFrame(npz: Map<string, NdArray>, model: Pick<FlameModel, 'shapeCount' | 'exprCount' | 'vertexCount' | 'baseVertexCount'>, file: string): GaFlameFrame {
+export function gaFlameFrame(
+  npz: Map<string, NdArray>,
+  model: Pick<FlameModel, 'shapeCount' | 'exprCount' | 'vertexCount' | 'baseVertexCount'>,
+  file: string,
+): GaFlameFrame {
   const [rotation, neck, jaw, translation] = VEC3.map((k) => vec(npz, k, 3, file) as [number, number, number]);
   const eyes = vec(npz, 'eyes_pose', 6, file) as FlameParams['eyes'];
   const params: FlameParams = {
@@ -66,7 +71,10 @@ export function gaFlameFrame(npz: Map<string, NdArray>, model: Pick<FlameModel, 
   return { params, staticOffset };
 }
 
-export async function readGaFlameFrame(file: string, model: Pick<FlameModel, 'shapeCount' | 'exprCount' | 'vertexCount' | 'baseVertexCount'>): Promise<GaFlameFrame> {
+export async function readGaFlameFrame(
+  file: string,
+  model: Pick<FlameModel, 'shapeCount' | 'exprCount' | 'vertexCount' | 'baseVertexCount'>,
+): Promise<GaFlameFrame> {
   return gaFlameFrame(await readNpz(file), model, file);
 }
 

@@ -28,9 +28,16 @@ export async function importGa(subjectDir: string, o: ImportGaOptions, log: (l: 
   const masks = o.masks ? await loadFlameMasks(o.masks) : undefined;
   const head = new FlameHead(model, { staticOffset: subject.staticOffset, masks, lipRings: o.lipRings });
   const out = path.resolve(o.out ?? path.join(subject.dir, 'gae'), 'ga-subject.json');
-  const index = gaIndex(subject, { flame: model.file, vertex_count: head.vertexCount, triangle_count: head.triangleCount, region_source: head.regionSource }, o.cross);
+  const index = gaIndex(
+    subject,
+    { flame: model.file, vertex_count: head.vertexCount, triangle_count: head.triangleCount, region_source: head.regionSource },
+    o.cross,
+  );
   await writeGaIndex(out, index);
-  for (const [name, s] of Object.entries(subject.splits)) log(`${name}: ${s!.frames.length} frames (${new Set(s!.frames.map((f) => f.cameraIndex)).size} cameras, ${new Set(s!.frames.map((f) => f.timestep)).size} timesteps)`);
+  for (const [name, s] of Object.entries(subject.splits))
+    log(
+      `${name}: ${s!.frames.length} frames (${new Set(s!.frames.map((f) => f.cameraIndex)).size} cameras, ${new Set(s!.frames.map((f) => f.timestep)).size} timesteps)`,
+    );
   log(`FLAME: ${head.vertexCount} vertices, ${head.triangleCount} triangles (with teeth); regions from ${head.regionSource}`);
   log(`wrote ${out}`);
   return out;

@@ -43,7 +43,15 @@ export function gaIndex(s: GaSubject, head: GaIndexHead, cross?: string): Record
   }
   const flame: Record<string, unknown> = {};
   for (const [p, v] of s.flame) {
-    flame[p] = { shape: Array.from(v.shape), expr: Array.from(v.expr), rotation: v.rotation, neck: v.neck, jaw: v.jaw, eyes: v.eyes, translation: v.translation };
+    flame[p] = {
+      shape: Array.from(v.shape),
+      expr: Array.from(v.expr),
+      rotation: v.rotation,
+      neck: v.neck,
+      jaw: v.jaw,
+      eyes: v.eyes,
+      translation: v.translation,
+    };
   }
   return {
     format: GA_INDEX_FORMAT,

@@ -8,7 +8,18 @@ export type { GaSubject, GaSplit, GaFrame, GaSplitName, GaLoadOptions } from './
 export { cameraFromTransforms, openGlCameraToWorldToOpenCv, worldToOpenCvToOpenGlCameraToWorld, downscaleCamera } from './camera.js';
 export { readGaFlameFrame, gaFlameFrame, encodeGaFlameFrame } from './flame-params.js';
 export type { GaFlameFrame } from './flame-params.js';
-export { readGaAvatar, parseGaAvatar, encodeGaAvatar, readGaSequence, gaSequence, encodeGaSequence, writeGaAvatar, worldGaussians, GA_PLY, GA_PARAMS } from './avatar.js';
+export {
+  readGaAvatar,
+  parseGaAvatar,
+  encodeGaAvatar,
+  readGaSequence,
+  gaSequence,
+  encodeGaSequence,
+  writeGaAvatar,
+  worldGaussians,
+  GA_PLY,
+  GA_PARAMS,
+} from './avatar.js';
 export type { GaSequence } from './avatar.js';
 export { importGa } from './import.js';
 export type { ImportGaOptions } from './import.js';

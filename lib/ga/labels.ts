@@ -12,9 +12,13 @@ export function rasterizeRegionLabels(verts: ArrayLike<number>, faces: ArrayLike
   const { width: W, height: H } = cam;
   const m = cam.worldToCamera;
   const V = verts.length / 3;
-  const u = new Float64Array(V), v = new Float64Array(V), z = new Float64Array(V);
+  const u = new Float64Array(V),
+    v = new Float64Array(V),
+    z = new Float64Array(V);
   for (let i = 0; i < V; i++) {
-    const x = verts[3 * i]!, y = verts[3 * i + 1]!, w = verts[3 * i + 2]!;
+    const x = verts[3 * i]!,
+      y = verts[3 * i + 1]!,
+      w = verts[3 * i + 2]!;
     const cx = m[0]! * x + m[1]! * y + m[2]! * w + m[3]!;
     const cy = m[4]! * x + m[5]! * y + m[6]! * w + m[7]!;
     const cz = m[8]! * x + m[9]! * y + m[10]! * w + m[11]!;
@@ -26,13 +30,17 @@ export function rasterizeRegionLabels(verts: ArrayLike<number>, faces: ArrayLike
   const labels = new Uint8Array(W * H);
   const T = faces.length / 3;
   for (let t = 0; t < T; t++) {
-    const a = faces[3 * t]!, b = faces[3 * t + 1]!, c = faces[3 * t + 2]!;
+    const a = faces[3 * t]!,
+      b = faces[3 * t + 1]!,
+      c = faces[3 * t + 2]!;
     if (z[a]! <= cam.near || z[b]! <= cam.near || z[c]! <= cam.near) continue;
     const area = (u[b]! - u[a]!) * (v[c]! - v[a]!) - (u[c]! - u[a]!) * (v[b]! - v[a]!);
     if (area === 0) continue;
     // Pixel (i, j) has its centre at (i + 0.5, j + 0.5) (the camera contract).
-    const x0 = Math.max(0, Math.floor(Math.min(u[a]!, u[b]!, u[c]!) - 0.5)), x1 = Math.min(W - 1, Math.ceil(Math.max(u[a]!, u[b]!, u[c]!) - 0.5));
-    const y0 = Math.max(0, Math.floor(Math.min(v[a]!, v[b]!, v[c]!) - 0.5)), y1 = Math.min(H - 1, Math.ceil(Math.max(v[a]!, v[b]!, v[c]!) - 0.5));
+    const x0 = Math.max(0, Math.floor(Math.min(u[a]!, u[b]!, u[c]!) - 0.5)),
+      x1 = Math.min(W - 1, Math.ceil(Math.max(u[a]!, u[b]!, u[c]!) - 0.5));
+    const y0 = Math.max(0, Math.floor(Math.min(v[a]!, v[b]!, v[c]!) - 0.5)),
+      y1 = Math.min(H - 1, Math.ceil(Math.max(v[a]!, v[b]!, v[c]!) - 0.5));
     for (let j = y0; j <= y1; j++) {
       const py = j + 0.5;
       for (let i = x0; i <= x1; i++) {

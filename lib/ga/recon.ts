@@ -60,7 +60,11 @@ export async function reconstructOnHead<P>(head: Head<P>, views: PosedView<P>[],
     for (let step = 0; step < config.iterations; step++) {
       const i = nextView(rng, stack, views.length);
       const view = views[i]!;
-      const settings = rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background: opts.background, blend: 'alpha' });
+      const settings = rasterSettings({
+        shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)),
+        background: opts.background,
+        blend: 'alpha',
+      });
       const f = framesOf(view);
       const { value, grads } = tf.variableGrads(() => {
         const out = rasterize(avatar.world(f), view.camera, settings);

@@ -40,7 +40,14 @@ export async function renderGa(avatarFile: string, o: RenderGaOptions): Promise<
   const seq = frames.filter((f) => f.cameraIndex === pick.cameraIndex).sort((a, b) => a.timestep - b.timestep);
   const settings = rasterSettings({ shDegree: g.shDegree, background: o.background ?? [1, 1, 1] });
   const ctx = await getGpu();
-  const images = await renderSequence(ctx, head, g, seq.map((f) => subject.flame.get(f.flameParamPath)!), pick.camera, settings);
+  const images = await renderSequence(
+    ctx,
+    head,
+    g,
+    seq.map((f) => subject.flame.get(f.flameParamPath)!),
+    pick.camera,
+    settings,
+  );
   const res = await exportAnimation(o.out, images, { fps: o.fps ?? 8, ...(o.formats ? { formats: o.formats } : {}) });
   return { ...res, frames: images.length };
 }

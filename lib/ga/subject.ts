@@ -122,7 +122,8 @@ async function readTransforms(dir: string, fileName: string, checkFiles: boolean
     };
     const int = (k: string) => {
       const v = f[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${at(k)}: ${v === undefined ? 'missing' : `expected a non-negative integer, got ${JSON.stringify(v)}`}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+        throw new Error(`${at(k)}: ${v === undefined ? 'missing' : `expected a non-negative integer, got ${JSON.stringify(v)}`}`);
       return v;
     };
     const image = path.resolve(dir, str('file_path'));
@@ -160,12 +161,23 @@ export async function loadGaSubject(dir: string, model: ModelDims, opts: GaLoadO
       await readParams(f.flameParamPath).catch((e: Error) => {
         throw new Error(e.message.startsWith(f.flameParamPath) ? `${e.message} (frames[${i}].flame_param_path in ${t.file})` : e.message);
       });
-      split.frames.push({ split: name, index: i, timestep: f.timestep, cameraIndex: f.cameraIndex, camera: f.camera, image: f.image, flameParamPath: f.flameParamPath });
+      split.frames.push({
+        split: name,
+        index: i,
+        timestep: f.timestep,
+        cameraIndex: f.cameraIndex,
+        camera: f.camera,
+        image: f.image,
+        flameParamPath: f.flameParamPath,
+      });
     }
     subject.splits[name] = split;
   }
   const canonical = path.join(root, 'canonical_flame_param.npz');
-  const hasCanonical = await fs.access(canonical).then(() => true, () => false);
+  const hasCanonical = await fs.access(canonical).then(
+    () => true,
+    () => false,
+  );
   const base = hasCanonical ? await readParams(canonical) : frames[subject.splits.train!.frames[0]!.flameParamPath]!;
   if (base.staticOffset) {
     subject.staticOffset = base.staticOffset;
@@ -187,7 +199,8 @@ export async function loadGaSubject(dir: string, model: ModelDims, opts: GaLoadO
       const driver = (await readGaFlameFrame(p, model)).params;
       // The driver's expressions and poses on this subject's identity.
       subject.flame.set(p, { ...driver, shape: Float32Array.from(shape) });
-      for (const [ci, camera] of cams) split.frames.push({ split: 'cross', index: split.frames.length, timestep: ts, cameraIndex: ci, camera, flameParamPath: p });
+      for (const [ci, camera] of cams)
+        split.frames.push({ split: 'cross', index: split.frames.length, timestep: ts, cameraIndex: ci, camera, flameParamPath: p });
     }
     subject.splits.cross = split;
   }

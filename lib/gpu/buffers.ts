@@ -12,12 +12,7 @@ export function alignedSize(bytes: number): number {
 }
 
 /** A storage buffer holding `data`, usable by kernels and copyable both ways. */
-export function upload(
-  device: GPUDevice,
-  data: TypedArray,
-  usage: number = STORAGE,
-  label?: string,
-): GPUBuffer {
+export function upload(device: GPUDevice, data: TypedArray, usage: number = STORAGE, label?: string): GPUBuffer {
   const size = alignedSize(data.byteLength);
   const buffer = device.createBuffer({ size, usage, mappedAtCreation: true, label });
   new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -44,13 +39,7 @@ export function uniform(device: GPUDevice, data: ArrayBuffer | TypedArray, label
  * Reads `count` elements of type `ctor` from `src` starting at `byteOffset`.
  * Goes through a staging buffer: storage buffers cannot be mapped for reading directly.
  */
-export async function download<T extends TypedArray>(
-  device: GPUDevice,
-  src: GPUBuffer,
-  ctor: TypedArrayCtor<T>,
-  count?: number,
-  byteOffset = 0,
-): Promise<T> {
+export async function download<T extends TypedArray>(device: GPUDevice, src: GPUBuffer, ctor: TypedArrayCtor<T>, count?: number, byteOffset = 0): Promise<T> {
   const n = count ?? Math.floor((src.size - byteOffset) / ctor.BYTES_PER_ELEMENT);
   const bytes = n * ctor.BYTES_PER_ELEMENT;
   const size = alignedSize(bytes);

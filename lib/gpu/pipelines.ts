@@ -51,9 +51,7 @@ async function queryCompileErrors(mod: GPUShaderModule, code: string): Promise<s
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length === 0) return null;
   const lines = code.split('\n');
-  return errors
-    .map((e) => `  line ${e.lineNum}:${e.linePos}: ${e.message}\n    ${lines[e.lineNum - 1]?.trim() ?? ''}`)
-    .join('\n');
+  return errors.map((e) => `  line ${e.lineNum}:${e.linePos}: ${e.message}\n    ${lines[e.lineNum - 1]?.trim() ?? ''}`).join('\n');
 }
 
 /** The pipeline for `spec` on `device`, compiled once. A WGSL error rejects with the source lines named. */
@@ -110,12 +108,7 @@ export function getPipelineSync(device: GPUDevice, spec: KernelSpec): GPUCompute
 export type Binding = GPUBuffer | GPUBufferBinding;
 
 /** A bind group for group `group` of `pipeline` with `resources[binding]` at each binding number. */
-export function bindGroup(
-  device: GPUDevice,
-  pipeline: GPUComputePipeline,
-  resources: Record<number, Binding>,
-  group = 0,
-): GPUBindGroup {
+export function bindGroup(device: GPUDevice, pipeline: GPUComputePipeline, resources: Record<number, Binding>, group = 0): GPUBindGroup {
   return device.createBindGroup({
     layout: pipeline.getBindGroupLayout(group),
     entries: Object.entries(resources).map(([b, r]) => ({

@@ -31,9 +31,7 @@ abstract class HierarchicalPlan {
     this.sizes = levelSizes(maxN);
     this.dummyCount = upload(ctx.device, new Uint32Array([0]));
     for (let l = 0; l < this.sizes.length; l++) {
-      this.levels.push(
-        ctx.device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: `scan-level-${l}` }),
-      );
+      this.levels.push(ctx.device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: `scan-level-${l}` }));
     }
   }
 
@@ -49,8 +47,7 @@ abstract class HierarchicalPlan {
     if (key === this.lastCount) return typeof count === 'number' ? this.dummyCount : count.buffer;
     this.lastCount = key;
     for (let l = 0; l < this.levels.length; l++) {
-      const u =
-        typeof count === 'number' ? new Uint32Array([l, 0, count, 0]) : new Uint32Array([l, count.offset, 0, 1]);
+      const u = typeof count === 'number' ? new Uint32Array([l, 0, count, 0]) : new Uint32Array([l, count.offset, 0, 1]);
       write(this.ctx.device, this.levels[l]!, u);
     }
     return typeof count === 'number' ? this.dummyCount : count.buffer;

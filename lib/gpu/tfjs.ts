@@ -98,11 +98,7 @@ export function acquireTensorBuffer(shape: number[]): GPUBuffer {
  * Wraps `buffer` as a tensor without copying. tfjs takes ownership: on dispose the buffer goes back to
  * tfjs's pool, so pass only buffers from `acquireTensorBuffer`.
  */
-export function adoptBuffer<R extends tf.Rank = tf.Rank>(
-  buffer: GPUBuffer,
-  shape: number[],
-  dtype: 'float32' | 'int32' = 'float32',
-): tf.Tensor<R> {
+export function adoptBuffer<R extends tf.Rank = tf.Rank>(buffer: GPUBuffer, shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor<R> {
   const t = tf.tensor({ buffer, zeroCopy: true }, shape as number[], dtype) as unknown as tf.Tensor<R>;
   const b = webgpuBackend();
   b.tensorMap.get(t.dataId as object).external = false;

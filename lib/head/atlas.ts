@@ -97,7 +97,8 @@ export interface UvRaster {
  * near UV seams reads plausible values.
  */
 export function rasterizeUv(model: HeadModel, S: number, attrs: Float32Array, channels: number, dilate = 6): UvRaster {
-  const W = ATLAS_COLS * S, H = ATLAS_ROWS * S;
+  const W = ATLAS_COLS * S,
+    H = ATLAS_ROWS * S;
   const data = new Float32Array(W * H * channels);
   const material = new Int8Array(W * H).fill(-1);
   const covered = new Uint8Array(W * H);
@@ -109,9 +110,13 @@ export function rasterizeUv(model: HeadModel, S: number, attrs: Float32Array, ch
     const py = [uv[6 * t + 1]! * H, uv[6 * t + 3]! * H, uv[6 * t + 5]! * H];
     const den = (py[1]! - py[2]!) * (px[0]! - px[2]!) + (px[2]! - px[1]!) * (py[0]! - py[2]!);
     if (Math.abs(den) < 1e-12) continue;
-    const x0 = Math.max(0, Math.floor(Math.min(...px) - 0.5)), x1 = Math.min(W - 1, Math.ceil(Math.max(...px) - 0.5));
-    const y0 = Math.max(0, Math.floor(Math.min(...py) - 0.5)), y1 = Math.min(H - 1, Math.ceil(Math.max(...py) - 0.5));
-    const v0 = model.faces[3 * t]!, v1 = model.faces[3 * t + 1]!, v2 = model.faces[3 * t + 2]!;
+    const x0 = Math.max(0, Math.floor(Math.min(...px) - 0.5)),
+      x1 = Math.min(W - 1, Math.ceil(Math.max(...px) - 0.5));
+    const y0 = Math.max(0, Math.floor(Math.min(...py) - 0.5)),
+      y1 = Math.min(H - 1, Math.ceil(Math.max(...py) - 0.5));
+    const v0 = model.faces[3 * t]!,
+      v1 = model.faces[3 * t + 1]!,
+      v2 = model.faces[3 * t + 2]!;
     for (let y = y0; y <= y1; y++) {
       const cy = y + 0.5;
       for (let x = x0; x <= x1; x++) {
@@ -146,8 +151,14 @@ export function rasterizeUv(model: HeadModel, S: number, attrs: Float32Array, ch
         let n = 0;
         let mat = -1;
         acc.fill(0);
-        for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
-          const nx = x + dx, ny = y + dy;
+        for (const [dx, dy] of [
+          [1, 0],
+          [-1, 0],
+          [0, 1],
+          [0, -1],
+        ] as const) {
+          const nx = x + dx,
+            ny = y + dy;
           if (nx < 0 || ny < 0 || nx >= W || ny >= H) continue;
           const q = ny * W + nx;
           if (!filled[q] || tileId(nx, ny) !== tileId(x, y)) continue;

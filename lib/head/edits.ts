@@ -58,9 +58,14 @@ function starDistance(x: number, y: number, R: number, r: number): number {
   a = ((a % (2 * wedge)) + 2 * wedge) % (2 * wedge);
   if (a > wedge) a = 2 * wedge - a;
   const d = Math.hypot(x, y);
-  const px = d * Math.sin(a), py = d * Math.cos(a);
-  const ax = 0, ay = R, bx = r * Math.sin(wedge), by = r * Math.cos(wedge);
-  const ex = bx - ax, ey = by - ay;
+  const px = d * Math.sin(a),
+    py = d * Math.cos(a);
+  const ax = 0,
+    ay = R,
+    bx = r * Math.sin(wedge),
+    by = r * Math.cos(wedge);
+  const ex = bx - ax,
+    ey = by - ay;
   const t = Math.max(0, Math.min(1, ((px - ax) * ex + (py - ay) * ey) / (ex * ex + ey * ey)));
   const dist = Math.hypot(px - ax - t * ex, py - ay - t * ey);
   const side = (px - ax) * ey - (py - ay) * ex; // > 0 on the centre's side of the edge
@@ -70,7 +75,9 @@ function starDistance(x: number, y: number, R: number, r: number): number {
 /** The tattoo's ink coverage at a neutral-mesh point (0..1): a star in a ring, 24 mm across. */
 export function tattooInk(lm: HeadLandmarks, x: number, y: number, z: number): number {
   const { point: c, normal: n } = lm.cheekLeft;
-  const dx = x - c[0], dy = y - c[1], dz = z - c[2];
+  const dx = x - c[0],
+    dy = y - c[1],
+    dz = z - c[2];
   const h = dx * n[0] + dy * n[1] + dz * n[2];
   if (Math.abs(h) > 0.012 || x < 0) return 0;
   // Tangent frame: e2 = world up projected on the tangent plane, e1 = e2 × n.
@@ -95,7 +102,9 @@ export function applyEdit(id: EditId, rgb: Float32Array, masks: TextureMasks, lm
     const mat = masks.material[p]!;
     // An edit changes only texels of its regions, so its ground truth has crisp region support.
     if (mat < 0 || !spec.regions.includes(masks.labels[p]!)) continue;
-    const r = rgb[3 * p]!, g = rgb[3 * p + 1]!, b = rgb[3 * p + 2]!;
+    const r = rgb[3 * p]!,
+      g = rgb[3 * p + 1]!,
+      b = rgb[3 * p + 2]!;
     switch (id) {
       case 'gold-teeth':
         if (mat === Material.M_Teeth) {

@@ -66,7 +66,13 @@ export class GpuHeadPoser {
     return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
-  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer; pipeline: GPUComputePipeline; groups: Map<GPUBuffer, GPUBindGroup> } | null = null;
+  private frameBuffers: {
+    dims: GPUBuffer;
+    coeffs: GPUBuffer;
+    transforms: GPUBuffer;
+    pipeline: GPUComputePipeline;
+    groups: Map<GPUBuffer, GPUBindGroup>;
+  } | null = null;
 
   /**
    * Encodes the posing of one frame into `out` ([V,3] float32, caller-owned), reusing persistent

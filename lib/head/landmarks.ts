@@ -38,11 +38,13 @@ function materialVertexList(model: HeadModel, mat: number): number[] {
 function eye(model: HeadModel, sclera: number, iris: number): EyeLandmarks {
   const P = model.neutral;
   const sv = materialVertexList(model, sclera);
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-  for (const v of sv) for (let k = 0; k < 3; k++) {
-    lo[k] = Math.min(lo[k]!, P[3 * v + k]!);
-    hi[k] = Math.max(hi[k]!, P[3 * v + k]!);
-  }
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
+  for (const v of sv)
+    for (let k = 0; k < 3; k++) {
+      lo[k] = Math.min(lo[k]!, P[3 * v + k]!);
+      hi[k] = Math.max(hi[k]!, P[3 * v + k]!);
+    }
   // The sclera is a sphere with a corneal bulge at the front: centre from the x, y extents, and z from
   // the back (which has no bulge) plus the x radius.
   const r = (hi[0]! - lo[0]!) / 2;
@@ -65,35 +67,50 @@ export function headLandmarks(model: HeadModel): HeadLandmarks {
   for (let t = 0; t < model.triangleCount; t++) {
     if (model.faceMaterial[t] !== Material.M_Face) continue;
     for (let c = 0; c < 3; c++) {
-      const a = model.faces[3 * t + c]!, b = model.faces[3 * t + ((c + 1) % 3)]!;
+      const a = model.faces[3 * t + c]!,
+        b = model.faces[3 * t + ((c + 1) % 3)]!;
       const k = Math.min(a, b) * V + Math.max(a, b);
       count.set(k, (count.get(k) ?? 0) + 1);
     }
   }
   const boundary = new Set<number>();
-  for (const [k, n] of count) if (n === 1) { boundary.add(Math.floor(k / V)); boundary.add(k % V); }
+  for (const [k, n] of count)
+    if (n === 1) {
+      boundary.add(Math.floor(k / V));
+      boundary.add(k % V);
+    }
   let noseTip: Vec3 = [0, 0, -Infinity];
   for (const v of materialVertexList(model, Material.M_Face)) if (P[3 * v + 2]! > noseTip[2]) noseTip = [P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!];
   // Mouth loop: boundary vertices below the nose and in front of the teeth's back.
   const mouth = [...boundary].filter((v) => {
-    const x = P[3 * v]!, y = P[3 * v + 1]!, z = P[3 * v + 2]!;
+    const x = P[3 * v]!,
+      y = P[3 * v + 1]!,
+      z = P[3 * v + 2]!;
     return y < noseTip[1] - 0.015 && y > noseTip[1] - 0.08 && Math.abs(x) < 0.04 && z > noseTip[2] - 0.06;
   });
   if (mouth.length < 8) throw new Error('head landmarks: inner lip loop not found');
-  let cornerX = 0, frontZ = -Infinity;
+  let cornerX = 0,
+    frontZ = -Infinity;
   for (const v of mouth) {
     cornerX = Math.max(cornerX, Math.abs(P[3 * v]!));
     frontZ = Math.max(frontZ, P[3 * v + 2]!);
   }
   // Lip meeting line: mean of the upper and lower loop heights at each x (the loop's mid-line).
   const n = 25;
-  const mouthX = new Float64Array(n), mouthY = new Float64Array(n);
+  const mouthX = new Float64Array(n),
+    mouthY = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = -cornerX + (2 * cornerX * i) / (n - 1);
-    let wsum = 0, ysum = 0, ymin = Infinity, ymax = -Infinity;
+    let wsum = 0,
+      ysum = 0,
+      ymin = Infinity,
+      ymax = -Infinity;
     for (const v of mouth) {
       const d = Math.abs(P[3 * v]! - x);
-      if (d < 0.004) { ymin = Math.min(ymin, P[3 * v + 1]!); ymax = Math.max(ymax, P[3 * v + 1]!); }
+      if (d < 0.004) {
+        ymin = Math.min(ymin, P[3 * v + 1]!);
+        ymax = Math.max(ymax, P[3 * v + 1]!);
+      }
       const w = Math.exp(-((d / 0.002) ** 2));
       wsum += w;
       ysum += w * P[3 * v + 1]!;
@@ -107,7 +124,10 @@ export function headLandmarks(model: HeadModel): HeadLandmarks {
   const faceV = materialVertexList(model, Material.M_Face);
   for (const v of faceV) {
     const d = Math.hypot(P[3 * v]! - 0.048, P[3 * v + 1]! + 0.008);
-    if (d < 0.003 && P[3 * v + 2]! > 0.03 && d - P[3 * v + 2]! < best) { best = d - P[3 * v + 2]!; cheek = [P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!]; }
+    if (d < 0.003 && P[3 * v + 2]! > 0.03 && d - P[3 * v + 2]! < best) {
+      best = d - P[3 * v + 2]!;
+      cheek = [P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!];
+    }
   }
   // Normal: least-squares plane of the face vertices within 12 mm (smallest principal axis, by power
   // iteration on the inverted-spectrum matrix tr(C)·I − C), oriented away from the head's centre.

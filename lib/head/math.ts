@@ -6,12 +6,18 @@ export type Affine = Float64Array; // [12] row-major 3×4: p' = R p + t
 
 /** Rodrigues: rotation matrix of an axis-angle vector (angle = its norm, radians). */
 export function axisAngleToMatrix(aa: ArrayLike<number>): Mat3 {
-  const x = aa[0]!, y = aa[1]!, z = aa[2]!;
+  const x = aa[0]!,
+    y = aa[1]!,
+    z = aa[2]!;
   const th = Math.hypot(x, y, z);
   const m = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   if (th < 1e-12) return m;
-  const kx = x / th, ky = y / th, kz = z / th;
-  const c = Math.cos(th), s = Math.sin(th), C = 1 - c;
+  const kx = x / th,
+    ky = y / th,
+    kz = z / th;
+  const c = Math.cos(th),
+    s = Math.sin(th),
+    C = 1 - c;
   m[0] = c + kx * kx * C;
   m[1] = kx * ky * C - kz * s;
   m[2] = kx * kz * C + ky * s;
@@ -39,11 +45,7 @@ export function rotationAbout(R: Mat3, pivot: ArrayLike<number>, t: ArrayLike<nu
 }
 
 export function applyAffine(A: ArrayLike<number>, x: number, y: number, z: number): Vec3 {
-  return [
-    A[0]! * x + A[1]! * y + A[2]! * z + A[3]!,
-    A[4]! * x + A[5]! * y + A[6]! * z + A[7]!,
-    A[8]! * x + A[9]! * y + A[10]! * z + A[11]!,
-  ];
+  return [A[0]! * x + A[1]! * y + A[2]! * z + A[3]!, A[4]! * x + A[5]! * y + A[6]! * z + A[7]!, A[8]! * x + A[9]! * y + A[10]! * z + A[11]!];
 }
 
 export const sub3 = (a: ArrayLike<number>, b: ArrayLike<number>): Vec3 => [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!];

@@ -187,7 +187,8 @@ function validateIndices(m: HeadModel, dir: string): void {
     if (m.faceUvs[i]! >= m.uvCount) throw new Error(`${path.join(dir, 'face_uvs.u32')}: index ${i} = ${m.faceUvs[i]} ≥ uv_count ${m.uvCount}`);
   }
   for (let t = 0; t < m.triangleCount; t++) {
-    if (m.faceMaterial[t]! >= m.materials.length) throw new Error(`${path.join(dir, 'face_material.u8')}: triangle ${t}: material ${m.faceMaterial[t]} out of range`);
+    if (m.faceMaterial[t]! >= m.materials.length)
+      throw new Error(`${path.join(dir, 'face_material.u8')}: triangle ${t}: material ${m.faceMaterial[t]} out of range`);
   }
   MATERIALS.forEach((name, i) => {
     if (m.materials[i] !== name) throw new Error(`${path.join(dir, 'model.json')}: materials[${i}]: expected ${name}, got ${m.materials[i]}`);

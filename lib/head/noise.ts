@@ -13,8 +13,12 @@ const fade = (t: number) => t * t * t * (t * (t * 6 - 15) + 10);
 
 /** Smooth value noise in [0, 1) at a point given in lattice units. */
 export function valueNoise3(seed: number, x: number, y: number, z: number): number {
-  const xi = Math.floor(x), yi = Math.floor(y), zi = Math.floor(z);
-  const fx = fade(x - xi), fy = fade(y - yi), fz = fade(z - zi);
+  const xi = Math.floor(x),
+    yi = Math.floor(y),
+    zi = Math.floor(z);
+  const fx = fade(x - xi),
+    fy = fade(y - yi),
+    fz = fade(z - zi);
   let acc = 0;
   for (let dz = 0; dz < 2; dz++) {
     const wz = dz ? fz : 1 - fz;
@@ -31,7 +35,10 @@ export function valueNoise3(seed: number, x: number, y: number, z: number): numb
 
 /** Fractal sum of `octaves` value noises, centred: roughly in [−0.5, 0.5]. `freq` in 1/metre for metre inputs. */
 export function fbm3(seed: number, x: number, y: number, z: number, freq: number, octaves = 4, gain = 0.5): number {
-  let a = 1, f = freq, sum = 0, norm = 0;
+  let a = 1,
+    f = freq,
+    sum = 0,
+    norm = 0;
   for (let o = 0; o < octaves; o++) {
     sum += a * (valueNoise3(seed + o * 1013, x * f, y * f, z * f) - 0.5);
     norm += a;
@@ -43,13 +50,21 @@ export function fbm3(seed: number, x: number, y: number, z: number, freq: number
 
 /** Cellular "spots": distance (lattice units) from a point to the nearest jittered feature point. */
 export function cellDistance(seed: number, x: number, y: number, z: number): number {
-  const xi = Math.floor(x), yi = Math.floor(y), zi = Math.floor(z);
+  const xi = Math.floor(x),
+    yi = Math.floor(y),
+    zi = Math.floor(z);
   let best = Infinity;
-  for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-    const cx = xi + dx, cy = yi + dy, cz = zi + dz;
-    const px = cx + lattice(seed, cx, cy, cz), py = cy + lattice(seed + 1, cx, cy, cz), pz = cz + lattice(seed + 2, cx, cy, cz);
-    const d = (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2;
-    if (d < best) best = d;
-  }
+  for (let dz = -1; dz <= 1; dz++)
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const cx = xi + dx,
+          cy = yi + dy,
+          cz = zi + dz;
+        const px = cx + lattice(seed, cx, cy, cz),
+          py = cy + lattice(seed + 1, cx, cy, cz),
+          pz = cz + lattice(seed + 2, cx, cy, cz);
+        const d = (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2;
+        if (d < best) best = d;
+      }
   return Math.sqrt(best);
 }

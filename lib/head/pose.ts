@@ -97,7 +97,9 @@ export function applyPose(rig: HeadRig, verts: Float32Array, p: HeadParams): Flo
   const w = rig.jawWeights;
   const V = verts.length / 3;
   for (let i = 0; i < V; i++) {
-    let x = verts[3 * i]!, y = verts[3 * i + 1]!, z = verts[3 * i + 2]!;
+    let x = verts[3 * i]!,
+      y = verts[3 * i + 1]!,
+      z = verts[3 * i + 2]!;
     const wi = w[i]!;
     if (wi > 0) {
       const jx = A[0]! * x + A[1]! * y + A[2]! * z + A[3]!;

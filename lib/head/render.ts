@@ -76,13 +76,16 @@ const textureCache = new WeakMap<HeadTexture, GpuTextures>();
 function mipChain(w: number, h: number, rgba: Uint8Array): { w: number; h: number; data: Uint8Array }[] {
   const levels = [{ w, h, data: rgba }];
   while (w > 1 || h > 1) {
-    const nw = Math.max(1, w >> 1), nh = Math.max(1, h >> 1);
+    const nw = Math.max(1, w >> 1),
+      nh = Math.max(1, h >> 1);
     const src = levels[levels.length - 1]!.data;
     const dst = new Uint8Array(nw * nh * 4);
     for (let y = 0; y < nh; y++) {
       for (let x = 0; x < nw; x++) {
-        const x0 = Math.min(w - 1, 2 * x), x1 = Math.min(w - 1, 2 * x + 1);
-        const y0 = Math.min(h - 1, 2 * y), y1 = Math.min(h - 1, 2 * y + 1);
+        const x0 = Math.min(w - 1, 2 * x),
+          x1 = Math.min(w - 1, 2 * x + 1);
+        const y0 = Math.min(h - 1, 2 * y),
+          y1 = Math.min(h - 1, 2 * y + 1);
         for (let k = 0; k < 4; k++) {
           const s = src[(y0 * w + x0) * 4 + k]! + src[(y0 * w + x1) * 4 + k]! + src[(y1 * w + x0) * 4 + k]! + src[(y1 * w + x1) * 4 + k]!;
           dst[(y * nw + x) * 4 + k] = (s + 2) >> 2;
@@ -214,8 +217,10 @@ class MeshRenderer {
     if (ss < 1 || ss > 8) throw new Error(`renderMesh: supersample must be 1..8, got ${opts.supersample}`);
     const sh = opts.shading ?? DEFAULT_SHADING;
     const bg = opts.background ?? [0, 0, 0];
-    const W = camera.width, H = camera.height;
-    const Ws = W * ss, Hs = H * ss;
+    const W = camera.width,
+      H = camera.height;
+    const Ws = W * ss,
+      Hs = H * ss;
     // Every await comes before the shared buffers are written: from here to submit() nothing yields, so
     // concurrent calls cannot interleave their uniforms and vertices.
     const pipeline = await this.renderPipeline();

@@ -64,7 +64,10 @@ function buildRig(model: HeadModel): HeadRig {
   if (sel.length < 10) throw new Error('head rig: jawOpen does not move the teeth; cannot place the jaw joint');
 
   // 2D Procrustes (y, z) of the lower teeth: neutral → neutral + jawOpen.
-  let py = 0, pz = 0, qy = 0, qz = 0;
+  let py = 0,
+    pz = 0,
+    qy = 0,
+    qz = 0;
   for (const v of sel) {
     py += P[3 * v + 1]!;
     pz += P[3 * v + 2]!;
@@ -72,29 +75,43 @@ function buildRig(model: HeadModel): HeadRig {
     qz += P[3 * v + 2]! + D[jo + 3 * v + 2]!;
   }
   const n = sel.length;
-  py /= n; pz /= n; qy /= n; qz /= n;
-  let sc = 0, ss = 0;
+  py /= n;
+  pz /= n;
+  qy /= n;
+  qz /= n;
+  let sc = 0,
+    ss = 0;
   for (const v of sel) {
-    const ay = P[3 * v + 1]! - py, az = P[3 * v + 2]! - pz;
-    const by = P[3 * v + 1]! + D[jo + 3 * v + 1]! - qy, bz = P[3 * v + 2]! + D[jo + 3 * v + 2]! - qz;
+    const ay = P[3 * v + 1]! - py,
+      az = P[3 * v + 2]! - pz;
+    const by = P[3 * v + 1]! + D[jo + 3 * v + 1]! - qy,
+      bz = P[3 * v + 2]! + D[jo + 3 * v + 2]! - qz;
     sc += ay * by + az * bz;
     ss += ay * bz - az * by;
   }
   const th = Math.atan2(ss, sc);
-  const c = Math.cos(th), s = Math.sin(th);
+  const c = Math.cos(th),
+    s = Math.sin(th);
   // q = R (p − J) + J  ⇒  (I − R) J = q̄ − R p̄
-  const ty = qy - (c * py - s * pz), tz = qz - (s * py + c * pz);
-  const a11 = 1 - c, a12 = s, a21 = -s, a22 = 1 - c;
+  const ty = qy - (c * py - s * pz),
+    tz = qz - (s * py + c * pz);
+  const a11 = 1 - c,
+    a12 = s,
+    a21 = -s,
+    a22 = 1 - c;
   const det = a11 * a22 - a12 * a21;
-  const Jy = (a22 * ty - a12 * tz) / det, Jz = (-a21 * ty + a11 * tz) / det;
+  const Jy = (a22 * ty - a12 * tz) / det,
+    Jz = (-a21 * ty + a11 * tz) / det;
   const jawPivot: Vec3 = [0, Jy, Jz];
 
   // Weights: projection of jawOpen's offset on the fitted rigid offset.
   const w = new Float32Array(V);
   const rMin = 0.01;
   for (let v = 0; v < V; v++) {
-    const y = P[3 * v + 1]! - Jy, z = P[3 * v + 2]! - Jz;
-    const ry = c * y - s * z - y, rz = s * y + c * z - z;
+    const y = P[3 * v + 1]! - Jy,
+      z = P[3 * v + 2]! - Jz;
+    const ry = c * y - s * z - y,
+      rz = s * y + c * z - z;
     const d = D[jo + 3 * v + 1]! * ry + D[jo + 3 * v + 2]! * rz;
     const wv = Math.min(1, Math.max(0, d / Math.max(ry * ry + rz * rz, rMin * rMin)));
     // jawOpen's support ends with small but nonzero offsets; fading small weights to 0 avoids a crease there.
@@ -110,9 +127,12 @@ function buildRig(model: HeadModel): HeadRig {
     cnt.fill(0);
     for (let t = 0; t < model.triangleCount; t++) {
       for (let k = 0; k < 3; k++) {
-        const a = model.faces[3 * t + k]!, b = model.faces[3 * t + ((k + 1) % 3)]!;
-        acc[a] += w[b]!; cnt[a]++;
-        acc[b] += w[a]!; cnt[b]++;
+        const a = model.faces[3 * t + k]!,
+          b = model.faces[3 * t + ((k + 1) % 3)]!;
+        acc[a] += w[b]!;
+        cnt[a]++;
+        acc[b] += w[a]!;
+        cnt[b]++;
       }
     }
     for (let v = 0; v < V; v++) if (!fixed[v] && cnt[v]! > 0) w[v] = 0.5 * w[v]! + (0.5 * acc[v]!) / cnt[v]!;
@@ -120,7 +140,9 @@ function buildRig(model: HeadModel): HeadRig {
 
   // Neck pivot: centroid (x, z) of the skin in a 1 cm slice 12 cm below the jaw joint.
   const skin = materialVertices(model, [Material.M_Face, Material.M_BackHead]);
-  let nx = 0, nz = 0, nn = 0;
+  let nx = 0,
+    nz = 0,
+    nn = 0;
   for (let v = 0; v < V; v++) {
     if (skin[v] && Math.abs(P[3 * v + 1]! - (Jy - 0.12)) < 0.005) {
       nx += P[3 * v]!;

@@ -74,11 +74,7 @@ export function lookFromSeed(seed: number): Look {
   const skin = jitter(SKIN[rng.int(SKIN.length)]!, 0.08);
   const hair = jitter(HAIR[rng.int(HAIR.length)]!, 0.15);
   const iris = jitter(IRIS[rng.int(IRIS.length)]!, 0.15);
-  const lips: RGB = [
-    0.55 * skin[0] + 0.45 * 0.78,
-    0.55 * skin[1] + 0.45 * 0.36,
-    0.55 * skin[2] + 0.45 * 0.38,
-  ];
+  const lips: RGB = [0.55 * skin[0] + 0.45 * 0.78, 0.55 * skin[1] + 0.45 * 0.36, 0.55 * skin[2] + 0.45 * 0.38];
   const brow = hair.map((h, k) => 0.55 * h + 0.12 * skin[k]! * 0.5) as RGB;
   return { skin, hair, brow, iris, lips, stubble: rng.next() < 0.5 ? 0.2 + 0.3 * rng.next() : 0, noiseSeed: rng.u32() };
 }
@@ -98,9 +94,13 @@ export interface IrisGeometry {
 }
 
 function irisCoords(eye: EyeLandmarks, x: number, y: number, z: number): IrisGeometry {
-  const dx = x - eye.centre[0], dy = y - eye.centre[1], dz = z - eye.centre[2];
+  const dx = x - eye.centre[0],
+    dy = y - eye.centre[1],
+    dz = z - eye.centre[2];
   const t = dx * eye.axis[0] + dy * eye.axis[1] + dz * eye.axis[2];
-  const px = dx - t * eye.axis[0], py = dy - t * eye.axis[1], pz = dz - t * eye.axis[2];
+  const px = dx - t * eye.axis[0],
+    py = dy - t * eye.axis[1],
+    pz = dz - t * eye.axis[2];
   // Angle around the axis, measured in the plane spanned by x' ⟂ axis (horizontal) and y.
   const ex = [eye.axis[2], 0, -eye.axis[0]];
   const el = Math.hypot(ex[0]!, ex[2]!);
@@ -209,12 +209,18 @@ export function textureMasks(model: HeadModel, S: number, look: Look): TextureMa
   const sm = surfaceMaps(model, S);
   const lm = headLandmarks(model);
   const n = sm.width * sm.height;
-  const lips = new Float32Array(n), brows = new Float32Array(n), hair = new Float32Array(n);
-  const iris = new Float32Array(n), pupil = new Float32Array(n), labels = new Uint8Array(n);
+  const lips = new Float32Array(n),
+    brows = new Float32Array(n),
+    hair = new Float32Array(n);
+  const iris = new Float32Array(n),
+    pupil = new Float32Array(n),
+    labels = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     const mat = sm.material[p]!;
     if (mat < 0) continue;
-    const x = sm.position[3 * p]!, y = sm.position[3 * p + 1]!, z = sm.position[3 * p + 2]!;
+    const x = sm.position[3 * p]!,
+      y = sm.position[3 * p + 1]!,
+      z = sm.position[3 * p + 2]!;
     switch (mat) {
       case Material.M_Face:
       case Material.M_BackHead: {
@@ -309,7 +315,9 @@ export function makeHeadTexture(model: HeadModel, opts: TextureOptions): HeadTex
   for (let p = 0; p < W * H; p++) {
     const mat = material[p]!;
     if (mat < 0) continue;
-    const x = position[3 * p]!, y = position[3 * p + 1]!, z = position[3 * p + 2]!;
+    const x = position[3 * p]!,
+      y = position[3 * p + 1]!,
+      z = position[3 * p + 2]!;
     let c: RGB;
     switch (mat) {
       case Material.M_Face:
@@ -325,7 +333,7 @@ export function makeHeadTexture(model: HeadModel, opts: TextureOptions): HeadTex
         const hr = masks.hair[p]!;
         if (hr > 0) {
           const az = Math.atan2(x, z - 0.01);
-          const strand = valueNoise3(s + 51, az * 0.08 * 1000 / 0.45, y * 1000 / 5, 0.7);
+          const strand = valueNoise3(s + 51, (az * 0.08 * 1000) / 0.45, (y * 1000) / 5, 0.7);
           c = mix(c, scale(look.hair, 0.7 + 0.6 * strand), hr);
         }
         break;

@@ -88,10 +88,30 @@ export async function writeMp4(file: string, frames: RgbImage[], opts: Mp4Option
   await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp.mp4`);
   const args = [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(opts.fps ?? 25), '-i', '-',
-    '-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2',
-    '-c:v', 'libx264', '-crf', String(opts.crf ?? 18), '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${width}x${height}`,
+    '-r',
+    String(opts.fps ?? 25),
+    '-i',
+    '-',
+    '-vf',
+    'pad=ceil(iw/2)*2:ceil(ih/2)*2',
+    '-c:v',
+    'libx264',
+    '-crf',
+    String(opts.crf ?? 18),
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
     tmp,
   ];
   const proc = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -125,7 +145,11 @@ export interface AnimationResult {
 }
 
 /** Writes <base>.gif and, when ffmpeg is present, <base>.mp4; says why a format was skipped. */
-export async function exportAnimation(basePath: string, frames: RgbImage[], opts: { fps?: number; formats?: ('gif' | 'mp4')[]; ffmpeg?: string } = {}): Promise<AnimationResult> {
+export async function exportAnimation(
+  basePath: string,
+  frames: RgbImage[],
+  opts: { fps?: number; formats?: ('gif' | 'mp4')[]; ffmpeg?: string } = {},
+): Promise<AnimationResult> {
   const res: AnimationResult = { written: [], skipped: [] };
   for (const f of opts.formats ?? ['gif', 'mp4']) {
     const file = `${basePath}.${f}`;

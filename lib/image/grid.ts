@@ -92,7 +92,8 @@ export function composeGrid(spec: GridSpec): ComposedGrid {
     if (r.images.length !== nc) throw new Error(`composeGrid: row ${i} has ${r.images.length} images for ${nc} columns`);
     if (r.crop) {
       const c = r.crop;
-      if (!(c.width > 0 && c.height > 0) || ![c.x, c.y, c.width, c.height].every(Number.isInteger)) throw new Error(`composeGrid: row ${i} crop box must have integer position and positive integer size`);
+      if (!(c.width > 0 && c.height > 0) || ![c.x, c.y, c.width, c.height].every(Number.isInteger))
+        throw new Error(`composeGrid: row ${i} crop box must have integer position and positive integer size`);
       r.images.forEach((im, j) => {
         if (im && (c.x < 0 || c.y < 0 || c.x + c.width > im.width || c.y + c.height > im.height)) {
           throw new Error(`composeGrid: row ${i} crop box ${c.width}x${c.height}+${c.x}+${c.y} is outside column ${j}'s ${im.width}x${im.height} image`);
@@ -113,7 +114,7 @@ export function composeGrid(spec: GridSpec): ComposedGrid {
   spec.rows.forEach((_, i) => {
     if (rowH[i] === 0) rowH[i] = Math.max(...rowH);
   });
-  const cropScale = spec.rows.map((r) => (r.crop ? spec.cropScale ?? Math.max(1, Math.floor(Math.min(...colW) / r.crop.width)) : 0));
+  const cropScale = spec.rows.map((r) => (r.crop ? (spec.cropScale ?? Math.max(1, Math.floor(Math.min(...colW) / r.crop.width))) : 0));
   spec.rows.forEach((r, i) => {
     if (r.crop) for (let j = 0; j < nc; j++) colW[j] = Math.max(colW[j]!, r.crop.width * cropScale[i]!);
   });
@@ -143,7 +144,9 @@ export function composeGrid(spec: GridSpec): ComposedGrid {
   const img = rgbImage(width, height, bg);
   const tiles: Tile[] = [];
   titles.forEach((lines, j) => {
-    lines.forEach((l, k) => drawText(img, l, colX[j]! + Math.floor((colW[j]! - textWidth(l, fs)) / 2), margin + (titleH - lines.length * lineH) + k * lineH, ink, fs));
+    lines.forEach((l, k) =>
+      drawText(img, l, colX[j]! + Math.floor((colW[j]! - textWidth(l, fs)) / 2), margin + (titleH - lines.length * lineH) + k * lineH, ink, fs),
+    );
   });
   spec.rows.forEach((r, i) => {
     if (r.label) drawText(img, r.label, margin, rowY[i]! + Math.floor((rowH[i]! - textHeight(fs)) / 2), ink, fs);
@@ -155,7 +158,8 @@ export function composeGrid(spec: GridSpec): ComposedGrid {
       if (im) blit(img, im, tx, ty);
       else {
         fill(img, tx, ty, w, h, EMPTY);
-        if (textWidth('N/A', fs) <= w) drawText(img, 'N/A', tx + Math.floor((w - textWidth('N/A', fs)) / 2), ty + Math.floor((h - textHeight(fs)) / 2), [0.4, 0.4, 0.4], fs);
+        if (textWidth('N/A', fs) <= w)
+          drawText(img, 'N/A', tx + Math.floor((w - textWidth('N/A', fs)) / 2), ty + Math.floor((h - textHeight(fs)) / 2), [0.4, 0.4, 0.4], fs);
       }
       tiles.push({ row: i, col: j, kind: 'image', x: tx, y: ty, width: w, height: h });
       if (r.crop) {

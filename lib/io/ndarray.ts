@@ -29,8 +29,17 @@ const ITEM: Record<string, { bytes: number; read: (dv: DataView, o: number, le: 
 
 /** numpy's long names as pickles spell dtypes (`numpy.dtype('float64')`) → type codes. */
 const LONG_NAMES: Record<string, string> = {
-  float32: 'f4', float64: 'f8', int8: 'i1', uint8: 'u1', bool: 'b1', int16: 'i2', uint16: 'u2',
-  int32: 'i4', uint32: 'u4', int64: 'i8', uint64: 'u8',
+  float32: 'f4',
+  float64: 'f8',
+  int8: 'i1',
+  uint8: 'u1',
+  bool: 'b1',
+  int16: 'i2',
+  uint16: 'u2',
+  int32: 'i4',
+  uint32: 'u4',
+  int64: 'i8',
+  uint64: 'u8',
 };
 
 /** Splits a descr like '<f8', '|u1', 'float64' into byte order and type code; `where` names the source. */

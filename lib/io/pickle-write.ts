@@ -50,7 +50,8 @@ export class Pickler {
   private text(s: string) {
     const b = new TextEncoder().encode(s);
     if (this.style === 'py2' && b.length === s.length) {
-      if (b.length < 256) this.byte(0x55, b.length); // SHORT_BINSTRING
+      if (b.length < 256)
+        this.byte(0x55, b.length); // SHORT_BINSTRING
       else {
         this.byte(0x54); // BINSTRING
         this.u32(b.length);
@@ -74,10 +75,12 @@ export class Pickler {
       for (const x of b) n += x < 0x80 ? 1 : 2;
       const u = new Uint8Array(n);
       let o = 0;
-      for (const x of b) if (x < 0x80) u[o++] = x; else {
-        u[o++] = 0xc0 | (x >> 6);
-        u[o++] = 0x80 | (x & 63);
-      }
+      for (const x of b)
+        if (x < 0x80) u[o++] = x;
+        else {
+          u[o++] = 0xc0 | (x >> 6);
+          u[o++] = 0x80 | (x & 63);
+        }
       this.byte(0x58);
       this.u32(n);
       this.block(u);
@@ -99,8 +102,7 @@ export class Pickler {
       else if (Number.isInteger(v.int) && v.int >= -(2 ** 31) && v.int < 2 ** 31) {
         this.byte(0x4a);
         this.u32(v.int >>> 0);
-      }
-      else throw new Error('Pickler: int out of range');
+      } else throw new Error('Pickler: int out of range');
     } else if ('float' in v) {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setFloat64(0, v.float, false);

@@ -72,7 +72,12 @@ export class PickledChumpy {
 }
 
 const SPARSE: Record<string, 'csc' | 'csr' | 'coo'> = {
-  csc_matrix: 'csc', csc_array: 'csc', csr_matrix: 'csr', csr_array: 'csr', coo_matrix: 'coo', coo_array: 'coo',
+  csc_matrix: 'csc',
+  csc_array: 'csc',
+  csr_matrix: 'csr',
+  csr_array: 'csr',
+  coo_matrix: 'coo',
+  coo_array: 'coo',
 };
 
 class Resolver extends NameRegistry {
@@ -182,10 +187,12 @@ export function sparseToDense(m: unknown, where: string): NdArray {
     out[r * cols + c] += v;
   };
   if (m.format === 'coo') {
-    const row = get('row'), col = get('col');
+    const row = get('row'),
+      col = get('col');
     for (let i = 0; i < data.length; i++) put(row[i]!, col[i]!, data[i]!);
   } else {
-    const indices = get('indices'), indptr = get('indptr');
+    const indices = get('indices'),
+      indptr = get('indptr');
     const major = m.format === 'csc' ? cols : rows;
     if (indptr.length !== major + 1) throw new Error(`${where}: indptr has ${indptr.length} entries, expected ${major + 1}`);
     for (let j = 0; j < major; j++) {

@@ -56,7 +56,11 @@ export function createHfClipEmbedder(opts: HfClipOptions): Embedder {
   return {
     id: 'hf-endpoint',
     model: opts.model,
-    embedImages: (images: RgbImage[]) => embed(images.map((im) => imageInput(encodePng(im))), 'images'),
+    embedImages: (images: RgbImage[]) =>
+      embed(
+        images.map((im) => imageInput(encodePng(im))),
+        'images',
+      ),
     embedTexts: (texts: string[]) => embed(texts, 'texts'),
   };
 }

@@ -81,7 +81,11 @@ async function embedAll(embedder: Embedder, images: RgbImage[], batchSize: numbe
 
 async function imageDirections(embedder: Embedder, pairs: EditPair[], opts: ClipOptions): Promise<Float64Array[]> {
   const normalize = opts.normalize ?? true;
-  const emb = await embedAll(embedder, pairs.flatMap((p) => [p.edited, p.original]), opts.batchSize ?? 16);
+  const emb = await embedAll(
+    embedder,
+    pairs.flatMap((p) => [p.edited, p.original]),
+    opts.batchSize ?? 16,
+  );
   return pairs.map((_, i) => diff(unit(emb[2 * i]!, normalize), unit(emb[2 * i + 1]!, normalize)));
 }
 

@@ -45,7 +45,9 @@ const HEAD = new Set<number>([Region.skin, Region.lips, Region.teeth, Region.ton
 
 function check(what: string, labels: LabelMap, ...imgs: RgbImage[]): number {
   const n = labels.length;
-  for (const im of imgs) if (im.width * im.height !== n || im.data.length !== 3 * n) throw new Error(`${what}: an image is ${im.width}x${im.height} (${im.data.length} values) for ${n} labels`);
+  for (const im of imgs)
+    if (im.width * im.height !== n || im.data.length !== 3 * n)
+      throw new Error(`${what}: an image is ${im.width}x${im.height} (${im.data.length} values) for ${n} labels`);
   return n;
 }
 
@@ -73,7 +75,10 @@ export function editFrameSums(f: EditFrameImages, editRegions: readonly number[]
   const n = check('editFrameSums', f.labels, ...imgs);
   const guarded = new Set(guardedRegions(editRegions));
   const edited = new Set(editRegions);
-  const R = f.edited.data, G = f.gt.data, C = f.captured.data, O = f.unedited?.data;
+  const R = f.edited.data,
+    G = f.gt.data,
+    C = f.captured.data,
+    O = f.unedited?.data;
   const leak: EditFrameSums['leak'] = {};
   const preserve = { se: 0, pixels: 0 };
   const strength = { num: 0, den: 0, pixels: 0 };
@@ -102,10 +107,14 @@ export function editFrameSums(f: EditFrameImages, editRegions: readonly number[]
 }
 
 /** Flicker of the edit residual R − O between two frames of one camera, over the pixels both see (labels ≠ background). */
-export function residualFlicker(a: { edited: RgbImage; unedited: RgbImage; labels: LabelMap }, b: { edited: RgbImage; unedited: RgbImage; labels: LabelMap }): number | null {
+export function residualFlicker(
+  a: { edited: RgbImage; unedited: RgbImage; labels: LabelMap },
+  b: { edited: RgbImage; unedited: RgbImage; labels: LabelMap },
+): number | null {
   const n = check('residualFlicker', a.labels, a.edited, a.unedited, b.edited, b.unedited);
   if (b.labels.length !== n) throw new Error(`residualFlicker: label maps of ${n} and ${b.labels.length} pixels`);
-  let sum = 0, count = 0;
+  let sum = 0,
+    count = 0;
   for (let p = 0; p < n; p++) {
     if (a.labels[p] === Region.background || b.labels[p] === Region.background) continue;
     let d = 0;
@@ -130,7 +139,8 @@ export interface EditScores {
 
 /** Scores from pooled sums (one frame's, or `poolEditSums` of many). */
 export function editScores(s: EditFrameSums): EditScores {
-  let err = 0, pixels = 0;
+  let err = 0,
+    pixels = 0;
   const leakageRegions: EditScores['leakageRegions'] = {};
   for (const [name, v] of Object.entries(s.leak) as [RegionName, { err: number; pixels: number }][]) {
     if (v.pixels === 0) continue;

@@ -164,7 +164,11 @@ export function ssimMap(a: RgbImage, b: RgbImage, opts: Omit<SsimOptions, 'mask'
         const sx0 = x + off;
         const i0 = sx0 < 0 ? -sx0 : 0;
         const i1 = sx0 + k > w ? w - sx0 : k;
-        let sX = 0, sY = 0, sXX = 0, sYY = 0, sXY = 0;
+        let sX = 0,
+          sY = 0,
+          sXX = 0,
+          sYY = 0,
+          sXY = 0;
         for (let i = i0; i < i1; i++) {
           const gi = g[i]!;
           const q = sx0 + i;

@@ -17,4 +17,14 @@ export { createLocalClipEmbedder, checkClipModelDir, DEFAULT_CLIP_MODEL_DIR, typ
 export { createHfClipEmbedder, type HfClipOptions } from './clip-hf.js';
 export { metricNames, REPORT_REGIONS, REGION_LABELS } from './names.js';
 export { createEmbedder, clipConfigFromEnv, ClipConfigSchema, type ClipConfig } from './clip-config.js';
-export { REGION_NEIGHBOURS, guardedRegions, editFrameSums, residualFlicker, editScores, poolEditSums, type EditFrameSums, type EditFrameImages, type EditScores } from './edit-scores.js';
+export {
+  REGION_NEIGHBOURS,
+  guardedRegions,
+  editFrameSums,
+  residualFlicker,
+  editScores,
+  poolEditSums,
+  type EditFrameSums,
+  type EditFrameImages,
+  type EditScores,
+} from './edit-scores.js';

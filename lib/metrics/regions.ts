@@ -88,7 +88,10 @@ export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: L
     out.image = { psnr: psnrOf(seAll, n), ssim: map.width * map.height > 0 ? ssimAll / (map.width * map.height) : NaN, pixels: n };
   }
   for (const [name, group] of Object.entries(opts.groups ?? REGION_GROUPS)) {
-    let s = 0, c = 0, ss = 0, sc = 0;
+    let s = 0,
+      c = 0,
+      ss = 0,
+      sc = 0;
     for (const id of new Set(group)) {
       if (!(id >= 0 && id < K)) continue; // no pixel carries it
       s += se[id]!;

@@ -50,7 +50,10 @@ export interface FlickerResult extends PairSeries {
 }
 
 function checkFrame(f: ResidualFrame, i: number, what: string, w: number, h: number): void {
-  for (const [name, img] of [['edited', f.edited], ['original', f.original]] as const) {
+  for (const [name, img] of [
+    ['edited', f.edited],
+    ['original', f.original],
+  ] as const) {
     if (img.width !== w || img.height !== h) throw new Error(`${what}: frame ${i} ${name} is ${img.width}x${img.height}, expected ${w}x${h}`);
   }
   if (f.foreground && f.foreground.length !== w * h) throw new Error(`${what}: frame ${i} foreground has ${f.foreground.length} entries, expected ${w * h}`);
@@ -94,7 +97,7 @@ export function temporalFlicker(frames: ResidualFrame[], opts: { groups?: Record
     perPair.push(residualL1(a, b, (p) => fg(a, p) * fg(b, p)));
   }
   const result: FlickerResult = { mean: meanOf(perPair), perPair };
-  const groups = opts.groups === false ? undefined : opts.groups ?? (frames.every((f) => f.labels) ? REGION_GROUPS : undefined);
+  const groups = opts.groups === false ? undefined : (opts.groups ?? (frames.every((f) => f.labels) ? REGION_GROUPS : undefined));
   if (groups) {
     if (!frames.every((f) => f.labels)) throw new Error('temporalFlicker: per-region flicker needs labels on every frame');
     result.byRegion = {};
@@ -202,7 +205,8 @@ export function viewConsistency(
     views.forEach((v, i) => {
       const n = v.edited.width * v.edited.height;
       if (v.depth!.length !== n) throw new Error(`viewConsistency: view ${i} depth has ${v.depth!.length} entries, expected ${n}`);
-      if (v.camera!.width !== v.edited.width || v.camera!.height !== v.edited.height) throw new Error(`viewConsistency: view ${i} camera size differs from its image`);
+      if (v.camera!.width !== v.edited.width || v.camera!.height !== v.edited.height)
+        throw new Error(`viewConsistency: view ${i} camera size differs from its image`);
     });
     const tol = opts.depthTolerance ?? 0.01;
     for (let i = 0; i + 1 < views.length; i++) {

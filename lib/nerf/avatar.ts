@@ -35,11 +35,13 @@ export interface PoseRef {
 
 /** The cube around the canonical triangles grown by maxDist (plus 2 % so the border stays inside). */
 export function canonicalCube(tris: Float32Array, maxDist: number): CanonicalBox {
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < tris.length; i += 3) for (let a = 0; a < 3; a++) {
-    lo[a] = Math.min(lo[a]!, tris[i + a]!);
-    hi[a] = Math.max(hi[a]!, tris[i + a]!);
-  }
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < tris.length; i += 3)
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a]!, tris[i + a]!);
+      hi[a] = Math.max(hi[a]!, tris[i + a]!);
+    }
   const size = 1.02 * (Math.max(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!) + 2 * maxDist);
   const centre = [0, 1, 2].map((a) => (lo[a]! + hi[a]!) / 2);
   return { lo: centre.map((c) => c - size / 2) as [number, number, number], size };
@@ -121,7 +123,8 @@ export class NerfAvatar {
   /** A whole image (no gradient), `chunk` rays at a time. */
   async renderImage(pose: PoseRef, camera: Camera, background: [number, number, number], chunk = 1 << 14): Promise<{ color: RgbImage; alpha: Float32Array }> {
     const n = camera.width * camera.height;
-    const color = new Float32Array(3 * n), alpha = new Float32Array(n);
+    const color = new Float32Array(3 * n),
+      alpha = new Float32Array(n);
     for (let s = 0; s < n; s += chunk) {
       const pixels = Uint32Array.from({ length: Math.min(chunk, n - s) }, (_, i) => s + i);
       const m = await this.march(pose, camera, pixels, null);

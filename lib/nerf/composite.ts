@@ -67,14 +67,17 @@ export function compositeReference(
   samples: number,
   background: ArrayLike<number>,
 ): { color: Float64Array; alpha: Float64Array } {
-  const R = delta.length, S = samples;
-  const sig = new Float64Array(R * S), col = new Float64Array(R * S * 3);
+  const R = delta.length,
+    S = samples;
+  const sig = new Float64Array(R * S),
+    col = new Float64Array(R * S * 3);
   for (let k = 0; k < denseIndex.length; k++) {
     const i = denseIndex[k]!;
     sig[i]! += sigma[k]!;
     for (let c = 0; c < 3; c++) col[3 * i + c]! += rgb[3 * k + c]!;
   }
-  const color = new Float64Array(3 * R), alpha = new Float64Array(R);
+  const color = new Float64Array(3 * R),
+    alpha = new Float64Array(R);
   for (let r = 0; r < R; r++) {
     let T = 1;
     for (let s = 0; s < S; s++) {

@@ -85,7 +85,11 @@ export const nerfEvalSchema = z.object({
   /** Frames per split, evenly spread (0 = all). */
   framesPerSplit: z.number().int().min(0).default(0),
   /** Rays per marcher launch when rendering whole images. */
-  chunkRays: z.number().int().min(1).default(1 << 14),
+  chunkRays: z
+    .number()
+    .int()
+    .min(1)
+    .default(1 << 14),
 });
 
 export const nerfReconSchema = nerfConfigSchema.extend({

@@ -28,16 +28,21 @@ export function closestPointOnTriangle(p: ArrayLike<number>, tri: ArrayLike<numb
   const dot = (u: number[], v: number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
   const at = (base: number[], dir: number[], s: number): [number, number, number] => [base[0]! + s * dir[0]!, base[1]! + s * dir[1]!, base[2]! + s * dir[2]!];
   const pp = [p[0]!, p[1]!, p[2]!];
-  const ab = sub(b, a), ac = sub(c, a), ap = sub(pp, a);
-  const d1 = dot(ab, ap), d2 = dot(ac, ap);
+  const ab = sub(b, a),
+    ac = sub(c, a),
+    ap = sub(pp, a);
+  const d1 = dot(ab, ap),
+    d2 = dot(ac, ap);
   if (d1 <= 0 && d2 <= 0) return [a[0]!, a[1]!, a[2]!];
   const bp = sub(pp, b);
-  const d3 = dot(ab, bp), d4 = dot(ac, bp);
+  const d3 = dot(ab, bp),
+    d4 = dot(ac, bp);
   if (d3 >= 0 && d4 <= d3) return [b[0]!, b[1]!, b[2]!];
   const vc = d1 * d4 - d3 * d2;
   if (vc <= 0 && d1 >= 0 && d3 <= 0) return at(a, ab, d1 / (d1 - d3));
   const cp = sub(pp, c);
-  const d5 = dot(ab, cp), d6 = dot(ac, cp);
+  const d5 = dot(ab, cp),
+    d6 = dot(ac, cp);
   if (d6 >= 0 && d5 <= d6) return [c[0]!, c[1]!, c[2]!];
   const vb = d5 * d2 - d1 * d6;
   if (vb <= 0 && d2 >= 0 && d6 <= 0) return at(a, ac, d2 / (d2 - d6));
@@ -45,7 +50,8 @@ export function closestPointOnTriangle(p: ArrayLike<number>, tri: ArrayLike<numb
   if (va <= 0 && d4 - d3 >= 0 && d5 - d6 >= 0) return at(b, sub(c, b), (d4 - d3) / (d4 - d3 + (d5 - d6)));
   const den = va + vb + vc;
   if (!(den > 0)) return [a[0]!, a[1]!, a[2]!]; // degenerate triangle: every region test failed
-  const v = vb / den, w = vc / den;
+  const v = vb / den,
+    w = vc / den;
   return [a[0]! + ab[0]! * v + ac[0]! * w, a[1]! + ab[1]! * v + ac[1]! * w, a[2]! + ab[2]! * v + ac[2]! * w];
 }
 
@@ -67,7 +73,8 @@ export function triangleVertices(verts: ArrayLike<number>, faces: ArrayLike<numb
 
 /** Nearest triangle by brute force: index and distance, or −1 when none lies within maxDist. */
 export function nearestTriangleBrute(p: ArrayLike<number>, tris: ArrayLike<number>, maxDist: number): { tri: number; dist: number } {
-  let best = -1, bestD2 = maxDist * maxDist;
+  let best = -1,
+    bestD2 = maxDist * maxDist;
   for (let t = 0; t < tris.length / 9; t++) {
     const d2 = pointTriangleDist2(p, tris, 9 * t);
     if (d2 < bestD2) {
@@ -88,7 +95,8 @@ export function triangleAffines(posed: TriangleFrames, canonical: TriangleFrames
   for (let i = 0; i < T; i++) {
     const t = triangles ? triangles[i]! : i;
     const s = canonical.scales[t]! / posed.scales[t]!;
-    const Rp = posed.rotations.subarray(9 * t, 9 * t + 9), Rc = canonical.rotations.subarray(9 * t, 9 * t + 9);
+    const Rp = posed.rotations.subarray(9 * t, 9 * t + 9),
+      Rc = canonical.rotations.subarray(9 * t, 9 * t + 9);
     for (let r = 0; r < 3; r++) {
       let b = canonical.centres[3 * t + r]!;
       for (let c = 0; c < 3; c++) {

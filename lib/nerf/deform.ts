@@ -95,7 +95,10 @@ export class MeshDeformer {
     u.unmap();
     const pass = enc.beginComputePass({ label: 'deform-points' });
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindGroup(d, this.pipeline, { 0: u, 1: frame.cellStart, 2: frame.cellTris, 3: frame.tris, 4: frame.affines, 5: points, 6: canonical, 7: tri }));
+    pass.setBindGroup(
+      0,
+      bindGroup(d, this.pipeline, { 0: u, 1: frame.cellStart, 2: frame.cellTris, 3: frame.tris, 4: frame.affines, 5: points, 6: canonical, 7: tri }),
+    );
     const [gx, gy] = grid(Math.ceil(n / DEFORM_WG));
     pass.dispatchWorkgroups(gx, gy);
     pass.end();

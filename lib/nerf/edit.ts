@@ -92,7 +92,8 @@ export async function editNerf(
   const rng = new Rng(config.seed);
   const adam = new Adam();
   const strengthRange = strengthRangeOf(config);
-  let edits = 0, editSeconds = 0;
+  let edits = 0,
+    editSeconds = 0;
   const t0 = performance.now();
   const editView = async (v: number) => {
     const t = performance.now();
@@ -121,7 +122,18 @@ export async function editNerf(
       const v = edited[rng.int(edited.length)]!;
       const f = views[v]!;
       const pixels = Uint32Array.from({ length: R }, () => rng.int(f.camera.width * f.camera.height));
-      const { value, count } = await nerfStep(avatar, adam, stepConfig, poseOf(f), f.camera, { rgb: targets.get(v)!, mask: null }, pixels, (config.seed * 7919 + step) >>> 0, background, step);
+      const { value, count } = await nerfStep(
+        avatar,
+        adam,
+        stepConfig,
+        poseOf(f),
+        f.camera,
+        { rgb: targets.get(v)!, mask: null },
+        pixels,
+        (config.seed * 7919 + step) >>> 0,
+        background,
+        step,
+      );
       if (step % config.log.every === 0 || step === config.iterations - 1) {
         await run.logMetrics(step, { loss: value ? (await value.data())[0]! : null, samples: count, edits });
       }

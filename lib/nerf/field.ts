@@ -23,13 +23,23 @@ export const MAX_LOGIT = 15;
 
 /** Shapes of the parameters for a config and expression width E (0 = unconditioned). */
 export function fieldShapes(cfg: FieldConfig, expressionDims: number): Record<FieldParam, number[]> {
-  const H = cfg.hidden, G1 = 1 + cfg.geoFeatures, W = hashOutputWidth(cfg.hashGrid);
+  const H = cfg.hidden,
+    G1 = 1 + cfg.geoFeatures,
+    W = hashOutputWidth(cfg.hashGrid);
   const E = cfg.expressionConditioning ? expressionDims : 0;
   const L = cfg.hashGrid;
   return {
     tables: [L.levels * 2 ** L.log2TableSize * L.features],
-    d1W: [W, H], d1b: [H], d2W: [H, G1], d2b: [G1],
-    c1W: [G1 + E, H], c1b: [H], c2W: [H, H], c2b: [H], c3W: [H, 3], c3b: [3],
+    d1W: [W, H],
+    d1b: [H],
+    d2W: [H, G1],
+    d2b: [G1],
+    c1W: [G1 + E, H],
+    c1b: [H],
+    c2W: [H, H],
+    c2b: [H],
+    c3W: [H, 3],
+    c3b: [3],
   };
 }
 
@@ -134,7 +144,9 @@ export function fieldReference(
 ): { sigma: Float64Array; rgb: Float64Array } {
   const n = points.length / 3;
   const enc = encodeReference(cfg.hashGrid, points, params.tables);
-  const W = hashOutputWidth(cfg.hashGrid), H = cfg.hidden, G1 = 1 + cfg.geoFeatures;
+  const W = hashOutputWidth(cfg.hashGrid),
+    H = cfg.hidden,
+    G1 = 1 + cfg.geoFeatures;
   const E = cfg.expressionConditioning && expression ? expression.length : 0;
   const dense = (x: ArrayLike<number>, wIn: number, w: ArrayLike<number>, b: ArrayLike<number>, wOut: number, act: (v: number) => number) => {
     const y = new Float64Array(wOut);
@@ -145,8 +157,11 @@ export function fieldReference(
     }
     return y;
   };
-  const relu = (v: number) => Math.max(0, v), id = (v: number) => v, sig = (v: number) => 1 / (1 + Math.exp(-v));
-  const sigma = new Float64Array(n), rgb = new Float64Array(3 * n);
+  const relu = (v: number) => Math.max(0, v),
+    id = (v: number) => v,
+    sig = (v: number) => 1 / (1 + Math.exp(-v));
+  const sigma = new Float64Array(n),
+    rgb = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     const h = dense(enc.subarray(i * W, (i + 1) * W), W, params.d1W, params.d1b, H, relu);
     const g = dense(h, H, params.d2W, params.d2b, G1, id);

@@ -39,7 +39,9 @@ export function cellCorners(level: HashLevel, log2T: number, px: number, py: num
     f[a] = s - i[a]!;
   });
   for (let c = 0; c < 8; c++) {
-    const dx = c & 1, dy = (c >> 1) & 1, dz = c >> 2;
+    const dx = c & 1,
+      dy = (c >> 1) & 1,
+      dz = c >> 2;
     res.index[c] = hashIndex(level, log2T, i[0]! + dx, i[1]! + dy, i[2]! + dz);
     res.weight[c] = (dx ? f[0]! : 1 - f[0]!) * (dy ? f[1]! : 1 - f[1]!) * (dz ? f[2]! : 1 - f[2]!);
   }
@@ -50,7 +52,9 @@ export function cellCorners(level: HashLevel, log2T: number, px: number, py: num
 export function encodeReference(cfg: HashGridConfig, points: ArrayLike<number>, tables: ArrayLike<number>): Float64Array {
   checkSizes(cfg, points, tables, 'encodeReference');
   const levels = hashLevels(cfg);
-  const T = 2 ** cfg.log2TableSize, F = cfg.features, W = hashOutputWidth(cfg);
+  const T = 2 ** cfg.log2TableSize,
+    F = cfg.features,
+    W = hashOutputWidth(cfg);
   const n = points.length / 3;
   const out = new Float64Array(n * W);
   const cc: CellCorners = { index: new Int32Array(8), weight: new Float64Array(8) };
@@ -69,7 +73,9 @@ export function encodeReference(cfg: HashGridConfig, points: ArrayLike<number>, 
 /** ∂L/∂tables [L, T, F] from ∂L/∂encoding [N, L·F]. */
 export function encodeBackwardReference(cfg: HashGridConfig, points: ArrayLike<number>, dOut: ArrayLike<number>): Float64Array {
   const levels = hashLevels(cfg);
-  const T = 2 ** cfg.log2TableSize, F = cfg.features, W = hashOutputWidth(cfg);
+  const T = 2 ** cfg.log2TableSize,
+    F = cfg.features,
+    W = hashOutputWidth(cfg);
   const n = points.length / 3;
   if (dOut.length !== n * W) throw new Error(`encodeBackwardReference: dOut has ${dOut.length} values, expected ${n} × ${W}`);
   const grad = new Float64Array(hashParamCount(cfg));

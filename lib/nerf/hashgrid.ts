@@ -108,7 +108,8 @@ export function sharedHashEncoder(cfg: HashGridConfig, opts: HashEncoderOptions 
  */
 export function hashEncode(points: tf.Tensor2D, tables: tf.Tensor, cfg: HashGridConfig, opts: HashEncoderOptions = {}): tf.Tensor2D {
   if (tf.getBackend() !== 'webgpu') throw new Error(`hashEncode: the tfjs backend is '${tf.getBackend()}', not 'webgpu'`);
-  if (points.shape[1] !== 3 || points.dtype !== 'float32') throw new Error(`hashEncode: points has shape [${points.shape}] ${points.dtype}, expected [N,3] float32`);
+  if (points.shape[1] !== 3 || points.dtype !== 'float32')
+    throw new Error(`hashEncode: points has shape [${points.shape}] ${points.dtype}, expected [N,3] float32`);
   if (tables.size !== hashParamCount(cfg)) throw new Error(`hashEncode: tables has ${tables.size} values, expected L·T·F = ${hashParamCount(cfg)}`);
   const n = points.shape[0];
   const W = hashOutputWidth(cfg);

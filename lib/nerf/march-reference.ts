@@ -18,7 +18,9 @@ export function pixelToWorld(cam: Camera): Float64Array {
   const W = cam.worldToCamera;
   const out = new Float64Array(9);
   for (let i = 0; i < 3; i++) {
-    const r0 = W[i]!, r1 = W[4 + i]!, r2 = W[8 + i]!; // row i of Rᵀ
+    const r0 = W[i]!,
+      r1 = W[4 + i]!,
+      r2 = W[8 + i]!; // row i of Rᵀ
     out[3 * i] = r0 / cam.fx;
     out[3 * i + 1] = r1 / cam.fy;
     out[3 * i + 2] = r2 - (r0 * cam.cx) / cam.fx - (r1 * cam.cy) / cam.fy;
@@ -39,9 +41,11 @@ export function sampleJitter(seed: number, pixel: number, s: number): number {
 
 /** Entry and exit of a ray in an axis-aligned box (t0 ≥ 0), or null when it misses. */
 export function rayBox(o: ArrayLike<number>, d: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>): [number, number] | null {
-  let t0 = 0, t1 = Infinity;
+  let t0 = 0,
+    t1 = Infinity;
   for (let a = 0; a < 3; a++) {
-    const ta = (lo[a]! - o[a]!) / d[a]!, tb = (hi[a]! - o[a]!) / d[a]!;
+    const ta = (lo[a]! - o[a]!) / d[a]!,
+      tb = (hi[a]! - o[a]!) / d[a]!;
     t0 = Math.max(t0, Math.min(ta, tb));
     t1 = Math.min(t1, Math.max(ta, tb));
   }
@@ -69,7 +73,8 @@ export function marchReference(spec: MarchSpec, pixels: ArrayLike<number>): Marc
   const M = pixelToWorld(camera);
   const o = cameraCentre(camera);
   const G = spec.occupancyResolution;
-  const pts: number[] = [], idx: number[] = [];
+  const pts: number[] = [],
+    idx: number[] = [];
   const delta = new Float64Array(pixels.length);
   for (let r = 0; r < pixels.length; r++) {
     const pix = pixels[r]!;

@@ -39,7 +39,8 @@ export function disposeMarch(m: MarchResult): void {
 
 export function marchUniform(inp: MarchInput, rays: number): ArrayBuffer {
   const buf = new ArrayBuffer(9 * 16);
-  const f = new Float32Array(buf), u = new Uint32Array(buf);
+  const f = new Float32Array(buf),
+    u = new Uint32Array(buf);
   const M = pixelToWorld(inp.camera);
   for (let i = 0; i < 3; i++) f.set([M[3 * i]!, M[3 * i + 1]!, M[3 * i + 2]!, 0], 4 * i);
   f.set([...cameraCentre(inp.camera), 0], 12);
@@ -78,10 +79,23 @@ export class RayMarcher {
     const f = inp.frame;
     const pass = enc.beginComputePass({ label: 'nerf-march' });
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, bindGroup(d, this.pipeline, {
-      0: uni, 1: f.uniform, 2: f.cellStart, 3: f.cellTris, 4: f.tris, 5: f.affines,
-      6: pixBuf, 7: inp.occupancy, 8: pts, 9: idx, 10: delta, 11: this.counter,
-    }));
+    pass.setBindGroup(
+      0,
+      bindGroup(d, this.pipeline, {
+        0: uni,
+        1: f.uniform,
+        2: f.cellStart,
+        3: f.cellTris,
+        4: f.tris,
+        5: f.affines,
+        6: pixBuf,
+        7: inp.occupancy,
+        8: pts,
+        9: idx,
+        10: delta,
+        11: this.counter,
+      }),
+    );
     const [gx, gy] = grid(Math.ceil(cap / MARCH_WG));
     pass.dispatchWorkgroups(gx, gy);
     pass.end();

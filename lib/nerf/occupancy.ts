@@ -40,7 +40,8 @@ export class OccupancyGrid {
 
   /** Re-estimates every cell from one jittered sample of the field (chunks of `chunk` points). */
   update(field: NerfField, seed: number, chunk = 1 << 18): void {
-    const G = this.resolution, n = G ** 3;
+    const G = this.resolution,
+      n = G ** 3;
     const next = tf.tidy(() => {
       const jitter = tf.randomUniform([n, 3], -0.5 / G, 0.5 / G, 'float32', seed);
       const pts = this.centres.add(jitter) as tf.Tensor2D;

@@ -144,13 +144,20 @@ export interface NerfCheckpoint {
 }
 
 export async function loadNerfCheckpoint(dir: string, config: NerfReconConfig): Promise<NerfCheckpoint> {
-  const stateFile = path.join(dir, CHECKPOINT_STATE), binFile = path.join(dir, CHECKPOINT_BLOBS);
+  const stateFile = path.join(dir, CHECKPOINT_STATE),
+    binFile = path.join(dir, CHECKPOINT_BLOBS);
   const j = JSON.parse(await fs.readFile(stateFile, 'utf8')) as NerfTrainerState & { adam: { options: AdamOptions; moments: AdamMoments } };
   for (const k of ['step', 'rngState', 'occupancyUpdates'] as const) if (typeof j[k] !== 'number') throw new Error(`${stateFile}: ${k}: expected a number`);
   const blobs = unpackBlobs(new Uint8Array(await fs.readFile(binFile)), binFile);
   const shapes = fieldShapes(config.field, N_EXPRESSION);
   const params = {} as Record<FieldParam, Float32Array>;
-  for (const n of FIELD_PARAMS) params[n] = blobOf(blobs, `field/${n}`, binFile, shapes[n].reduce((a, b) => a * b, 1));
+  for (const n of FIELD_PARAMS)
+    params[n] = blobOf(
+      blobs,
+      `field/${n}`,
+      binFile,
+      shapes[n].reduce((a, b) => a * b, 1),
+    );
   const occupancy = blobOf(blobs, 'occupancy', binFile, config.occupancy.resolution ** 3);
   return { state: { step: j.step, rngState: j.rngState, occupancyUpdates: j.occupancyUpdates }, params, occupancy, adam: { ...j.adam, blobs, file: binFile } };
 }
@@ -239,7 +246,18 @@ export async function trainNerf(config: NerfReconConfig, opts: NerfTrainOptions)
       const pixels = Uint32Array.from({ length: R }, () => rng.int(npx));
       const pose = poseOf(frame);
       const target = await targets.get(frame);
-      const { value, count } = await nerfStep(avatar, adam, config, pose, frame.camera, target, pixels, (config.train.seed * 1000003 + step) >>> 0, background, step);
+      const { value, count } = await nerfStep(
+        avatar,
+        adam,
+        config,
+        pose,
+        frame.camera,
+        target,
+        pixels,
+        (config.train.seed * 1000003 + step) >>> 0,
+        background,
+        step,
+      );
       const lrs = nerfLearningRates(config, step);
       st.step = step + 1;
       st.rngState = rng.state;
@@ -305,8 +323,17 @@ export async function evaluateNerf(avatar: NerfAvatar, dataset: SyntheticDataset
     }
     const pooled = poolRegionScores(perFrame);
     const mean = (k: 'psnr' | 'ssim') => perFrame.reduce((a, f) => a + f.image![k], 0) / Math.max(1, perFrame.length);
-    results.push({ split, task: split === 'train' ? 'train' : TASK_OF_SPLIT[split], frames: frames.length, psnr: mean('psnr'), ssim: mean('ssim'), lpips: null, regions: pooled });
-    if (o.figureDir && rows.length > 0) await writeGridPng({ columns: ['ground truth', 'render', '|error| x4'], rows }, path.join(o.figureDir, `eval-${split}.png`));
+    results.push({
+      split,
+      task: split === 'train' ? 'train' : TASK_OF_SPLIT[split],
+      frames: frames.length,
+      psnr: mean('psnr'),
+      ssim: mean('ssim'),
+      lpips: null,
+      regions: pooled,
+    });
+    if (o.figureDir && rows.length > 0)
+      await writeGridPng({ columns: ['ground truth', 'render', '|error| x4'], rows }, path.join(o.figureDir, `eval-${split}.png`));
   }
   return results;
 }

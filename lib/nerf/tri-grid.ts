@@ -19,7 +19,8 @@ export interface TriangleGrid {
 export function buildTriangleGrid(tris: ArrayLike<number>, maxDist: number, cellSize = maxDist): TriangleGrid {
   if (!(maxDist > 0) || !(cellSize > 0)) throw new Error(`buildTriangleGrid: maxDist ${maxDist} and cellSize ${cellSize} must be positive`);
   const T = tris.length / 9;
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  const lo = [Infinity, Infinity, Infinity],
+    hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < tris.length; i += 3) {
     for (let a = 0; a < 3; a++) {
       lo[a] = Math.min(lo[a]!, tris[i + a]!);
@@ -35,7 +36,8 @@ export function buildTriangleGrid(tris: ArrayLike<number>, maxDist: number, cell
   const C = dims[0] * dims[1] * dims[2];
   if (C > 1 << 26) throw new Error(`buildTriangleGrid: ${dims.join('×')} cells; raise cellSize`);
   const cellRange = (t: number, a: number): [number, number] => {
-    let mn = Infinity, mx = -Infinity;
+    let mn = Infinity,
+      mx = -Infinity;
     for (let k = 0; k < 3; k++) {
       const v = tris[9 * t + 3 * k + a]!;
       mn = Math.min(mn, v);
@@ -48,7 +50,9 @@ export function buildTriangleGrid(tris: ArrayLike<number>, maxDist: number, cell
   const counts = new Uint32Array(C + 1);
   const visit = (fn: (cell: number, t: number) => void) => {
     for (let t = 0; t < T; t++) {
-      const [x0, x1] = cellRange(t, 0), [y0, y1] = cellRange(t, 1), [z0, z1] = cellRange(t, 2);
+      const [x0, x1] = cellRange(t, 0),
+        [y0, y1] = cellRange(t, 1),
+        [z0, z1] = cellRange(t, 2);
       for (let z = z0; z <= z1; z++) for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) fn(x + dims[0] * (y + dims[1] * z), t);
     }
   };

@@ -44,7 +44,7 @@ export interface ExpectFailure {
 const STREAMS = ['stdout', 'stderr'];
 const MIME = /^[a-z]+\/[A-Za-z0-9.+-]+$/;
 
-export const joinText = (s: string | string[] | undefined): string => (Array.isArray(s) ? s.join('') : s ?? '');
+export const joinText = (s: string | string[] | undefined): string => (Array.isArray(s) ? s.join('') : (s ?? ''));
 
 /** Parses an .ipynb file's text, checking the fields this module reads; errors name the file and field. */
 export function parseNotebook(json: string, file: string): NotebookJson {
@@ -67,7 +67,11 @@ export function parseNotebook(json: string, file: string): NotebookJson {
 
 /** How a cell is named in messages: `cell 4 (id "gpu-check"): const ctx = await getGpu();`. */
 export function cellLabel(cell: NotebookCell, index: number): string {
-  const first = joinText(cell.source).split('\n').find((l) => l.trim() !== '')?.trim() ?? '(empty)';
+  const first =
+    joinText(cell.source)
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '(empty)';
   const short = first.length > 80 ? first.slice(0, 77) + '...' : first;
   return `cell ${index + 1}${cell.id ? ` (id "${cell.id}")` : ''}: ${short}`;
 }
@@ -80,8 +84,10 @@ export function cellExpectations(cell: NotebookCell, index: number, file: string
   if (typeof gae !== 'object' || gae === null) throw new Error(`${file}: cells[${index}].metadata.gae: expected an object`);
   if (gae.expect === undefined) return [];
   if (cell.cell_type !== 'code') throw new Error(`${where}: only code cells produce outputs (this is a ${cell.cell_type} cell)`);
-  if (!Array.isArray(gae.expect) || !gae.expect.every((e) => typeof e === 'string')) throw new Error(`${where}: expected a list of MIME types or "stdout"/"stderr"`);
-  for (const e of gae.expect as string[]) if (!STREAMS.includes(e) && !MIME.test(e)) throw new Error(`${where}: "${e}" is neither a MIME type (e.g. image/png) nor stdout/stderr`);
+  if (!Array.isArray(gae.expect) || !gae.expect.every((e) => typeof e === 'string'))
+    throw new Error(`${where}: expected a list of MIME types or "stdout"/"stderr"`);
+  for (const e of gae.expect as string[])
+    if (!STREAMS.includes(e) && !MIME.test(e)) throw new Error(`${where}: "${e}" is neither a MIME type (e.g. image/png) nor stdout/stderr`);
   return gae.expect as string[];
 }
 
@@ -89,7 +95,8 @@ export function cellExpectations(cell: NotebookCell, index: number, file: string
 export function producedKinds(cell: NotebookCell): Set<string> {
   const out = new Set<string>();
   for (const o of cell.outputs ?? []) {
-    if ((o.output_type === 'display_data' || o.output_type === 'execute_result' || o.output_type === 'update_display_data') && o.data) for (const k of Object.keys(o.data)) out.add(k);
+    if ((o.output_type === 'display_data' || o.output_type === 'execute_result' || o.output_type === 'update_display_data') && o.data)
+      for (const k of Object.keys(o.data)) out.add(k);
     else if (o.output_type === 'stream' && o.name && joinText(o.text) !== '') out.add(o.name);
   }
   return out;

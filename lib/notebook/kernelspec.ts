@@ -56,7 +56,10 @@ export function prefixDataDir(prefix: string): string {
  * Writes <dataDir>/kernels/gae-tslab/kernel.json. Idempotent: an identical file is left alone
  * (`changed` false); a kernelspec of the same name pointing elsewhere is replaced.
  */
-export async function installKernelSpec(dataDir: string, opts: { root?: string; node?: string; preset?: NotebookPreset } = {}): Promise<{ dir: string; file: string; changed: boolean }> {
+export async function installKernelSpec(
+  dataDir: string,
+  opts: { root?: string; node?: string; preset?: NotebookPreset } = {},
+): Promise<{ dir: string; file: string; changed: boolean }> {
   const dir = path.join(path.resolve(dataDir), 'kernels', KERNEL_NAME);
   const file = path.join(dir, 'kernel.json');
   const text = JSON.stringify(kernelSpec(opts.root, opts.node, opts.preset), null, 1) + '\n';

@@ -16,7 +16,10 @@ export interface NotebookReconstruction {
 /** Tiny: 60 steps (about a minute or two on lavapipe); full: the experiments' schedule (RECON_PRESETS.full). */
 export function notebookReconstruction(which: NotebookPreset = preset()): NotebookReconstruction {
   const data = notebookDataset(which);
-  const schedule = pick({ tiny: mergeConfig(RECON_PRESETS.tiny, { iterations: 60, log: { every: 10 }, checkpoint: { every: 30, keep: 2 } }), full: RECON_PRESETS.full }, which);
+  const schedule = pick(
+    { tiny: mergeConfig(RECON_PRESETS.tiny, { iterations: 60, log: { every: 10 }, checkpoint: { every: 30, keep: 2 } }), full: RECON_PRESETS.full },
+    which,
+  );
   return {
     config: reconConfig(mergeConfig(schedule, { name: `notebook-${which}`, data: data.dir }) as Parameters<typeof reconConfig>[0]),
     runDir: `results/runs/notebooks/02-reconstruct-${which}`,

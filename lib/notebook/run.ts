@@ -20,7 +20,12 @@ export const NO_NBCONVERT =
 
 /** The nbconvert command: $GAE_NBCONVERT, else `jupyter-nbconvert` on PATH; undefined if there is none. */
 export function findNbconvert(env: Record<string, string | undefined> = process.env): string | undefined {
-  const candidates = env.GAE_NBCONVERT ? [env.GAE_NBCONVERT] : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, 'jupyter-nbconvert'));
+  const candidates = env.GAE_NBCONVERT
+    ? [env.GAE_NBCONVERT]
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, 'jupyter-nbconvert'));
   return candidates.find((c) => {
     try {
       accessSync(c, constants.X_OK);
@@ -122,7 +127,11 @@ export function describeCellError(log: string, nb: NotebookJson | null): string 
   const error = parts.slice(2).join(RULE).trim();
   const i = nb?.cells.findIndex((c) => c.cell_type === 'code' && joinText(c.source).trim() === source.trim()) ?? -1;
   const label = i >= 0 ? cellLabel(nb!.cells[i]!, i) : 'a cell';
-  const indent = (s: string) => s.split('\n').map((l) => `    ${l}`).join('\n');
+  const indent = (s: string) =>
+    s
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
   return `${label} failed\n  source:\n${indent(source)}\n  error:\n${indent(error || '(no error text)')}`;
 }
 
@@ -136,7 +145,7 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
   countExpectations(input, file); // malformed expect metadata fails before a kernel starts
   await installKernelSpec(localDataDir(root));
   const name = path.basename(file, '.ipynb');
-  const outDir = path.resolve(opts.inplace ? path.join(root, 'results', 'tmp', 'notebooks') : opts.outDir ?? path.join(root, 'results', 'notebooks'));
+  const outDir = path.resolve(opts.inplace ? path.join(root, 'results', 'tmp', 'notebooks') : (opts.outDir ?? path.join(root, 'results', 'notebooks')));
   const outName = opts.inplace ? `${name}.${process.pid}` : name;
   const outFile = path.join(outDir, `${outName}.ipynb`);
   await fs.mkdir(outDir, { recursive: true });
@@ -147,7 +156,8 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     [PRESET_ENV]: opts.preset ?? 'tiny',
   };
   const args = [
-    '--to', 'notebook',
+    '--to',
+    'notebook',
     '--execute',
     `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
     `--ExecutePreprocessor.timeout=${opts.cellTimeoutS ?? 1800}`,
@@ -156,8 +166,10 @@ export async function runNotebook(file: string, opts: RunOptions = {}): Promise<
     '--ExecutePreprocessor.iopub_timeout=60',
     // No per-cell timestamps in the outputs: committed notebooks change only when their outputs do.
     '--ExecutePreprocessor.record_timing=False',
-    '--output-dir', outDir,
-    '--output', outName,
+    '--output-dir',
+    outDir,
+    '--output',
+    outName,
     file,
   ];
   const shown = path.relative(process.cwd(), file);
@@ -189,7 +201,9 @@ export async function runNotebooks(files: string[], opts: RunOptions = {}): Prom
   const out: NotebookRun[] = [];
   for (const f of files) {
     const r = await runNotebook(f, opts);
-    opts.log?.(r.ok ? `  ok in ${r.seconds.toFixed(1)} s → ${r.output}` : `  FAILED in ${r.seconds.toFixed(1)} s:\n${r.failures.map((m) => `  - ${m}`).join('\n')}`);
+    opts.log?.(
+      r.ok ? `  ok in ${r.seconds.toFixed(1)} s → ${r.output}` : `  FAILED in ${r.seconds.toFixed(1)} s:\n${r.failures.map((m) => `  - ${m}`).join('\n')}`,
+    );
     out.push(r);
   }
   return out;

@@ -24,11 +24,15 @@ function isRgbImage(x: unknown): x is RgbImage {
 }
 
 /** The MIME bundle of an image (PNG, with alpha when given) and its display metadata. */
-export function imageBundle(img: RgbImage | { rgb: RgbImage; alpha?: Float32Array }, opts: ImageOptions = {}): { data: MimeBundle; metadata: Record<string, unknown> } {
+export function imageBundle(
+  img: RgbImage | { rgb: RgbImage; alpha?: Float32Array },
+  opts: ImageOptions = {},
+): { data: MimeBundle; metadata: Record<string, unknown> } {
   let rgb = isRgbImage(img) ? img : img.rgb;
   let alpha = isRgbImage(img) ? undefined : img.alpha;
   if (!isRgbImage(rgb)) throw new Error('showImage: expected an RgbImage ({ width, height, data: Float32Array [H,W,3] }) or { rgb, alpha }');
-  if (rgb.data.length !== rgb.width * rgb.height * 3) throw new Error(`showImage: data has ${rgb.data.length} values for a ${rgb.width}×${rgb.height} RGB image`);
+  if (rgb.data.length !== rgb.width * rgb.height * 3)
+    throw new Error(`showImage: data has ${rgb.data.length} values for a ${rgb.width}×${rgb.height} RGB image`);
   if (alpha && alpha.length !== rgb.width * rgb.height) throw new Error(`showImage: alpha has ${alpha.length} values for a ${rgb.width}×${rgb.height} image`);
   const factor = Math.max(1, Math.ceil(rgb.width / (opts.maxWidth ?? 1600)));
   if (factor > 1) {
@@ -193,8 +197,14 @@ export function tableBundle(t: DataFrameLike | Record<string, unknown>[], opts: 
     more ? `<p>… ${more} more row${more === 1 ? '' : 's'}</p>` : '',
   ].join('');
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
-  const line = (cells: string[]) => cells.map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join('  ').trimEnd();
-  const text = [opts.caption ?? '', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), more ? `… ${more} more` : ''].filter((l) => l !== '').join('\n');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))
+      .join('  ')
+      .trimEnd();
+  const text = [opts.caption ?? '', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), more ? `… ${more} more` : '']
+    .filter((l) => l !== '')
+    .join('\n');
   return { 'text/html': html, 'text/plain': text };
 }
 

@@ -31,34 +31,23 @@ export function lookAt(eye: Vec3, target: Vec3, up: Vec3 = [0, 1, 0]): Float64Ar
   const z = normalize(sub(target, eye)); // forward
   const x = normalize(cross(z, up)); // right  (z × up points right when y is down)
   const y = cross(z, x); // down
-  return new Float64Array([
-    x[0], x[1], x[2], -dot(x, eye),
-    y[0], y[1], y[2], -dot(y, eye),
-    z[0], z[1], z[2], -dot(z, eye),
-    0, 0, 0, 1,
-  ]);
+  return new Float64Array([x[0], x[1], x[2], -dot(x, eye), y[0], y[1], y[2], -dot(y, eye), z[0], z[1], z[2], -dot(z, eye), 0, 0, 0, 1]);
 }
 
 /** Camera centre in world coordinates: −Rᵀ t for W = [R | t]. */
 export function cameraCentre(cam: Pick<Camera, 'worldToCamera'>): Vec3 {
   const m = cam.worldToCamera;
   const t: Vec3 = [m[3]!, m[7]!, m[11]!];
-  return [
-    -(m[0]! * t[0] + m[4]! * t[1] + m[8]! * t[2]),
-    -(m[1]! * t[0] + m[5]! * t[1] + m[9]! * t[2]),
-    -(m[2]! * t[0] + m[6]! * t[1] + m[10]! * t[2]),
-  ];
+  return [-(m[0]! * t[0] + m[4]! * t[1] + m[8]! * t[2]), -(m[1]! * t[0] + m[5]! * t[1] + m[9]! * t[2]), -(m[2]! * t[0] + m[6]! * t[1] + m[10]! * t[2])];
 }
 
 /** Applies the world → camera transform to a point. */
 export function toCamera(cam: Pick<Camera, 'worldToCamera'>, p: ArrayLike<number>, offset = 0): Vec3 {
   const m = cam.worldToCamera;
-  const x = p[offset]!, y = p[offset + 1]!, z = p[offset + 2]!;
-  return [
-    m[0]! * x + m[1]! * y + m[2]! * z + m[3]!,
-    m[4]! * x + m[5]! * y + m[6]! * z + m[7]!,
-    m[8]! * x + m[9]! * y + m[10]! * z + m[11]!,
-  ];
+  const x = p[offset]!,
+    y = p[offset + 1]!,
+    z = p[offset + 2]!;
+  return [m[0]! * x + m[1]! * y + m[2]! * z + m[3]!, m[4]! * x + m[5]! * y + m[6]! * z + m[7]!, m[8]! * x + m[9]! * y + m[10]! * z + m[11]!];
 }
 
 /** Pixel coordinates of a world point (no culling); pixel centres at integer + 0.5. */

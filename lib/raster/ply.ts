@@ -14,10 +14,22 @@ import type { Gaussians, ShDegree } from './types.js';
 type ScalarType = 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
 
 const TYPE_ALIASES: Record<string, ScalarType> = {
-  char: 'int8', int8: 'int8', uchar: 'uint8', uint8: 'uint8',
-  short: 'int16', int16: 'int16', ushort: 'uint16', uint16: 'uint16',
-  int: 'int32', int32: 'int32', uint: 'uint32', uint32: 'uint32',
-  float: 'float32', float32: 'float32', double: 'float64', float64: 'float64',
+  char: 'int8',
+  int8: 'int8',
+  uchar: 'uint8',
+  uint8: 'uint8',
+  short: 'int16',
+  int16: 'int16',
+  ushort: 'uint16',
+  uint16: 'uint16',
+  int: 'int32',
+  int32: 'int32',
+  uint: 'uint32',
+  uint32: 'uint32',
+  float: 'float32',
+  float32: 'float32',
+  double: 'float64',
+  float64: 'float64',
 };
 const TYPE_SIZE: Record<ScalarType, number> = { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, float64: 8 };
 const isFloatType = (t: ScalarType) => t === 'float32' || t === 'float64';
@@ -48,14 +60,22 @@ const isStandard = (name: string) => STANDARD.has(name) || /^f_rest_\d+$/.test(n
 
 function readScalar(view: DataView, offset: number, type: ScalarType, le: boolean): number {
   switch (type) {
-    case 'int8': return view.getInt8(offset);
-    case 'uint8': return view.getUint8(offset);
-    case 'int16': return view.getInt16(offset, le);
-    case 'uint16': return view.getUint16(offset, le);
-    case 'int32': return view.getInt32(offset, le);
-    case 'uint32': return view.getUint32(offset, le);
-    case 'float32': return view.getFloat32(offset, le);
-    case 'float64': return view.getFloat64(offset, le);
+    case 'int8':
+      return view.getInt8(offset);
+    case 'uint8':
+      return view.getUint8(offset);
+    case 'int16':
+      return view.getInt16(offset, le);
+    case 'uint16':
+      return view.getUint16(offset, le);
+    case 'int32':
+      return view.getInt32(offset, le);
+    case 'uint32':
+      return view.getUint32(offset, le);
+    case 'float32':
+      return view.getFloat32(offset, le);
+    case 'float64':
+      return view.getFloat64(offset, le);
   }
 }
 
@@ -74,7 +94,10 @@ function parseHeader(bytes: Uint8Array, name: string): Header {
   const m = /(^|\n)end_header\r?\n/.exec(text);
   if (!m) throw new Error(`${name}: PLY header has no 'end_header' line`);
   const bodyStart = m.index + m[0].length;
-  const lines = text.slice(0, m.index).split('\n').map((l) => l.replace(/\r$/, '').trim());
+  const lines = text
+    .slice(0, m.index)
+    .split('\n')
+    .map((l) => l.replace(/\r$/, '').trim());
   let format: Header['format'] | undefined;
   const elements: PlyElement[] = [];
   for (let li = 1; li < lines.length; li++) {
@@ -94,7 +117,8 @@ function parseHeader(bytes: Uint8Array, name: string): Header {
       const el = elements[elements.length - 1];
       if (!el) throw new Error(`${name}: property line '${line}' before any element`);
       if (tok[1] === 'list') {
-        const countType = TYPE_ALIASES[tok[2] ?? ''], type = TYPE_ALIASES[tok[3] ?? ''];
+        const countType = TYPE_ALIASES[tok[2] ?? ''],
+          type = TYPE_ALIASES[tok[3] ?? ''];
         if (tok.length !== 5 || !countType || !type) throw new Error(`${name}: malformed list property '${line}' of element '${el.name}'`);
         el.props.push({ name: tok[4]!, type, countType });
       } else {
@@ -121,7 +145,8 @@ function checkVertexLayout(vertex: PlyElement, name: string): ShDegree {
   }
   for (const r of REQUIRED) if (!names.has(r)) throw new Error(`${name}: missing vertex property '${r}'`);
   const rest = vertex.props.filter((p) => /^f_rest_\d+$/.test(p.name)).length;
-  for (let i = 0; i < rest; i++) if (!names.has(`f_rest_${i}`)) throw new Error(`${name}: missing vertex property 'f_rest_${i}' (the file has ${rest} f_rest properties)`);
+  for (let i = 0; i < rest; i++)
+    if (!names.has(`f_rest_${i}`)) throw new Error(`${name}: missing vertex property 'f_rest_${i}' (the file has ${rest} f_rest properties)`);
   const degree = SH_REST_COUNTS[rest];
   if (degree === undefined) throw new Error(`${name}: f_rest count ${rest} matches no SH degree (expected 0, 9, 24 or 45)`);
   return degree;
@@ -136,7 +161,11 @@ function readVertexColumns(bytes: Uint8Array, header: Header, name: string): Map
   const columns = vertex.props.map((p) => cols.get(p.name)!);
 
   if (header.format === 'ascii') {
-    const lines = latin1.decode(bytes.subarray(header.bodyStart)).split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const lines = latin1
+      .decode(bytes.subarray(header.bodyStart))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     let line = 0;
     for (let e = 0; e < vIndex; e++) line += header.elements[e]!.count; // one line per element instance
     const available = Math.max(0, Math.min(vertex.count, lines.length - line));
@@ -146,7 +175,8 @@ function readVertexColumns(bytes: Uint8Array, header: Header, name: string): Map
       if (tok.length !== vertex.props.length) throw new Error(`${name}: vertex ${i} has ${tok.length} values, expected ${vertex.props.length}`);
       for (let k = 0; k < tok.length; k++) {
         const v = Number(tok[k]);
-        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(tok[k]!)) throw new Error(`${name}: vertex ${i} property '${vertex.props[k]!.name}' is not a number ('${tok[k]}')`);
+        if (Number.isNaN(v) && !/^[-+]?nan$/i.test(tok[k]!))
+          throw new Error(`${name}: vertex ${i} property '${vertex.props[k]!.name}' is not a number ('${tok[k]}')`);
         columns[k]![i] = v;
       }
     }

@@ -50,14 +50,22 @@ function readIndex(dir: string): SavedFrame[] | null {
 
 /** A pixel box of the full-size image as a box of the image downsampled by k, kept inside it. */
 export function scaleBox(b: { x: number; y: number; width: number; height: number }, k: number, img: RgbImage) {
-  const x = Math.min(Math.floor(b.x / k), img.width - 1), y = Math.min(Math.floor(b.y / k), img.height - 1);
-  return { x, y, width: Math.max(1, Math.min(Math.ceil((b.x + b.width) / k), img.width) - x), height: Math.max(1, Math.min(Math.ceil((b.y + b.height) / k), img.height) - y) };
+  const x = Math.min(Math.floor(b.x / k), img.width - 1),
+    y = Math.min(Math.floor(b.y / k), img.height - 1);
+  return {
+    x,
+    y,
+    width: Math.max(1, Math.min(Math.ceil((b.x + b.width) / k), img.width) - x),
+    height: Math.max(1, Math.min(Math.ceil((b.y + b.height) / k), img.height) - y),
+  };
 }
 
 /** The seed at which the most of `methods` saved frames for (subject, edit); the lowest on a tie. */
 export function comparisonSeed(gridRoot: string, o: { subject: string; edit: string; methods: string[]; seeds: number[] }): number {
   if (!o.seeds.length) throw new Error(`comparisonSeed: no seeds for ${o.subject}/${o.edit}`);
-  const counted = [...o.seeds].sort((a, b) => a - b).map((seed) => ({ seed, saved: o.methods.filter((m) => existsSync(path.join(framesDir(gridRoot, m, { ...o, seed }), 'frames.json'))).length }));
+  const counted = [...o.seeds]
+    .sort((a, b) => a - b)
+    .map((seed) => ({ seed, saved: o.methods.filter((m) => existsSync(path.join(framesDir(gridRoot, m, { ...o, seed }), 'frames.json'))).length }));
   // reduce keeps the earlier (lower) seed unless a later one saved strictly more.
   return counted.reduce((best, c) => (c.saved > best.saved ? c : best)).seed;
 }

@@ -66,7 +66,8 @@ export class FigureExporter {
         const P = (globalThis as unknown as { Plotly: { newPlot: PlotlyFn; toImage: PlotlyFn; purge: PlotlyFn } }).Plotly;
         // globalThis: lib/ also compiles without the DOM lib (tslab).
         type El = { remove(): void };
-        const doc = (globalThis as unknown as { document: { getElementById(id: string): { appendChild(e: El): void }; createElement(t: string): El } }).document;
+        const doc = (globalThis as unknown as { document: { getElementById(id: string): { appendChild(e: El): void }; createElement(t: string): El } })
+          .document;
         // A fresh element per figure (a reused one writes the SVG root's attributes in another order), and a fixed
         // uid per trace (Plotly otherwise draws a random one into each trace's class): the same bytes every time.
         const el = doc.createElement('div');
@@ -91,14 +92,16 @@ export class FigureExporter {
     if (format === 'svg') return Buffer.from(svg, 'utf8');
     const pdfPage = await this.page.context().newPage();
     try {
-      await pdfPage.setContent(`<!doctype html><html><head><meta charset="utf-8"><style>@page{size:${width}px ${height}px;margin:0}html,body{margin:0}</style></head><body>${svg}</body></html>`);
+      await pdfPage.setContent(
+        `<!doctype html><html><head><meta charset="utf-8"><style>@page{size:${width}px ${height}px;margin:0}html,body{margin:0}</style></head><body>${svg}</body></html>`,
+      );
       return await pdfPage.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: '1' });
     } finally {
       await pdfPage.close();
     }
   }
 
-  async export(fig: Figure, file: string, format: FigureFormat = (file.split('.').pop() as FigureFormat), opts: ExportOptions = {}): Promise<void> {
+  async export(fig: Figure, file: string, format: FigureFormat = file.split('.').pop() as FigureFormat, opts: ExportOptions = {}): Promise<void> {
     if (!['png', 'svg', 'pdf'].includes(format)) throw new Error(`${file}: unknown figure format '${format}' (png, svg or pdf)`);
     await writeFileAtomic(file, await this.render(fig, format, opts));
   }
@@ -109,7 +112,12 @@ export class FigureExporter {
 }
 
 /** Exports one figure in several formats (file = base path + '.' + format). Returns the files written. */
-export async function exportFigure(fig: Figure, basePath: string, formats: FigureFormat[] = ['png', 'svg', 'pdf'], opts: ExportOptions = {}): Promise<string[]> {
+export async function exportFigure(
+  fig: Figure,
+  basePath: string,
+  formats: FigureFormat[] = ['png', 'svg', 'pdf'],
+  opts: ExportOptions = {},
+): Promise<string[]> {
   const ex = await FigureExporter.launch();
   try {
     const files: string[] = [];

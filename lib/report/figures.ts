@@ -28,7 +28,10 @@ const baseLayout = (title: string, x: string, y: string): Record<string, unknown
  * Grouped bars of one metric: methods on x, one trace per task, the 95% CI as error bars (none for n = 1);
  * with `paper`, the paper's numbers as diamond markers on the same axes.
  */
-export function metricBars(agg: AggRow[], opts: { metric: string; title?: string; yLabel?: string; tasks?: string[]; methods?: string[]; paper?: boolean }): Figure {
+export function metricBars(
+  agg: AggRow[],
+  opts: { metric: string; title?: string; yLabel?: string; tasks?: string[]; methods?: string[]; paper?: boolean },
+): Figure {
   const rows = agg.filter((r) => r.metric === opts.metric && r.subject === undefined);
   if (rows.length === 0) throw new Error(`metricBars: no results for metric '${opts.metric}'`);
   const methods = opts.methods ?? [...new Set(rows.map((r) => r.method))];
@@ -71,7 +74,10 @@ export function metricBars(agg: AggRow[], opts: { metric: string; title?: string
 }
 
 /** One line per key over `x` (default 'step') from metrics.jsonl records; optional exponential smoothing. */
-export function trainingCurves(records: Record<string, unknown>[], opts: { keys: string[]; x?: string; title?: string; yLabel?: string; smooth?: number; logY?: boolean }): Figure {
+export function trainingCurves(
+  records: Record<string, unknown>[],
+  opts: { keys: string[]; x?: string; title?: string; yLabel?: string; smooth?: number; logY?: boolean },
+): Figure {
   const x = opts.x ?? 'step';
   const data = opts.keys.map((k) => {
     const pts = records.filter((r) => typeof r[x] === 'number' && typeof r[k] === 'number' && Number.isFinite(r[k] as number));
@@ -91,7 +97,10 @@ export function trainingCurves(records: Record<string, unknown>[], opts: { keys:
  * "<run>: <key>", each run in its own colour with one dash style per key. Runs that logged none of the keys
  * are left out; all runs without them is an error.
  */
-export function runCurves(runs: { name: string; records: Record<string, unknown>[] }[], opts: { keys: string[]; x?: string; title?: string; yLabel?: string; smooth?: number; logY?: boolean }): Figure {
+export function runCurves(
+  runs: { name: string; records: Record<string, unknown>[] }[],
+  opts: { keys: string[]; x?: string; title?: string; yLabel?: string; smooth?: number; logY?: boolean },
+): Figure {
   const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
   const dashes = ['solid', 'dash', 'dot', 'dashdot'];
   const data: Record<string, unknown>[] = [];
@@ -106,7 +115,12 @@ export function runCurves(runs: { name: string; records: Record<string, unknown>
     layout ??= fig.layout;
     fig.data.forEach((t, k) => {
       if ((t.x as unknown[]).length === 0) return;
-      data.push({ ...t, name: `${run.name}: ${t.name as string}`, legendgroup: run.name, line: { color: colours[i % colours.length], dash: dashes[k % dashes.length] } });
+      data.push({
+        ...t,
+        name: `${run.name}: ${t.name as string}`,
+        legendgroup: run.name,
+        line: { color: colours[i % colours.length], dash: dashes[k % dashes.length] },
+      });
     });
   });
   if (!layout) throw new Error(`runCurves: none of ${runs.map((r) => r.name).join(', ')} logged any of ${opts.keys.join(', ')}`);
@@ -170,7 +184,11 @@ export function betaSweep(points: SweepPoint[], opts: { metric: string; title?: 
  * Sweep points from a grid whose methods differ in a β parameter (method params[param], default 'wabeBeta'):
  * one series per task.
  */
-export function betaPointsFromResults(agg: AggRow[], methodParams: Record<string, Record<string, unknown>>, opts: { metric: string; param?: string }): SweepPoint[] {
+export function betaPointsFromResults(
+  agg: AggRow[],
+  methodParams: Record<string, Record<string, unknown>>,
+  opts: { metric: string; param?: string },
+): SweepPoint[] {
   const param = opts.param ?? 'wabeBeta';
   const out: SweepPoint[] = [];
   for (const r of agg) {
@@ -198,7 +216,10 @@ export async function figureHtml(fig: Figure, opts: { id?: string; includePlotly
     }
     lib = `<script>${plotlySource.replace(/<\/script/gi, '<\\/script')}</script>`;
   }
-  const json = JSON.stringify({ data: fig.data, layout: { ...fig.layout, ...(opts.width ? { width: opts.width } : {}), ...(opts.height ? { height: opts.height } : {}) } }).replace(/</g, '\\u003c');
+  const json = JSON.stringify({
+    data: fig.data,
+    layout: { ...fig.layout, ...(opts.width ? { width: opts.width } : {}), ...(opts.height ? { height: opts.height } : {}) },
+  }).replace(/</g, '\\u003c');
   return `${lib}<div id="${id}"></div><script>(function(){var f=${json};Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,{responsive:true});})();</script>`;
 }
 
@@ -206,7 +227,10 @@ export async function figureHtml(fig: Figure, opts: { id?: string; includePlotly
  * Paired differences a − b of one metric as bars: one bar per contrast, one trace per task, the bootstrap 95%
  * interval as asymmetric error bars (it need not be centred on the mean). Contrasts without the metric are gaps.
  */
-export function contrastBars(rows: readonly PairedRow[], opts: { metric: string; contrasts: readonly (readonly [string, string])[]; tasks: string[]; title?: string; yLabel?: string }): Figure {
+export function contrastBars(
+  rows: readonly PairedRow[],
+  opts: { metric: string; contrasts: readonly (readonly [string, string])[]; tasks: string[]; title?: string; yLabel?: string },
+): Figure {
   const labels = opts.contrasts.map(([a, b]) => `${a} − ${b}`);
   const data = opts.tasks.map((task) => {
     const rs = opts.contrasts.map(([a, b]) => rows.find((r) => r.a === a && r.b === b && r.task === task && r.metric === opts.metric) ?? null);
@@ -216,7 +240,13 @@ export function contrastBars(rows: readonly PairedRow[], opts: { metric: string;
       offsetgroup: task,
       x: labels,
       y: rs.map((r) => r?.mean ?? null),
-      error_y: { type: 'data', symmetric: false, array: rs.map((r) => (r && r.mean !== null && r.hi !== null ? r.hi - r.mean : 0)), arrayminus: rs.map((r) => (r && r.mean !== null && r.lo !== null ? r.mean - r.lo : 0)), visible: true },
+      error_y: {
+        type: 'data',
+        symmetric: false,
+        array: rs.map((r) => (r && r.mean !== null && r.hi !== null ? r.hi - r.mean : 0)),
+        arrayminus: rs.map((r) => (r && r.mean !== null && r.lo !== null ? r.mean - r.lo : 0)),
+        visible: true,
+      },
       customdata: rs.map((r) => r?.n ?? 0),
       hovertemplate: '%{x}: %{y:.4f} (frames %{customdata})<extra>%{fullData.name}</extra>',
     };

@@ -108,9 +108,11 @@ export async function importCells(from: string, to: string, opts: ImportOptions 
         continue;
       }
       await fs.rm(dst, { recursive: true, force: true });
-      for (const e of await fs.readdir(cell, { withFileTypes: true })) if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, e.name), await fs.readFile(path.join(cell, e.name)));
+      for (const e of await fs.readdir(cell, { withFileTypes: true }))
+        if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, e.name), await fs.readFile(path.join(cell, e.name)));
       const run = path.join(cell, 'edit');
-      for (const e of await fs.readdir(run, { withFileTypes: true }).catch(() => [])) if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, 'edit', e.name), await fs.readFile(path.join(run, e.name)));
+      for (const e of await fs.readdir(run, { withFileTypes: true }).catch(() => []))
+        if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, 'edit', e.name), await fs.readFile(path.join(run, e.name)));
       const framesDir = path.join(run, 'renders', 'frames');
       const index = await fs.readFile(path.join(framesDir, 'frames.json'), 'utf8').catch(() => null);
       const seed = Number(path.basename(cell).slice('seed-'.length));

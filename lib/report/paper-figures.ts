@@ -78,16 +78,38 @@ const mdTable = (header: string[], rows: string[][], right: boolean[]) =>
 export function reconTable(file: string, regions: string[] = ['head', 'mouthInterior', 'eyes', 'skin', 'lips']): PaperTable {
   const e = readJson(file, reconEvalSchema);
   const header = ['task', 'frames', 'PSNR (dB)', 'SSIM', ...regions.map((r) => `PSNR ${r}`)];
-  const rows = e.splits.map((s) => [TASK_LABELS[s.task] ?? s.task, String(s.frames), num(s.psnr, 2), num(s.ssim, 4), ...regions.map((r) => (s.regions[r] ? num(s.regions[r]!.psnr, 2) : '—'))]);
+  const rows = e.splits.map((s) => [
+    TASK_LABELS[s.task] ?? s.task,
+    String(s.frames),
+    num(s.psnr, 2),
+    num(s.ssim, 4),
+    ...regions.map((r) => (s.regions[r] ? num(s.regions[r]!.psnr, 2) : '—')),
+  ]);
   const title = `**Reconstruction (step ${e.step}${e.gaussians ? `, ${e.gaussians.toLocaleString('en-US')} Gaussians` : ''}): PSNR/SSIM against held-out ground truth**\n\n`;
-  return { markdown: title + mdTable(header, rows, header.map((_, i) => i > 0)) };
+  return {
+    markdown:
+      title +
+      mdTable(
+        header,
+        rows,
+        header.map((_, i) => i > 0),
+      ),
+  };
 }
 
 const rasterSchema = z.object({
   adapterLine: z.string().optional(),
-  results: z.array(z.object({ scene: z.string(), mode: z.string(), forwardMs: z.number(), forwardBackwardMs: z.number(), gpuForwardBackwardMs: z.number().optional() })),
+  results: z.array(
+    z.object({ scene: z.string(), mode: z.string(), forwardMs: z.number(), forwardBackwardMs: z.number(), gpuForwardBackwardMs: z.number().optional() }),
+  ),
 });
-const avatarSchema = z.object({ gaussians: z.number(), resolution: z.tuple([z.number(), z.number()]), fps: z.number(), frameMs: z.object({ median: z.number() }), stagesMs: z.record(z.string(), z.number()) });
+const avatarSchema = z.object({
+  gaussians: z.number(),
+  resolution: z.tuple([z.number(), z.number()]),
+  fps: z.number(),
+  frameMs: z.object({ median: z.number() }),
+  stagesMs: z.record(z.string(), z.number()),
+});
 const trainStepSchema = z.object({ gaussians: z.number(), resolution: z.tuple([z.number(), z.number()]), medianMs: z.record(z.string(), z.number()) });
 
 function benchFile(dir: string, prefix: string): string | null {
@@ -98,7 +120,13 @@ function benchFile(dir: string, prefix: string): string | null {
 /** Rasterizer timings (median ms of forward and forward+backward per scene and Dawn mode). */
 export function rasterBenchTable(file: string): PaperTable {
   const b = readJson(file, rasterSchema);
-  const rows = b.results.map((r) => [r.scene, r.mode, num(r.forwardMs, 2), num(r.forwardBackwardMs, 2), r.gpuForwardBackwardMs === undefined ? '—' : num(r.gpuForwardBackwardMs, 2)]);
+  const rows = b.results.map((r) => [
+    r.scene,
+    r.mode,
+    num(r.forwardMs, 2),
+    num(r.forwardBackwardMs, 2),
+    r.gpuForwardBackwardMs === undefined ? '—' : num(r.gpuForwardBackwardMs, 2),
+  ]);
   const title = `**Rasterizer, median ms per frame${b.adapterLine ? ` (${b.adapterLine})` : ''}: Gaussians@resolution**\n\n`;
   return { markdown: title + mdTable(['scene', 'Dawn mode', 'forward', 'forward + backward', 'GPU fwd + bwd'], rows, [false, false, true, true, true]) };
 }
@@ -108,7 +136,15 @@ export function stageBars(stages: Record<string, number>, title: string): Figure
   const names = Object.keys(stages);
   return {
     data: [{ type: 'bar', orientation: 'h', y: names, x: names.map((n) => stages[n]), hovertemplate: '%{y}: %{x:.3f} ms<extra></extra>' }],
-    layout: { title: { text: title }, font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 }, xaxis: { title: { text: 'ms' } }, yaxis: { automargin: true, autorange: 'reversed' }, margin: { l: 160, r: 20, t: 80, b: 50 }, paper_bgcolor: 'white', plot_bgcolor: 'white' },
+    layout: {
+      title: { text: title },
+      font: { family: 'DejaVu Sans, Arial, sans-serif', size: 13 },
+      xaxis: { title: { text: 'ms' } },
+      yaxis: { automargin: true, autorange: 'reversed' },
+      margin: { l: 160, r: 20, t: 80, b: 50 },
+      paper_bgcolor: 'white',
+      plot_bgcolor: 'white',
+    },
   };
 }
 
@@ -154,11 +190,13 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   }
   // A selection of the report's figures (all of them are in <grid>/report/figures): the paired differences and
   // sweeps of the mouth on mouth-open frames, leakage and edit strength, D(real)/D(fake), the mouth update norms.
-  const PAPER = /^(paired-(psnrOpen-mouthInterior|leakage-all|editStrength)|sweep-.*-(psnrOpen-mouthInterior|leakage-all|discriminator)|adversary-ours|mouth-update-norms)$/;
+  const PAPER =
+    /^(paired-(psnrOpen-mouthInterior|leakage-all|editStrength)|sweep-.*-(psnrOpen-mouthInterior|leakage-all|discriminator)|adversary-ours|mouth-update-norms)$/;
   for (const [name, fig] of Object.entries(rep.figures)) {
     if (PAPER.test(name)) out.figures[name.startsWith('sweep-') ? name : `table1-${name}`] = fig;
   }
-  if (!metrics.has(metricNames.leakage()) && !grid.paired.length) out.notes.push(`${src.table1}: an older grid: no leakage/preservation/edit-strength metrics and no per-frame scores (paired differences)`);
+  if (!metrics.has(metricNames.leakage()) && !grid.paired.length)
+    out.notes.push(`${src.table1}: an older grid: no leakage/preservation/edit-strength metrics and no per-frame scores (paired differences)`);
   const edits = [...new Set(grid.cells.map((c) => c.edit))].sort();
   for (const edit of edits) {
     // Self-reenactment frames with mouth close-ups, at the seed whose cells saved the most evaluation frames.
@@ -166,7 +204,14 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
     const ms = methods.filter((m) => done.some((c) => c.method === m));
     const seed = src.seed ?? comparisonSeed(src.table1, { subject, edit, methods: ms, seeds: [...new Set(done.map((c) => c.seed))] });
     try {
-      const cmp = await methodComparison(src.table1, { subject, edit, seed, methods: ms, split: 'test', ...(src.downsample ? { downsample: src.downsample } : {}) });
+      const cmp = await methodComparison(src.table1, {
+        subject,
+        edit,
+        seed,
+        methods: ms,
+        split: 'test',
+        ...(src.downsample ? { downsample: src.downsample } : {}),
+      });
       out.grids[`table1-${edit}`] = cmp.spec;
       if (cmp.missing.length) out.notes.push(`table1-${edit} (seed ${seed}): grey columns: ${cmp.missing.join('; ')}`);
     } catch (e) {
@@ -176,11 +221,21 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   out.notes.push(...rep.notes.filter((n) => !/grey tiles/.test(n)));
 
   // Reconstruction: the table and the training curve.
-  const evals = existsSync(src.recon) ? readdirSync(src.recon).filter((f) => /^full-.*-eval-step\d+\.json$/.test(f)).sort() : [];
+  const evals = existsSync(src.recon)
+    ? readdirSync(src.recon)
+        .filter((f) => /^full-.*-eval-step\d+\.json$/.test(f))
+        .sort()
+    : [];
   if (evals.length) out.tables['recon'] = reconTable(path.join(src.recon, evals[evals.length - 1]!));
   else out.notes.push(`${src.recon}: no full-*-eval-step*.json: no reconstruction table`);
   const curve = path.join(src.recon, 'full-h100-metrics.jsonl');
-  if (existsSync(curve)) out.figures['recon-training'] = trainingCurves(readMetricsJsonl(curve), { keys: ['loss', 'l1', 'dssim'], title: 'Reconstruction (full preset, H100)', yLabel: 'loss', logY: true });
+  if (existsSync(curve))
+    out.figures['recon-training'] = trainingCurves(readMetricsJsonl(curve), {
+      keys: ['loss', 'l1', 'dssim'],
+      title: 'Reconstruction (full preset, H100)',
+      yLabel: 'loss',
+      logY: true,
+    });
   else out.notes.push(`${curve}: missing: no reconstruction curve`);
 
   // Speed.
@@ -189,14 +244,25 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
   const avatar = benchFile(src.bench, 'avatar');
   if (avatar) {
     const a = readJson(avatar, avatarSchema);
-    out.figures['bench-avatar-stages'] = stageBars(a.stagesMs, `Avatar frame: GPU stages<br><sub>${a.gaussians} Gaussians at ${a.resolution.join('×')}; ${a.fps.toFixed(0)} fps, ${a.frameMs.median.toFixed(2)} ms per frame (median)</sub>`);
+    out.figures['bench-avatar-stages'] = stageBars(
+      a.stagesMs,
+      `Avatar frame: GPU stages<br><sub>${a.gaussians} Gaussians at ${a.resolution.join('×')}; ${a.fps.toFixed(0)} fps, ${a.frameMs.median.toFixed(2)} ms per frame (median)</sub>`,
+    );
   }
   const step = benchFile(src.bench, 'train-step');
   if (step) {
     const s = readJson(step, trainStepSchema);
-    out.figures['bench-train-step'] = stageBars(s.medianMs, `Training step: median ms per part<br><sub>${s.gaussians} Gaussians at ${s.resolution.join('×')}</sub>`);
+    out.figures['bench-train-step'] = stageBars(
+      s.medianMs,
+      `Training step: median ms per part<br><sub>${s.gaussians} Gaussians at ${s.resolution.join('×')}</sub>`,
+    );
   }
-  for (const [k, f] of [['raster', raster], ['avatar', avatar], ['train-step', step]] as const) if (!f) out.notes.push(`${src.bench}: no ${k}-nvidia.json`);
+  for (const [k, f] of [
+    ['raster', raster],
+    ['avatar', avatar],
+    ['train-step', step],
+  ] as const)
+    if (!f) out.notes.push(`${src.bench}: no ${k}-nvidia.json`);
   return out;
 }
 
@@ -204,7 +270,11 @@ export async function buildPaperFigures(src: PaperSources): Promise<PaperFigureS
  * Writes a figure set into `outDir`: <name>.json (Plotly spec) and <name>.<format> per figure (when Chromium is
  * installed; otherwise a note says so), <name>.png per grid, <name>.md / .tex per table, and index.md.
  */
-export async function writePaperFigures(set: PaperFigureSet, outDir: string, opts: { formats?: FigureFormat[]; onProgress?: (m: string) => void } = {}): Promise<{ files: string[]; notes: string[] }> {
+export async function writePaperFigures(
+  set: PaperFigureSet,
+  outDir: string,
+  opts: { formats?: FigureFormat[]; onProgress?: (m: string) => void } = {},
+): Promise<{ files: string[]; notes: string[] }> {
   const files: string[] = [];
   const notes = [...set.notes];
   const formats = opts.formats ?? ['png', 'svg'];

@@ -8,10 +8,26 @@ export interface PaperScores {
 
 export const PAPER_TABLE1: Record<string, Record<Task, PaperScores | null>> = {
   Ours: { 'novel-view': { clipS: 0.275, clipC: 0.978 }, 'self-reenactment': { clipS: 0.081, clipC: 0.951 }, 'cross-identity': { clipS: 0.081, clipC: 0.951 } },
-  'w/o adv': { 'novel-view': { clipS: 0.266, clipC: 0.976 }, 'self-reenactment': { clipS: 0.077, clipC: 0.95 }, 'cross-identity': { clipS: 0.07, clipC: 0.946 } },
-  'w/o WABE': { 'novel-view': { clipS: 0.236, clipC: 0.968 }, 'self-reenactment': { clipS: 0.061, clipC: 0.948 }, 'cross-identity': { clipS: 0.077, clipC: 0.95 } },
-  'GA+I-N2N': { 'novel-view': { clipS: 0.236, clipC: 0.968 }, 'self-reenactment': { clipS: 0.044, clipC: 0.938 }, 'cross-identity': { clipS: 0.069, clipC: 0.941 } },
-  'INSTA+I-N2N': { 'novel-view': { clipS: 0.181, clipC: 0.955 }, 'self-reenactment': { clipS: 0.042, clipC: 0.923 }, 'cross-identity': { clipS: 0.043, clipC: 0.936 } },
+  'w/o adv': {
+    'novel-view': { clipS: 0.266, clipC: 0.976 },
+    'self-reenactment': { clipS: 0.077, clipC: 0.95 },
+    'cross-identity': { clipS: 0.07, clipC: 0.946 },
+  },
+  'w/o WABE': {
+    'novel-view': { clipS: 0.236, clipC: 0.968 },
+    'self-reenactment': { clipS: 0.061, clipC: 0.948 },
+    'cross-identity': { clipS: 0.077, clipC: 0.95 },
+  },
+  'GA+I-N2N': {
+    'novel-view': { clipS: 0.236, clipC: 0.968 },
+    'self-reenactment': { clipS: 0.044, clipC: 0.938 },
+    'cross-identity': { clipS: 0.069, clipC: 0.941 },
+  },
+  'INSTA+I-N2N': {
+    'novel-view': { clipS: 0.181, clipC: 0.955 },
+    'self-reenactment': { clipS: 0.042, clipC: 0.923 },
+    'cross-identity': { clipS: 0.043, clipC: 0.936 },
+  },
   Control4D: { 'novel-view': { clipS: 0.222, clipC: 0.98 }, 'self-reenactment': { clipS: 0.058, clipC: 0.938 }, 'cross-identity': null },
 };
 

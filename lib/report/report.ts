@@ -169,11 +169,18 @@ function wallTimeMarkdown(results: GridResults, methods: string[]): string {
     const cells = results.cells.filter((c) => c.method === m && c.status === 'done');
     const walls = cells.map((c) => c.wallSeconds).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     // editSeconds is the same in every task of a cell: take the first task that has it.
-    const editOf = (c: CellRecord) => Object.values(c.metrics).map((t) => t[metricNames.editSeconds]).find((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    const editOf = (c: CellRecord) =>
+      Object.values(c.metrics)
+        .map((t) => t[metricNames.editSeconds])
+        .find((v): v is number => typeof v === 'number' && Number.isFinite(v));
     const edits = cells.map(editOf).filter((v): v is number => v !== undefined);
-    const rest = cells.map((c) => (typeof c.wallSeconds === 'number' && editOf(c) !== undefined ? c.wallSeconds - editOf(c)! : undefined)).filter((v): v is number => v !== undefined);
+    const rest = cells
+      .map((c) => (typeof c.wallSeconds === 'number' && editOf(c) !== undefined ? c.wallSeconds - editOf(c)! : undefined))
+      .filter((v): v is number => v !== undefined);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    lines.push(`| ${m} | ${cells.length} | ${walls.length ? f(mean(walls)) : '—'} | ${walls.length ? `${f(Math.min(...walls))}–${f(Math.max(...walls))}` : '—'} | ${edits.length ? f(mean(edits)) : 'not computed'} | ${rest.length ? f(mean(rest)) : 'not computed'} |`);
+    lines.push(
+      `| ${m} | ${cells.length} | ${walls.length ? f(mean(walls)) : '—'} | ${walls.length ? `${f(Math.min(...walls))}–${f(Math.max(...walls))}` : '—'} | ${edits.length ? f(mean(edits)) : 'not computed'} | ${rest.length ? f(mean(rest)) : 'not computed'} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -226,25 +233,52 @@ async function sweepReport(gridRoot: string, dir: string, figures: Record<string
     if (!pts.some((p) => p.mean !== null)) continue;
     const positive = Object.values(sw.values).every((v) => v > 0);
     const spread = Math.max(...Object.values(sw.values)) / Math.min(...Object.values(sw.values));
-    figures[`${prefix}-${slug(m)}`] = betaSweep(pts, { metric: m, yLabel, xLabel: label, logX: positive && spread >= 50, title: `${cfg.name}: ${yLabel} against ${label}` });
+    figures[`${prefix}-${slug(m)}`] = betaSweep(pts, {
+      metric: m,
+      yLabel,
+      xLabel: label,
+      logX: positive && spread >= 50,
+      title: `${cfg.name}: ${yLabel} against ${label}`,
+    });
   }
   const methods = methodOrder(cfg, results.cells);
-  const runs = methods.map((m) => ({ m, c: results.cells.find((c) => c.method === m && c.status === 'done' && cellFile(root, c, 'adversary.jsonl')) })).filter((x) => x.c);
+  const runs = methods
+    .map((m) => ({ m, c: results.cells.find((c) => c.method === m && c.status === 'done' && cellFile(root, c, 'adversary.jsonl')) }))
+    .filter((x) => x.c);
   if (runs.length) {
     const recs = runs.map(({ m, c }) => ({ name: `${label} ${sw.values[m]}`, records: thin(readMetricsJsonl(cellFile(root, c!, 'adversary.jsonl')!)) }));
     try {
-      figures[`${prefix}-discriminator`] = runCurves(recs, { keys: ['dReal', 'dFake'], title: `${cfg.name}: D(real) and D(fake) per step`, yLabel: 'mean D score' });
+      figures[`${prefix}-discriminator`] = runCurves(recs, {
+        keys: ['dReal', 'dFake'],
+        title: `${cfg.name}: D(real) and D(fake) per step`,
+        yLabel: 'mean D score',
+      });
     } catch {
       // no arm of the sweep has an adversary (the β sweep without it)
     }
   }
   const tasks = [...new Set(results.rows.map((r) => r.task))].sort(byTaskOrder);
-  const md = tasks.map((t) => toMarkdown(buildTable(results.table, { ...summarySpec(t, methods), id: `${prefix}-${t}`, title: `${cfg.name} (${label}: ${methods.map((m) => `${m} = ${sw.values[m]}`).join(', ')}), ${TASK_LABELS[t] ?? t}` }, results.paired)));
+  const md = tasks.map((t) =>
+    toMarkdown(
+      buildTable(
+        results.table,
+        {
+          ...summarySpec(t, methods),
+          id: `${prefix}-${t}`,
+          title: `${cfg.name} (${label}: ${methods.map((m) => `${m} = ${sw.values[m]}`).join(', ')}), ${TASK_LABELS[t] ?? t}`,
+        },
+        results.paired,
+      ),
+    ),
+  );
   return { name: cfg.name, dir, param: sw.param, values: sw.values, markdown: md.join('\n') };
 }
 
 /** `downsample` and `rows` shrink the side-by-side grids (notebook displays); the report writes them whole. */
-export async function buildReport(gridRoot: string, opts: { downsample?: number; rows?: number; onProgress?: (m: string) => void } = {}): Promise<ReportContent> {
+export async function buildReport(
+  gridRoot: string,
+  opts: { downsample?: number; rows?: number; onProgress?: (m: string) => void } = {},
+): Promise<ReportContent> {
   const say = opts.onProgress ?? (() => {});
   const results = await loadGridResults(gridRoot);
   if (results.cells.length === 0) throw new Error(`${gridRoot}: no cell directories with results (run \`gae ablate\` first)`);
@@ -260,7 +294,10 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
   const groups = [...new Set(results.cells.filter((c) => c.status === 'done').map((c) => `${c.subject}/${c.edit}`))].sort();
   for (const m of methods) {
     const mine = new Set(results.cells.filter((c) => c.method === m && c.status === 'done').map((c) => `${c.subject}/${c.edit}`));
-    if (mine.size && mine.size < groups.length) notes.push(`${m} ran on ${[...mine].sort().join(', ')} only (of ${groups.join(', ')}): its per-task means are over those; compare it in the per-edit tables.`);
+    if (mine.size && mine.size < groups.length)
+      notes.push(
+        `${m} ran on ${[...mine].sort().join(', ')} only (of ${groups.join(', ')}): its per-task means are over those; compare it in the per-edit tables.`,
+      );
   }
 
   const tables: Table[] = [];
@@ -273,7 +310,8 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
   }
   if (has(metricNames.psnrOpen('mouthInterior'))) tables.push(buildTable(results.table, mouthOpenSpec(tasks, methods), results.paired));
   tables.push(buildTable(results.table, clipSpec(tasks.length ? tasks : TASK_ORDER, methods), results.paired));
-  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency)) tables.push(buildTable(results.table, consistencySpec(tasks, methods), results.paired));
+  if (has(metricNames.flicker('head')) || has(metricNames.viewConsistency))
+    tables.push(buildTable(results.table, consistencySpec(tasks, methods), results.paired));
 
   // Per (subject, edit): the same summary, seeds aggregated within the edit (no paired marks: those pool edits).
   const perEdit: Table[] = [];
@@ -313,9 +351,17 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     figures[`bars-${slug(m)}`] = metricBars(results.table, { metric: m, title, methods, tasks, paper: m === metricNames.clipS || m === metricNames.clipC });
   }
   for (const { metric, label } of CONTRAST_METRICS) {
-    const oriented = CONTRASTS.flatMap(([a, b]) => tasks.map((t) => contrast(results.paired, a, b, t, metric))).filter((r): r is NonNullable<typeof r> => r !== null && r.mean !== null);
+    const oriented = CONTRASTS.flatMap(([a, b]) => tasks.map((t) => contrast(results.paired, a, b, t, metric))).filter(
+      (r): r is NonNullable<typeof r> => r !== null && r.mean !== null,
+    );
     if (!oriented.length) continue;
-    figures[`paired-${slug(metric)}`] = contrastBars(oriented, { metric, contrasts: CONTRASTS.filter(([a, b]) => oriented.some((r) => r.a === a && r.b === b)), tasks, title: `Paired differences a − b: ${label} (bootstrap 95% intervals over seeds, then frames)`, yLabel: `Δ ${label}` });
+    figures[`paired-${slug(metric)}`] = contrastBars(oriented, {
+      metric,
+      contrasts: CONTRASTS.filter(([a, b]) => oriented.some((r) => r.a === a && r.b === b)),
+      tasks,
+      title: `Paired differences a − b: ${label} (bootstrap 95% intervals over seeds, then frames)`,
+      yLabel: `Δ ${label}`,
+    });
   }
   const sweeps: SweepReport[] = [];
   for (const dir of ['.', ...(await nestedGrids(gridRoot)).map((d) => path.relative(gridRoot, d))]) {
@@ -351,9 +397,19 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     if (!cell || !file) continue;
     const recs = readMetricsJsonl(file);
     if (!recs.some((r) => typeof r.dReal === 'number')) continue;
-    figures[`adversary-${slug(m)}`] = trainingCurves(thin(recs), { keys: ['dReal', 'dFake', 'generator'], title: `Adversary: ${m} (${cell.subject}, ${cell.edit}, seed ${cell.seed}): D(real), D(fake), generator term`, yLabel: 'value' });
+    figures[`adversary-${slug(m)}`] = trainingCurves(thin(recs), {
+      keys: ['dReal', 'dFake', 'generator'],
+      title: `Adversary: ${m} (${cell.subject}, ${cell.edit}, seed ${cell.seed}): D(real), D(fake), generator term`,
+      yLabel: 'value',
+    });
   }
-  if (normRuns.length) figures['mouth-update-norms'] = runCurves(normRuns, { keys: [...normKeys].sort(), title: 'Mouth-interior Gaussians: RMS Adam update per parameter group', yLabel: 'RMS update', logY: true });
+  if (normRuns.length)
+    figures['mouth-update-norms'] = runCurves(normRuns, {
+      keys: [...normKeys].sort(),
+      title: 'Mouth-interior Gaussians: RMS Adam update per parameter group',
+      yLabel: 'RMS update',
+      logY: true,
+    });
   say(`figures: ${Object.keys(figures).length}`);
 
   // Methods side by side with mouth close-ups for every (subject, edit), at the seed where most of its arms saved
@@ -367,7 +423,15 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     for (const split of ['test', 'cross', 'val']) {
       let cmp;
       try {
-        cmp = await methodComparison(gridRoot, { subject, edit, seed, methods: ms, split, ...(opts.downsample ? { downsample: opts.downsample } : {}), ...(opts.rows ? { rows: opts.rows } : {}) });
+        cmp = await methodComparison(gridRoot, {
+          subject,
+          edit,
+          seed,
+          methods: ms,
+          split,
+          ...(opts.downsample ? { downsample: opts.downsample } : {}),
+          ...(opts.rows ? { rows: opts.rows } : {}),
+        });
       } catch {
         continue; // no arm of this edit saved frames
       }
@@ -378,7 +442,22 @@ export async function buildReport(gridRoot: string, opts: { downsample?: number;
     }
   }
   if (comparisons.length) say(`comparison grids: ${comparisons.length}`);
-  return { name: cfg?.name ?? path.basename(path.resolve(gridRoot)), description: cfg?.description ?? null, results, methods, tasks, tables, perEdit, contrasts, contrastsPerEdit, wallTime: wallTimeMarkdown(results, methods), figures, comparisons, sweeps, notes };
+  return {
+    name: cfg?.name ?? path.basename(path.resolve(gridRoot)),
+    description: cfg?.description ?? null,
+    results,
+    methods,
+    tasks,
+    tables,
+    perEdit,
+    contrasts,
+    contrastsPerEdit,
+    wallTime: wallTimeMarkdown(results, methods),
+    figures,
+    comparisons,
+    sweeps,
+    notes,
+  };
 }
 
 async function writeTable(t: Table, outDir: string, files: string[]): Promise<void> {
@@ -426,8 +505,13 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
   const perEditMd = content.perEdit.map(toMarkdown);
   for (const t of content.perEdit) await writeTable(t, outDir, files);
   await write('tables-per-edit.md', perEditMd.join('\n'));
-  const perEditPaired = Object.values(content.contrastsPerEdit).flatMap((byTask) => tasks.map((t) => byTask[t]!)).filter(Boolean);
-  await write('paired-per-edit.md', perEditPaired.length ? perEditPaired.join('\n') : 'No paired differences per edit: no contrast has per-frame scores in both arms.\n');
+  const perEditPaired = Object.values(content.contrastsPerEdit)
+    .flatMap((byTask) => tasks.map((t) => byTask[t]!))
+    .filter(Boolean);
+  await write(
+    'paired-per-edit.md',
+    perEditPaired.length ? perEditPaired.join('\n') : 'No paired differences per edit: no contrast has per-frame scores in both arms.\n',
+  );
   await write('wall-time.md', content.wallTime);
   for (const s of content.sweeps) await write(`sweep-${slug(s.name)}.md`, s.markdown);
   say(`tables: ${tables.length} + ${content.perEdit.length} per edit`);
@@ -488,12 +572,28 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
     '## Wall time',
     '',
     content.wallTime,
-    ...(content.sweeps.length ? ['## Sweeps', '', ...content.sweeps.map((s) => `- ${s.name} (${s.dir}): ${PARAM_LABELS[s.param] ?? s.param} over ${Object.values(s.values).join(', ')}; tables in sweep-${slug(s.name)}.md`), ''] : []),
+    ...(content.sweeps.length
+      ? [
+          '## Sweeps',
+          '',
+          ...content.sweeps.map(
+            (s) => `- ${s.name} (${s.dir}): ${PARAM_LABELS[s.param] ?? s.param} over ${Object.values(s.values).join(', ')}; tables in sweep-${slug(s.name)}.md`,
+          ),
+          '',
+        ]
+      : []),
     '## Figures',
     '',
     ...Object.keys(figures).map(figLine),
     '',
-    ...(content.comparisons.length ? ['## Methods side by side (unedited | methods | GT edit, mouth close-ups)', '', ...content.comparisons.map((c) => `![${c.name}](figures/${c.name}.png)`), ''] : []),
+    ...(content.comparisons.length
+      ? [
+          '## Methods side by side (unedited | methods | GT edit, mouth close-ups)',
+          '',
+          ...content.comparisons.map((c) => `![${c.name}](figures/${c.name}.png)`),
+          '',
+        ]
+      : []),
     ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
     'Files: summary.csv (per method, task, metric: mean, sd, 95% CI, n), metrics.csv (every cell), cells.csv (status, wall time), paired.csv (every pair of arms), results.json, table-*.tex / *.csv, tables.md, paired.md, tables-per-edit.md, paired-per-edit.md, wall-time.md, sweep-*.md.',
     '',
@@ -504,7 +604,14 @@ export async function generateReport(gridRoot: string, opts: ReportOptions = {})
 
 /** The kinds of a report's figures, by name prefix (see buildReport). */
 export type FigureKind = 'bars' | 'paired' | 'sweep' | 'training' | 'adversary' | 'norms';
-const KIND_PREFIX: Record<FigureKind, RegExp> = { bars: /^bars-/, paired: /^paired-/, sweep: /^sweep-/, training: /^training-/, adversary: /^adversary-|^sweep-.*-discriminator$/, norms: /^mouth-update-norms$/ };
+const KIND_PREFIX: Record<FigureKind, RegExp> = {
+  bars: /^bars-/,
+  paired: /^paired-/,
+  sweep: /^sweep-/,
+  training: /^training-/,
+  adversary: /^adversary-|^sweep-.*-discriminator$/,
+  norms: /^mouth-update-norms$/,
+};
 
 /** A report's figures of one kind, in the report's order (notebooks show them by kind). */
 export function figuresOf(content: Pick<ReportContent, 'figures'>, kind: FigureKind): [string, Figure][] {

@@ -51,7 +51,9 @@ export function boxEdges(min: V3, max: V3): [V3, V3][] {
 
 /** Line segments as one trace's coordinate arrays, separated by nulls. */
 function polyline(segments: V3[][]): { x: (number | null)[]; y: (number | null)[]; z: (number | null)[] } {
-  const x: (number | null)[] = [], y: (number | null)[] = [], z: (number | null)[] = [];
+  const x: (number | null)[] = [],
+    y: (number | null)[] = [],
+    z: (number | null)[] = [];
   segments.forEach((seg, i) => {
     if (i > 0) {
       x.push(null);
@@ -98,15 +100,33 @@ export function cameraRigFigure(cameras: RigFigureCamera[], opts: RigFigureOptio
       segments.push([...corners, corners[0]!]);
       for (const q of corners) segments.push([centres[i]!, q]);
     });
-    data.push({ type: 'scatter3d', mode: 'lines', name: `${name} (frusta)`, legendgroup: name, showlegend: false, ...polyline(segments), line: { color: colour, width: 2 }, hoverinfo: 'skip' });
+    data.push({
+      type: 'scatter3d',
+      mode: 'lines',
+      name: `${name} (frusta)`,
+      legendgroup: name,
+      showlegend: false,
+      ...polyline(segments),
+      line: { color: colour, width: 2 },
+      hoverinfo: 'skip',
+    });
   }
   if (opts.box) {
-    data.push({ type: 'scatter3d', mode: 'lines', name: 'head bounding box', ...polyline(boxEdges(opts.box.min, opts.box.max)), line: { color: COLOURS.box, width: 3 }, hoverinfo: 'skip' });
+    data.push({
+      type: 'scatter3d',
+      mode: 'lines',
+      name: 'head bounding box',
+      ...polyline(boxEdges(opts.box.min, opts.box.max)),
+      line: { color: COLOURS.box, width: 3 },
+      hoverinfo: 'skip',
+    });
   }
   if (opts.points) {
     const n = Math.floor(opts.points.length / 3);
     const step = Math.max(1, Math.ceil(n / (opts.maxPoints ?? 1500)));
-    const x: number[] = [], y: number[] = [], z: number[] = [];
+    const x: number[] = [],
+      y: number[] = [],
+      z: number[] = [];
     for (let i = 0; i < n; i += step) {
       x.push(r5(opts.points[3 * i]!));
       y.push(r5(opts.points[3 * i + 1]!));
@@ -122,7 +142,7 @@ export function cameraRigFigure(cameras: RigFigureCamera[], opts: RigFigureOptio
       font: { family: 'DejaVu Sans, Arial, sans-serif', size: 12 },
       scene: {
         aspectmode: 'data',
-        xaxis: axis('x (subject\'s left), m'),
+        xaxis: axis("x (subject's left), m"),
         yaxis: axis('y (up), m'),
         zaxis: axis('z (out of the face), m'),
         // Looking from above and in front, y up: the arc of cameras and the head in one view.

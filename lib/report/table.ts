@@ -57,7 +57,8 @@ function beats(c: TableColumn, mi: string, mj: string, ci: TableCell, cj: TableC
   if (p) {
     if (p.lo === null || p.hi === null) return false;
     const flip = p.a === mi ? 1 : -1; // the interval of (i − j)
-    const lo = flip === 1 ? p.lo : -p.hi, hi = flip === 1 ? p.hi : -p.lo;
+    const lo = flip === 1 ? p.lo : -p.hi,
+      hi = flip === 1 ? p.hi : -p.lo;
     return sign > 0 ? lo > 0 : hi < 0;
   }
   if (ci.mean === null || cj.mean === null || ci.ci95 === null || cj.ci95 === null) return false;
@@ -103,17 +104,23 @@ export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] =
     notes.add(
       paired.length
         ? 'Bold: the best mean where its paired per-frame difference to every other method has a 95% bootstrap interval (seeds, then frames) that excludes zero; no mark otherwise.'
-        : 'Bold: the best mean where its 95% CI over seeds does not overlap any other method\'s; no mark otherwise.',
+        : "Bold: the best mean where its 95% CI over seeds does not overlap any other method's; no mark otherwise.",
     );
   }
-  const ns = new Set(cells.flat().filter((c) => c.mean !== null).map((c) => c.n));
+  const ns = new Set(
+    cells
+      .flat()
+      .filter((c) => c.mean !== null)
+      .map((c) => c.n),
+  );
   if (ns.size === 1) {
     const n = [...ns][0]!;
     notes.add(n === 1 ? 'Ours: one seed (n = 1): no confidence interval.' : `Ours: mean ± 95% CI over n = ${n} seeds (Student t).`);
   } else if (ns.size > 1) {
     notes.add('Ours: mean ± 95% CI over seeds (Student t); (n=k) marks cells with fewer seeds than the others; n = 1 has no CI.');
   }
-  if (spec.columns.some((c) => c.paper)) notes.add('Paper: GaussianAvatar-Editor Table 1 (CLIP ViT-L/14 on NeRSemble); not the same data as ours, shown for scale only.');
+  if (spec.columns.some((c) => c.paper))
+    notes.add('Paper: GaussianAvatar-Editor Table 1 (CLIP ViT-L/14 on NeRSemble); not the same data as ours, shown for scale only.');
   return { spec, methods, cells, paper, best, notes: [...notes] };
 }
 
@@ -156,7 +163,15 @@ export function toMarkdown(t: Table): string {
   return lines.join('\n') + '\n';
 }
 
-const texEscape = (s: string) => s.replace(/\\/g, '\\textbackslash{}').replace(/([&%$#_{}])/g, '\\$1').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}').replace(/—/g, '---').replace(/±/g, '$\\pm$').replace(/β/g, '$\\beta$');
+const texEscape = (s: string) =>
+  s
+    .replace(/\\/g, '\\textbackslash{}')
+    .replace(/([&%$#_{}])/g, '\\$1')
+    .replace(/~/g, '\\textasciitilde{}')
+    .replace(/\^/g, '\\textasciicircum{}')
+    .replace(/—/g, '---')
+    .replace(/±/g, '$\\pm$')
+    .replace(/β/g, '$\\beta$');
 
 /** A booktabs table with the tasks as column groups; needs \usepackage{booktabs}. */
 export function toLatex(t: Table): string {
@@ -237,7 +252,12 @@ export function gtEditSpec(task: string, regions: readonly string[] = REPORT_REG
   const columns: TableColumn[] = [];
   for (const r of regions) columns.push({ task, metric: metricNames.psnr(r), label: `PSNR ${REGION_LABELS[r] ?? r}`, digits: 2, better: 'higher' });
   for (const r of regions) columns.push({ task, metric: metricNames.ssim(r), label: `SSIM ${REGION_LABELS[r] ?? r}`, digits: 3, better: 'higher' });
-  return { id: `gt-edit-${task}`, title: `Edit accuracy against the ground-truth edit (${TASK_LABELS[task] ?? task}): PSNR (dB) and SSIM per region`, columns, ...(methods ? { methods } : {}) };
+  return {
+    id: `gt-edit-${task}`,
+    title: `Edit accuracy against the ground-truth edit (${TASK_LABELS[task] ?? task}): PSNR (dB) and SSIM per region`,
+    columns,
+    ...(methods ? { methods } : {}),
+  };
 }
 
 /** WABE's hypothesis: edit accuracy on the frames with the mouth open (mouth interior and whole head), per task. */
@@ -247,7 +267,12 @@ export function mouthOpenSpec(tasks: readonly string[], methods?: string[]): Tab
     columns.push({ task, metric: metricNames.psnrOpen('mouthInterior'), label: 'PSNR mouth int. (open)', digits: 2, better: 'higher' });
     columns.push({ task, metric: metricNames.psnrOpen('head'), label: 'PSNR head (open)', digits: 2, better: 'higher' });
   }
-  return { id: 'mouth-open', title: 'Edit accuracy on frames with the mouth open (PSNR dB against the GT edit): where WABE should help', columns, ...(methods ? { methods } : {}) };
+  return {
+    id: 'mouth-open',
+    title: 'Edit accuracy on frames with the mouth open (PSNR dB against the GT edit): where WABE should help',
+    columns,
+    ...(methods ? { methods } : {}),
+  };
 }
 
 /** The paper's Table 1: CLIP-S and CLIP-C per task, the paper's numbers beside ours. */
@@ -257,7 +282,12 @@ export function clipSpec(tasks: readonly string[], methods?: string[]): TableSpe
     columns.push({ task, metric: metricNames.clipS, label: 'CLIP-S', digits: 3, better: 'higher', paper: true });
     columns.push({ task, metric: metricNames.clipC, label: 'CLIP-C', digits: 3, better: 'higher', paper: true });
   }
-  return { id: 'clip', title: 'CLIP directional similarity (CLIP-S) and direction consistency (CLIP-C), as the paper\'s Table 1', columns, ...(methods ? { methods } : {}) };
+  return {
+    id: 'clip',
+    title: "CLIP directional similarity (CLIP-S) and direction consistency (CLIP-C), as the paper's Table 1",
+    columns,
+    ...(methods ? { methods } : {}),
+  };
 }
 
 /** Temporal flicker and multi-view consistency (lower is better), with the GT edit's own flicker for reference. */
@@ -268,7 +298,12 @@ export function consistencySpec(tasks: readonly string[], methods?: string[]): T
     columns.push({ task, metric: metricNames.flickerGT('head'), label: 'Flicker (GT)', digits: 4, better: 'lower' });
     columns.push({ task, metric: metricNames.viewConsistency, label: 'View incons.', digits: 4, better: 'lower' });
   }
-  return { id: 'consistency', title: 'Temporal flicker and multi-view inconsistency of the edit residual (lower is better)', columns, ...(methods ? { methods } : {}) };
+  return {
+    id: 'consistency',
+    title: 'Temporal flicker and multi-view inconsistency of the edit residual (lower is better)',
+    columns,
+    ...(methods ? { methods } : {}),
+  };
 }
 
 /**
@@ -283,28 +318,49 @@ export function editEffectSpec(tasks: readonly string[], methods?: string[]): Ta
     // Strength: 1 is the full edit; more than 1 overshoots, so 'higher' marks only within [0, 1] in practice.
     columns.push({ task, metric: metricNames.editStrength, label: 'Edit strength', digits: 3, better: 'higher' });
   }
-  return { id: 'edit-effect', title: 'Leakage onto neighbouring regions (lower is better), preservation of unedited regions against the unedited avatar, and edit strength (1 = the full GT edit)', columns, ...(methods ? { methods } : {}) };
+  return {
+    id: 'edit-effect',
+    title:
+      'Leakage onto neighbouring regions (lower is better), preservation of unedited regions against the unedited avatar, and edit strength (1 = the full GT edit)',
+    columns,
+    ...(methods ? { methods } : {}),
+  };
 }
 
 /** Metrics the paired-difference table lists by default: the mouth, the edit scores, the whole head. */
-export const PAIRED_METRICS = [metricNames.psnrOpen('mouthInterior'), metricNames.psnr('head'), metricNames.leakage(), metricNames.preservation, metricNames.editStrength, metricNames.flicker('head')];
+export const PAIRED_METRICS = [
+  metricNames.psnrOpen('mouthInterior'),
+  metricNames.psnr('head'),
+  metricNames.leakage(),
+  metricNames.preservation,
+  metricNames.editStrength,
+  metricNames.flicker('head'),
+];
 
 /**
  * Paired per-frame differences (a − b) between arms as Markdown: mean and bootstrap 95% interval, with a mark
  * where the interval excludes zero. One row per pair of methods, task and metric.
  */
 export function pairedMarkdown(paired: PairedRow[], metrics: readonly string[] = PAIRED_METRICS): string {
-  const rows = paired.filter((r) => metrics.includes(r.metric)).sort((x, y) => metrics.indexOf(x.metric) - metrics.indexOf(y.metric) || x.task.localeCompare(y.task) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
+  const rows = paired
+    .filter((r) => metrics.includes(r.metric))
+    .sort((x, y) => metrics.indexOf(x.metric) - metrics.indexOf(y.metric) || x.task.localeCompare(y.task) || x.a.localeCompare(y.a) || x.b.localeCompare(y.b));
   if (rows.length === 0) return '';
   const f = (v: number | null) => (v === null ? '—' : v.toFixed(4));
-  const lines = ['**Paired per-frame differences between arms (a − b; same frames, same seeds), bootstrap 95% intervals over seeds then frames**', '', '| a − b | Task | Metric | Mean | 95% interval | Frames (seeds) | Excludes 0 |', '| --- | --- | --- | ---: | ---: | ---: | :---: |'];
+  const lines = [
+    '**Paired per-frame differences between arms (a − b; same frames, same seeds), bootstrap 95% intervals over seeds then frames**',
+    '',
+    '| a − b | Task | Metric | Mean | 95% interval | Frames (seeds) | Excludes 0 |',
+    '| --- | --- | --- | ---: | ---: | ---: | :---: |',
+  ];
   for (const r of rows) {
     const clear = r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0);
-    lines.push(`| ${r.a} − ${r.b} | ${TASK_LABELS[r.task] ?? r.task} | ${r.metric} | ${f(r.mean)} | [${f(r.lo)}, ${f(r.hi)}] | ${r.n} (${r.clusters}) | ${clear ? 'yes' : 'no'} |`);
+    lines.push(
+      `| ${r.a} − ${r.b} | ${TASK_LABELS[r.task] ?? r.task} | ${r.metric} | ${f(r.mean)} | [${f(r.lo)}, ${f(r.hi)}] | ${r.n} (${r.clusters}) | ${clear ? 'yes' : 'no'} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
-
 
 /**
  * Issue 14's table per task: ground-truth PSNR (image, head, mouth interior, mouth interior on mouth-open frames,
@@ -377,7 +433,7 @@ function contrastCell(r: PairedRow | null, better: 'higher' | 'lower', digits: n
   if (!r || r.mean === null) return 'not computed';
   const f = (v: number | null) => (v === null ? '—' : v.toFixed(digits));
   let s = `${f(r.mean)} [${f(r.lo)}, ${f(r.hi)}]`;
-  if (r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0)) s += (r.lo > 0) === (better === 'higher') ? ' ↑' : ' ↓';
+  if (r.lo !== null && r.hi !== null && (r.lo > 0 || r.hi < 0)) s += r.lo > 0 === (better === 'higher') ? ' ↑' : ' ↓';
   return s;
 }
 
@@ -386,7 +442,13 @@ function contrastCell(r: PairedRow | null, better: 'higher' | 'lower', digits: n
  * metric, each "mean [95% interval]" over frames and seeds (two-stage bootstrap, lib/experiments/stats.ts). Empty
  * when no contrast has both arms.
  */
-export function contrastMarkdown(paired: readonly PairedRow[], task: string, contrasts: readonly (readonly [string, string])[] = CONTRASTS, metrics = CONTRAST_METRICS, where?: string): string {
+export function contrastMarkdown(
+  paired: readonly PairedRow[],
+  task: string,
+  contrasts: readonly (readonly [string, string])[] = CONTRASTS,
+  metrics = CONTRAST_METRICS,
+  where?: string,
+): string {
   const rows = contrasts.filter(([a, b]) => paired.some((r) => r.task === task && ((r.a === a && r.b === b) || (r.a === b && r.b === a))));
   if (rows.length === 0) return '';
   const digits = (m: string) => (m.startsWith('psnr') || m === metricNames.preservation ? 2 : m === metricNames.editStrength || m.startsWith('clip') ? 3 : 4);
@@ -399,8 +461,14 @@ export function contrastMarkdown(paired: readonly PairedRow[], task: string, con
   for (const [a, b] of rows) {
     const cells = metrics.map((m) => contrast(paired, a, b, task, m.metric));
     const n = cells.find((c) => c !== null);
-    lines.push(`| ${a} − ${b} | ${n ? `${n.n} (${n.clusters})` : '—'} | ${cells.map((c, i) => contrastCell(c, metrics[i]!.better, digits(metrics[i]!.metric))).join(' | ')} |`);
+    lines.push(
+      `| ${a} − ${b} | ${n ? `${n.n} (${n.clusters})` : '—'} | ${cells.map((c, i) => contrastCell(c, metrics[i]!.better, digits(metrics[i]!.metric))).join(' | ')} |`,
+    );
   }
-  lines.push('', '- ↑: the interval excludes zero and a is better than b on that metric; ↓: b is better; no mark: the interval holds zero (no difference shown).', '- Frames: paired frames of the first metric with a value; a metric whose frames are missing in either arm has fewer.');
+  lines.push(
+    '',
+    '- ↑: the interval excludes zero and a is better than b on that metric; ↓: b is better; no mark: the interval holds zero (no difference shown).',
+    '- Frames: paired frames of the first metric with a value; a metric whose frames are missing in either arm has fewer.',
+  );
   return lines.join('\n') + '\n';
 }

@@ -47,7 +47,10 @@ export const reconConfigSchema = z.object({
     .strict()
     .prefault({}),
   /** Rates at the last iteration, for the groups whose rate decays (only the means). */
-  lrFinal: z.object({ means: positive.default(5e-5) }).strict().prefault({}),
+  lrFinal: z
+    .object({ means: positive.default(5e-5) })
+    .strict()
+    .prefault({}),
   loss: z
     .object({
       lambdaDssim: nonneg.default(0.2),
@@ -82,9 +85,7 @@ export const reconConfigSchema = z.object({
    */
   wabe: z.object({ ...wabeFieldsSchema, enabled: z.boolean().default(false) }).prefault({}),
   log: z.object({ every: z.number().int().positive().default(50) }).prefault({}),
-  checkpoint: z
-    .object({ every: z.number().int().positive().default(1000), keep: z.number().int().positive().default(2) })
-    .prefault({}),
+  checkpoint: z.object({ every: z.number().int().positive().default(1000), keep: z.number().int().positive().default(2) }).prefault({}),
   eval: z
     .object({
       /** Frames per split evaluated at the end (stratified over cameras × timesteps; 0 = all). */

@@ -37,7 +37,12 @@ export interface SplitScores {
 }
 
 /** Renders an avatar posed by `frames` (no gradient) and reads colour and alpha back. tfjs's webgpu `dataSync` needs a DOM canvas, so reads are async. */
-export async function renderModel(avatar: AvatarModel, frames: PoseFrames, camera: Camera, settings: RasterSettings): Promise<{ color: RgbImage; alpha: Float32Array }> {
+export async function renderModel(
+  avatar: AvatarModel,
+  frames: PoseFrames,
+  camera: Camera,
+  settings: RasterSettings,
+): Promise<{ color: RgbImage; alpha: Float32Array }> {
   const out = tf.tidy(() => {
     const r = rasterize(avatar.world(frames), camera, settings);
     r.radii.dispose();
@@ -59,7 +64,11 @@ export function renderFrame(session: AvatarSession, frame: DatasetFrame, setting
 export function errorImage(a: RgbImage, b: RgbImage): RgbImage {
   const out = new Float32Array(a.data.length);
   for (let p = 0; p < a.width * a.height; p++) {
-    const e = Math.min(1, (4 / 3) * (Math.abs(a.data[3 * p]! - b.data[3 * p]!) + Math.abs(a.data[3 * p + 1]! - b.data[3 * p + 1]!) + Math.abs(a.data[3 * p + 2]! - b.data[3 * p + 2]!)));
+    const e = Math.min(
+      1,
+      (4 / 3) *
+        (Math.abs(a.data[3 * p]! - b.data[3 * p]!) + Math.abs(a.data[3 * p + 1]! - b.data[3 * p + 1]!) + Math.abs(a.data[3 * p + 2]! - b.data[3 * p + 2]!)),
+    );
     out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = e;
   }
   return { width: a.width, height: a.height, data: out };

@@ -30,5 +30,7 @@ export async function assertFiniteVars(vars: Record<string, tf.Tensor>, step: nu
     s.dispose();
     if (anyBad) bad.push(n);
   }
-  throw new NonFiniteError(`${where}: step ${step}: non-finite values in parameter group${bad.length > 1 ? 's' : ''} ${bad.join(', ') || '(sum overflow)'}; lower the learning rates or resume from an earlier checkpoint`);
+  throw new NonFiniteError(
+    `${where}: step ${step}: non-finite values in parameter group${bad.length > 1 ? 's' : ''} ${bad.join(', ') || '(sum overflow)'}; lower the learning rates or resume from an earlier checkpoint`,
+  );
 }

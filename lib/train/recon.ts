@@ -187,7 +187,11 @@ async function saveCheckpoint(run: RunDir, session: AvatarSession, adam: Adam, s
   });
 }
 
-async function loadCheckpoint(dir: string, triangleCount: number, bindable: Uint32Array): Promise<{ g: BoundGaussians; adam: Adam; stats: DensifyStats; st: TrainerState }> {
+async function loadCheckpoint(
+  dir: string,
+  triangleCount: number,
+  bindable: Uint32Array,
+): Promise<{ g: BoundGaussians; adam: Adam; stats: DensifyStats; st: TrainerState }> {
   const stateFile = path.join(dir, 'state.json');
   const meta = JSON.parse(await fs.readFile(stateFile, 'utf8')) as {
     trainer: TrainerState;

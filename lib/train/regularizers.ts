@@ -96,7 +96,12 @@ export function regularizersTfjs(means: tf.Tensor2D, logScales: tf.Tensor2D, w: 
     }
     if (w.lambdaScale > 0) {
       const excess = tf.relu(tf.exp(logScales).sub(w.thresholdScale));
-      total = total.add(tf.sqrt(tf.sum(tf.square(excess), 1).add(1e-12)).mean().mul(w.lambdaScale));
+      total = total.add(
+        tf
+          .sqrt(tf.sum(tf.square(excess), 1).add(1e-12))
+          .mean()
+          .mul(w.lambdaScale),
+      );
     }
     return total as tf.Scalar;
   });

@@ -173,7 +173,9 @@ export function stableStringify(v: unknown): string {
 function runMeta(): Record<string, unknown> {
   let commit: string | null;
   try {
-    commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     commit = null;
   }

@@ -59,7 +59,8 @@ export function imageLossReference(x: ArrayLike<number>, y: ArrayLike<number>, w
   const W = width;
   const H = height;
   const P = W * H;
-  if (x.length !== 3 * P || y.length !== 3 * P) throw new Error(`imageLossReference: expected ${3 * P} values per image for ${W}x${H}x3, got ${x.length} and ${y.length}`);
+  if (x.length !== 3 * P || y.length !== 3 * P)
+    throw new Error(`imageLossReference: expected ${3 * P} values per image for ${W}x${H}x3, got ${x.length} and ${y.length}`);
   const size = 11;
   const r = size >> 1;
   const g = new Float64Array(size);
@@ -93,7 +94,8 @@ export function imageLossReference(x: ArrayLike<number>, y: ArrayLike<number>, w
     blur((q) => y[q]! * y[q]!, c, eyy!);
     blur((q) => x[q]! * y[q]!, c, exy!);
     for (let p = 0; p < P; p++) {
-      const ux = mx![p]!, uy = my![p]!;
+      const ux = mx![p]!,
+        uy = my![p]!;
       const a1 = 2 * ux * uy + C1;
       const a2 = 2 * (exy![p]! - ux * uy) + C2;
       const b1 = ux * ux + uy * uy + C1;
@@ -104,7 +106,8 @@ export function imageLossReference(x: ArrayLike<number>, y: ArrayLike<number>, w
       const a = S * ((2 * uy) / a1 - (2 * uy) / a2 - (2 * ux) / b1 + (2 * ux) / b2);
       const b = -S / b2;
       const cc = (2 * S) / a2;
-      const py = Math.floor(p / W), px = p % W;
+      const py = Math.floor(p / W),
+        px = p % W;
       for (let dy = -r; dy <= r; dy++) {
         const qy = py + dy;
         if (qy < 0 || qy >= H) continue;

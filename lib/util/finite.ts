@@ -17,4 +17,3 @@ export function assertFiniteGaussians(g: { count: number } & Record<(typeof FIEL
     }
   }
 }
-

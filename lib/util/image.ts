@@ -44,7 +44,9 @@ const to8 = (v: number) => Math.max(0, Math.min(255, Math.round(v * 255)));
  * still); the decoded values are the same.
  */
 export function encodePng(img: RgbImage, alpha?: Float32Array): Buffer {
-  return alpha ? encodePng8Sync(img.width, img.height, 4, rgbaBytes(img, alpha), PNG_LEVEL) : encodePng8Sync(img.width, img.height, 3, toBytes(img.data), PNG_LEVEL);
+  return alpha
+    ? encodePng8Sync(img.width, img.height, 4, rgbaBytes(img, alpha), PNG_LEVEL)
+    : encodePng8Sync(img.width, img.height, 3, toBytes(img.data), PNG_LEVEL);
 }
 
 const PNG_LEVEL = 4;
@@ -71,7 +73,9 @@ export function encodeGrayPng(img: GrayImage, scale = 1): Buffer {
 
 /** Writes an 8-bit PNG; the compression runs on Node's thread pool, off the main thread. */
 export async function writePng(file: string, img: RgbImage, alpha?: Float32Array): Promise<void> {
-  const bytes = alpha ? await encodePng8(img.width, img.height, 4, rgbaBytes(img, alpha), PNG_LEVEL) : await encodePng8(img.width, img.height, 3, toBytes(img.data), PNG_LEVEL);
+  const bytes = alpha
+    ? await encodePng8(img.width, img.height, 4, rgbaBytes(img, alpha), PNG_LEVEL)
+    : await encodePng8(img.width, img.height, 3, toBytes(img.data), PNG_LEVEL);
   await writeFileAtomic(file, bytes);
 }
 
@@ -210,11 +214,15 @@ export async function readPng(file: string): Promise<DecodedPng> {
 export function downsample(img: RgbImage, factor: number): RgbImage {
   if (!Number.isInteger(factor) || factor < 1) throw new Error(`downsample: factor must be a positive integer, got ${factor}`);
   if (factor === 1) return img;
-  const w = Math.ceil(img.width / factor), h = Math.ceil(img.height / factor);
+  const w = Math.ceil(img.width / factor),
+    h = Math.ceil(img.height / factor);
   const out = rgbImage(w, h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      let r = 0, g = 0, b = 0, n = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        n = 0;
       for (let yy = y * factor; yy < Math.min(img.height, (y + 1) * factor); yy++) {
         for (let xx = x * factor; xx < Math.min(img.width, (x + 1) * factor); xx++) {
           const s = 3 * (yy * img.width + xx);

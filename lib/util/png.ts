@@ -108,10 +108,12 @@ export function decodePng8(bytes: Uint8Array): Png8 | null {
   const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length < 8 || sig.some((x, i) => bytes[i] !== x)) throw new Error('not a PNG signature');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, channels: 1 | 2 | 3 | 4 | undefined;
+  let width = 0,
+    height = 0,
+    channels: 1 | 2 | 3 | 4 | undefined;
   const idat: Uint8Array[] = [];
   let end = false;
-  for (let i = 8; !end; ) {
+  for (let i = 8; !end;) {
     if (i + 12 > bytes.length) throw new Error('file ends inside a chunk header');
     const len = v.getUint32(i);
     const type = String.fromCharCode(bytes[i + 4]!, bytes[i + 5]!, bytes[i + 6]!, bytes[i + 7]!);
@@ -120,7 +122,9 @@ export function decodePng8(bytes: Uint8Array): Png8 | null {
     if (type === 'IHDR') {
       width = v.getUint32(data);
       height = v.getUint32(data + 4);
-      const depth = bytes[data + 8]!, colorType = bytes[data + 9]!, interlace = bytes[data + 12]!;
+      const depth = bytes[data + 8]!,
+        colorType = bytes[data + 9]!,
+        interlace = bytes[data + 12]!;
       if (depth !== 8 || interlace !== 0 || !(colorType in CHANNELS_OF)) return null;
       channels = CHANNELS_OF[colorType];
     } else if (type === 'IDAT') idat.push(bytes.subarray(data, data + len));
@@ -158,7 +162,9 @@ export function decodePng8(bytes: Uint8Array): Png8 | null {
           const b = y > 0 ? px[up + i]! : 0;
           const c = i >= bpp && y > 0 ? px[up + i - bpp]! : 0;
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           px[dst + i] = raw[src + i]! + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
         }
         break;

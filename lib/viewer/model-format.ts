@@ -130,7 +130,8 @@ export function encodeHeadModel(m: HeadModel): Uint8Array {
 
 export function decodeHeadModel(bytes: Uint8Array, name: string): HeadModel {
   const { meta: h, arrays: a } = decodeBundle<HeadMeta>(bytes, name, 'head');
-  const V = h.vertexCount, T = h.triangleCount;
+  const V = h.vertexCount,
+    T = h.triangleCount;
   const want: Record<string, [Dtype, number]> = {
     neutral: ['f32', V * 3],
     faces: ['u32', T * 3],
@@ -142,7 +143,8 @@ export function decodeHeadModel(bytes: Uint8Array, name: string): HeadModel {
   };
   for (const [k, [dtype, n]] of Object.entries(want)) {
     const arr = a[k];
-    if (!arr || dtypeOf(arr) !== dtype || arr.length !== n) throw new Error(`${name}: head array ${k}: expected ${dtype}[${n}], got ${arr ? `${dtypeOf(arr)}[${arr.length}]` : 'none'}`);
+    if (!arr || dtypeOf(arr) !== dtype || arr.length !== n)
+      throw new Error(`${name}: head array ${k}: expected ${dtype}[${n}], got ${arr ? `${dtypeOf(arr)}[${arr.length}]` : 'none'}`);
   }
   return {
     dir: h.dir,
@@ -197,11 +199,13 @@ export function decodeAvatar(bytes: Uint8Array, name: string, triangleCount: num
   };
   for (const [k, [dtype, n]] of Object.entries(want)) {
     const arr = a[k];
-    if (!arr || dtypeOf(arr) !== dtype || arr.length !== n) throw new Error(`${name}: avatar array ${k}: expected ${dtype}[${n}], got ${arr ? `${dtypeOf(arr)}[${arr.length}]` : 'none'}`);
+    if (!arr || dtypeOf(arr) !== dtype || arr.length !== n)
+      throw new Error(`${name}: avatar array ${k}: expected ${dtype}[${n}], got ${arr ? `${dtypeOf(arr)}[${arr.length}]` : 'none'}`);
   }
   const binding = a.binding as Int32Array;
   for (let i = 0; i < N; i++) {
-    if (binding[i]! < 0 || binding[i]! >= triangleCount) throw new Error(`${name}: binding[${i}] = ${binding[i]} is not a triangle of the head (0..${triangleCount - 1})`);
+    if (binding[i]! < 0 || binding[i]! >= triangleCount)
+      throw new Error(`${name}: binding[${i}] = ${binding[i]} is not a triangle of the head (0..${triangleCount - 1})`);
   }
   return {
     meta,

@@ -82,7 +82,8 @@ function fail(e: unknown): void {
 
 async function main(): Promise<void> {
   const status = $('status');
-  if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu is undefined); use a recent Chrome/Chromium, or start it with --enable-unsafe-webgpu');
+  if (!('gpu' in navigator))
+    throw new Error('this browser has no WebGPU (navigator.gpu is undefined); use a recent Chrome/Chromium, or start it with --enable-unsafe-webgpu');
   status.textContent = 'opening WebGPU device…';
   const ctx = await getGpu();
   void ctx.device.lost.then((l) => fail(new Error(`WebGPU device lost (${l.reason}): ${l.message}`)));
@@ -97,7 +98,8 @@ async function main(): Promise<void> {
   };
   const first = await loadAvatar('original');
 
-  const W = info.width, H = info.height;
+  const W = info.width,
+    H = info.height;
   const canvas = $<HTMLCanvasElement>('view');
   // Presentation: straight from the GPU into a WebGPU canvas (default), or `?present=readback`: read the
   // frame back and put it on a 2D canvas. The second works where WebGPU canvases do not reach the screen

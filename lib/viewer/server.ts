@@ -42,7 +42,11 @@ export interface RunningViewer {
   close(): Promise<void>;
 }
 
-const exists = (p: string) => fs.stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 
 const toJson = (p: HeadParams): HeadParamsJson => ({
   identity: Array.from(p.identity),
@@ -85,7 +89,8 @@ export async function loadViewerSequence(spec: string | undefined, avatarArg: st
     } else {
       dir = abs;
     }
-    if (!(await exists(path.join(dir, 'dataset.json')))) throw new Error(`${path.join(dir, 'dataset.json')}: missing (--sequence ${spec} is not a dataset folder)`);
+    if (!(await exists(path.join(dir, 'dataset.json'))))
+      throw new Error(`${path.join(dir, 'dataset.json')}: missing (--sequence ${spec} is not a dataset folder)`);
   } else {
     dir = await runDataset(avatarArg);
   }
@@ -109,14 +114,14 @@ export async function bundlePage(): Promise<string> {
   const entry = path.resolve(libDir(), 'viewer/page.ts');
   const NODE_STUB = [
     "const no = (name) => () => { throw new Error(name + ' is not available in the browser'); };",
-    "export const existsSync = () => false;",
-    "export const promises = {};",
+    'export const existsSync = () => false;',
+    'export const promises = {};',
     "export const gunzipSync = no('node:zlib');",
     "export const createRequire = no('node:module');",
     "export const fileURLToPath = no('node:url');",
     "export const resolve = (...a) => a.join('/');",
     "export const join = (...a) => a.join('/');",
-    "export const dirname = (p) => p;",
+    'export const dirname = (p) => p;',
     'export default {};',
   ].join('\n');
   const result = await esbuild.build({
@@ -161,7 +166,10 @@ export function hostOf(header: string | undefined): string | null {
 export async function startViewerServer(opts: ViewerOptions): Promise<RunningViewer> {
   const head = await loadHeadModel(opts.headDir);
   const slots: Partial<Record<AvatarSlot, { bytes: Uint8Array; source: string; count: number; shDegree: number }>> = {};
-  for (const [slot, arg] of [['original', opts.avatar], ['edited', opts.edited]] as const) {
+  for (const [slot, arg] of [
+    ['original', opts.avatar],
+    ['edited', opts.edited],
+  ] as const) {
     if (!arg) continue;
     const file = await resolveAvatarFile(arg);
     const g = await loadAvatar(file, []); // a partial avatar views fine: no triangle must keep a Gaussian
@@ -195,7 +203,11 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
     // name in Host. Only loopback names (and an address the user chose to bind) are answered.
     const host = hostOf(req.headers.host);
     if (host === null || !(LOOPBACK_HOSTS.has(host) || host === boundHost.toLowerCase())) {
-      return send(403, 'text/plain; charset=utf-8', `Host ${JSON.stringify(req.headers.host ?? '')} not allowed: open the viewer at http://localhost or http://127.0.0.1`);
+      return send(
+        403,
+        'text/plain; charset=utf-8',
+        `Host ${JSON.stringify(req.headers.host ?? '')} not allowed: open the viewer at http://localhost or http://127.0.0.1`,
+      );
     }
     const p = url.pathname;
     if (p === ROUTES.page || p === '/index.html') return send(200, 'text/html; charset=utf-8', html);
@@ -207,7 +219,9 @@ export async function startViewerServer(opts: ViewerOptions): Promise<RunningVie
     for (const slot of ['original', 'edited'] as const) {
       if (p === ROUTES.avatar(slot)) {
         const s = slots[slot];
-        return s ? send(200, 'application/octet-stream', s.bytes) : send(404, 'text/plain', `no ${slot} avatar (start the viewer with --edited <run dir or .ply>)`);
+        return s
+          ? send(200, 'application/octet-stream', s.bytes)
+          : send(404, 'text/plain', `no ${slot} avatar (start the viewer with --edited <run dir or .ply>)`);
       }
     }
     if (p === '/favicon.ico') return send(204, 'text/plain', '');

@@ -18,7 +18,8 @@ afterAll(async () => {
 function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs: number[], stride: number): { g: Float64Array; abs: Float64Array } {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
-  const oh = Math.ceil(H / stride), ow = Math.ceil(W / stride);
+  const oh = Math.ceil(H / stride),
+    ow = Math.ceil(W / stride);
   const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
   const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
   const g = new Float64Array(kh * kw * cin * cout);
@@ -28,7 +29,8 @@ function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs
       for (let ox = 0; ox < ow; ox++)
         for (let ky = 0; ky < kh; ky++)
           for (let kx = 0; kx < kw; kx++) {
-            const iy = oy * stride + ky - padT, ix = ox * stride + kx - padL;
+            const iy = oy * stride + ky - padT,
+              ix = ox * stride + kx - padL;
             if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
             for (let ci = 0; ci < cin; ci++)
               for (let co = 0; co < cout; co++) {
@@ -44,7 +46,8 @@ function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs
 function inputGradReference(w: Float32Array, fs: number[], dy: Float32Array, xs: number[], stride: number): Float64Array {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
-  const oh = Math.ceil(H / stride), ow = Math.ceil(W / stride);
+  const oh = Math.ceil(H / stride),
+    ow = Math.ceil(W / stride);
   const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
   const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
   const g = new Float64Array(B * H * W * cin);
@@ -53,7 +56,8 @@ function inputGradReference(w: Float32Array, fs: number[], dy: Float32Array, xs:
       for (let ox = 0; ox < ow; ox++)
         for (let ky = 0; ky < kh; ky++)
           for (let kx = 0; kx < kw; kx++) {
-            const iy = oy * stride + ky - padT, ix = ox * stride + kx - padL;
+            const iy = oy * stride + ky - padT,
+              ix = ox * stride + kx - padL;
             if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
             for (let ci = 0; ci < cin; ci++)
               for (let co = 0; co < cout; co++)
@@ -78,7 +82,8 @@ describe('discriminator conv (webgpu)', () => {
       [[2, 13, 11, 6], [4, 4, 6, 70], 2],
     ] as const;
     for (const [xs, fs, stride] of cases) {
-      const oh = Math.ceil(xs[1] / stride), ow = Math.ceil(xs[2] / stride);
+      const oh = Math.ceil(xs[1] / stride),
+        ow = Math.ceil(xs[2] / stride);
       const xd = random(rng, xs[0] * xs[1] * xs[2] * xs[3]);
       const dyd = random(rng, xs[0] * oh * ow * fs[3]);
       const x = tf.tensor4d(xd, [...xs]);
@@ -104,7 +109,8 @@ describe('discriminator conv (webgpu)', () => {
       [[2, 36, 38, 6], [4, 4, 6, 4], 2],
     ] as const;
     for (const [xs, fs, stride] of cases) {
-      const oh = Math.ceil(xs[1] / stride), ow = Math.ceil(xs[2] / stride);
+      const oh = Math.ceil(xs[1] / stride),
+        ow = Math.ceil(xs[2] / stride);
       const wd = random(rng, fs[0] * fs[1] * fs[2] * fs[3]);
       const dyd = random(rng, xs[0] * oh * ow * fs[3]);
       const w = tf.tensor4d(wd, [...fs]);
@@ -143,8 +149,13 @@ describe('discriminator conv (webgpu)', () => {
     const x = tf.tensor4d(random(rng, 2 * 13 * 11 * 6), [2, 13, 11, 6]);
     const w = tf.tensor4d(random(rng, 4 * 4 * 6 * 8), [4, 4, 6, 8]);
     const probe = tf.tensor4d(random(rng, 2 * 7 * 6 * 8), [2, 7, 6, 8]);
-    const ours = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2dSame(a as tf.Tensor4D, b as tf.Tensor4D, 2), probe)) as tf.Scalar)([x, w]);
-    const theirs = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), probe)) as tf.Scalar)([x, w]);
+    const ours = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2dSame(a as tf.Tensor4D, b as tf.Tensor4D, 2), probe)) as tf.Scalar)([
+      x,
+      w,
+    ]);
+    const theirs = tf.valueAndGrads(
+      (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), probe)) as tf.Scalar,
+    )([x, w]);
     const [ov, tv] = [(await ours.value.data())[0]!, (await theirs.value.data())[0]!];
     expect(ov).toBe(tv);
     for (let k = 0; k < 2; k++) {

@@ -52,7 +52,14 @@ beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-adv-detail-'));
   const patch: ToyGaussian[] = [];
   for (let i = 0; i < 12; i++)
-    for (let j = 0; j < 12; j++) patch.push({ name: `p${i}-${j}`, position: [(i - 5.5) * 0.012, (j - 5.5) * 0.012, 0], sigma: [0.008, 0.008, 0.002], opacity: 0.95, rgb: [0.5, 0.5, 0.5] });
+    for (let j = 0; j < 12; j++)
+      patch.push({
+        name: `p${i}-${j}`,
+        position: [(i - 5.5) * 0.012, (j - 5.5) * 0.012, 0],
+        sigma: [0.008, 0.008, 0.002],
+        opacity: 0.95,
+        rgb: [0.5, 0.5, 0.5],
+      });
   scene = await writeToyScene(root, patch, { anglesDeg: ANGLES, radius: 0.4, size: SIZE, focal: 64, background: [0.2, 0.2, 0.2] });
   for (let cam = 0; cam < ANGLES.length; cam++) {
     const { color, alpha } = await scene.render(cam);
@@ -121,7 +128,10 @@ async function edit(adversarial: boolean): Promise<number> {
   await editAvatar(cfg, { runDir, editor: new StripesEditor() });
   console.log(`edit (${adversarial ? 'adversarial' : 'L1'}): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (adversarial) {
-    const rows = (await fs.readFile(path.join(runDir, 'adversary.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { dReal: number; dFake: number; generator: number | null });
+    const rows = (await fs.readFile(path.join(runDir, 'adversary.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { dReal: number; dFake: number; generator: number | null });
     const tail = rows.slice(-30);
     console.log('last 30 steps: mean D(real)', tail.reduce((a, r) => a + r.dReal, 0) / 30, 'mean D(fake)', tail.reduce((a, r) => a + r.dFake, 0) / 30);
   }

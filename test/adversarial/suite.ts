@@ -63,7 +63,7 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
       expect(tf.getBackend()).toBe(backend);
     });
 
-    it('has the method\'s defaults and names a bad field', () => {
+    it("has the method's defaults and names a bad field", () => {
       const c = parseAdversarialConfig({});
       expect(c).toMatchObject({ lambdaAdv: 0.01, lr: 2e-4, beta1: 0.5, beta2: 0.999, enabled: true });
       expect(c.discriminator).toMatchObject({ channels: 64, layers: 3, norm: 'spectral', leakySlope: 0.2 });
@@ -73,7 +73,10 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
     });
 
     it('maps image ⊕ condition to one logit per patch', () => {
-      for (const [layers, out] of [[3, 4], [4, 2]] as const) {
+      for (const [layers, out] of [
+        [3, 4],
+        [4, 2],
+      ] as const) {
         const D = new PatchDiscriminator(discriminatorConfigSchema.parse({ channels: 8, layers }), 6, 1);
         const w = D.snapshot();
         const y = D.forward(tf.zeros([2, S, S, 6]), w);
@@ -82,7 +85,9 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
         tf.dispose([y, ...w.W]);
         D.dispose();
       }
-      expect(() => new PatchDiscriminator(discriminatorConfigSchema.parse(small)).forward(tf.zeros([1, S, S, 3]), { W: [], b: [] })).toThrow(/3 channels, expected 6/);
+      expect(() => new PatchDiscriminator(discriminatorConfigSchema.parse(small)).forward(tf.zeros([1, S, S, 3]), { W: [], b: [] })).toThrow(
+        /3 channels, expected 6/,
+      );
     });
 
     it('spectral norm: σ is the top singular value (float64 reference) and the effective weights have norm 1', async () => {
@@ -128,7 +133,12 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
         let margin = 0;
         for (let s = 50; s < 54; s++) {
           margin += (await adv.scores(toyImage(s, true), cond).mean().data())[0]!;
-          margin -= (await adv.scores(toyImage(s + 10, false), cond).mean().data())[0]!;
+          margin -= (
+            await adv
+              .scores(toyImage(s + 10, false), cond)
+              .mean()
+              .data()
+          )[0]!;
         }
         expect(margin).toBeGreaterThan(0);
         adv.dispose();
@@ -154,7 +164,10 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
       const step = tf.sub(fake, tf.mul(g, 0.5 / gNorm)) as tf.Tensor3D;
       expect((await L(step).data())[0]!).toBeLessThan(l0);
       // Directional derivative against central differences.
-      const dir = tf.tensor3d(Float32Array.from({ length: S * S * 3 }, (_, i) => Math.sin(i * 12.9898) ), [S, S, 3]);
+      const dir = tf.tensor3d(
+        Float32Array.from({ length: S * S * 3 }, (_, i) => Math.sin(i * 12.9898)),
+        [S, S, 3],
+      );
       const dirN = tf.div(dir, dir.norm()) as tf.Tensor3D;
       const h = 1e-2;
       const lp = (await L(tf.add(fake, tf.mul(dirN, h)) as tf.Tensor3D).data())[0]!;
@@ -188,7 +201,7 @@ export function discriminatorSuite(backend: string, setup: () => Promise<void>, 
       adv.dispose();
     });
 
-    it('steps against the pool around the fake\'s timestep, and waits for a warm-up', async () => {
+    it("steps against the pool around the fake's timestep, and waits for a warm-up", async () => {
       const adv = new Adversary({ seed: 5, warmupEdits: 3, discriminator: small, pool: { size: 4, neighbourhood: 1, batch: 3 } });
       expect(adv.active(2)).toBe(false);
       expect(adv.active(3)).toBe(true);

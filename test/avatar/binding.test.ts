@@ -13,18 +13,30 @@ function randomRotation(rng: Rng): number[] {
   const n = Math.hypot(...q);
   const [w, x, y, z] = q.map((v) => v / n) as [number, number, number, number];
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
 function quatToMatrix(q: number[]): number[] {
   const [w, x, y, z] = q as [number, number, number, number];
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
@@ -79,8 +91,12 @@ describe('bindToWorld', () => {
     for (let n = 0; n < 50; n++) {
       const t = binding[n]!;
       const ref = bindToWorldReference(
-        local.means.subarray(3 * n, 3 * n + 3), local.logScales.subarray(3 * n, 3 * n + 3), local.quats.subarray(4 * n, 4 * n + 4),
-        frames.centres.subarray(3 * t, 3 * t + 3), frames.rotations.subarray(9 * t, 9 * t + 9), frames.scales[t]!,
+        local.means.subarray(3 * n, 3 * n + 3),
+        local.logScales.subarray(3 * n, 3 * n + 3),
+        local.quats.subarray(4 * n, 4 * n + 4),
+        frames.centres.subarray(3 * t, 3 * t + 3),
+        frames.rotations.subarray(9 * t, 9 * t + 9),
+        frames.scales[t]!,
       );
       for (let i = 0; i < 3; i++) {
         expect(m[3 * n + i]).toBeCloseTo(ref.mean[i]!, 5);
@@ -104,8 +120,12 @@ describe('bindToWorld', () => {
       for (let n = 0; n < N; n++) {
         const t = binding[n]!;
         const r = bindToWorldReference(
-          mu.subarray(3 * n, 3 * n + 3), s.subarray(3 * n, 3 * n + 3), q.subarray(4 * n, 4 * n + 4),
-          frames.centres.subarray(3 * t, 3 * t + 3), frames.rotations.subarray(9 * t, 9 * t + 9), frames.scales[t]!,
+          mu.subarray(3 * n, 3 * n + 3),
+          s.subarray(3 * n, 3 * n + 3),
+          q.subarray(4 * n, 4 * n + 4),
+          frames.centres.subarray(3 * t, 3 * t + 3),
+          frames.rotations.subarray(9 * t, 9 * t + 9),
+          frames.scales[t]!,
         );
         // A non-linear loss so the check is not only of a linear map.
         for (let i = 0; i < 3; i++) L += wM[3 * n + i]! * Math.sin(40 * r.mean[i]!) + wS[3 * n + i]! * r.logScale[i]! ** 2;
@@ -140,7 +160,8 @@ describe('bindToWorld', () => {
         const Lm = loss64(p[0]!, p[1]!, p[2]!);
         fd[i] = (Lp - Lm) / (2 * h);
       }
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       for (let i = 0; i < fd.length; i++) {
         num += (analytic[i]! - fd[i]!) ** 2;
         den += fd[i]! ** 2;

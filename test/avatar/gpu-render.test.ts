@@ -61,7 +61,8 @@ describe('AvatarRenderer (GPU pose + bind + rasterize)', () => {
       return { means: w.means, logScales: w.logScales, quats: w.quats, color: out.color };
     });
     const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       for (let i = 0; i < a.length; i++) {
         num += (a[i]! - b[i]!) ** 2;
         den += b[i]! ** 2;
@@ -71,9 +72,11 @@ describe('AvatarRenderer (GPU pose + bind + rasterize)', () => {
     expect(rel(world.means, await ref.means.data())).toBeLessThan(1e-6);
     expect(rel(world.logScales, await ref.logScales.data())).toBeLessThan(1e-6);
     // Quaternions agree up to sign (q and −q are the same rotation): compare q·sign(w).
-    const qa = Array.from(world.quats), qb = Array.from(await ref.quats.data());
+    const qa = Array.from(world.quats),
+      qb = Array.from(await ref.quats.data());
     for (let n = 0; n < g.count; n++) {
-      const sa = Math.sign(qa[4 * n]!) || 1, sb = Math.sign(qb[4 * n]!) || 1;
+      const sa = Math.sign(qa[4 * n]!) || 1,
+        sb = Math.sign(qb[4 * n]!) || 1;
       for (let i = 0; i < 4; i++) {
         qa[4 * n + i]! *= sa;
         qb[4 * n + i]! *= sb;

@@ -11,7 +11,28 @@ describe('gae CLI', () => {
   it('lists every user command, and each has --help', () => {
     const top = gae('--help');
     expect(top.status).toBe(0);
-    const commands = ['synth', 'train', 'edit', 'ablate', 'report', 'render', 'demo', 'view', 'selfcheck', 'notebooks', 'edit-server', 'gpu-job', 'import-cells', 'figure-dataset', 'editor-figures', 'viewer-screenshot', 'bench', 'import-ga', 'render-ga', 'nerf'];
+    const commands = [
+      'synth',
+      'train',
+      'edit',
+      'ablate',
+      'report',
+      'render',
+      'demo',
+      'view',
+      'selfcheck',
+      'notebooks',
+      'edit-server',
+      'gpu-job',
+      'import-cells',
+      'figure-dataset',
+      'editor-figures',
+      'viewer-screenshot',
+      'bench',
+      'import-ga',
+      'render-ga',
+      'nerf',
+    ];
     for (const c of commands) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     const ablate = gae('ablate', '--help');
     expect(ablate.status).toBe(0);

@@ -22,7 +22,12 @@ describe('progress lines', () => {
       t = i * 2000; // one step every 2 s
       p(i, 10);
     }
-    expect(lines).toEqual(['[x] step 1/10', '[x] step 4/10  (0.50 it/s, ETA 0:12)', '[x] step 7/10  (0.50 it/s, ETA 0:06)', '[x] step 10/10  (0.50 it/s, ETA 0:00)']);
+    expect(lines).toEqual([
+      '[x] step 1/10',
+      '[x] step 4/10  (0.50 it/s, ETA 0:12)',
+      '[x] step 7/10  (0.50 it/s, ETA 0:06)',
+      '[x] step 10/10  (0.50 it/s, ETA 0:00)',
+    ]);
   });
 });
 
@@ -31,9 +36,13 @@ describe('gae demo (npm run demo)', () => {
     const out = path.join(tmp, 'out');
     // Asynchronous: a synchronous spawn would block the test worker's RPC for minutes.
     const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['bin/gae.mjs', 'demo', '--out', out, '--data', path.join(tmp, 'data'), '--iterations', '2', '--edit-iterations', '2'], {
-        env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
-      });
+      const child = spawn(
+        process.execPath,
+        ['bin/gae.mjs', 'demo', '--out', out, '--data', path.join(tmp, 'data'), '--iterations', '2', '--edit-iterations', '2'],
+        {
+          env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -48,7 +57,10 @@ describe('gae demo (npm run demo)', () => {
     expect(readFileSync(summary, 'utf8')).toContain('## Edit: "turn his teeth gold"');
     // Every phase reports progress with a rate and an ETA.
     for (const phase of ['[synth] frames', '[recon] step', '[recon] evaluating frame', '[edit] initial pass, view', '[edit] step', '[edit] evaluating frame']) {
-      expect(lines.some((l) => l.includes(phase) && /\(\d+(\.\d+)? \w+\/s, ETA \d+:\d\d\)/.test(l)), phase).toBe(true);
+      expect(
+        lines.some((l) => l.includes(phase) && /\(\d+(\.\d+)? \w+\/s, ETA \d+:\d\d\)/.test(l)),
+        phase,
+      ).toBe(true);
     }
     expect(r.stdout + r.stderr).not.toContain('TensorFlow.js in Node.js');
     expect(existsSync(path.join(out, 'recon', 'run.lock'))).toBe(false);

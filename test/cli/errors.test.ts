@@ -28,7 +28,23 @@ const errLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '' && !
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-errors-'));
   data = path.join(tmp, 'data');
-  await writeDataset(await gpu(), data, synthConfig('tiny', { subject: 'err', seed: 3, frames: 2, testFrames: 2, crossFrames: 2, width: 32, height: 24, cameras: 3, heldOut: [1], tileSize: 32, supersample: 1 }));
+  await writeDataset(
+    await gpu(),
+    data,
+    synthConfig('tiny', {
+      subject: 'err',
+      seed: 3,
+      frames: 2,
+      testFrames: 2,
+      crossFrames: 2,
+      width: 32,
+      height: 24,
+      cameras: 3,
+      heldOut: [1],
+      tileSize: 32,
+      supersample: 1,
+    }),
+  );
 }, 120_000);
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
@@ -44,7 +60,9 @@ describe('one-line errors (§8)', () => {
     expect(r.status).toBe(1);
     const lines = errLines(r.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^gae render: ${latest.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read \\(.*JSON.*\\) \\(--debug for the stack trace\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^gae render: ${latest.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read \\(.*JSON.*\\) \\(--debug for the stack trace\\)$`),
+    );
     const d = gae('render', '--debug', '--avatar', run, '--data', data, '--out', path.join(tmp, 'out'));
     expect(d.status).toBe(1);
     expect(d.stderr).toContain(`${latest}: cannot read`);
@@ -54,7 +72,9 @@ describe('one-line errors (§8)', () => {
   it('a failed write names its file (ENOSPC and the like)', async () => {
     const target = path.join(tmp, 'occupied');
     await fs.mkdir(path.join(target, 'x'), { recursive: true }); // a non-empty directory where the file should go
-    await expect(writeFileAtomic(target, 'data')).rejects.toThrow(new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot write \\(E[A-Z]+\\)$`));
+    await expect(writeFileAtomic(target, 'data')).rejects.toThrow(
+      new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot write \\(E[A-Z]+\\)$`),
+    );
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     expect(describeFailure(new Error(`/r/metrics.jsonl: cannot write (${enospc.message})`, { cause: enospc }), 'gae train', false).text).toBe(
       'gae train: /r/metrics.jsonl: cannot write (ENOSPC: no space left on device, write) (--debug for the stack trace)',
@@ -80,7 +100,9 @@ describe('non-finite parameters (§9)', () => {
     await tf.setBackend('cpu');
     const vars = { means: tf.variable(tf.tensor2d([[0, 1, 2]])), quats: tf.variable(tf.tensor2d([[1, 0, 0, Infinity]])), sh: tf.variable(tf.tensor1d([NaN])) };
     await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow(NonFiniteError);
-    await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow('/runs/x: step 7: non-finite values in parameter groups quats, sh; lower the learning rates or resume from an earlier checkpoint');
+    await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow(
+      '/runs/x: step 7: non-finite values in parameter groups quats, sh; lower the learning rates or resume from an earlier checkpoint',
+    );
     vars.quats.assign(tf.tensor2d([[1, 0, 0, 0]]));
     vars.sh.assign(tf.tensor1d([0.5]));
     await expect(assertFiniteVars(vars, 8, '/runs/x')).resolves.toBeUndefined();

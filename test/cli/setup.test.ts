@@ -20,7 +20,11 @@ function runSetup(...args: string[]): { status: number | null; installed: string
   stub('apt-get', `echo "$@" >> ${log}`);
   // Nothing installed but a Mesa new enough for Dawn (so no backports are configured).
   stub('dpkg-query', 'case "$*" in *mesa-vulkan-drivers*) echo 25.0.0-1 ;; *) exit 1 ;; esac');
-  const r = spawnSync('bash', [path.resolve('scripts/setup.sh'), '--no-npm', ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 60_000 });
+  const r = spawnSync('bash', [path.resolve('scripts/setup.sh'), '--no-npm', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    timeout: 60_000,
+  });
   const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
   const installed = lines.filter((l) => l.startsWith('install')).flatMap((l) => l.split(/\s+/).filter((w) => !w.startsWith('-') && w !== 'install'));
   return { status: r.status, installed, stderr: r.stderr };

@@ -13,7 +13,12 @@ import * as path from 'node:path';
 const REPO = path.resolve('.');
 const GAE = path.join(REPO, 'bin/gae.mjs');
 const FIXTURE = path.join(REPO, 'test/cluster/fixtures/grid.json');
-const CELLS = ['ours-no-adv/alice/gold-teeth/seed-0', 'ours-no-adv/alice/gold-teeth/seed-1', 'ga-in2n/alice/gold-teeth/seed-0', 'ga-in2n/alice/gold-teeth/seed-1'];
+const CELLS = [
+  'ours-no-adv/alice/gold-teeth/seed-0',
+  'ours-no-adv/alice/gold-teeth/seed-1',
+  'ga-in2n/alice/gold-teeth/seed-0',
+  'ga-in2n/alice/gold-teeth/seed-1',
+];
 
 let work = '';
 let gridFile = '';
@@ -65,7 +70,10 @@ const TIMING = /seconds/i;
 
 function doneMetrics(root: string, key: string): unknown {
   const file = path.join(root, key, 'done.json');
-  if (!existsSync(file)) throw new Error(`${file}: missing (log: ${existsSync(path.join(root, key, 'log.txt')) ? readFileSync(path.join(root, key, 'log.txt'), 'utf8').slice(-2000) : 'none'})`);
+  if (!existsSync(file))
+    throw new Error(
+      `${file}: missing (log: ${existsSync(path.join(root, key, 'log.txt')) ? readFileSync(path.join(root, key, 'log.txt'), 'utf8').slice(-2000) : 'none'})`,
+    );
   const m = JSON.parse(readFileSync(file, 'utf8')).metrics as Record<string, Record<string, unknown>>;
   return Object.fromEntries(Object.entries(m).map(([task, ms]) => [task, Object.fromEntries(Object.entries(ms).filter(([k]) => !TIMING.test(k)))]));
 }
@@ -104,7 +112,20 @@ beforeAll(async () => {
 
 describe('gae ablate --executor slurm', () => {
   it('runs the grid as an array job with the same numbers as a local run, and the report matches', async () => {
-    const sub = await gae(['ablate', gridFile, '--executor', 'slurm', '--out-dir', 'runs-slurm', '--gpus-per-cell', '0', '--cpus-per-cell', '1', '--time', '00:40:00']);
+    const sub = await gae([
+      'ablate',
+      gridFile,
+      '--executor',
+      'slurm',
+      '--out-dir',
+      'runs-slurm',
+      '--gpus-per-cell',
+      '0',
+      '--cpus-per-cell',
+      '1',
+      '--time',
+      '00:40:00',
+    ]);
     expect(sub.code, sub.out).toBe(0);
     const { array, prepare } = submitted(sub.out);
     // The local run of the same grid, meanwhile.
@@ -113,14 +134,20 @@ describe('gae ablate --executor slurm', () => {
     const prep = await waitForJob(prepare, 1);
     expect([...prep.values()]).toEqual(['COMPLETED']);
     const states = await waitForJob(array, CELLS.length);
-    expect([...states.values()].every((s) => s === 'COMPLETED'), JSON.stringify([...states])).toBe(true);
+    expect(
+      [...states.values()].every((s) => s === 'COMPLETED'),
+      JSON.stringify([...states]),
+    ).toBe(true);
 
     const slurmRoot = path.join(work, 'runs-slurm', 'cluster-ci');
     const localRoot = path.join(work, 'runs-local', 'cluster-ci');
     for (const key of CELLS) {
       expect(doneMetrics(slurmRoot, key), key).toEqual(doneMetrics(localRoot, key));
       // Each task's output went to its cell's folder.
-      expect(readdirSync(path.join(slurmRoot, key)).some((f) => /^slurm-\d+_\d+\.log$/.test(f)), key).toBe(true);
+      expect(
+        readdirSync(path.join(slurmRoot, key)).some((f) => /^slurm-\d+_\d+\.log$/.test(f)),
+        key,
+      ).toBe(true);
     }
     // --status reads the run directories and sacct.
     const status = await gae(['ablate', gridFile, '--out-dir', 'runs-slurm', '--status']);
@@ -144,7 +171,22 @@ describe('gae ablate --executor slurm', () => {
   it('resumes a cell whose task was cancelled mid-run when the failed cells are resubmitted', async () => {
     const key = 'ours-no-adv/alice/gold-teeth/seed-0';
     const root = path.join(work, 'runs-cancel', 'cluster-ci');
-    const sub = await gae(['ablate', gridFile, '--executor', 'slurm', '--out-dir', 'runs-cancel', '--method', 'ours-no-adv', '--seed', '0', '--gpus-per-cell', '0', '--cpus-per-cell', '1']);
+    const sub = await gae([
+      'ablate',
+      gridFile,
+      '--executor',
+      'slurm',
+      '--out-dir',
+      'runs-cancel',
+      '--method',
+      'ours-no-adv',
+      '--seed',
+      '0',
+      '--gpus-per-cell',
+      '0',
+      '--cpus-per-cell',
+      '1',
+    ]);
     expect(sub.code, sub.out).toBe(0);
     const { array } = submitted(sub.out);
     // Cancel once the edit has written its first checkpoint, well before its last step.
@@ -167,7 +209,21 @@ describe('gae ablate --executor slurm', () => {
     const status = await gae(['ablate', gridFile, '--out-dir', 'runs-cancel', '--method', 'ours-no-adv', '--seed', '0', '--status']);
     expect(status.out).toMatch(new RegExp(`failed\\s+${key}\\s+\\(slurm ${array}_0 CANCELLED\\)`));
 
-    const re = await gae(['ablate', gridFile, '--out-dir', 'runs-cancel', '--method', 'ours-no-adv', '--seed', '0', '--resubmit-failed', '--gpus-per-cell', '0', '--cpus-per-cell', '1']);
+    const re = await gae([
+      'ablate',
+      gridFile,
+      '--out-dir',
+      'runs-cancel',
+      '--method',
+      'ours-no-adv',
+      '--seed',
+      '0',
+      '--resubmit-failed',
+      '--gpus-per-cell',
+      '0',
+      '--cpus-per-cell',
+      '1',
+    ]);
     expect(re.code, re.out).toBe(0);
     const second = submitted(re.out);
     const st2 = await waitForJob(second.array, 1);

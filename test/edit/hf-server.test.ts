@@ -43,7 +43,7 @@ afterEach(() => {
 });
 
 describe('HF client against the local edit server', () => {
-  it('returns the offline editor\'s edit for the same request, with every parameter on the wire', async () => {
+  it("returns the offline editor's edit for the same request, with every parameter on the wire", async () => {
     const client = new HfImageEditor({ endpointUrl: authServer.url, token: 'hf_test_token', numInferenceSteps: 20 });
     const req = request();
     const got = await client.edit(req);
@@ -122,7 +122,7 @@ describe('HF client against the local edit server', () => {
     expect(sleeps.map((s) => Math.round(s))).toEqual([50, 200, 300, 250]);
   });
 
-  it('honours a loading model\'s estimated_time, and gives up when the wait is too long', async () => {
+  it("honours a loading model's estimated_time, and gives up when the wait is too long", async () => {
     server.injectFaults({ status: 503, estimatedTime: 3 });
     const sleeps: number[] = [];
     const client = new HfImageEditor({ endpointUrl: server.url, sleep: async (ms) => void sleeps.push(ms) });
@@ -194,7 +194,8 @@ describe('HF client against the local edit server', () => {
 });
 
 describe('HF client settings from the edit config (issue 17 §10)', () => {
-  const hfConfig = (editor: Record<string, unknown>) => editConfig({ data: 'd', avatar: 'a', edit: { id: 'gold-teeth' }, editor: { kind: 'hf', ...editor } }, 'e.json');
+  const hfConfig = (editor: Record<string, unknown>) =>
+    editConfig({ data: 'd', avatar: 'a', edit: { id: 'gold-teeth' }, editor: { kind: 'hf', ...editor } }, 'e.json');
 
   it('timeoutMs and maxRetries are config fields that reach the client; each retry is printed with its reason and wait', async () => {
     const c = hfConfig({ endpointUrl: server.url, timeoutMs: 150, maxRetries: 1 });
@@ -209,7 +210,9 @@ describe('HF client settings from the edit config (issue 17 §10)', () => {
     expect(err).toBeInstanceOf(EditEndpointError);
     expect(err.message).toBe(`HF editor: ${server.url}: gave up after 2 attempts; last: no answer within 150 ms (timeoutMs)`);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^HF editor: ${server.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no answer within 150 ms \\(timeoutMs\\); retry 1/1 in \\d+\\.\\d s\n$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^HF editor: ${server.url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no answer within 150 ms \\(timeoutMs\\); retry 1/1 in \\d+\\.\\d s\n$`),
+    );
   });
 
   it('does not retry a 404 or a 400; does retry a 429', async () => {
@@ -257,8 +260,7 @@ async function withStderr<T>(lines: string[], fn: () => Promise<T>): Promise<T> 
 }
 
 describe('edit server protocol', () => {
-  const post = (body: BodyInit, type?: string) =>
-    fetch(server.url, { method: 'POST', body, ...(type ? { headers: { 'Content-Type': type } } : {}) });
+  const post = (body: BodyInit, type?: string) => fetch(server.url, { method: 'POST', body, ...(type ? { headers: { 'Content-Type': type } } : {}) });
 
   it('answers health, and rejects bad methods, bodies and types with the right status', async () => {
     const health = await fetch(new URL('/health', server.url));
@@ -306,7 +308,10 @@ describe('edit server pixel cap (issue 17 §11)', () => {
     fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ inputs, parameters: { prompt: 'turn his teeth gold', view: { subject: 'toy', camera: 1, timestep: 3 }, ...(original ? { original_image: original } : {}) } }),
+      body: JSON.stringify({
+        inputs,
+        parameters: { prompt: 'turn his teeth gold', view: { subject: 'toy', camera: 1, timestep: 3 }, ...(original ? { original_image: original } : {}) },
+      }),
     });
 
   it('answers 413 from the header of an 8000×8000 PNG, without decoding it', async () => {
@@ -350,9 +355,10 @@ describe('image plumbing', () => {
     };
     const up = resizeBilinear(ramp(8, 8), 16, 16);
     const want = ramp(16, 16);
-    for (let y = 1; y < 15; y++) for (let x = 1; x < 15; x++) {
-      for (let c = 0; c < 3; c++) expect(up.data[(y * 16 + x) * 3 + c]).toBeCloseTo(want.data[(y * 16 + x) * 3 + c]!, 6);
-    }
+    for (let y = 1; y < 15; y++)
+      for (let x = 1; x < 15; x++) {
+        for (let c = 0; c < 3; c++) expect(up.data[(y * 16 + x) * 3 + c]).toBeCloseTo(want.data[(y * 16 + x) * 3 + c]!, 6);
+      }
   });
 });
 

@@ -50,9 +50,12 @@ describe('edit config', () => {
     expect(trainBlend(ours)).toEqual({ blend: 'wabe', wabe: { ...DEFAULT_WABE } });
     expect(shownBlend({ ...ours, wabe: { ...ours.wabe, renderEdited: false } }).blend).toBe('alpha');
     expect(trainBlend(c).blend).toBe('alpha');
-    for (const m of ['oracle', 'identity'] as const) expect(METHOD_PRESETS[m]).toMatchObject({ wabe: { enabled: false }, adversarial: { enabled: false }, editor: { kind: m } });
+    for (const m of ['oracle', 'identity'] as const)
+      expect(METHOD_PRESETS[m]).toMatchObject({ wabe: { enabled: false }, adversarial: { enabled: false }, editor: { kind: m } });
     expect(() => editConfig({ data: 'd', avatar: 'a', edit: { id: 'x' }, editEvery: 0 }, 'exp.json')).toThrow(/exp\.json: editEvery/);
-    expect(() => editConfig(mergeConfig({ data: 'd', avatar: 'a', edit: { id: 'x' } }, { editor: { strengthRange: [0.9, 0.7] } }), 'e.json')).toThrow(/e\.json: editor\.strengthRange/);
+    expect(() => editConfig(mergeConfig({ data: 'd', avatar: 'a', edit: { id: 'x' } }, { editor: { strengthRange: [0.9, 0.7] } }), 'e.json')).toThrow(
+      /e\.json: editor\.strengthRange/,
+    );
   });
 
   it('pools images by an integer factor as tfjs "valid" pooling does', () => {
@@ -63,13 +66,15 @@ describe('edit config', () => {
     expect(p.data[0]).toBeCloseTo(9, 6);
   });
 
-  it('maps instructions to the dataset\'s edits and says when the avatar path is wrong', async () => {
+  it("maps instructions to the dataset's edits and says when the avatar path is wrong", async () => {
     const { loadDataset } = await import('../../lib/data/dataset.js');
     const ds = await loadDataset(fx.data);
     expect(editIdOf(ds, '  Turn his TEETH gold ')).toBe('gold-teeth');
     expect(editIdOf(ds, 'green-skin')).toBe('green-skin');
     expect(editIdOf(ds, 'make him a robot')).toBeNull();
-    await expect(resolveAvatarFile(path.join(fx.root, 'nowhere'))).rejects.toThrow(/nowhere: no such file or directory \(expected a run directory or an avatar \.ply\)/);
+    await expect(resolveAvatarFile(path.join(fx.root, 'nowhere'))).rejects.toThrow(
+      /nowhere: no such file or directory \(expected a run directory or an avatar \.ply\)/,
+    );
   });
 });
 
@@ -111,16 +116,26 @@ describe('editing loop (tiny preset)', () => {
     const b = await editAvatar(cfg, { runDir: path.join(fx.root, 'killed') });
     expect(b.resumedFrom).toBe(6);
     expect(b.cache.misses).toBe(0); // every 2D edit of the resumed half was computed by the first run
-    const [x, y] = await Promise.all([fs.readFile(await resolveAvatarFile(path.join(fx.root, 'full'))), fs.readFile(await resolveAvatarFile(path.join(fx.root, 'killed')))]);
+    const [x, y] = await Promise.all([
+      fs.readFile(await resolveAvatarFile(path.join(fx.root, 'full'))),
+      fs.readFile(await resolveAvatarFile(path.join(fx.root, 'killed'))),
+    ]);
     expect(Buffer.compare(x, y)).toBe(0);
     expect(full.edits).toBe(b.edits);
-    const metrics = (await fs.readFile(path.join(fx.root, 'killed', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; dLoss: number | null });
+    const metrics = (await fs.readFile(path.join(fx.root, 'killed', 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; dLoss: number | null });
     expect(metrics.map((m) => m.step)).toEqual([3, 6, 9, 12]);
     expect(metrics.some((m) => m.dLoss !== null)).toBe(true); // the discriminator was trained
     // Per step: D trains from step 1; the generator term waits for 2 edits after the 6-view initial pass
     // (made at steps 5 and 10), so it is off through step 10, then on. A resumed run rewrites its tail.
     type Row = { step: number; generator: number | null; dReal: number | null; dFake: number | null };
-    const rows = async (dir: string) => (await fs.readFile(path.join(fx.root, dir, 'adversary.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+    const rows = async (dir: string) =>
+      (await fs.readFile(path.join(fx.root, dir, 'adversary.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Row);
     const adv = await rows('killed');
     expect(adv.map((r) => r.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(adv).toEqual(await rows('full'));

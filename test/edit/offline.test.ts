@@ -102,7 +102,12 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
     const cfg = ed.config;
     let checked = 0;
     for (const instruction of [GOLD, TATTOO, 'make his lips blue']) {
-      for (const [v, strength] of [[view(1, 3), 0.7], [view(0, 4), 0.98], [view(2, 2), 0.85], [view(1, 0), 0.7]] as const) {
+      for (const [v, strength] of [
+        [view(1, 3), 0.7],
+        [view(0, 4), 0.98],
+        [view(2, 2), 0.85],
+        [view(1, 0), 0.7],
+      ] as const) {
         const base = req(v, { strength }, instruction);
         const g = await gtOf(base);
         const mask = editMask(g);
@@ -201,7 +206,11 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
       bias.push(m.map((x, c) => x - e[c]!));
     }
     for (const b of bias) expect(Math.hypot(...b)).toBeGreaterThan(0.01);
-    for (const [i, j] of [[0, 1], [0, 2], [1, 2]] as const) {
+    for (const [i, j] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ] as const) {
       expect(Math.hypot(...bias[i]!.map((x, c) => x - bias[j]![c]!)), `cameras ${i} and ${j}`).toBeGreaterThan(0.02);
     }
     // Per-timestep bias: the same camera at two timesteps that show the same frame now differs.
@@ -211,7 +220,14 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
     expect(maxAbs(t3.data, t4.data)).toBeGreaterThan(0.01);
     expect(Array.from((await et.edit(req(view(1, 3), { seed: 77 }))).data)).toEqual(Array.from(t3.data));
     // With the per-call jitter on, the mean over 24 calls (seeds) of one view keeps the camera's offset: not zero-mean per call.
-    const def = new OfflineEditor(gt, { seed: 2, strengthCoupling: false, renderLeak: 0, timestepBias: { strength: 0, colour: 0 }, misplacement: { shift: 0, rotation: 0 }, texture: { amplitude: 0 } });
+    const def = new OfflineEditor(gt, {
+      seed: 2,
+      strengthCoupling: false,
+      renderLeak: 0,
+      timestepBias: { strength: 0, colour: 0 },
+      misplacement: { shift: 0, rotation: 0 },
+      texture: { amplitude: 0 },
+    });
     const r = req(view(0, 3));
     const g = await gtOf(r);
     const mask = editMask(g);
@@ -263,7 +279,8 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
       const out = await always.edit({ ...open, seed }, trace);
       expect(trace.hidden).toBe(false);
       expect(trace.paintedOccluder).toBeNull();
-      for (let p = 0; p < W * W; p++) if (openLips[p] === Region.lips) for (let k = 0; k < 3; k++) expect(out.data[3 * p + k]).toBe(open.original.data[3 * p + k]);
+      for (let p = 0; p < W * W; p++)
+        if (openLips[p] === Region.lips) for (let k = 0; k < 3; k++) expect(out.data[3 * p + k]).toBe(open.original.data[3 * p + k]);
     }
     // ...and at rate 1 a hidden target is always painted.
     expect(maxAbs((await always.edit(closed)).data, closed.original.data)).toBeGreaterThan(0.05);
@@ -285,7 +302,12 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
     // Green hair covers more than maxAreaFraction: not moved, the GT edit exactly.
     const hair = req(view(1, 2), {}, 'give him green hair');
     const trace = {} as OfflineEditTrace;
-    const out = await new OfflineEditor(gt, { ...QUIET, misplacement: { shift: 0.04, rotation: 0.3, maxAreaFraction: 0.05 }, renderLeak: 0, strengthCoupling: false }).edit(hair, trace);
+    const out = await new OfflineEditor(gt, {
+      ...QUIET,
+      misplacement: { shift: 0.04, rotation: 0.3, maxAreaFraction: 0.05 },
+      renderLeak: 0,
+      strengthCoupling: false,
+    }).edit(hair, trace);
     expect(trace.misplaced).toBe(false);
     expect(Array.from(out.data)).toEqual(Array.from((await gtOf(hair)).edited.data));
   });
@@ -340,7 +362,17 @@ describe('offline editor (InstructPix2Pix stand-in)', () => {
     expect(d.settings).toEqual({ model: 'ip2p-conditioned-v2', ...cfg, seed: 7, groundTruth: gt.id });
     const flat = (o: unknown, pre = ''): string[] =>
       typeof o === 'object' && o !== null ? Object.entries(o).flatMap(([k, v]) => flat(v, pre ? `${pre}.${k}` : k)) : [pre];
-    expect(flat(d.settings)).toEqual(expect.arrayContaining(['occlusion.paintOccluderRate', 'cameraBias.colour', 'timestepBias.strength', 'misplacement.rotation', 'texture.cellPixels', 'jitter.colour', 'renderLeak']));
+    expect(flat(d.settings)).toEqual(
+      expect.arrayContaining([
+        'occlusion.paintOccluderRate',
+        'cameraBias.colour',
+        'timestepBias.strength',
+        'misplacement.rotation',
+        'texture.cellPixels',
+        'jitter.colour',
+        'renderLeak',
+      ]),
+    );
     expect(new OfflineEditor(gt, { texture: { amplitude: 0.1 } }).describe()).not.toEqual(new OfflineEditor(gt).describe());
 
     const ed = new OfflineEditor(gt);

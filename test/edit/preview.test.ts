@@ -26,7 +26,15 @@ gpuFixture();
 const fx = tinyAvatarFixture('gae-preview-', 2, 240_000);
 
 const config = (over: Record<string, unknown> = {}) =>
-  methodConfig('ours-no-adv', 'tiny', { data: fx.data, avatar: fx.recon, edit: { id: 'green-skin' }, iterations: 1, views: { maxViews: 4 }, editor: { kind: 'oracle', cacheDir: path.join(fx.root, 'cache') }, ...over });
+  methodConfig('ours-no-adv', 'tiny', {
+    data: fx.data,
+    avatar: fx.recon,
+    edit: { id: 'green-skin' },
+    iterations: 1,
+    views: { maxViews: 4 },
+    editor: { kind: 'oracle', cacheDir: path.join(fx.root, 'cache') },
+    ...over,
+  });
 
 describe('previewEdits', () => {
   it('shows render, captured, 2D edit and GT per view; the loop then finds those edits in the cache', async () => {
@@ -71,14 +79,25 @@ describe('previewEdits', () => {
 
     const a = config();
     const b = config({ wabe: { enabled: false } });
-    const g = await compareEditedAvatars([{ name: 'a', config: a, runDir: path.join(fx.root, 'edit-a') }, { name: 'b', config: b, runDir: fx.recon }], { frames });
+    const g = await compareEditedAvatars(
+      [
+        { name: 'a', config: a, runDir: path.join(fx.root, 'edit-a') },
+        { name: 'b', config: b, runDir: fx.recon },
+      ],
+      { frames },
+    );
     expect(g.columns).toEqual(['unedited', 'a', 'b', 'GT edit']);
     expect(g.rows.length).toBe(2);
     for (const r of g.rows) expect(r.images.every((im) => im !== null && im.width === frames[0]!.camera.width)).toBe(true);
     // b is the unedited avatar rendered with plain alpha blending: the same image as the first column.
     expect(g.rows[0]!.images[2]!.data).toEqual(g.rows[0]!.images[0]!.data);
     expect(g.rows.some((r) => r.crop !== undefined)).toBe(true);
-    await expect(compareEditedAvatars([{ name: 'a', config: a, runDir: fx.recon }, { name: 'c', config: config({ edit: { id: 'gold-teeth' } }), runDir: fx.recon }])).rejects.toThrow(/c: config\.edit\.id is "gold-teeth", a has "green-skin"/);
+    await expect(
+      compareEditedAvatars([
+        { name: 'a', config: a, runDir: fx.recon },
+        { name: 'c', config: config({ edit: { id: 'gold-teeth' } }), runDir: fx.recon },
+      ]),
+    ).rejects.toThrow(/c: config\.edit\.id is "gold-teeth", a has "green-skin"/);
   }, 120_000);
 });
 
@@ -90,7 +109,9 @@ describe('reenactmentGrid', () => {
     expect(g.columns.length).toBe(2);
     const t = Number(g.columns[0]!.slice(1));
     const cams = new Set(ds.splits.cross.frames.map((f) => f.cameraIndex));
-    const stored = await Promise.all([...cams].map(async (c) => (await loadFrameImages(ds.splits.cross.frames.find((f) => f.cameraIndex === c && f.timestep === t)!)).rgb.data));
+    const stored = await Promise.all(
+      [...cams].map(async (c) => (await loadFrameImages(ds.splits.cross.frames.find((f) => f.cameraIndex === c && f.timestep === t)!)).rgb.data),
+    );
     expect(stored.some((d) => d.every((v, i) => v === g.rows[0]!.images[0]!.data[i]))).toBe(true);
     const a = g.rows[1]!.images[0]!;
     expect([a.width, a.height]).toEqual([g.rows[0]!.images[0]!.width, g.rows[0]!.images[0]!.height]);
@@ -102,14 +123,39 @@ describe('reenactmentGrid', () => {
 describe('editScoreRows and the notebook reconstruction', () => {
   it('flattens task scores into one row per method and task', () => {
     const s = (task: string, psnr: number): EditTaskScores => ({
-      split: 'test', task, frames: 3, mouthOpenFrames: 1, psnr, ssim: 0.9,
+      split: 'test',
+      task,
+      frames: 3,
+      mouthOpenFrames: 1,
+      psnr,
+      ssim: 0.9,
       regions: { head: { psnr: psnr - 1, ssim: 0.8, pixels: 10 }, mouthInterior: { psnr: 15, ssim: 0.5, pixels: 2 } },
       mouthOpen: { psnr: 20, ssim: 0.7, regions: { mouthInterior: { psnr: 14, ssim: 0.4, pixels: 1 } } },
-      flicker: 0.01, clipS: null, clipC: null, leakage: 0.02, leakageRegions: { lips: 0.02 }, preservation: 30, editStrength: 0.8, perFrame: [],
+      flicker: 0.01,
+      clipS: null,
+      clipC: null,
+      leakage: 0.02,
+      leakageRegions: { lips: 0.02 },
+      preservation: 30,
+      editStrength: 0.8,
+      perFrame: [],
     });
-    const rows = editScoreRows([{ name: 'ours', eval: [s('self-reenactment', 25)] }, { name: 'ours-no-wabe', eval: [s('self-reenactment', 24), s('novel-view', 23)] }]);
+    const rows = editScoreRows([
+      { name: 'ours', eval: [s('self-reenactment', 25)] },
+      { name: 'ours-no-wabe', eval: [s('self-reenactment', 24), s('novel-view', 23)] },
+    ]);
     expect(rows.map((r) => `${r.method}/${r.task}`)).toEqual(['ours/self-reenactment', 'ours-no-wabe/self-reenactment', 'ours-no-wabe/novel-view']);
-    expect(rows[0]).toMatchObject({ 'PSNR (dB)': 25, 'PSNR head': 24, 'PSNR mouth int.': 15, 'PSNR lips': null, 'PSNR mouth int. (open)': 14, flicker: 0.01, leakage: 0.02, 'preservation (dB)': 30, 'edit strength': 0.8 });
+    expect(rows[0]).toMatchObject({
+      'PSNR (dB)': 25,
+      'PSNR head': 24,
+      'PSNR mouth int.': 15,
+      'PSNR lips': null,
+      'PSNR mouth int. (open)': 14,
+      flicker: 0.01,
+      leakage: 0.02,
+      'preservation (dB)': 30,
+      'edit strength': 0.8,
+    });
   });
 
   it('trains the same avatar in 02 and 03: one config and run directory per preset', () => {

@@ -105,7 +105,7 @@ async function toothDrift(wabe: boolean): Promise<{ drift: number; lips: number[
 }
 
 describe('WABE through the editing loop', () => {
-  it('keeps a hidden Gaussian from drifting toward its occluder\'s edit (≥ 5× less than alpha blending)', async () => {
+  it("keeps a hidden Gaussian from drifting toward its occluder's edit (≥ 5× less than alpha blending)", async () => {
     const alpha = await toothDrift(false);
     const wabe = await toothDrift(true);
     console.log('tooth drift toward blue: alpha', alpha.drift, 'wabe', wabe.drift, 'lips', alpha.lips, wabe.lips);

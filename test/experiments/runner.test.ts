@@ -14,12 +14,17 @@ import { toyDelta } from './fixtures/toy-runner.js';
 const GAE = path.resolve('bin/gae.mjs');
 const PLUGIN = path.resolve('test/experiments/fixtures/toy-runner.ts');
 
-function gae(args: string[], cwd: string): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
+function gae(
+  args: string[],
+  cwd: string,
+): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
   const proc = spawn(process.execPath, [GAE, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) => proc.on('exit', (code, signal) => r({ code, signal, out })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) =>
+    proc.on('exit', (code, signal) => r({ code, signal, out })),
+  );
   return { proc, done };
 }
 
@@ -37,7 +42,10 @@ async function doneFiles(root: string): Promise<string[]> {
 
 const toyConfig = (outDir: string, extra: Partial<GridConfigInput> = {}): GridConfigInput => ({
   name: 'toy-grid',
-  methods: [{ name: 'ours', runner: 'toy', params: { base: 0.01 } }, { name: 'ga-in2n', runner: 'toy', params: { base: 0.05 } }],
+  methods: [
+    { name: 'ours', runner: 'toy', params: { base: 0.01 } },
+    { name: 'ga-in2n', runner: 'toy', params: { base: 0.05 } },
+  ],
   subjects: ['ict'],
   edits: ['edit1', 'edit2'],
   seeds: [0, 1],
@@ -59,7 +67,8 @@ describe('ablation grid runner', () => {
     void first.done.then(() => (exited = true));
     const t0 = Date.now();
     // Kill once 3 cells are done and the next one has started (its runner is sleeping): a cell is in flight.
-    const started = async () => (existsSync(path.join(root, 'calls.log')) ? (await readFile(path.join(root, 'calls.log'), 'utf8')).trim().split('\n').length : 0);
+    const started = async () =>
+      existsSync(path.join(root, 'calls.log')) ? (await readFile(path.join(root, 'calls.log'), 'utf8')).trim().split('\n').length : 0;
     for (;;) {
       const d = (await doneFiles(root)).length;
       if (d >= 3 && (await started()) > d) break;
@@ -105,7 +114,10 @@ describe('ablation grid runner', () => {
       const r = summary.find((l) => l.startsWith(`${method},${task},${metric},`))!.split(',');
       return Object.fromEntries(header.map((h, i) => [h, r[i]]));
     };
-    for (const [method, base] of [['ours', 0.01], ['ga-in2n', 0.05]] as const) {
+    for (const [method, base] of [
+      ['ours', 0.01],
+      ['ga-in2n', 0.05],
+    ] as const) {
       const perSeed = [0, 1].map((s) => (-20 * Math.log10(toyDelta(base, s, 'edit1')) + -20 * Math.log10(toyDelta(base, s, 'edit2'))) / 2);
       const mean = (perSeed[0]! + perSeed[1]!) / 2;
       const sd = Math.abs(perSeed[0]! - perSeed[1]!) / Math.SQRT2;
@@ -123,7 +135,9 @@ describe('ablation grid runner', () => {
 
   it('records a failing cell and runs the rest; reruns it when asked', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'gae-grid-'));
-    const cfg = parseGridConfig(toyConfig(work, { subjects: ['a', 'b'], seeds: [0], edits: ['edit1'], params: { delayMs: 0, failSubject: 'a', failMethod: 'ours' } }));
+    const cfg = parseGridConfig(
+      toyConfig(work, { subjects: ['a', 'b'], seeds: [0], edits: ['edit1'], params: { delayMs: 0, failSubject: 'a', failMethod: 'ours' } }),
+    );
     const s = await runGrid(cfg);
     expect(s.failed.map((f) => f.key)).toEqual(['ours/a/edit1/seed-0']);
     expect(s.done.length).toBe(3);
@@ -156,10 +170,20 @@ describe('ablation grid runner', () => {
     expect((await runGrid(cfg)).failed.length).toBe(1);
     crash = false;
     expect((await runGrid(cfg)).done.length).toBe(1);
-    expect(seen).toEqual([{ attempt: 1, resume: false, from: 0 }, { attempt: 2, resume: true, from: 3 }]);
+    expect(seen).toEqual([
+      { attempt: 1, resume: false, from: 0 },
+      { attempt: 2, resume: true, from: 3 },
+    ]);
 
     // Same name, different params: the finished cell is stale.
-    const changed = parseGridConfig({ name: 'ck', methods: [{ name: 'm', runner: 'ckpt', params: { lr: 2 } }], subjects: ['s'], edits: ['e'], seeds: [0], outDir: work });
+    const changed = parseGridConfig({
+      name: 'ck',
+      methods: [{ name: 'm', runner: 'ckpt', params: { lr: 2 } }],
+      subjects: ['s'],
+      edits: ['e'],
+      seeds: [0],
+      outDir: work,
+    });
     await expect(runGrid(changed)).rejects.toThrow(/finished with a different config/);
     expect((await runGrid(changed, { onStale: 'keep' })).skipped.length).toBe(1);
 

@@ -8,7 +8,13 @@ describe('Student t', () => {
     expect(studentTQuantile(0.975, 1)).toBeCloseTo(Math.tan(0.475 * Math.PI), 8);
     const p = 0.975;
     expect(studentTQuantile(p, 2)).toBeCloseTo((2 * p - 1) / Math.sqrt(2 * p * (1 - p)), 9);
-    const table: [number, number][] = [[3, 3.182], [4, 2.776], [9, 2.262], [29, 2.045], [1000, 1.962]];
+    const table: [number, number][] = [
+      [3, 3.182],
+      [4, 2.776],
+      [9, 2.262],
+      [29, 2.045],
+      [1000, 1.962],
+    ];
     for (const [df, t] of table) expect(studentTQuantile(0.975, df)).toBeCloseTo(t, 3);
     expect(studentTCdf(0, 7)).toBeCloseTo(0.5, 14);
     expect(studentTQuantile(0.025, 4)).toBeCloseTo(-studentTQuantile(0.975, 4), 12);
@@ -63,7 +69,17 @@ describe('paired bootstrap', () => {
 
 describe('pairing arms by frame', () => {
   const cell = (method: string, seed: number, frames: Record<string, number | null>): CellRecord => ({
-    grid: 'g', method, subject: 's', edit: 'e', seed, status: 'done', metrics: {}, wallSeconds: 1, attempt: 1, error: null, notes: [],
+    grid: 'g',
+    method,
+    subject: 's',
+    edit: 'e',
+    seed,
+    status: 'done',
+    metrics: {},
+    wallSeconds: 1,
+    attempt: 1,
+    error: null,
+    notes: [],
     perFrame: { 'novel-view': Object.fromEntries(Object.entries(frames).map(([id, v]) => [id, { 'psnr/head': v }])) },
   });
 

@@ -26,7 +26,12 @@ function avatar(seed: number): BoundGaussians {
 
 function render(g: BoundGaussians, az: number): Float32Array {
   const c2w = ringCameraToWorld(az, 0.5);
-  const cam = cameraFromTransforms({ transform_matrix: [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)], camera_angle_x: 0.6 }, { w: 40, h: 32 }, 't.json', 0);
+  const cam = cameraFromTransforms(
+    { transform_matrix: [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)], camera_angle_x: 0.6 },
+    { w: 40, h: 32 },
+    't.json',
+    0,
+  );
   const p = head.neutralParams();
   p.jaw = [0.2, 0, 0];
   p.neck = [0.1, 0.3, 0];
@@ -46,7 +51,8 @@ describe('GaussianAvatars point_cloud.ply', () => {
     expect(back).toEqual(g);
     expect(encodeGaAvatar(back)).toEqual(bytes);
     for (const az of [0, 40]) {
-      const a = render(g, az), b = render(back, az);
+      const a = render(g, az),
+        b = render(back, az);
       expect(b).toEqual(a);
       // Not an empty picture: the head covers part of the image.
       expect(a.filter((v) => v > 0.05).length).toBeGreaterThan(100);
@@ -87,7 +93,16 @@ describe('GaussianAvatars point_cloud.ply', () => {
     const npz = parseNpz(bytes, 'flame_param.npz');
     expect(npz.get('dynamic_offset')!.shape).toEqual([3, model.vertexCount, 3]);
     const seq = gaSequence(npz, model, 'flame_param.npz');
-    expect(seq.params).toEqual(params.map((p) => ({ ...p, rotation: [0, 0, 0], neck: [0, 0, 0], translation: [0, 0, 0], jaw: p.jaw.map((x) => Math.fround(x)), eyes: p.eyes.map((x) => Math.fround(x)) })));
+    expect(seq.params).toEqual(
+      params.map((p) => ({
+        ...p,
+        rotation: [0, 0, 0],
+        neck: [0, 0, 0],
+        translation: [0, 0, 0],
+        jaw: p.jaw.map((x) => Math.fround(x)),
+        eyes: p.eyes.map((x) => Math.fround(x)),
+      })),
+    );
     expect(seq.staticOffset).toEqual(staticOffset);
     npz.set('eyes_pose', { dtype: 'f4', shape: [2, 6], data: new Float32Array(12) });
     expect(() => gaSequence(npz, model, 'x/flame_param.npz')).toThrow('x/flame_param.npz: eyes_pose: 2 timesteps, but expr has 3');

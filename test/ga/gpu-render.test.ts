@@ -38,7 +38,8 @@ describe('AvatarRenderer on a FLAME head', () => {
       await r.render(p, cam, settings);
       const img = await r.readImage(cam);
       const ref = renderAvatarReference(head, g, p, cam, [1, 1, 1]);
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       for (let i = 0; i < img.rgb.length; i++) {
         num += (img.rgb[i]! - ref.rgb.data[i]!) ** 2;
         den += ref.rgb.data[i]! ** 2;
@@ -61,6 +62,8 @@ describe('AvatarRenderer on a FLAME head', () => {
     const cross = await renderGa(d.avatar, { ...base, split: 'cross', cross: d.driver, camera: 2, out: path.join(root, 'cross') });
     expect(cross.frames).toBe(3);
     await expect(renderGa(d.avatar, { ...base, split: 'cross', out: path.join(root, 'x') })).rejects.toThrow('--split cross needs --cross');
-    await expect(renderGa(d.avatar, { ...base, split: 'test', camera: 9, out: path.join(root, 'x') })).rejects.toThrow(`--camera: 9 is not a camera of ${path.join(d.subject, 'transforms_test.json')}`);
+    await expect(renderGa(d.avatar, { ...base, split: 'test', camera: 9, out: path.join(root, 'x') })).rejects.toThrow(
+      `--camera: 9 is not a camera of ${path.join(d.subject, 'transforms_test.json')}`,
+    );
   });
 });

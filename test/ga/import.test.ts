@@ -29,8 +29,16 @@ function params(m: FlameModel, k: number): FlameParams {
 async function subject(name: string, intrinsics: 'camera_angle_x' | 'fl', seed = 0): Promise<string> {
   const dir = path.join(tmp, name);
   await writeGaSubject({
-    dir, width: 40, height: 30, trainAzimuths: [-30, 0, 30], valAzimuths: [15], distance: 0.6, fovXDeg: 30, intrinsics,
-    trainParams: [0, 1].map((k) => params(model, k + seed)), testParams: [2, 3, 4].map((k) => params(model, k + seed)),
+    dir,
+    width: 40,
+    height: 30,
+    trainAzimuths: [-30, 0, 30],
+    valAzimuths: [15],
+    distance: 0.6,
+    fovXDeg: 30,
+    intrinsics,
+    trainParams: [0, 1].map((k) => params(model, k + seed)),
+    testParams: [2, 3, 4].map((k) => params(model, k + seed)),
     staticOffset: new Float32Array(model.vertexCount * 3).fill(1e-4),
   });
   return dir;
@@ -48,16 +56,26 @@ describe('GaussianAvatars cameras', () => {
     for (const style of ['camera_angle_x', 'fl'] as const) {
       for (const az of [-50, 0, 20, 170]) {
         const c2w = ringCameraToWorld(az, 0.7, 0.1);
-        const W = 64, H = 48, f = 80;
-        const frame = { transform_matrix: [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)], ...(style === 'fl' ? { fl_x: f, fl_y: f * 1.1, cx: 30.5, cy: 25 } : {}) };
+        const W = 64,
+          H = 48,
+          f = 80;
+        const frame = {
+          transform_matrix: [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)],
+          ...(style === 'fl' ? { fl_x: f, fl_y: f * 1.1, cx: 30.5, cy: 25 } : {}),
+        };
         const top = style === 'camera_angle_x' ? { camera_angle_x: 2 * Math.atan(W / 2 / f), w: W, h: H } : { w: W, h: H };
         const cam = cameraFromTransforms(frame, top, 't.json', 0);
         const [fxx, fyy, cx, cy] = style === 'fl' ? [f, f * 1.1, 30.5, 25] : [f, f, W / 2, H / 2];
-        for (const p of [[0, 0, 0], [0.05, -0.03, 0.08], [-0.1, 0.12, -0.02]]) {
+        for (const p of [
+          [0, 0, 0],
+          [0.05, -0.03, 0.08],
+          [-0.1, 0.12, -0.02],
+        ]) {
           // OpenGL: camera coordinates R_glᵀ (p − eye); visible points have z < 0; image y grows downward.
           const d = [p[0]! - c2w[3]!, p[1]! - c2w[7]!, p[2]! - c2w[11]!];
           const q = [0, 1, 2].map((c) => c2w[c]! * d[0]! + c2w[4 + c]! * d[1]! + c2w[8 + c]! * d[2]!);
-          const u = cx + (fxx * q[0]!) / -q[2]!, v = cy - (fyy * q[1]!) / -q[2]!;
+          const u = cx + (fxx * q[0]!) / -q[2]!,
+            v = cy - (fyy * q[1]!) / -q[2]!;
           const [pu, pv, depth] = projectPoint(cam, p);
           expect(pu).toBeCloseTo(u, 9);
           expect(pv).toBeCloseTo(v, 9);
@@ -73,12 +91,29 @@ describe('GaussianAvatars cameras', () => {
   it('names the file and the field for malformed cameras', () => {
     const c2w = ringCameraToWorld(0, 0.7);
     const m = [c2w.slice(0, 4), c2w.slice(4, 8), c2w.slice(8, 12), c2w.slice(12)];
-    expect(() => cameraFromTransforms({ transform_matrix: m }, { w: 4, h: 4 }, 't.json', 2)).toThrow('t.json: frames[2].fl_x: missing, and no camera_angle_x either');
-    expect(() => cameraFromTransforms({ camera_angle_x: 0.5 }, { w: 4, h: 4 }, 't.json', 1)).toThrow('t.json: frames[1].transform_matrix: missing');
-    expect(() => cameraFromTransforms({ camera_angle_x: 0.5, transform_matrix: [[1, 0, 0, 0], [0, 2, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] }, { w: 4, h: 4 }, 't.json', 0)).toThrow(
-      't.json: frames[0].transform_matrix: rotation part is not orthonormal',
+    expect(() => cameraFromTransforms({ transform_matrix: m }, { w: 4, h: 4 }, 't.json', 2)).toThrow(
+      't.json: frames[2].fl_x: missing, and no camera_angle_x either',
     );
-    expect(() => cameraFromTransforms({ camera_angle_x: 'wide', transform_matrix: m }, { w: 4, h: 4 }, 't.json', 0)).toThrow('t.json: frames[0].camera_angle_x: expected a positive number, got "wide"');
+    expect(() => cameraFromTransforms({ camera_angle_x: 0.5 }, { w: 4, h: 4 }, 't.json', 1)).toThrow('t.json: frames[1].transform_matrix: missing');
+    expect(() =>
+      cameraFromTransforms(
+        {
+          camera_angle_x: 0.5,
+          transform_matrix: [
+            [1, 0, 0, 0],
+            [0, 2, 0, 0],
+            [0, 0, 1, 0],
+            [0, 0, 0, 1],
+          ],
+        },
+        { w: 4, h: 4 },
+        't.json',
+        0,
+      ),
+    ).toThrow('t.json: frames[0].transform_matrix: rotation part is not orthonormal');
+    expect(() => cameraFromTransforms({ camera_angle_x: 'wide', transform_matrix: m }, { w: 4, h: 4 }, 't.json', 0)).toThrow(
+      't.json: frames[0].camera_angle_x: expected a positive number, got "wide"',
+    );
     expect(() => cameraFromTransforms({ camera_angle_x: 0.5, transform_matrix: m }, {}, 't.json', 0)).toThrow('t.json: frames[0].w: missing');
   });
 });
@@ -112,7 +147,15 @@ describe('gae import-ga', () => {
     const rewrite = (arrays: Parameters<typeof encodeNpz>[0]) => fs.writeFile(npzFile, encodeNpz(arrays));
     const good = await fs.readFile(npzFile);
     const f4 = (shape: number[]) => ({ dtype: 'f4', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
-    const base = { shape: f4([300]), expr: f4([1, 100]), rotation: f4([1, 3]), neck_pose: f4([1, 3]), jaw_pose: f4([1, 3]), eyes_pose: f4([1, 6]), translation: f4([1, 3]) };
+    const base = {
+      shape: f4([300]),
+      expr: f4([1, 100]),
+      rotation: f4([1, 3]),
+      neck_pose: f4([1, 3]),
+      jaw_pose: f4([1, 3]),
+      eyes_pose: f4([1, 6]),
+      translation: f4([1, 3]),
+    };
     const load = () => loadGaSubject(dir, model);
 
     const { expr: _e, ...noExpr } = base;

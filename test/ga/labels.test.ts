@@ -16,7 +16,8 @@ describe('region label maps from a posed mesh', () => {
     const labels = rasterizeRegionLabels(verts, [0, 1, 2, 3, 4, 5], [Region.teeth, Region.skin], cam);
     for (let j = 0; j < 10; j++) {
       for (let i = 0; i < 20; i++) {
-        const u = i + 0.5 - 10, v = j + 0.5 - 5; // camera plane coordinates × fx / z
+        const u = i + 0.5 - 10,
+          v = j + 0.5 - 5; // camera plane coordinates × fx / z
         const inFront = u >= 0 && v >= 0 && u / 10 + v / 5 <= 1; // x = u z/fx ≤ 2 − ..., in pixels: u/10 + v/5 ≤ 1
         if (inFront) expect(labels[j * 20 + i], `pixel ${i},${j}`).toBe(Region.teeth);
         else expect([Region.skin, 0]).toContain(labels[j * 20 + i]);
@@ -33,7 +34,10 @@ describe('region label maps from a posed mesh', () => {
     const labels = headRegionLabels(head, p, c);
     const { alpha } = renderAvatarReference(head, demoAvatar(head, 2), p, c);
     // Splats reach a little past the mesh's silhouette: compare inside the mesh and well outside the avatar.
-    let onMesh = 0, covered = 0, empty = 0, unlabelled = 0;
+    let onMesh = 0,
+      covered = 0,
+      empty = 0,
+      unlabelled = 0;
     for (let i = 0; i < labels.length; i++) {
       if (labels[i]! > 0) {
         onMesh++;

@@ -31,12 +31,23 @@ describe('GaussianAvatars subject: import → reconstruct (tiny) → export → 
     const subject = await loadGaSubject(demo.subject, model);
     const head = new FlameHead(model, { staticOffset: subject.staticOffset, lipRings: demo.lipRings });
     const views = async (split: 'train' | 'val'): Promise<PosedView<FlameParams>[]> =>
-      Promise.all(subject.splits[split]!.frames.map(async (f) => ({ camera: f.camera, params: subject.flame.get(f.flameParamPath)!, image: (await readPng(f.image!)).rgb, poseKey: f.flameParamPath })));
+      Promise.all(
+        subject.splits[split]!.frames.map(async (f) => ({
+          camera: f.camera,
+          params: subject.flame.get(f.flameParamPath)!,
+          image: (await readPng(f.image!)).rgb,
+          poseKey: f.flameParamPath,
+        })),
+      );
     const train = await views('train');
     const val = await views('val');
     const bg: [number, number, number] = [1, 1, 1];
     const losses: number[] = [];
-    const g = await reconstructOnHead(head, train, { background: bg, config: { iterations: 90, shDegree: 1, shUpEvery: 45, init: { perTriangle: 1, opacity: 0.1 } }, onStep: (_s, _n, l) => losses.push(l) });
+    const g = await reconstructOnHead(head, train, {
+      background: bg,
+      config: { iterations: 90, shDegree: 1, shUpEvery: 45, init: { perTriangle: 1, opacity: 0.1 } },
+      onStep: (_s, _n, l) => losses.push(l),
+    });
     expect(g.count).toBe(model.triangleCount);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     expect(mean(losses.slice(-10))).toBeLessThan(0.2 * mean(losses.slice(0, 10)));

@@ -24,7 +24,10 @@ async function renderBytes(ctx: GpuContext, s: RasterSettings, noSubgroups: bool
     const st = await r.render(gb, scene.cam, s); // re-renders after the first frame overflows 1024 keys
     const npx = scene.cam.width * scene.cam.height;
     const rng = new Rng(9);
-    const dOut = upload(ctx.device, Float32Array.from({ length: 5 * npx }, () => rng.uniform(-1, 1)));
+    const dOut = upload(
+      ctx.device,
+      Float32Array.from({ length: 5 * npx }, () => rng.uniform(-1, 1)),
+    );
     const grads = r.backward(st, gb, dOut);
     const out = [await download(ctx.device, st.image, Uint8Array, 20 * npx)];
     for (const k of GROUPS) out.push(await download(ctx.device, grads[k], Uint8Array, grads[k].size));

@@ -44,11 +44,13 @@ function reference(f: TinyFlame, p: FlameParams, offset?: Float64Array): Float64
       vs[3 * v + c] = s;
     }
   }
-  const J = [0, 1, 2, 3, 4].map((j) => [0, 1, 2].map((c) => {
-    let s = 0;
-    for (let v = 0; v < V; v++) s += f.jointRegressor[j * V + v]! * vs[3 * v + c]!;
-    return s;
-  }));
+  const J = [0, 1, 2, 3, 4].map((j) =>
+    [0, 1, 2].map((c) => {
+      let s = 0;
+      for (let v = 0; v < V; v++) s += f.jointRegressor[j * V + v]! * vs[3 * v + c]!;
+      return s;
+    }),
+  );
   const rod = (a: number[]) => {
     const t = Math.hypot(a[0]!, a[1]!, a[2]!);
     if (t === 0) return [1, 0, 0, 0, 1, 0, 0, 0, 1];
@@ -59,7 +61,10 @@ function reference(f: TinyFlame, p: FlameParams, offset?: Float64Array): Float64
   };
   const R = [p.rotation, p.neck, p.jaw, p.eyes.slice(0, 3), p.eyes.slice(3)].map((a) => rod([...a]));
   const m4 = (Rm: number[], t: number[]) => [Rm[0]!, Rm[1]!, Rm[2]!, t[0]!, Rm[3]!, Rm[4]!, Rm[5]!, t[1]!, Rm[6]!, Rm[7]!, Rm[8]!, t[2]!, 0, 0, 0, 1];
-  const mul = (a: number[], b: number[]) => [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((c) => a[4 * r]! * b[c]! + a[4 * r + 1]! * b[4 + c]! + a[4 * r + 2]! * b[8 + c]! + a[4 * r + 3]! * b[12 + c]!));
+  const mul = (a: number[], b: number[]) =>
+    [0, 1, 2, 3].flatMap((r) =>
+      [0, 1, 2, 3].map((c) => a[4 * r]! * b[c]! + a[4 * r + 1]! * b[4 + c]! + a[4 * r + 2]! * b[8 + c]! + a[4 * r + 3]! * b[12 + c]!),
+    );
   const G: number[][] = [];
   for (let j = 0; j < 5; j++) {
     const par = f.parents[j]!;
@@ -67,7 +72,15 @@ function reference(f: TinyFlame, p: FlameParams, offset?: Float64Array): Float64
     G.push(par < 0 ? local : mul(G[par]!, local));
   }
   // A_j = G_j · translate(−J_j)
-  const A = G.map((g, j) => mul(g, m4([1, 0, 0, 0, 1, 0, 0, 0, 1], J[j]!.map((x) => -x))));
+  const A = G.map((g, j) =>
+    mul(
+      g,
+      m4(
+        [1, 0, 0, 0, 1, 0, 0, 0, 1],
+        J[j]!.map((x) => -x),
+      ),
+    ),
+  );
   const out = new Float64Array(V * 3);
   for (let v = 0; v < V; v++) {
     const q = [0, 1, 2].map((c) => {
@@ -77,7 +90,8 @@ function reference(f: TinyFlame, p: FlameParams, offset?: Float64Array): Float64
     });
     for (let r = 0; r < 3; r++) {
       let s = 0;
-      for (let j = 0; j < 5; j++) s += f.weights[v * 5 + j]! * (A[j]![4 * r]! * q[0]! + A[j]![4 * r + 1]! * q[1]! + A[j]![4 * r + 2]! * q[2]! + A[j]![4 * r + 3]!);
+      for (let j = 0; j < 5; j++)
+        s += f.weights[v * 5 + j]! * (A[j]![4 * r]! * q[0]! + A[j]![4 * r + 1]! * q[1]! + A[j]![4 * r + 2]! * q[2]! + A[j]![4 * r + 3]!);
       out[3 * v + r] = s + p.translation[r]!;
     }
   }
@@ -104,7 +118,12 @@ describe('FLAME loader', () => {
       const n = m.vertexCount * 3;
       expect(m.shapedirs[(300 + 3) * n + 3 * 17 + 2]).toBe(fx.shapedirs[(3 * 17 + 2) * 400 + 303]);
       expect(m.posedirs[35 * n + 3 * 9 + 1]).toBe(fx.posedirs[(3 * 9 + 1) * 36 + 35]);
-      expect(maxDiff(m.jointRegressor.filter((_, i) => i % m.vertexCount < fx.V), fx.jointRegressor)).toBe(0);
+      expect(
+        maxDiff(
+          m.jointRegressor.filter((_, i) => i % m.vertexCount < fx.V),
+          fx.jointRegressor,
+        ),
+      ).toBe(0);
     }
   });
 
@@ -127,10 +146,21 @@ describe('FLAME loader', () => {
     expect(t.length).toBe(TEETH_TRIANGLE_COUNT * 3);
     // Triangles of the extended list (indices into the 120 teeth vertices), one per strip end and half.
     const expected: Record<number, number[]> = {
-      0: [0, 31, 30], 13: [6, 7, 37], 14: [7, 8, 37], 27: [14, 44, 43],
-      28: [60, 75, 76], 42: [67, 82, 68], 56: [75, 30, 76], 70: [82, 37, 38],
-      84: [45, 46, 15], 98: [52, 23, 22], 112: [90, 106, 105], 126: [97, 98, 112],
-      140: [105, 106, 45], 154: [112, 53, 52], 167: [118, 119, 59],
+      0: [0, 31, 30],
+      13: [6, 7, 37],
+      14: [7, 8, 37],
+      27: [14, 44, 43],
+      28: [60, 75, 76],
+      42: [67, 82, 68],
+      56: [75, 30, 76],
+      70: [82, 37, 38],
+      84: [45, 46, 15],
+      98: [52, 23, 22],
+      112: [90, 106, 105],
+      126: [97, 98, 112],
+      140: [105, 106, 45],
+      154: [112, 53, 52],
+      167: [118, 119, 59],
     };
     for (const [i, tri] of Object.entries(expected)) expect(Array.from(t.subarray(3 * +i, 3 * +i + 3)), `triangle ${i}`).toEqual(tri);
     // Every teeth vertex is used; no triangle repeats a vertex.
@@ -143,7 +173,10 @@ describe('FLAME loader', () => {
     const fr = flameFrame(m, p);
     const posed = poseFlame64(m, p);
     const n = m.vertexCount * 3;
-    for (const [ids, joint] of [[m.teeth.upper, 1], [m.teeth.lower, 2]] as const) {
+    for (const [ids, joint] of [
+      [m.teeth.upper, 1],
+      [m.teeth.lower, 2],
+    ] as const) {
       for (const v of ids) {
         const shaped = [0, 1, 2].map((c) => {
           let s = m.template[3 * v + c]!;
@@ -192,7 +225,11 @@ describe('FLAME loader', () => {
     expect(() => load(new TextEncoder().encode('not a pickle'))).toThrow(`${FILE}: not a binary Python pickle`);
     const badFace = Uint32Array.from(fx.faces);
     badFace[10] = fx.V + 3;
-    expect(() => load(tinyFlamePickle(fx, { replace: ['f', ndarray('<u4', [fx.T, 3], badFace)] }))).toThrow(`${FILE}: f: entry 10 = ${fx.V + 3} is not a vertex index`);
-    expect(() => parseFlame(tinyFlamePickle(fx), FILE)).toThrow(`${FILE}: v_template: ${fx.V} vertices, not FLAME's 5023 (GaussianAvatars' teeth hang on FLAME's lip vertices`);
+    expect(() => load(tinyFlamePickle(fx, { replace: ['f', ndarray('<u4', [fx.T, 3], badFace)] }))).toThrow(
+      `${FILE}: f: entry 10 = ${fx.V + 3} is not a vertex index`,
+    );
+    expect(() => parseFlame(tinyFlamePickle(fx), FILE)).toThrow(
+      `${FILE}: v_template: ${fx.V} vertices, not FLAME's 5023 (GaussianAvatars' teeth hang on FLAME's lip vertices`,
+    );
   });
 });

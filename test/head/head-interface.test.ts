@@ -76,7 +76,17 @@ describe('head interface', () => {
     const file = path.join(dir, 'FLAME_masks.pkl');
     const ids = (a: number[]) => ndarray('<i8', [a.length], BigInt64Array.from(a.map(BigInt)));
     const scalp = [0, ...Array.from({ length: 24 }, (_, s) => 1 + s)];
-    await fs.writeFile(file, Pickler.dump({ dict: [['left_eyeball', ids([])], ['right_eyeball', ids([])], ['lips', ids(fx.lipRings.upper)], ['scalp', ids(scalp)]] }));
+    await fs.writeFile(
+      file,
+      Pickler.dump({
+        dict: [
+          ['left_eyeball', ids([])],
+          ['right_eyeball', ids([])],
+          ['lips', ids(fx.lipRings.upper)],
+          ['scalp', ids(scalp)],
+        ],
+      }),
+    );
     const masked = new FlameHead(model, { lipRings: fx.lipRings, masks: await loadFlameMasks(file) });
     expect(masked.regionSource).toBe('FLAME_masks.pkl');
     const rm = masked.triangleRegions();

@@ -15,12 +15,17 @@ describe('loadHeadModel (the real ICT-FaceKit data)', () => {
     expect(m.identities.length).toBe(20 * 26719 * 3);
     expect(m.expressionNames[26]).toBe('jawOpen');
     // Axes: y up (top of the head above the chin), z toward the face (nose tip is the frontmost face point).
-    let top = -Infinity, noseZ = -Infinity, noseY = 0;
+    let top = -Infinity,
+      noseZ = -Infinity,
+      noseY = 0;
     for (let v = 0; v < m.vertexCount; v++) top = Math.max(top, m.neutral[3 * v + 1]!);
     for (let t = 0; t < m.triangleCount; t++) {
       if (m.faceMaterial[t] !== Material.M_Face) continue;
       const v = m.faces[3 * t]!;
-      if (m.neutral[3 * v + 2]! > noseZ) { noseZ = m.neutral[3 * v + 2]!; noseY = m.neutral[3 * v + 1]!; }
+      if (m.neutral[3 * v + 2]! > noseZ) {
+        noseZ = m.neutral[3 * v + 2]!;
+        noseY = m.neutral[3 * v + 1]!;
+      }
     }
     expect(top).toBeGreaterThan(0.12); // metres, not centimetres
     expect(top).toBeLessThan(0.2);

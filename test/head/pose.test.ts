@@ -10,7 +10,8 @@ const gpu = gpuFixture();
 
 /** Float64 reference of the whole frame, written independently of pose.ts (matrices built from scratch). */
 function referencePose(m: Awaited<ReturnType<typeof loadHeadModel>>, p: HeadParams): Float64Array {
-  const V = m.vertexCount, n = V * 3;
+  const V = m.vertexCount,
+    n = V * 3;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s = m.neutral[i]!;
@@ -29,8 +30,10 @@ function referencePose(m: Awaited<ReturnType<typeof loadHeadModel>>, p: HeadPara
     return [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => (i % 4 === 0 ? 1 : 0) + Math.sin(th) * K[i]! + (1 - Math.cos(th)) * K2[i]);
   };
   const rig = headRig(m);
-  const Rj = rot([...p.jaw]), Rn = rot([...p.neck]);
-  const J = rig.jawPivot, N = rig.neckPivot;
+  const Rj = rot([...p.jaw]),
+    Rn = rot([...p.neck]);
+  const J = rig.jawPivot,
+    N = rig.neckPivot;
   for (let v = 0; v < V; v++) {
     const x = [out[3 * v]!, out[3 * v + 1]!, out[3 * v + 2]!];
     const d = [x[0]! - J[0], x[1]! - J[1], x[2]! - J[2]];
@@ -94,15 +97,21 @@ describe('rig', () => {
   it('places the jaw joint so that rotating the lower teeth about it reproduces jawOpen', async () => {
     const m = await loadHeadModel();
     const rig = headRig(m);
-    const V = m.vertexCount, jo = expressionIndex(m, 'jawOpen') * V * 3;
-    const c = Math.cos(rig.jawOpenAngle), s = Math.sin(rig.jawOpenAngle);
-    let worst = 0, count = 0;
+    const V = m.vertexCount,
+      jo = expressionIndex(m, 'jawOpen') * V * 3;
+    const c = Math.cos(rig.jawOpenAngle),
+      s = Math.sin(rig.jawOpenAngle);
+    let worst = 0,
+      count = 0;
     for (let v = 0; v < V; v++) {
       if (!rig.lowerTeeth[v]) continue;
       count++;
-      const y = m.neutral[3 * v + 1]! - rig.jawPivot[1], z = m.neutral[3 * v + 2]! - rig.jawPivot[2];
-      const ry = c * y - s * z + rig.jawPivot[1], rz = s * y + c * z + rig.jawPivot[2];
-      const ty = m.neutral[3 * v + 1]! + m.expressions[jo + 3 * v + 1]!, tz = m.neutral[3 * v + 2]! + m.expressions[jo + 3 * v + 2]!;
+      const y = m.neutral[3 * v + 1]! - rig.jawPivot[1],
+        z = m.neutral[3 * v + 2]! - rig.jawPivot[2];
+      const ry = c * y - s * z + rig.jawPivot[1],
+        rz = s * y + c * z + rig.jawPivot[2];
+      const ty = m.neutral[3 * v + 1]! + m.expressions[jo + 3 * v + 1]!,
+        tz = m.neutral[3 * v + 2]! + m.expressions[jo + 3 * v + 2]!;
       worst = Math.max(worst, Math.hypot(ry - ty, rz - tz));
     }
     expect(count).toBeGreaterThan(1000);
@@ -113,14 +122,21 @@ describe('rig', () => {
   it('gives lower teeth weight 1, upper teeth and eyes 0, the chin ~1 and the forehead 0', async () => {
     const m = await loadHeadModel();
     const rig = headRig(m);
-    let lower = 0, upper = 0;
+    let lower = 0,
+      upper = 0;
     for (let t = 0; t < m.triangleCount; t++) {
       const mat = m.faceMaterial[t]!;
       for (let k = 0; k < 3; k++) {
         const v = m.faces[3 * t + k]!;
         const w = rig.jawWeights[v]!;
         if (mat === Material.M_Teeth) {
-          if (rig.lowerTeeth[v]) { expect(w).toBe(1); lower++; } else { expect(w).toBe(0); upper++; }
+          if (rig.lowerTeeth[v]) {
+            expect(w).toBe(1);
+            lower++;
+          } else {
+            expect(w).toBe(0);
+            upper++;
+          }
         }
         if (mat === Material.M_ScleraLeft || mat === Material.M_IrisRight) expect(w).toBe(0);
       }
@@ -128,9 +144,11 @@ describe('rig', () => {
     expect(lower).toBeGreaterThan(0);
     expect(upper).toBeGreaterThan(0);
     // Chin: the frontmost face vertex 2-4 cm below the mouth; forehead: the highest face vertex in front.
-    let chin = -1, brow = -1;
+    let chin = -1,
+      brow = -1;
     for (let v = 0; v < 9409; v++) {
-      const y = m.neutral[3 * v + 1]!, z = m.neutral[3 * v + 2]!;
+      const y = m.neutral[3 * v + 1]!,
+        z = m.neutral[3 * v + 2]!;
       if (y < -0.055 && y > -0.075 && (chin < 0 || z > m.neutral[3 * chin + 2]!)) chin = v;
       if (z > 0.08 && (brow < 0 || y > m.neutral[3 * brow + 1]!)) brow = v;
     }
@@ -145,8 +163,13 @@ describe('rig', () => {
     p.jaw = [0.3, 0, 0];
     const open = poseHead(m, p);
     const rig = headRig(m);
-    let dy = 0, n = 0;
-    for (let v = 0; v < m.vertexCount; v++) if (rig.lowerTeeth[v]) { dy += open[3 * v + 1]! - closed[3 * v + 1]!; n++; }
+    let dy = 0,
+      n = 0;
+    for (let v = 0; v < m.vertexCount; v++)
+      if (rig.lowerTeeth[v]) {
+        dy += open[3 * v + 1]! - closed[3 * v + 1]!;
+        n++;
+      }
     expect(dy / n).toBeLessThan(-0.01);
   });
 });

@@ -11,7 +11,11 @@ import { gpuFixture } from '../helpers/gpu.js';
 
 const gpu = gpuFixture();
 
-interface Hit { tri: number; b: [number, number, number]; z: number }
+interface Hit {
+  tri: number;
+  b: [number, number, number];
+  z: number;
+}
 
 /** Nearest intersection of the pixel-centre ray with the drawn triangles (float64 Möller–Trumbore). */
 function castRay(cam: Camera, verts: Float32Array, model: HeadModel, tris: Uint32Array, px: number, py: number): Hit | null {
@@ -22,7 +26,9 @@ function castRay(cam: Camera, verts: Float32Array, model: HeadModel, tris: Uint3
   const o = cameraCentre(cam);
   let best: Hit | null = null;
   for (const t of tris) {
-    const i0 = 3 * model.faces[3 * t]!, i1 = 3 * model.faces[3 * t + 1]!, i2 = 3 * model.faces[3 * t + 2]!;
+    const i0 = 3 * model.faces[3 * t]!,
+      i1 = 3 * model.faces[3 * t + 1]!,
+      i2 = 3 * model.faces[3 * t + 2]!;
     const e1 = [verts[i1]! - verts[i0]!, verts[i1 + 1]! - verts[i0 + 1]!, verts[i1 + 2]! - verts[i0 + 2]!];
     const e2 = [verts[i2]! - verts[i0]!, verts[i2 + 1]! - verts[i0 + 1]!, verts[i2 + 2]! - verts[i0 + 2]!];
     const p = [d[1]! * e2[2]! - d[2]! * e2[1]!, d[2]! * e2[0]! - d[0]! * e2[2]!, d[0]! * e2[1]! - d[1]! * e2[0]!];
@@ -43,13 +49,20 @@ function castRay(cam: Camera, verts: Float32Array, model: HeadModel, tris: Uint3
 
 /** Bilinear sample of the albedo's level 0 as WebGPU defines it (texel centres at (i + 0.5) / W, clamp to edge). */
 function sampleBilinear(tex: HeadTexture, x: number, y: number): number[] {
-  const fx = x * tex.width - 0.5, fy = y * tex.height - 0.5;
-  const x0 = Math.floor(fx), y0 = Math.floor(fy), tx = fx - x0, ty = fy - y0;
+  const fx = x * tex.width - 0.5,
+    fy = y * tex.height - 0.5;
+  const x0 = Math.floor(fx),
+    y0 = Math.floor(fy),
+    tx = fx - x0,
+    ty = fy - y0;
   const at = (xx: number, yy: number, k: number) => {
-    const cx = Math.min(tex.width - 1, Math.max(0, xx)), cy = Math.min(tex.height - 1, Math.max(0, yy));
+    const cx = Math.min(tex.width - 1, Math.max(0, xx)),
+      cy = Math.min(tex.height - 1, Math.max(0, yy));
     return tex.albedo[4 * (cy * tex.width + cx) + k]! / 255;
   };
-  return [0, 1, 2].map((k) => (1 - ty) * ((1 - tx) * at(x0, y0, k) + tx * at(x0 + 1, y0, k)) + ty * ((1 - tx) * at(x0, y0 + 1, k) + tx * at(x0 + 1, y0 + 1, k)));
+  return [0, 1, 2].map(
+    (k) => (1 - ty) * ((1 - tx) * at(x0, y0, k) + tx * at(x0 + 1, y0, k)) + ty * ((1 - tx) * at(x0, y0 + 1, k) + tx * at(x0 + 1, y0 + 1, k)),
+  );
 }
 
 describe('renderMesh', () => {
@@ -65,7 +78,8 @@ describe('renderMesh', () => {
     const out = await renderMesh(ctx, verts, cam, tex, { shading: FLAT_SHADING, mipmaps: false, background: [0.2, 0.4, 0.6] });
     const tris = renderedTriangles(model);
     const uv = cornerAtlasUvs(model);
-    let checked = 0, background = 0;
+    let checked = 0,
+      background = 0;
     for (let py = 2; py < cam.height; py += 5) {
       for (let px = 3; px < cam.width; px += 5) {
         const hit = castRay(cam, verts, model, tris, px, py);
@@ -86,7 +100,8 @@ describe('renderMesh', () => {
         const v = hit.b[0] * uv[6 * t + 1]! + hit.b[1] * uv[6 * t + 3]! + hit.b[2] * uv[6 * t + 5]!;
         const want = sampleBilinear(tex, u, v);
         for (let k = 0; k < 3; k++) expect(Math.abs(out.rgb.data[3 * q + k]! - want[k]!)).toBeLessThan(0.02);
-        const lx = u * tex.width, ly = v * tex.height;
+        const lx = u * tex.width,
+          ly = v * tex.height;
         if (Math.abs(lx - Math.round(lx)) > 0.02 && Math.abs(ly - Math.round(ly)) > 0.02) {
           expect(out.labels[q]).toBe(tex.labels[Math.floor(ly) * tex.width + Math.floor(lx)]);
         }
@@ -146,7 +161,8 @@ describe('renderMesh', () => {
     const tex = makeHeadTexture(model, { seed: 6, tileSize: 32 });
     const p = neutralParams();
     p.expression[expressionIndex(model, 'jawOpen')] = 0.5;
-    const a = poseHead(model, neutralParams()), b = poseHead(model, p);
+    const a = poseHead(model, neutralParams()),
+      b = poseHead(model, p);
     const ca = makeCamera({ width: 40, height: 30, fx: 120, fy: 120, cx: 20, cy: 15 }, lookAt([0.3, 0, 0.9], [0, 0, 0.02]));
     const cb = makeCamera({ width: 36, height: 36, fx: 150, fy: 150, cx: 18, cy: 18 }, lookAt([-0.2, 0.1, 0.9], [0, 0, 0.02]));
     const seqA = await renderMesh(ctx, a, ca, tex);

@@ -35,9 +35,13 @@ describe('procedural head texture', () => {
     const base = makeHeadTexture(m, { seed: 3, tileSize: 64 });
     const edited = makeHeadTexture(m, { seed: 3, tileSize: 64, edit: id });
     const spec = editSpec(id);
-    let changed = 0, outside = 0;
+    let changed = 0,
+      outside = 0;
     for (let p = 0; p < base.labels.length; p++) {
-      const d = Math.abs(base.albedo[4 * p]! - edited.albedo[4 * p]!) + Math.abs(base.albedo[4 * p + 1]! - edited.albedo[4 * p + 1]!) + Math.abs(base.albedo[4 * p + 2]! - edited.albedo[4 * p + 2]!);
+      const d =
+        Math.abs(base.albedo[4 * p]! - edited.albedo[4 * p]!) +
+        Math.abs(base.albedo[4 * p + 1]! - edited.albedo[4 * p + 1]!) +
+        Math.abs(base.albedo[4 * p + 2]! - edited.albedo[4 * p + 2]!);
       if (d > 0) {
         changed++;
         if (!spec.regions.includes(base.labels[p]!)) outside++;

@@ -27,7 +27,15 @@ export function tinyAvatarFixture(prefix: string, iterations: number, timeoutMs:
     await writeDataset(ctx, fx.data, synthConfig('tiny', { subject: 'tiny', seed: 3 }));
     fx.recon = path.join(fx.root, 'recon');
     await trainAvatar(
-      reconConfig({ data: fx.data, iterations, seed: 1, lr: RECON_PRESETS.tiny.lr, log: { every: Math.max(1, Math.floor(iterations / 2)) }, checkpoint: { every: iterations }, densify: { enabled: false } }),
+      reconConfig({
+        data: fx.data,
+        iterations,
+        seed: 1,
+        lr: RECON_PRESETS.tiny.lr,
+        log: { every: Math.max(1, Math.floor(iterations / 2)) },
+        checkpoint: { every: iterations },
+        densify: { enabled: false },
+      }),
       { runDir: fx.recon },
     );
   }, timeoutMs);

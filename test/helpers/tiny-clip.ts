@@ -42,25 +42,59 @@ const INT64 = 7;
 const dim = (d: number | string): Field => [1, 'msg', typeof d === 'number' ? [[1, 'varint', d]] : [[2, 'bytes', d]]];
 const valueInfo = (name: string, elemType: number, dims: (number | string)[]): Field[] => [
   [1, 'bytes', name],
-  [2, 'msg', [[1, 'msg', [[1, 'varint', elemType], [2, 'msg', dims.map(dim)]]]]],
+  [
+    2,
+    'msg',
+    [
+      [
+        1,
+        'msg',
+        [
+          [1, 'varint', elemType],
+          [2, 'msg', dims.map(dim)],
+        ],
+      ],
+    ],
+  ],
 ];
 function tensor(name: string, dims: number[], type: number, values: number[]): Field[] {
   const raw = type === FLOAT ? new Uint8Array(Float32Array.from(values).buffer) : new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
   return [...dims.map((d): Field => [1, 'varint', d]), [2, 'varint', type], [8, 'bytes', name], [9, 'bytes', raw]];
 }
 const attrInts = (name: string, ints: number[]): Field => [5, 'msg', [[1, 'bytes', name], ...ints.map((i): Field => [8, 'varint', i]), [20, 'varint', 7]]];
-const attrInt = (name: string, i: number): Field => [5, 'msg', [[1, 'bytes', name], [3, 'varint', i], [20, 'varint', 2]]];
+const attrInt = (name: string, i: number): Field => [
+  5,
+  'msg',
+  [
+    [1, 'bytes', name],
+    [3, 'varint', i],
+    [20, 'varint', 2],
+  ],
+];
 const node = (op: string, inputs: string[], outputs: string[], attrs: Field[] = []): Field => [
   1,
   'msg',
-  [...inputs.map((i): Field => [1, 'bytes', i]), ...outputs.map((o): Field => [2, 'bytes', o]), [3, 'bytes', `${op}_${outputs[0]}`], [4, 'bytes', op], ...attrs],
+  [
+    ...inputs.map((i): Field => [1, 'bytes', i]),
+    ...outputs.map((o): Field => [2, 'bytes', o]),
+    [3, 'bytes', `${op}_${outputs[0]}`],
+    [4, 'bytes', op],
+    ...attrs,
+  ],
 ];
 function model(graph: Field[]): Uint8Array {
   return encode([
     [1, 'varint', 7], // ir_version
     [2, 'bytes', 'gae-test'],
     [7, 'msg', graph],
-    [8, 'msg', [[1, 'bytes', ''], [2, 'varint', 13]]], // opset 13
+    [
+      8,
+      'msg',
+      [
+        [1, 'bytes', ''],
+        [2, 'varint', 13],
+      ],
+    ], // opset 13
   ]);
 }
 
@@ -102,7 +136,16 @@ export async function writeTinyClip(dir: string): Promise<void> {
   ]);
   await writeFile(path.join(dir, 'onnx', 'vision_model.onnx'), vision);
   await writeFile(path.join(dir, 'onnx', 'text_model.onnx'), text);
-  await writeFile(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'clip', _name_or_path: 'gae-test/tiny-clip', projection_dim: 4, text_config: { model_type: 'clip_text_model' }, vision_config: { model_type: 'clip_vision_model', image_size: SIZE } }));
+  await writeFile(
+    path.join(dir, 'config.json'),
+    JSON.stringify({
+      model_type: 'clip',
+      _name_or_path: 'gae-test/tiny-clip',
+      projection_dim: 4,
+      text_config: { model_type: 'clip_text_model' },
+      vision_config: { model_type: 'clip_vision_model', image_size: SIZE },
+    }),
+  );
   await writeFile(
     path.join(dir, 'preprocessor_config.json'),
     JSON.stringify({
@@ -132,7 +175,17 @@ export async function writeTinyClip(dir: string): Promise<void> {
       pre_tokenizer: { type: 'WhitespaceSplit' },
       post_processor: null,
       decoder: null,
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])), merges: [] },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+        merges: [],
+      },
     }),
   );
   await writeFile(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'CLIPTokenizer', pad_token: '<pad>', model_max_length: 16 }));

@@ -67,7 +67,11 @@ function lookAt(eye: number[], at: number[]): number[] {
  * Writes the scene into `root`: cameras at `anglesDeg` (about the vertical axis; 0 looks along +z, so a
  * Gaussian at larger z is behind one at smaller z) at `radius` metres from the centre.
  */
-export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: { anglesDeg: number[]; radius: number; size: number; focal: number; background: [number, number, number] }): Promise<ToyScene> {
+export async function writeToyScene(
+  root: string,
+  gaussians: ToyGaussian[],
+  o: { anglesDeg: number[]; radius: number; size: number; focal: number; background: [number, number, number] },
+): Promise<ToyScene> {
   const head = await loadHeadModel();
   const params = neutralParams();
   const frames = triangleFrames(poseHead(head, params), head.faces);
@@ -121,7 +125,17 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
   const cameras: Camera[] = o.anglesDeg.map((deg) => {
     const a = (deg * Math.PI) / 180;
     const eye = [c[0]! + o.radius * Math.sin(a), c[1]!, c[2]! - o.radius * Math.cos(a)];
-    return { width: o.size, height: o.size, fx: o.focal, fy: o.focal, cx: o.size / 2, cy: o.size / 2, worldToCamera: lookAt(eye, c), near: 0.05, far: 2 * o.radius };
+    return {
+      width: o.size,
+      height: o.size,
+      fx: o.focal,
+      fy: o.focal,
+      cx: o.size / 2,
+      cy: o.size / 2,
+      worldToCamera: lookAt(eye, c),
+      near: 0.05,
+      far: 2 * o.radius,
+    };
   });
 
   const model = new AvatarModel(g);
@@ -134,8 +148,16 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
     for (const [name, v] of Object.entries(over)) {
       const n = index[name]!;
       tf.tidy(() => {
-        if (v.rgb) model.vars.shDc.assign(tf.tensorScatterUpdate(model.vars.shDc, tf.tensor2d([[n]], [1, 1], 'int32'), tf.tensor3d(v.rgb.map(rgbToShDc), [1, 1, 3])));
-        if (v.opacity !== undefined) model.vars.opacityLogits.assign(tf.tensorScatterUpdate(model.vars.opacityLogits, tf.tensor2d([[n]], [1, 1], 'int32'), tf.tensor2d([[Math.log(v.opacity / (1 - v.opacity))]], [1, 1])));
+        if (v.rgb)
+          model.vars.shDc.assign(tf.tensorScatterUpdate(model.vars.shDc, tf.tensor2d([[n]], [1, 1], 'int32'), tf.tensor3d(v.rgb.map(rgbToShDc), [1, 1, 3])));
+        if (v.opacity !== undefined)
+          model.vars.opacityLogits.assign(
+            tf.tensorScatterUpdate(
+              model.vars.opacityLogits,
+              tf.tensor2d([[n]], [1, 1], 'int32'),
+              tf.tensor2d([[Math.log(v.opacity / (1 - v.opacity))]], [1, 1]),
+            ),
+          );
       });
     }
     const out = await renderModel(model, pose, cameras[camera]!, settings);
@@ -161,9 +183,15 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
     held_out: false,
     azimuth_deg: o.anglesDeg[i]!,
     elevation_deg: 0,
-    fx: cam.fx, fy: cam.fy, cx: cam.cx, cy: cam.cy, w: cam.width, h: cam.height,
+    fx: cam.fx,
+    fy: cam.fy,
+    cx: cam.cx,
+    cy: cam.cy,
+    w: cam.width,
+    h: cam.height,
     world_to_camera: Array.from(cam.worldToCamera),
-    near: cam.near, far: cam.far,
+    near: cam.near,
+    far: cam.far,
   }));
   const frameRows = [];
   for (const [i, cj] of camJson.entries()) {
@@ -173,31 +201,74 @@ export async function writeToyScene(root: string, gaussians: ToyGaussian[], o: {
     await writeGrayPng(path.join(data, rel('mask')), { width: o.size, height: o.size, data: img.alpha });
     await writeGrayPng(path.join(data, rel('labels')), { width: o.size, height: o.size, data: new Float32Array(o.size * o.size) });
     const { camera_index, camera_id, fx, fy, cx, cy, w, h, world_to_camera, near, far } = cj;
-    frameRows.push({ file_path: rel('rgb'), fg_mask_path: rel('mask'), label_path: rel('labels'), timestep_index: 0, camera_index, camera_id, fx, fy, cx, cy, w, h, world_to_camera, near, far, head: headJ });
+    frameRows.push({
+      file_path: rel('rgb'),
+      fg_mask_path: rel('mask'),
+      label_path: rel('labels'),
+      timestep_index: 0,
+      camera_index,
+      camera_id,
+      fx,
+      fy,
+      cx,
+      cy,
+      w,
+      h,
+      world_to_camera,
+      near,
+      far,
+      head: headJ,
+    });
   }
   const seq = { seed: 0, timesteps: 1, seconds_per_timestep: 1 };
   const zeros = Array(N_IDENTITY).fill(0);
   const split = (name: string, sequence: string, rows: unknown[]) => ({
-    split: name, sequence, subject: 'toy', identity: zeros, texture_seed: 0, background: o.background, edits: [],
+    split: name,
+    sequence,
+    subject: 'toy',
+    identity: zeros,
+    texture_seed: 0,
+    background: o.background,
+    edits: [],
     timesteps: [{ timestep_index: 0, time: 0, category: 'neutral', head: headJ }],
     frames: rows,
   });
   const files = { train: ['train', frameRows], val: ['train', []], test: ['heldout', []], cross: ['cross', []] } as const;
-  for (const [name, [sequence, rows]] of Object.entries(files)) await fs.writeFile(path.join(data, `transforms_${name}.json`), stringifyCompact(split(name, sequence, [...rows])));
+  for (const [name, [sequence, rows]] of Object.entries(files))
+    await fs.writeFile(path.join(data, `transforms_${name}.json`), stringifyCompact(split(name, sequence, [...rows])));
   const meta = {
-    format: DATASET_FORMAT, version: DATASET_VERSION, subject: 'toy', preset: 'toy', seed: 0, identity: zeros, texture_seed: 0, texture_tile_size: 1,
+    format: DATASET_FORMAT,
+    version: DATASET_VERSION,
+    subject: 'toy',
+    preset: 'toy',
+    seed: 0,
+    identity: zeros,
+    texture_seed: 0,
+    texture_tile_size: 1,
     render: { supersample: 1, background: o.background, shading: { ambient: 1, diffuse: 0, light_dir: [0, 0, 1], occlusion: false } },
     head_model: { name: 'ict-facekit', license: '', vertex_count: head.vertexCount, triangle_count: head.triangleCount },
     world: { units: 'metres', axes: 'y up' },
     cameras: camJson,
     sequences: { train: seq, heldout: seq, cross: { ...seq, driver_identity: zeros } },
-    splits: Object.fromEntries(Object.entries(files).map(([name, [sequence]]) => [name, { file: `transforms_${name}.json`, sequence, cameras: camJson.map((x) => x.camera_index), description: 'toy' }])),
+    splits: Object.fromEntries(
+      Object.entries(files).map(([name, [sequence]]) => [
+        name,
+        { file: `transforms_${name}.json`, sequence, cameras: camJson.map((x) => x.camera_index), description: 'toy' },
+      ]),
+    ),
     edits: [],
     original_caption: 'a toy',
   };
   await fs.writeFile(path.join(data, 'dataset.json'), stringifyCompact(meta));
   return {
-    root, data, avatar: avatarFile, cameras, index, background: o.background, render, renderFile,
+    root,
+    data,
+    avatar: avatarFile,
+    cameras,
+    index,
+    background: o.background,
+    render,
+    renderFile,
     dispose: () => {
       frameCache.clear();
       model.dispose();

@@ -67,7 +67,11 @@ describe('MP4', () => {
     await writeMp4(file, frames(6, 41, 31), { fps: 12 });
     const bytes = await readFile(file);
     expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
-    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+    const probe = spawnSync(
+      'ffprobe',
+      ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'csv=p=0', file],
+      { encoding: 'utf8' },
+    );
     expect(probe.stdout.trim()).toBe('h264,42,32,6');
   });
 });

@@ -102,7 +102,9 @@ describe('image grid', () => {
 
   it('rejects a crop box outside an image and rows of the wrong length', () => {
     const im = rgbImage(10, 10);
-    expect(() => composeGrid({ columns: ['a'], rows: [{ images: [im], crop: { x: 8, y: 0, width: 4, height: 2 } }] })).toThrow(/outside column 0's 10x10 image/);
+    expect(() => composeGrid({ columns: ['a'], rows: [{ images: [im], crop: { x: 8, y: 0, width: 4, height: 2 } }] })).toThrow(
+      /outside column 0's 10x10 image/,
+    );
     expect(() => composeGrid({ columns: ['a', 'b'], rows: [{ images: [im] }] })).toThrow(/row 0 has 1 images for 2 columns/);
   });
 });

@@ -33,17 +33,23 @@ describe('.npy / .npz', () => {
     new DataView(be.buffer).setFloat32(4, -3, false);
     expect(Array.from(parseNpy(rawNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", be), 'b.npy').data)).toEqual([1.5, -3]);
     const i8 = new BigInt64Array([-5n, 4294967295n]);
-    expect(Array.from(parseNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(i8.buffer)), 'i.npy').data)).toEqual([-5, 4294967295]);
+    expect(Array.from(parseNpy(rawNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(i8.buffer)), 'i.npy').data)).toEqual([
+      -5, 4294967295,
+    ]);
   });
 
   it('names the file and the key in every error', () => {
     const good = encodeNpy({ dtype: 'f4', shape: [2], data: new Float32Array(2) });
-    expect(() => parseNpz(zipSync({ 'expr.npy': good.subarray(0, good.length - 3) }), 'p/00001.npz')).toThrow('p/00001.npz: expr: expected 8 bytes of data for shape (2) <f4, got 5');
+    expect(() => parseNpz(zipSync({ 'expr.npy': good.subarray(0, good.length - 3) }), 'p/00001.npz')).toThrow(
+      'p/00001.npz: expr: expected 8 bytes of data for shape (2) <f4, got 5',
+    );
     const npz = parseNpz(zipSync({ 'shape.npy': good }), 'p/00001.npz');
     expect(() => npzKey(npz, 'expr', 'p/00001.npz')).toThrow('p/00001.npz: expr: missing (keys present: shape)');
     expect(() => expectShape(npz.get('shape')!, [1, 300], 'p/00001.npz: shape')).toThrow('p/00001.npz: shape: expected shape (1, 300), got (2)');
     expect(() => parseNpz(new TextEncoder().encode('PK nonsense'), 'p/00002.npz')).toThrow('p/00002.npz: not a valid .npz (zip) archive');
     expect(() => parseNpz(zipSync({ 'x.npy': new TextEncoder().encode('hello') }), 'p/3.npz')).toThrow('p/3.npz: x: not a .npy array (bad magic)');
-    expect(() => parseNpy(rawNpy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(16)), 'c.npy')).toThrow("c.npy: unsupported dtype '<c16'");
+    expect(() => parseNpy(rawNpy("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(16)), 'c.npy')).toThrow(
+      "c.npy: unsupported dtype '<c16'",
+    );
   });
 });

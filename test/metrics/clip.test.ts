@@ -15,9 +15,12 @@ import { EMBED, IMAGE_MEAN, IMAGE_STD, VOCAB, W_IMG, writeTinyClip } from '../he
 const orig = [rgbImage(1, 1), rgbImage(1, 1), rgbImage(1, 1)];
 const edit = [rgbImage(1, 1), rgbImage(1, 1), rgbImage(1, 1)];
 const vectors = new Map<RgbImage, number[]>([
-  [orig[0]!, [1, 0, 0]], [edit[0]!, [0, 2, 0]], // direction (−1, 1, 0) after normalisation
-  [orig[1]!, [1, 0, 0]], [edit[1]!, [0, 0, 3]], // (−1, 0, 1)
-  [orig[2]!, [2, 0, 0]], [edit[2]!, [1, 1, 0]], // (1/√2 − 1, 1/√2, 0)
+  [orig[0]!, [1, 0, 0]],
+  [edit[0]!, [0, 2, 0]], // direction (−1, 1, 0) after normalisation
+  [orig[1]!, [1, 0, 0]],
+  [edit[1]!, [0, 0, 3]], // (−1, 0, 1)
+  [orig[2]!, [2, 0, 0]],
+  [edit[2]!, [1, 1, 0]], // (1/√2 − 1, 1/√2, 0)
 ]);
 const texts = { 'a person': [1, 0, 0], 'a person with a green face': [0.6, 0.8, 0] };
 const captions = { edit: 'a person with a green face', original: 'a person' };
@@ -89,7 +92,11 @@ describe('HF feature-extraction endpoint embedder', () => {
       const e = createHfClipEmbedder({ token: 'hf_test', model: 'openai/clip-vit-large-patch14', endpointUrl: url, batchSize: 2 });
       const imgs = [rgbImage(2, 2, [1, 0, 0]), rgbImage(2, 2, [0, 1, 0]), rgbImage(3, 1, [0, 0, 1])];
       const v = await e.embedImages(imgs);
-      expect(v.map((x) => [...x])).toEqual([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
+      expect(v.map((x) => [...x])).toEqual([
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ]);
       const t = await e.embedTexts(['abc']);
       expect([...t[0]!]).toEqual([3, 1, 0]);
       expect(bodies.length).toBe(3); // two image batches (2 + 1) and one text batch
@@ -101,7 +108,16 @@ describe('HF feature-extraction endpoint embedder', () => {
   });
 
   it('refuses token-level answers', async () => {
-    const fakeFetch = (async () => new Response(JSON.stringify([[[1, 2], [3, 4]]]), { headers: { 'content-type': 'application/json' } })) as typeof fetch;
+    const fakeFetch = (async () =>
+      new Response(
+        JSON.stringify([
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ]),
+        { headers: { 'content-type': 'application/json' } },
+      )) as typeof fetch;
     const e = createHfClipEmbedder({ token: '', model: 'm', endpointUrl: 'http://127.0.0.1:9/x', fetch: fakeFetch });
     await expect(e.embedTexts(['a'])).rejects.toThrow(/not a flat number array/);
   });
@@ -114,7 +130,8 @@ describe('local CLIP embedder', () => {
     await writeFile(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
     expect(() => checkClipModelDir(dir)).toThrow(/lacks preprocessor_config.json, tokenizer.json, onnx\/vision_model.onnx, onnx\/text_model.onnx/);
     await mkdir(path.join(dir, 'onnx'));
-    for (const f of ['preprocessor_config.json', 'tokenizer.json', 'onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx']) await writeFile(path.join(dir, f), '{}');
+    for (const f of ['preprocessor_config.json', 'tokenizer.json', 'onnx/vision_model_quantized.onnx', 'onnx/text_model_quantized.onnx'])
+      await writeFile(path.join(dir, f), '{}');
     expect(() => checkClipModelDir(dir, 'q8')).toThrow(/model_type is 'bert', expected 'clip'/);
   });
 });
@@ -140,7 +157,16 @@ describe('local CLIP embedder on transformers.js (a tiny generated ONNX CLIP)', 
     expect([...t[1]!]).toEqual(sum('cabd'));
     // And it drives the CLIP scores end to end.
     const img = (c: [number, number, number]) => rgbImage(8, 8, c);
-    const r = await clipScores(e, [[{ edited: img([1, 0.5, 0]), original: img([0, 0.5, 0]) }, { edited: img([0.9, 0.5, 0]), original: img([0, 0.5, 0]) }]], { edit: 'ab', original: 'a' });
+    const r = await clipScores(
+      e,
+      [
+        [
+          { edited: img([1, 0.5, 0]), original: img([0, 0.5, 0]) },
+          { edited: img([0.9, 0.5, 0]), original: img([0, 0.5, 0]) },
+        ],
+      ],
+      { edit: 'ab', original: 'a' },
+    );
     expect(r.model).toBe('gae-test/tiny-clip');
     const unit = (v: number[]) => v.map((x) => x / Math.hypot(...v));
     const direction = (p: number[], q: number[]) => unit(p).map((x, j) => x - unit(q)[j]!);
@@ -161,7 +187,9 @@ describe('embedder configuration', () => {
     const hf = await createEmbedder({ kind: 'hf', model: 'openai/clip-vit-large-patch14' }, { HF_TOKEN: 'hf_x' });
     expect([hf!.id, hf!.model]).toEqual(['hf-endpoint', 'openai/clip-vit-large-patch14']);
     await expect(createEmbedder({ kind: 'hf', model: 'm' }, {})).rejects.toThrow(/needs a token in \$HF_TOKEN/);
-    await expect(createEmbedder(undefined, { GAE_CLIP_MODEL_DIR: '/nonexistent/clip' })).rejects.toThrow(/CLIP model directory \/nonexistent\/clip does not exist/);
+    await expect(createEmbedder(undefined, { GAE_CLIP_MODEL_DIR: '/nonexistent/clip' })).rejects.toThrow(
+      /CLIP model directory \/nonexistent\/clip does not exist/,
+    );
     await expect(createEmbedder({ kind: 'local' }, {}, 'edit.clip')).rejects.toThrow(/edit\.clip\.modelDir/);
   });
 });

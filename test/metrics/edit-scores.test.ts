@@ -15,11 +15,31 @@ describe('guarded regions', () => {
 describe('edit scores on known pixels', () => {
   // Pixels: background, skin, teeth, lips. Gold-teeth edit: teeth edited, lips (and tongue) guarded.
   const labels = [Region.background, Region.skin, Region.teeth, Region.lips];
-  const captured = img([[1, 1, 1], [0.8, 0.6, 0.5], [0.9, 0.9, 0.9], [0.7, 0.2, 0.2]]);
-  const gt = img([[1, 1, 1], [0.8, 0.6, 0.5], [0.9, 0.7, 0.2], [0.7, 0.2, 0.2]]); // only the teeth change
-  const unedited = img([[1, 1, 1], [0.8, 0.6, 0.4], [0.85, 0.85, 0.85], [0.7, 0.2, 0.2]]);
+  const captured = img([
+    [1, 1, 1],
+    [0.8, 0.6, 0.5],
+    [0.9, 0.9, 0.9],
+    [0.7, 0.2, 0.2],
+  ]);
+  const gt = img([
+    [1, 1, 1],
+    [0.8, 0.6, 0.5],
+    [0.9, 0.7, 0.2],
+    [0.7, 0.2, 0.2],
+  ]); // only the teeth change
+  const unedited = img([
+    [1, 1, 1],
+    [0.8, 0.6, 0.4],
+    [0.85, 0.85, 0.85],
+    [0.7, 0.2, 0.2],
+  ]);
   // Half way to gold on the teeth, the lips tinted by 0.06 in red, the skin changed by 0.1 in blue.
-  const edited = img([[1, 1, 1], [0.8, 0.6, 0.5], [0.85, 0.75, 0.5], [0.76, 0.2, 0.2]]);
+  const edited = img([
+    [1, 1, 1],
+    [0.8, 0.6, 0.5],
+    [0.85, 0.75, 0.5],
+    [0.76, 0.2, 0.2],
+  ]);
 
   it('leakage, preservation and strength as defined', () => {
     const s = editFrameSums({ edited, unedited, captured, gt, labels }, [Region.teeth]);
@@ -42,7 +62,8 @@ describe('edit scores on known pixels', () => {
   });
 
   it('flicker of the edit residual ignores what the unedited avatar shares, and the background', () => {
-    const shift = (im: typeof edited, d: number) => img(Array.from({ length: 4 }, (_, p) => [0, 1, 2].map((c) => im.data[3 * p + c]! + d) as [number, number, number]));
+    const shift = (im: typeof edited, d: number) =>
+      img(Array.from({ length: 4 }, (_, p) => [0, 1, 2].map((c) => im.data[3 * p + c]! + d) as [number, number, number]));
     // Both renders darkened by 0.2 (say, the head moved): the residual is unchanged.
     expect(residualFlicker({ edited, unedited, labels }, { edited: shift(edited, -0.2), unedited: shift(unedited, -0.2), labels })).toBeCloseTo(0, 12);
     // The edit alone brightened by 0.1 on the three head pixels.

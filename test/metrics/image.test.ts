@@ -42,7 +42,11 @@ function naiveSsimMap(a: RgbImage, b: RgbImage, border: 'valid' | 'zero'): { map
     for (let cx = off; cx < off + w; cx++) {
       let s = 0;
       for (let c = 0; c < 3; c++) {
-        let mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
+        let mx = 0,
+          my = 0,
+          xx = 0,
+          yy = 0,
+          xy = 0;
         for (let i = 0; i < k; i++) {
           for (let j = 0; j < k; j++) {
             const y = cy + i - r;
@@ -51,10 +55,16 @@ function naiveSsimMap(a: RgbImage, b: RgbImage, border: 'valid' | 'zero'): { map
             const g = wts[i]![j]! / tot;
             const u = a.data[3 * (y * W + x) + c]!;
             const v = b.data[3 * (y * W + x) + c]!;
-            mx += g * u; my += g * v; xx += g * u * u; yy += g * v * v; xy += g * u * v;
+            mx += g * u;
+            my += g * v;
+            xx += g * u * u;
+            yy += g * v * v;
+            xy += g * u * v;
           }
         }
-        const sx = xx - mx * mx, sy = yy - my * my, sxy = xy - mx * my;
+        const sx = xx - mx * mx,
+          sy = yy - my * my,
+          sxy = xy - mx * my;
         s += ((2 * mx * my + C1) * (2 * sxy + C2)) / ((mx * mx + my * my + C1) * (sx + sy + C2));
       }
       map.push(s / 3);
@@ -125,10 +135,15 @@ describe('SSIM', () => {
       // Masked: the mean of the map over the masked window centres.
       const mask = new Float32Array(19 * 15);
       for (let y = 0; y < 15; y++) for (let x = 0; x < 19; x++) mask[y * 19 + x] = x > 8 && y < 9 ? 1 : 0;
-      let s = 0, n = 0;
-      for (let y = 0; y < ref.h; y++) for (let x = 0; x < ref.w; x++) {
-        if (mask[(y + ref.off) * 19 + x + ref.off]) { s += ref.map[y * ref.w + x]!; n++; }
-      }
+      let s = 0,
+        n = 0;
+      for (let y = 0; y < ref.h; y++)
+        for (let x = 0; x < ref.w; x++) {
+          if (mask[(y + ref.off) * 19 + x + ref.off]) {
+            s += ref.map[y * ref.w + x]!;
+            n++;
+          }
+        }
       expect(n).toBeGreaterThan(0);
       expect(ssim(a, b, { border, mask })).toBeCloseTo(s / n, 12);
     }
@@ -141,7 +156,8 @@ describe('SSIM', () => {
 
 describe('region metrics', () => {
   it('localises an error to the region it is in', () => {
-    const w = 24, h = 24;
+    const w = 24,
+      h = 24;
     const labels = new Uint8Array(w * h); // background
     for (let y = 4; y < 20; y++) for (let x = 4; x < 20; x++) labels[y * w + x] = Region.skin;
     for (let y = 14; y < 18; y++) for (let x = 8; x < 16; x++) labels[y * w + x] = Region.lips;
@@ -166,7 +182,8 @@ describe('region metrics', () => {
   });
 
   it('equals masking each group in turn (psnr and meanSsim of the SSIM map), for every group and border', () => {
-    const w = 53, h = 37;
+    const w = 53,
+      h = 37;
     const rng = new Rng(7);
     const labels = new Uint8Array(w * h);
     for (let p = 0; p < w * h; p++) labels[p] = Math.floor(rng.next() * 7);

@@ -32,24 +32,31 @@ describe('temporal flicker', () => {
 });
 
 /** Two cameras looking at the world plane Z = 0 from Z = 2; depth maps by ray-plane intersection. */
-function planeView(eye: [number, number, number], residual: (X: number, Y: number) => number, occluder?: (x: number, y: number) => boolean): ResidualView & { camera: Camera } {
-  const W = 32, H = 24;
+function planeView(
+  eye: [number, number, number],
+  residual: (X: number, Y: number) => number,
+  occluder?: (x: number, y: number) => boolean,
+): ResidualView & { camera: Camera } {
+  const W = 32,
+    H = 24;
   const camera = makeCamera(intrinsicsFromFov(W, H, 40), lookAt(eye, [0, 0, 0], [0, -1, 0]));
   const m = camera.worldToCamera as Float64Array;
   const C = cameraCentre(camera);
   const depth = new Float32Array(W * H);
   const original = rgbImage(W, H, [0.4, 0.4, 0.4]);
   const edited = rgbImage(W, H);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const dc = [(x + 0.5 - camera.cx) / camera.fx, (y + 0.5 - camera.cy) / camera.fy, 1];
-    const dw = [0, 1, 2].map((j) => m[j]! * dc[0]! + m[4 + j]! * dc[1]! + m[8 + j]! * dc[2]!);
-    const t = -C[2] / dw[2]!; // camera z of the hit point (dc has z = 1)
-    const X = C[0] + t * dw[0]!, Y = C[1] + t * dw[1]!;
-    const p = y * W + x;
-    const occluded = occluder?.(x, y) ?? false;
-    depth[p] = occluded ? t * 0.5 : t;
-    edited.data.fill(0.4 + (occluded ? 0.5 : residual(X, Y)), 3 * p, 3 * p + 3);
-  }
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const dc = [(x + 0.5 - camera.cx) / camera.fx, (y + 0.5 - camera.cy) / camera.fy, 1];
+      const dw = [0, 1, 2].map((j) => m[j]! * dc[0]! + m[4 + j]! * dc[1]! + m[8 + j]! * dc[2]!);
+      const t = -C[2] / dw[2]!; // camera z of the hit point (dc has z = 1)
+      const X = C[0] + t * dw[0]!,
+        Y = C[1] + t * dw[1]!;
+      const p = y * W + x;
+      const occluded = occluder?.(x, y) ?? false;
+      depth[p] = occluded ? t * 0.5 : t;
+      edited.data.fill(0.4 + (occluded ? 0.5 : residual(X, Y)), 3 * p, 3 * p + 3);
+    }
   return { edited, original, depth, camera };
 }
 
@@ -63,7 +70,11 @@ describe('multi-view consistency', () => {
     const full = r.support[0]!;
     expect(full).toBeGreaterThan(0.8 * 2 * 32 * 24);
     // An occluder in front of B's left half: those B pixels see it, A's points behind it are not seen by B.
-    const bOcc = planeView([0.3, 0, 2], () => 0.3, (x) => x < 16);
+    const bOcc = planeView(
+      [0.3, 0, 2],
+      () => 0.3,
+      (x) => x < 16,
+    );
     const ro = viewConsistency([a, bOcc]);
     expect(ro.perPair[0]).toBeCloseTo(0.2, 5); // the occluder's residual (0.5) never enters
     expect(ro.support[0]!).toBeLessThan(0.7 * full);
@@ -94,6 +105,11 @@ describe('multi-view consistency', () => {
     expect(r.definition).toBe('region-mean');
     // skin: |0.2−0.5| weight min(2,1)=1 ; lips: |0.2−0.6| weight min(1,2)=1
     expect(r.mean).toBeCloseTo((0.3 + 0.4) / 2, 6);
-    expect(() => viewConsistency([{ edited: original, original }, { edited: original, original }])).toThrow(/needs labels/);
+    expect(() =>
+      viewConsistency([
+        { edited: original, original },
+        { edited: original, original },
+      ]),
+    ).toThrow(/needs labels/);
   });
 });

@@ -71,7 +71,14 @@ describe('insta-in2n cell runner', () => {
     // The unedited reconstruction scored against the same ground-truth edit.
     const { avatar, config, dataset } = await loadNerfAvatar(reconDir);
     const gpu = await useTfjsWebGpu();
-    const before = await evaluateNerfEdit(gpu, avatar, dataset, { editId: 'green-skin', splits: ['val'], framesPerSplit: 1, mouthOpenFraction: 0.002, background: backgroundOf(config, dataset), chunkRays: config.evaluation.chunkRays });
+    const before = await evaluateNerfEdit(gpu, avatar, dataset, {
+      editId: 'green-skin',
+      splits: ['val'],
+      framesPerSplit: 1,
+      mouthOpenFraction: 0.002,
+      background: backgroundOf(config, dataset),
+      chunkRays: config.evaluation.chunkRays,
+    });
     avatar.dispose();
     const unedited = before[0]!.regions.skin!.psnr;
     console.log(`skin PSNR against the GT edit: unedited ${unedited.toFixed(2)} dB, edited ${edited.toFixed(2)} dB`);

@@ -3,7 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { getGpu, releaseGpu } from '../../lib/gpu/device.js';
 import { download, upload, createStorage } from '../../lib/gpu/buffers.js';
 import { triangleFrames } from '../../lib/head/frames.js';
-import { applyAffine, closestPointOnTriangle, deformReference, nearestTriangleBrute, pointTriangleDist2, triangleAffines } from '../../lib/nerf/deform-reference.js';
+import {
+  applyAffine,
+  closestPointOnTriangle,
+  deformReference,
+  nearestTriangleBrute,
+  pointTriangleDist2,
+  triangleAffines,
+} from '../../lib/nerf/deform-reference.js';
 import { buildTriangleGrid, cellOf } from '../../lib/nerf/tri-grid.js';
 import { MeshDeformer, poseGeometry, uploadDeformFrame } from '../../lib/nerf/deform.js';
 import { Rng } from '../../lib/util/random.js';
@@ -17,7 +24,8 @@ function bumpySphere(rng: Rng, rings = 8, segs = 12): { verts: Float64Array; fac
   const verts: number[] = [];
   for (let i = 0; i <= rings; i++) {
     for (let j = 0; j < segs; j++) {
-      const th = (Math.PI * i) / rings, ph = (2 * Math.PI * j) / segs;
+      const th = (Math.PI * i) / rings,
+        ph = (2 * Math.PI * j) / segs;
       const r = 0.1 * (1 + 0.1 * rng.next());
       verts.push(r * Math.sin(th) * Math.cos(ph), r * Math.cos(th), r * Math.sin(th) * Math.sin(ph));
     }
@@ -25,7 +33,10 @@ function bumpySphere(rng: Rng, rings = 8, segs = 12): { verts: Float64Array; fac
   const faces: number[] = [];
   for (let i = 0; i < rings; i++) {
     for (let j = 0; j < segs; j++) {
-      const a = i * segs + j, b = i * segs + ((j + 1) % segs), c = a + segs, d = b + segs;
+      const a = i * segs + j,
+        b = i * segs + ((j + 1) % segs),
+        c = a + segs,
+        d = b + segs;
       if (i > 0) faces.push(a, b, c);
       if (i < rings - 1) faces.push(b, d, c);
     }
@@ -107,12 +118,16 @@ describe('deformation kernel (webgpu)', () => {
     const ref = deformReference(pts, geo.tris, geo.affines, maxDist);
     const frame = uploadDeformFrame(ctx, geo);
     const d = ctx.device;
-    const P = upload(d, pts), C = createStorage(d, 12 * n), T = createStorage(d, 4 * n);
+    const P = upload(d, pts),
+      C = createStorage(d, 12 * n),
+      T = createStorage(d, 4 * n);
     const enc = d.createCommandEncoder();
     new MeshDeformer(ctx).encode(enc, frame, n, P, C, T);
     d.queue.submit([enc.finish()]);
-    const can = await download(d, C, Float32Array), tri = await download(d, T, Int32Array);
-    let valid = 0, sameTri = 0;
+    const can = await download(d, C, Float32Array),
+      tri = await download(d, T, Int32Array);
+    let valid = 0,
+      sameTri = 0;
     for (let i = 0; i < n; i++) {
       const p = pts.subarray(3 * i, 3 * i + 3);
       const r = ref.tri[i]!;

@@ -27,8 +27,12 @@ describe('hash encoding reference', () => {
     expect(lv.map((l) => l.resolution)).toEqual([2, 4, 8, 16]);
     expect(lv.map((l) => l.dense)).toEqual([true, false, false, false]);
     expect(hashIndex(lv[0]!, 6, 1, 2, 0)).toBe(1 + 3 * 2);
-    const big = (x: bigint, y: bigint, z: bigint) => Number(((x ^ ((y * 2654435761n) & 0xffffffffn) ^ ((z * 805459861n) & 0xffffffffn)) & 63n));
-    for (const [x, y, z] of [[1, 2, 3], [16, 16, 16], [7, 0, 11]] as const) {
+    const big = (x: bigint, y: bigint, z: bigint) => Number((x ^ ((y * 2654435761n) & 0xffffffffn) ^ ((z * 805459861n) & 0xffffffffn)) & 63n);
+    for (const [x, y, z] of [
+      [1, 2, 3],
+      [16, 16, 16],
+      [7, 0, 11],
+    ] as const) {
       expect(hashIndex(lv[3]!, 6, x, y, z)).toBe(big(BigInt(x), BigInt(y), BigInt(z)));
     }
   });
@@ -37,9 +41,11 @@ describe('hash encoding reference', () => {
     const cfg = hashGridSchema.parse({ levels: 1, log2TableSize: 9, features: 1, baseResolution: 5 });
     const N = 5;
     const tables = new Float64Array(hashParamCount(cfg));
-    for (let z = 0; z <= N; z++) for (let y = 0; y <= N; y++) for (let x = 0; x <= N; x++) {
-      tables[x + 6 * (y + 6 * z)] = 0.3 + (2 * x) / N - y / N + (0.5 * z) / N;
-    }
+    for (let z = 0; z <= N; z++)
+      for (let y = 0; y <= N; y++)
+        for (let x = 0; x <= N; x++) {
+          tables[x + 6 * (y + 6 * z)] = 0.3 + (2 * x) / N - y / N + (0.5 * z) / N;
+        }
     const pts = [0.13, 0.77, 0.5, 1, 1, 1, 0, 0.2, 0.999];
     const enc = encodeReference(cfg, pts, tables);
     for (let p = 0; p < 3; p++) {
@@ -55,11 +61,16 @@ describe('hash encoding reference', () => {
     const w = Float64Array.from({ length: n * hashOutputWidth(tiny) }, () => rng.normal());
     const loss = (t: Float64Array) => encodeReference(tiny, pts, t).reduce((s, v, i) => s + w[i]! * v * v, 0);
     const enc = encodeReference(tiny, pts, tables);
-    const grad = encodeBackwardReference(tiny, pts, enc.map((v, i) => 2 * w[i]! * v));
+    const grad = encodeBackwardReference(
+      tiny,
+      pts,
+      enc.map((v, i) => 2 * w[i]! * v),
+    );
     const h = 1e-6;
     let checked = 0;
     for (let i = 0; i < tables.length; i += 3) {
-      const tp = tables.slice(), tm = tables.slice();
+      const tp = tables.slice(),
+        tm = tables.slice();
       tp[i]! += h;
       tm[i]! -= h;
       const fd = (loss(tp) - loss(tm)) / (2 * h);
@@ -72,7 +83,8 @@ describe('hash encoding reference', () => {
 
 describe('hash encoding kernels (webgpu)', () => {
   const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-    let num = 0, den = 0;
+    let num = 0,
+      den = 0;
     for (let i = 0; i < b.length; i++) {
       num += (a[i]! - b[i]!) ** 2;
       den += b[i]! ** 2;
@@ -95,7 +107,9 @@ describe('hash encoding kernels (webgpu)', () => {
       device.queue.writeBuffer(b, 0, a);
       return b;
     };
-    const P = up(Float32Array.from(pts64)), Tb = up(tables), D = up(dOut);
+    const P = up(Float32Array.from(pts64)),
+      Tb = up(tables),
+      D = up(dOut);
     const out = up(new Float32Array(n * hashOutputWidth(tiny)));
     const grad = up(new Float32Array(hashParamCount(tiny)));
     const variants = ctx.has.subgroups ? [true, false] : [false];
@@ -126,7 +140,11 @@ describe('hash encoding kernels (webgpu)', () => {
     const w = tf.tensor2d(wts, [n, hashOutputWidth(tiny)]);
     const g = tf.grad((x: tf.Tensor) => hashEncode(p, x, tiny).square().mul(w).sum())(t);
     const encRef = encodeReference(tiny, pts64, tables);
-    const gradRef = encodeBackwardReference(tiny, pts64, encRef.map((v, i) => 2 * wts[i]! * v));
+    const gradRef = encodeBackwardReference(
+      tiny,
+      pts64,
+      encRef.map((v, i) => 2 * wts[i]! * v),
+    );
     expect(relErr(await g.data(), gradRef)).toBeLessThan(1e-4);
     expect(relErr(await hashEncode(p, t, tiny).data(), encRef)).toBeLessThan(1e-5);
     expect(tensorBuffer(t).size).toBe(hashParamCount(tiny) * 4);

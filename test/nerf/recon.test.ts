@@ -43,7 +43,12 @@ describe('NeRF avatar reconstruction (tiny preset)', () => {
     });
     const dataset = await loadDataset(data);
     const untrained = await NerfAvatar.create(config, subjectIdentity(dataset));
-    const before = await evaluateNerf(untrained, dataset, { splits: ['val'], framesPerSplit: 2, background: backgroundOf(config, dataset), chunkRays: config.evaluation.chunkRays });
+    const before = await evaluateNerf(untrained, dataset, {
+      splits: ['val'],
+      framesPerSplit: 2,
+      background: backgroundOf(config, dataset),
+      chunkRays: config.evaluation.chunkRays,
+    });
     untrained.dispose();
 
     const runDir = path.join(root, 'run');

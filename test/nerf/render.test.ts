@@ -25,18 +25,26 @@ afterAll(async () => {
 
 /** A bumpy UV sphere of radius ~0.1 m and a twisted copy of it (the "posed" mesh). */
 function scene(rng: Rng) {
-  const rings = 8, segs = 12;
+  const rings = 8,
+    segs = 12;
   const verts: number[] = [];
-  for (let i = 0; i <= rings; i++) for (let j = 0; j < segs; j++) {
-    const th = (Math.PI * i) / rings, ph = (2 * Math.PI * j) / segs, r = 0.1 * (1 + 0.1 * rng.next());
-    verts.push(r * Math.sin(th) * Math.cos(ph), r * Math.cos(th), r * Math.sin(th) * Math.sin(ph));
-  }
+  for (let i = 0; i <= rings; i++)
+    for (let j = 0; j < segs; j++) {
+      const th = (Math.PI * i) / rings,
+        ph = (2 * Math.PI * j) / segs,
+        r = 0.1 * (1 + 0.1 * rng.next());
+      verts.push(r * Math.sin(th) * Math.cos(ph), r * Math.cos(th), r * Math.sin(th) * Math.sin(ph));
+    }
   const faces: number[] = [];
-  for (let i = 0; i < rings; i++) for (let j = 0; j < segs; j++) {
-    const a = i * segs + j, b = i * segs + ((j + 1) % segs), c = a + segs, d = b + segs;
-    if (i > 0) faces.push(a, b, c);
-    if (i < rings - 1) faces.push(b, d, c);
-  }
+  for (let i = 0; i < rings; i++)
+    for (let j = 0; j < segs; j++) {
+      const a = i * segs + j,
+        b = i * segs + ((j + 1) % segs),
+        c = a + segs,
+        d = b + segs;
+      if (i > 0) faces.push(a, b, c);
+      if (i < rings - 1) faces.push(b, d, c);
+    }
   const posed = verts.map((v, i) => (i % 3 === 0 ? v + 0.3 * verts[i + 1]! * verts[i + 1]! : v));
   const triangles = Uint32Array.from({ length: faces.length / 3 }, (_, i) => i);
   const maxDist = 0.02;
@@ -59,7 +67,9 @@ describe('ray marcher (webgpu)', () => {
     const frame = uploadDeformFrame(ctx, geometry);
     const marcher = new RayMarcher(ctx);
     const m = await marcher.march({ ...spec, frame, occupancy: upload(ctx.device, occ) }, pixels, pixels.length);
-    const idx = await m.denseIndex.data(), pts = await m.points.data(), delta = await m.delta.data();
+    const idx = await m.denseIndex.data(),
+      pts = await m.points.data(),
+      delta = await m.delta.data();
     for (let r = 0; r < pixels.length; r++) expect(delta[r]).toBeCloseTo(ref.delta[r]!, 6);
     const gpu = new Map<number, number[]>();
     idx.forEach((d, k) => gpu.set(d, [pts[3 * k]!, pts[3 * k + 1]!, pts[3 * k + 2]!]));
@@ -80,35 +90,45 @@ describe('compositing and the field (webgpu)', () => {
   it('composite: value and gradient equal the float64 reference and its finite differences', async () => {
     await useTfjsWebGpu();
     const rng = new Rng(3);
-    const R = 5, S = 7, M = 20;
+    const R = 5,
+      S = 7,
+      M = 20;
     const dense = Int32Array.from([...Array(R * S).keys()].sort(() => rng.next() - 0.5).slice(0, M));
     const sigma = Float64Array.from({ length: M }, () => 40 * rng.next());
     const rgb = Float64Array.from({ length: 3 * M }, () => rng.next());
     const delta = Float64Array.from({ length: R }, () => 0.01 + 0.01 * rng.next());
     const bg: [number, number, number] = [0.2, 0.9, 0.5];
-    const wc = Float64Array.from({ length: 3 * R }, () => rng.normal()), wa = Float64Array.from({ length: R }, () => rng.normal());
+    const wc = Float64Array.from({ length: 3 * R }, () => rng.normal()),
+      wa = Float64Array.from({ length: R }, () => rng.normal());
     const lossRef = (s: Float64Array, c: Float64Array) => {
       const o = compositeReference(s, c, dense, delta, S, bg);
       return o.color.reduce((a, v, i) => a + wc[i]! * v, 0) + o.alpha.reduce((a, v, i) => a + wa[i]! * v, 0);
     };
-    const idx = tf.tensor1d(dense, 'int32'), dt = tf.tensor1d(Float32Array.from(delta));
+    const idx = tf.tensor1d(dense, 'int32'),
+      dt = tf.tensor1d(Float32Array.from(delta));
     const [gs, gc] = tf.grads((s: tf.Tensor, c: tf.Tensor) => {
       const o = composite(s as tf.Tensor1D, c as tf.Tensor2D, idx, dt, S, bg);
-      return o.color.mul(tf.tensor2d(Float32Array.from(wc), [R, 3])).sum().add(o.alpha.mul(tf.tensor1d(Float32Array.from(wa))).sum());
+      return o.color
+        .mul(tf.tensor2d(Float32Array.from(wc), [R, 3]))
+        .sum()
+        .add(o.alpha.mul(tf.tensor1d(Float32Array.from(wa))).sum());
     })([tf.tensor1d(Float32Array.from(sigma)), tf.tensor2d(Float32Array.from(rgb), [M, 3])]);
     const out = composite(tf.tensor1d(Float32Array.from(sigma)), tf.tensor2d(Float32Array.from(rgb), [M, 3]), idx, dt, S, bg);
     const ref = compositeReference(sigma, rgb, dense, delta, S, bg);
     (await out.color.data()).forEach((v, i) => expect(v).toBeCloseTo(ref.color[i]!, 5));
     const h = 1e-6;
-    const gsd = await gs!.data(), gcd = await gc!.data();
+    const gsd = await gs!.data(),
+      gcd = await gc!.data();
     for (let k = 0; k < M; k++) {
-      const p = sigma.slice(), q = sigma.slice();
+      const p = sigma.slice(),
+        q = sigma.slice();
       p[k]! += h;
       q[k]! -= h;
       expect(gsd[k]).toBeCloseTo((lossRef(p, rgb) - lossRef(q, rgb)) / (2 * h), 4);
     }
     for (let k = 0; k < 3 * M; k++) {
-      const p = rgb.slice(), q = rgb.slice();
+      const p = rgb.slice(),
+        q = rgb.slice();
       p[k]! += h;
       q[k]! -= h;
       expect(gcd[k]).toBeCloseTo((lossRef(sigma, p) - lossRef(sigma, q)) / (2 * h), 4);
@@ -138,7 +158,9 @@ describe('compositing and the field (webgpu)', () => {
       pixels.length,
     );
     expect(m.count).toBeGreaterThan(30);
-    const pts = Float64Array.from(await m.points.data()), dense = await m.denseIndex.data(), delta = Float64Array.from(await m.delta.data());
+    const pts = Float64Array.from(await m.points.data()),
+      dense = await m.denseIndex.data(),
+      delta = Float64Array.from(await m.delta.data());
     const bg: [number, number, number] = [1, 1, 1];
     const wts = Float64Array.from({ length: 3 * pixels.length }, () => rng.normal());
     const w = tf.tensor2d(Float32Array.from(wts), [pixels.length, 3]);
@@ -168,7 +190,12 @@ describe('compositing and the field (webgpu)', () => {
 describe('occupancy grid (webgpu)', () => {
   it('starts all occupied, then follows max(decay · old, σ) against the threshold', async () => {
     await useTfjsWebGpu();
-    const cfg = fieldSchema.parse({ hashGrid: { levels: 2, log2TableSize: 6, baseResolution: 2, initScale: 0 }, hidden: 4, geoFeatures: 1, expressionConditioning: false });
+    const cfg = fieldSchema.parse({
+      hashGrid: { levels: 2, log2TableSize: 6, baseResolution: 2, initScale: 0 },
+      hidden: 4,
+      geoFeatures: 1,
+      expressionConditioning: false,
+    });
     const occ = new OccupancyGrid(occupancySchema.parse({ resolution: 4, threshold: 1, decay: 0.5, every: 2, warmup: 3 }));
     expect(await occ.occupiedFraction()).toBe(1);
     expect([0, 2, 3, 4, 5].map((s) => occ.due(s))).toEqual([false, false, true, false, true]);
@@ -178,7 +205,8 @@ describe('occupancy grid (webgpu)', () => {
       a.d1W.fill(0);
       return new NerfField(cfg, 0, a);
     };
-    const dense = make(Math.log(3)), sparse = make(Math.log(0.1));
+    const dense = make(Math.log(3)),
+      sparse = make(Math.log(0.1));
     occ.update(dense, 1);
     expect(await occ.occupiedFraction()).toBe(1); // σ = 3 > 1
     // The marcher reads the flags' buffer as float32: 1.0, not an integer bit pattern.

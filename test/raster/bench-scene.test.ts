@@ -4,7 +4,8 @@ import { lowbias32 } from '../../lib/util/random.js';
 
 describe('benchmark scene bench-N-WxH (docs/bench-scene.md)', () => {
   it('follows the description for a Gaussian computed by hand', () => {
-    const W = 802, H = 550;
+    const W = 802,
+      H = 550;
     const g = benchGaussians(5, W, H);
     const i = 3;
     const u = (k: number) => lowbias32(i * 64 + k) / 2 ** 32; // seed 0
@@ -26,7 +27,8 @@ describe('benchmark scene bench-N-WxH (docs/bench-scene.md)', () => {
   });
 
   it('puts every Gaussian in the frustum and uses the 60° camera; loss weights use seed 1', () => {
-    const W = 320, H = 200;
+    const W = 320,
+      H = 200;
     const cam = benchCamera(W, H);
     expect(cam.fx).toBeCloseTo(W / 2 / Math.tan(Math.PI / 6), 9);
     const g = benchGaussians(2000, W, H);
@@ -34,7 +36,8 @@ describe('benchmark scene bench-N-WxH (docs/bench-scene.md)', () => {
       const [x, y, z] = [g.means[3 * i]!, g.means[3 * i + 1]!, g.means[3 * i + 2]!];
       expect(z).toBeGreaterThanOrEqual(2);
       expect(z).toBeLessThan(5);
-      const u = (cam.fx * x) / z + cam.cx, v = (cam.fy * y) / z + cam.cy;
+      const u = (cam.fx * x) / z + cam.cx,
+        v = (cam.fy * y) / z + cam.cy;
       expect(u).toBeGreaterThanOrEqual(-1e-3);
       expect(u).toBeLessThanOrEqual(W + 1e-3);
       expect(v).toBeGreaterThanOrEqual(-1e-3);

@@ -37,8 +37,11 @@ const VARIANTS: { name: string; s: Partial<RasterSettings> }[] = [
 function conditionNumbers(p: Projected): number[] {
   return Array.from({ length: p.count }, (_, i) => {
     if (p.radii[i]! <= 0) return 0;
-    const a = p.conics[3 * i]!, b = p.conics[3 * i + 1]!, c = p.conics[3 * i + 2]!;
-    const mid = 0.5 * (a + c), r = Math.hypot(0.5 * (a - c), b);
+    const a = p.conics[3 * i]!,
+      b = p.conics[3 * i + 1]!,
+      c = p.conics[3 * i + 2]!;
+    const mid = 0.5 * (a + c),
+      r = Math.hypot(0.5 * (a - c), b);
     return (mid + r) / (mid - r);
   });
 }
@@ -85,7 +88,10 @@ describe('GPU rasterizer gradients vs float64 reference', () => {
           const dim = ref[k].length / g.count;
           const wellPosed = (j: number) => cond[Math.floor(j / dim)]! <= 100;
           expect(relErr(gg, ref[k], wellPosed), k).toBeLessThan(1e-3);
-          expect(relErr(gg, ref[k], (j) => !wellPosed(j)), `${k} (needles)`).toBeLessThan(6e-2);
+          expect(
+            relErr(gg, ref[k], (j) => !wellPosed(j)),
+            `${k} (needles)`,
+          ).toBeLessThan(6e-2);
         }
         // The gradient is not trivially zero anywhere it should not be.
         const op = await download(ctx.device, grads.opacityLogits, Float32Array, g.count);
@@ -162,7 +168,10 @@ describe('GPU rasterizer gradients vs float64 reference', () => {
       for (const k of ['means', 'opacityLogits', 'sh'] as const) {
         const gg = await download(ctx.device, grads[k], Float32Array, ref[k].length);
         const dim = ref[k].length / g.count;
-        expect(relErr(gg, ref[k], (j) => cond[Math.floor(j / dim)]! <= 100), `frame ${i}: ${k}`).toBeLessThan(1e-3);
+        expect(
+          relErr(gg, ref[k], (j) => cond[Math.floor(j / dim)]! <= 100),
+          `frame ${i}: ${k}`,
+        ).toBeLessThan(1e-3);
       }
       dOut.destroy();
       destroyGaussians(gb);

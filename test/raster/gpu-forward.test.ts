@@ -32,7 +32,14 @@ const CASES: Case[] = [
   { seed: 2, count: 500, width: 101, height: 67, shDegree: 2, settings: { background: [0.3, 0.6, 0.9] } },
   { seed: 3, count: 150, width: 33, height: 17, shDegree: 1, settings: { shDegree: 0 } },
   { seed: 4, count: 400, width: 96, height: 80, shDegree: 3, settings: { blend: 'wabe' } },
-  { seed: 5, count: 400, width: 64, height: 64, shDegree: 3, settings: { blend: 'wabe', wabe: { beta: 4, stopGradient: true, renormalize: true }, background: [1, 1, 1] } },
+  {
+    seed: 5,
+    count: 400,
+    width: 64,
+    height: 64,
+    shDegree: 3,
+    settings: { blend: 'wabe', wabe: { beta: 4, stopGradient: true, renormalize: true }, background: [1, 1, 1] },
+  },
 ];
 
 async function compare(st: ForwardState, g: ReferenceGaussians, cam: Camera, s: RasterSettings) {

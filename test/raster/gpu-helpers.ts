@@ -45,7 +45,9 @@ export interface GpuImage {
 export async function readImage(ctx: GpuContext, st: ForwardState): Promise<GpuImage> {
   const npx = st.info.width * st.info.height;
   const out = await download(ctx.device, st.image, Float32Array, npx * 5);
-  const color = new Float32Array(npx * 3), alpha = new Float32Array(npx), depth = new Float32Array(npx);
+  const color = new Float32Array(npx * 3),
+    alpha = new Float32Array(npx),
+    depth = new Float32Array(npx);
   for (let p = 0; p < npx; p++) {
     color[3 * p] = out[5 * p]!;
     color[3 * p + 1] = out[5 * p + 1]!;
@@ -64,7 +66,8 @@ export async function readImage(ctx: GpuContext, st: ForwardState): Promise<GpuI
 
 /** ‖a − b‖ / ‖b‖ over the entries where `keep` (default all) is true. */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, keep?: (i: number) => boolean): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     if (keep && !keep(i)) continue;
     const d = a[i]! - b[i]!;

@@ -58,4 +58,3 @@ export function withHardCases(g: ReferenceGaussians, cam: Camera, seed: number):
   });
   return out;
 }
-

@@ -50,8 +50,10 @@ describe('GPU radix sort', () => {
         const { device } = ctx;
         const plan = new RadixSortPlan(ctx, c.n + 100, cfg);
         await plan.prepare();
-        const kA = upload(device, keys), vA = upload(device, vals);
-        const kB = createStorage(device, keys.byteLength), vB = createStorage(device, vals.byteLength);
+        const kA = upload(device, keys),
+          vA = upload(device, vals);
+        const kB = createStorage(device, keys.byteLength),
+          vB = createStorage(device, vals.byteLength);
         const enc = device.createCommandEncoder();
         const rec = new PassRecorder(enc);
         const out = plan.encode(rec, { keys: [kA, kB], vals: [vA, vB] }, { fixed: c.n }, c.bits);
@@ -72,14 +74,17 @@ describe('GPU radix sort', () => {
     const { device } = ctx;
     const cfg = sortConfig(ctx);
     const rng = new Rng(5);
-    const cap = 10_000, n = 7_777;
+    const cap = 10_000,
+      n = 7_777;
     const keys = new Uint32Array(cap).map(() => rng.int(5000));
     const plan = new RadixSortPlan(ctx, cap, cfg);
     await plan.prepare();
     const blocks = Math.ceil(n / plan.blockSize);
     const countBuf = upload(device, new Uint32Array([0, n, blocks, 1, 1]), BufferUsage.STORAGE | BufferUsage.INDIRECT | BufferUsage.COPY_DST);
-    const kA = upload(device, keys), kB = createStorage(device, cap * 4);
-    const vA = createStorage(device, cap * 4), vB = createStorage(device, cap * 4);
+    const kA = upload(device, keys),
+      kB = createStorage(device, cap * 4);
+    const vA = createStorage(device, cap * 4),
+      vB = createStorage(device, cap * 4);
     const enc = device.createCommandEncoder();
     const rec = new PassRecorder(enc);
     const out = plan.encode(rec, { keys: [kA, kB], vals: [vA, vB] }, { buffer: countBuf, offset: 1, indirect: countBuf, indirectOffset: 8 }, 13, {
@@ -89,7 +94,11 @@ describe('GPU radix sort', () => {
     device.queue.submit([enc.finish()]);
     const gk = await download(device, out.keys, Uint32Array, n);
     const gv = await download(device, out.vals, Uint32Array, n);
-    const ref = cpuSort(keys.subarray(0, n), Uint32Array.from({ length: n }, (_, i) => i), 13);
+    const ref = cpuSort(
+      keys.subarray(0, n),
+      Uint32Array.from({ length: n }, (_, i) => i),
+      13,
+    );
     expect(firstMismatch(gk, ref.keys)).toBe(-1);
     expect(firstMismatch(gv, ref.vals)).toBe(-1);
     plan.destroy();

@@ -13,10 +13,21 @@ function randomGaussians(n: number, degree: ShDegree, seed: number): Gaussians {
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
 
 /** A binary_little_endian PLY from a property list and rows of values (all float unless typed 'int'). */
-function handPly(props: [string, 'float' | 'int' | 'uchar'][], rows: number[][], opts: { count?: number; format?: string; trailing?: string } = {}): Uint8Array {
+function handPly(
+  props: [string, 'float' | 'int' | 'uchar'][],
+  rows: number[][],
+  opts: { count?: number; format?: string; trailing?: string } = {},
+): Uint8Array {
   const format = opts.format ?? 'binary_little_endian';
   const header =
-    ['ply', `format ${format} 1.0`, 'comment written by hand', `element vertex ${opts.count ?? rows.length}`, ...props.map(([n, t]) => `property ${t} ${n}`), 'end_header'].join('\n') + '\n';
+    [
+      'ply',
+      `format ${format} 1.0`,
+      'comment written by hand',
+      `element vertex ${opts.count ?? rows.length}`,
+      ...props.map(([n, t]) => `property ${t} ${n}`),
+      'end_header',
+    ].join('\n') + '\n';
   const head = new TextEncoder().encode(header);
   if (format === 'ascii') return new TextEncoder().encode(header + rows.map((r) => r.join(' ')).join('\n') + '\n' + (opts.trailing ?? ''));
   const size = (t: string) => (t === 'uchar' ? 1 : 4);
@@ -39,13 +50,29 @@ function handPly(props: [string, 'float' | 'int' | 'uchar'][], rows: number[][],
 /** A degree-1 vertex layout in a scrambled order, with normals, an int `binding` and a uchar `flag`. */
 function degree1Layout(): [string, 'float' | 'int' | 'uchar'][] {
   const props: [string, 'float' | 'int' | 'uchar'][] = [
-    ['rot_0', 'float'], ['rot_1', 'float'], ['rot_2', 'float'], ['rot_3', 'float'],
+    ['rot_0', 'float'],
+    ['rot_1', 'float'],
+    ['rot_2', 'float'],
+    ['rot_3', 'float'],
     ['binding', 'int'],
-    ['x', 'float'], ['y', 'float'], ['z', 'float'], ['nx', 'float'], ['ny', 'float'], ['nz', 'float'],
+    ['x', 'float'],
+    ['y', 'float'],
+    ['z', 'float'],
+    ['nx', 'float'],
+    ['ny', 'float'],
+    ['nz', 'float'],
     ['opacity', 'float'],
   ];
   for (let i = 8; i >= 0; i--) props.push([`f_rest_${i}`, 'float']);
-  props.push(['f_dc_0', 'float'], ['f_dc_1', 'float'], ['f_dc_2', 'float'], ['scale_0', 'float'], ['scale_1', 'float'], ['scale_2', 'float'], ['flag', 'uchar']);
+  props.push(
+    ['f_dc_0', 'float'],
+    ['f_dc_1', 'float'],
+    ['f_dc_2', 'float'],
+    ['scale_0', 'float'],
+    ['scale_1', 'float'],
+    ['scale_2', 'float'],
+    ['flag', 'uchar'],
+  );
   return props;
 }
 
@@ -55,7 +82,24 @@ function degree1Value(name: string, v: number): number {
   if (m) return 100 * (v + 1) + Number(m[1]);
   const d = /^f_dc_(\d)$/.exec(name);
   if (d) return 10 * (v + 1) + Number(d[1]);
-  const table: Record<string, number> = { x: 1, y: 2, z: 3, nx: 0, ny: 0, nz: 1, opacity: -0.5, scale_0: -1, scale_1: -2, scale_2: -3, rot_0: 0.5, rot_1: 0.25, rot_2: 0.125, rot_3: 4, binding: 7, flag: 3 };
+  const table: Record<string, number> = {
+    x: 1,
+    y: 2,
+    z: 3,
+    nx: 0,
+    ny: 0,
+    nz: 1,
+    opacity: -0.5,
+    scale_0: -1,
+    scale_1: -2,
+    scale_2: -3,
+    rot_0: 0.5,
+    rot_1: 0.25,
+    rot_2: 0.125,
+    rot_3: 4,
+    binding: 7,
+    flag: 3,
+  };
   return table[name]! * (v + 1);
 }
 
@@ -63,7 +107,7 @@ describe('3DGS .ply', () => {
   it('round-trips Gaussians and extra properties bit-exactly for SH degrees 0–3', () => {
     for (const degree of [0, 1, 2, 3] as ShDegree[]) {
       const g = randomGaussians(37, degree, degree + 1);
-      const binding = Int32Array.from({ length: 37 }, (_, i) => (i * 7919) % 1001 - 3);
+      const binding = Int32Array.from({ length: 37 }, (_, i) => ((i * 7919) % 1001) - 3);
       const weight = Float32Array.from({ length: 37 }, (_, i) => Math.fround(i / 3));
       const bytes = writePly(g, { binding, weight });
       const { gaussians: r, extra } = readPly(bytes, 'rt.ply');
@@ -145,7 +189,10 @@ describe('3DGS .ply', () => {
     it('missing property', () => {
       const without = (name: string) => {
         const keep = props.map((p, i) => [p, i] as const).filter(([p]) => p[0] !== name);
-        return handPly(keep.map(([p]) => p), rows.map((r) => keep.map(([, i]) => r[i]!)));
+        return handPly(
+          keep.map(([p]) => p),
+          rows.map((r) => keep.map(([, i]) => r[i]!)),
+        );
       };
       expect(() => readPly(without('rot_3'), 'head.ply')).toThrow("head.ply: missing vertex property 'rot_3'");
       expect(() => readPly(without('x'), 'a.ply')).toThrow("a.ply: missing vertex property 'x'");
@@ -171,7 +218,9 @@ describe('3DGS .ply', () => {
     });
 
     it('malformed ascii values', () => {
-      const bad = new TextDecoder().decode(handPly(props, rows, { format: 'ascii' })).replace(/\n([^\n]*)\n$/, (_, last: string) => `\n${last.replace(/^\S+/, 'abc')}\n`);
+      const bad = new TextDecoder()
+        .decode(handPly(props, rows, { format: 'ascii' }))
+        .replace(/\n([^\n]*)\n$/, (_, last: string) => `\n${last.replace(/^\S+/, 'abc')}\n`);
       expect(() => readPly(new TextEncoder().encode(bad), 'v.ply')).toThrow("v.ply: vertex 2 property 'rot_0' is not a number ('abc')");
       const short = new TextDecoder().decode(handPly(props, rows, { format: 'ascii' })).replace(/ \S+\n$/, '\n');
       expect(() => readPly(new TextEncoder().encode(short), 's.ply')).toThrow(`s.ply: vertex 2 has ${props.length - 1} values, expected ${props.length}`);
@@ -182,9 +231,15 @@ describe('3DGS .ply', () => {
       expect(() => readPly(enc('solid cube\n'), 'cube.stl')).toThrow("cube.stl: not a PLY file (it does not start with 'ply')");
       expect(() => readPly(enc('ply\nformat ascii 1.0\nelement vertex 0\n'), 'h.ply')).toThrow("h.ply: PLY header has no 'end_header' line");
       expect(() => readPly(enc('ply\nformat binary_middle_endian 1.0\nend_header\n'), 'f.ply')).toThrow("f.ply: unsupported PLY format 'binary_middle_endian'");
-      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement vertex 1\nproperty half x\nend_header\n'), 't.ply')).toThrow("t.ply: vertex property 'x' has unknown type 'half'");
-      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement vertex 1\nproperty list uchar float x\nend_header\n'), 'l.ply')).toThrow("l.ply: vertex property 'x' is a list");
-      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement face 0\nproperty list uchar int i\nend_header\n'), 'n.ply')).toThrow("n.ply: PLY has no 'vertex' element");
+      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement vertex 1\nproperty half x\nend_header\n'), 't.ply')).toThrow(
+        "t.ply: vertex property 'x' has unknown type 'half'",
+      );
+      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement vertex 1\nproperty list uchar float x\nend_header\n'), 'l.ply')).toThrow(
+        "l.ply: vertex property 'x' is a list",
+      );
+      expect(() => readPly(enc('ply\nformat ascii 1.0\nelement face 0\nproperty list uchar int i\nend_header\n'), 'n.ply')).toThrow(
+        "n.ply: PLY has no 'vertex' element",
+      );
     });
 
     it('writePly rejects wrongly sized arrays and clashing extra names', () => {

@@ -30,17 +30,23 @@ function tensorsOf(g: ReferenceGaussians): GaussianTensors {
 describe('rasterize (tfjs, registered gradient)', () => {
   it('gives the raw rasterizer’s image and gradients, and ∂L/∂means2D through the side channel', async () => {
     const ctx = await useTfjsWebGpu();
-    for (const s of [rasterSettings({ shDegree: 2 }), rasterSettings({ shDegree: 2, blend: 'wabe', wabe: { beta: 6, stopGradient: false, renormalize: true } })]) {
+    for (const s of [
+      rasterSettings({ shDegree: 2 }),
+      rasterSettings({ shDegree: 2, blend: 'wabe', wabe: { beta: 6, stopGradient: false, renormalize: true } }),
+    ]) {
       await prepareRasterize(s);
       const { g: g64, cam } = randomScene(51, { count: 200, width: 48, height: 40, shDegree: 2 });
       const g = toFloat32(g64);
       const P = tensorsOf(g);
-      const H = cam.height, W = cam.width;
+      const H = cam.height,
+        W = cam.width;
       const rng = new Rng(52);
       const wC = Float32Array.from({ length: H * W * 3 }, () => rng.uniform(-1, 1));
       const wA = Float32Array.from({ length: H * W }, () => rng.uniform(-1, 1));
       const wD = Float32Array.from({ length: H * W }, () => rng.uniform(-1, 1));
-      const tC = tf.tensor3d(wC, [H, W, 3]), tA = tf.tensor2d(wA, [H, W]), tD = tf.tensor2d(wD, [H, W]);
+      const tC = tf.tensor3d(wC, [H, W, 3]),
+        tA = tf.tensor2d(wA, [H, W]),
+        tD = tf.tensor2d(wD, [H, W]);
       const side: RasterizeSideChannel = {};
       const colorT = tf.tidy(() => rasterize(P, cam, s).color);
       const colorOut = (await colorT.data()) as Float32Array;
@@ -67,7 +73,10 @@ describe('rasterize (tfjs, registered gradient)', () => {
       for (let k = 0; k < 5; k++) {
         const mine = (await gs[k]!.data()) as Float32Array;
         const ref = await download(ctx.device, raw[names[k]], Float32Array, mine.length);
-        expect(mine.some((x) => x !== 0), names[k]).toBe(true);
+        expect(
+          mine.some((x) => x !== 0),
+          names[k],
+        ).toBe(true);
         expect(relErr(mine, ref), names[k]).toBe(0); // same kernels, same inputs, deterministic sums
       }
       const m2d = await download(ctx.device, raw.means2D, Float32Array, 2 * g.count);
@@ -115,12 +124,18 @@ describe('rasterize (tfjs, registered gradient)', () => {
     await prepareRasterize(s);
     // Target: 24 Gaussians on a 2×… grid in front of an identity camera.
     const rng = new Rng(55);
-    const W = 40, H = 32, f = 40;
+    const W = 40,
+      H = 32,
+      f = 40;
     const m = new Float64Array(16);
     m[0] = m[5] = m[10] = m[15] = 1;
     const cam = { width: W, height: H, fx: f, fy: f, cx: W / 2, cy: H / 2, worldToCamera: m, near: 0.01, far: 100 };
     const specs = Array.from({ length: 24 }, (_, i) => ({
-      mean: [((i % 6) - 2.5) * 0.3 + rng.uniform(-0.05, 0.05), (Math.floor(i / 6) - 1.5) * 0.3 + rng.uniform(-0.05, 0.05), 2 + rng.uniform(-0.2, 0.2)] as [number, number, number],
+      mean: [((i % 6) - 2.5) * 0.3 + rng.uniform(-0.05, 0.05), (Math.floor(i / 6) - 1.5) * 0.3 + rng.uniform(-0.05, 0.05), 2 + rng.uniform(-0.2, 0.2)] as [
+        number,
+        number,
+        number,
+      ],
       logScale: [Math.log(rng.uniform(0.06, 0.14)), Math.log(rng.uniform(0.06, 0.14)), Math.log(0.1)] as [number, number, number],
       quat: [1, rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3)] as [number, number, number, number],
       opacityLogit: rng.uniform(1, 3),

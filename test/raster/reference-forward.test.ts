@@ -33,12 +33,16 @@ describe('reference SH', () => {
   it('has basis gradients equal to finite differences, degree 3', () => {
     const rng = new Rng(5);
     const dir = [rng.normal(), rng.normal(), rng.normal()];
-    const Y = new Float64Array(16), Yp = new Float64Array(16), Ym = new Float64Array(16), dY = new Float64Array(48);
+    const Y = new Float64Array(16),
+      Yp = new Float64Array(16),
+      Ym = new Float64Array(16),
+      dY = new Float64Array(48);
     shBasis(3, dir, Y);
     shBasisGrad(3, dir, dY);
     const h = 1e-6;
     for (let a = 0; a < 3; a++) {
-      const dp = dir.slice(), dm = dir.slice();
+      const dp = dir.slice(),
+        dm = dir.slice();
       dp[a]! += h;
       dm[a]! -= h;
       shBasis(3, dp, Yp);
@@ -108,7 +112,8 @@ describe('reference projection', () => {
     const g = gaussiansFrom([{ mean: [0, 0, 0], logScale: [Math.log(0.2), Math.log(0.1), Math.log(0.05)] }]);
     const p = projectReference(g, side, s);
     expect(p.depths[0]).toBeCloseTo(5, 12);
-    const a = 100 * 0.0025 + 0.3, c = 100 * 0.01 + 0.3;
+    const a = 100 * 0.0025 + 0.3,
+      c = 100 * 0.01 + 0.3;
     expect(p.conics[0]).toBeCloseTo(1 / a, 12);
     expect(p.conics[1]).toBeCloseTo(0, 12);
     expect(p.conics[2]).toBeCloseTo(1 / c, 12);
@@ -120,7 +125,8 @@ describe('reference projection', () => {
     const p = projectReference(g, cam, s);
     expect(p.means2D[2]).toBeCloseTo(32 + 50, 12);
     // Σ = diag(0.01, 0.01, 1); J row 0 = [10, 0, −10·0.832]; a = 100·0.01 + 69.2224·1 + 0.3.
-    const a = 1 + (10 * 0.832) ** 2 + 0.3, c = 1.3;
+    const a = 1 + (10 * 0.832) ** 2 + 0.3,
+      c = 1.3;
     expect(p.conics[3 + 0]).toBeCloseTo(c / (a * c), 10);
     expect(p.conics[3 + 2]).toBeCloseTo(a / (a * c), 10);
   });
@@ -197,11 +203,15 @@ describe('reference rasterize', () => {
   it('blends two overlapping Gaussians front to back whatever their order in the input', () => {
     const front = { uv: [5.5, 5.5] as [number, number], depth: 1, color: [1, 0, 0] as [number, number, number], opacity: 0.6 };
     const back = { uv: [5.5, 5.5] as [number, number], depth: 2, color: [0, 0, 1] as [number, number, number], opacity: 0.7 };
-    for (const splats of [[front, back], [back, front]]) {
+    for (const splats of [
+      [front, back],
+      [back, front],
+    ]) {
       const p = projectedFrom(splats);
       const r = rasterizeReference(p, tileIntersectReference(p, cam), cam, alpha);
       const i = at(5, 5);
-      const T2 = 0.4, Tf = 0.4 * 0.3;
+      const T2 = 0.4,
+        Tf = 0.4 * 0.3;
       expect(r.color[3 * i]).toBeCloseTo(0.6 + Tf * 0.2, 14);
       expect(r.color[3 * i + 1]).toBeCloseTo(Tf * 0.3, 14);
       expect(r.color[3 * i + 2]).toBeCloseTo(0.7 * T2 + Tf * 0.4, 14);
@@ -248,8 +258,18 @@ describe('reference rasterize', () => {
     const beta = 6;
     const w2 = Math.exp(-beta * (1 - 0.1)); // T before the rear Gaussian = 0.1
     const Tf = 0.1 * 0.2;
-    const plain = rasterizeReference(p, tiles, cam, rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: false } }));
-    const renorm = rasterizeReference(p, tiles, cam, rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: true } }));
+    const plain = rasterizeReference(
+      p,
+      tiles,
+      cam,
+      rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: false } }),
+    );
+    const renorm = rasterizeReference(
+      p,
+      tiles,
+      cam,
+      rasterSettings({ background: [0.2, 0.3, 0.4], blend: 'wabe', wabe: { beta, stopGradient: true, renormalize: true } }),
+    );
     const ref = rasterizeReference(p, tiles, cam, alpha);
     const D = 0.9 + w2 * 0.8 * 0.1;
     for (let ch = 0; ch < 3; ch++) {
@@ -278,16 +298,22 @@ describe('reference rasterize', () => {
     let blendedSomewhere = 0;
     for (let y = 0; y < c.height; y++) {
       for (let x = 0; x < c.width; x++) {
-        const tx = Math.floor(x / 16), ty = Math.floor(y / 16);
+        const tx = Math.floor(x / 16),
+          ty = Math.floor(y / 16);
         let T = 1;
         const col = [0, 0, 0];
         for (const i of order) {
-          const u = p.means2D[2 * i]!, v = p.means2D[2 * i + 1]!, rad = p.radii[i]!;
+          const u = p.means2D[2 * i]!,
+            v = p.means2D[2 * i + 1]!,
+            rad = p.radii[i]!;
           const inX = tx >= Math.floor((u - rad) / 16) && tx < Math.floor((u + rad + 15) / 16);
           const inY = ty >= Math.floor((v - rad) / 16) && ty < Math.floor((v + rad + 15) / 16);
           if (!inX || !inY) continue;
-          const dx = u - x - 0.5, dy = v - y - 0.5;
-          const A = p.conics[3 * i]!, B = p.conics[3 * i + 1]!, C = p.conics[3 * i + 2]!;
+          const dx = u - x - 0.5,
+            dy = v - y - 0.5;
+          const A = p.conics[3 * i]!,
+            B = p.conics[3 * i + 1]!,
+            C = p.conics[3 * i + 2]!;
           const a = Math.min(0.99, p.opacities[i]! * Math.exp(-0.5 * (A * dx * dx + C * dy * dy) - B * dx * dy));
           if (a < 1 / 255) continue;
           if (T * (1 - a) < 1e-4) break;

@@ -88,7 +88,10 @@ interface GroupResult {
 
 /** Central differences of `evaluate` over entries `idx` of `arr`, against `analytic`. */
 function checkGroup(arr: Float64Array, idx: number[], h: number, analytic: ArrayLike<number>, base: Eval, evaluate: () => Eval): GroupResult {
-  let num = 0, den = 0, checked = 0, excluded = 0;
+  let num = 0,
+    den = 0,
+    checked = 0,
+    excluded = 0;
   for (const j of idx) {
     const orig = arr[j]!;
     arr[j] = orig + h;
@@ -133,7 +136,8 @@ const SCENES: { seed: number; count: number; shDegree: ShDegree; maxLogit: numbe
   { seed: 6, count: 30, shDegree: 1, maxLogit: 8, spread: 0.6 }, // dense and opaque: ~19 pixels stop early
 ];
 
-const W = 40, H = 32;
+const W = 40,
+  H = 32;
 
 function randomUpstream(rng: Rng): { dC: Float64Array; dA: Float64Array } {
   const dC = Float64Array.from({ length: 3 * W * H }, () => rng.uniform(-1, 1));
@@ -148,7 +152,8 @@ function sceneFor(sc: (typeof SCENES)[number]) {
 describe('reference backward: Gaussian parameters vs central finite differences', () => {
   for (const mode of MODES) {
     it(`${mode.name}: means, logScales, quats, opacityLogits, sh`, () => {
-      let totalChecked = 0, totalExcluded = 0;
+      let totalChecked = 0,
+        totalExcluded = 0;
       for (const sc of SCENES) {
         const { g, cam } = sceneFor(sc);
         const s = rasterSettings({ ...mode.s, shDegree: sc.shDegree, background: [0.3, 0.1, 0.6] });
@@ -250,9 +255,16 @@ describe('reference backward: the WABE stopGradient flag', () => {
     const a = renderReferenceWithGrad(g, cam, rasterSettings({ shDegree: sc.shDegree }), dC, dA);
     for (const stopGradient of [true, false]) {
       for (const renormalize of [false]) {
-        const w = renderReferenceWithGrad(g, cam, rasterSettings({ shDegree: sc.shDegree, blend: 'wabe', wabe: { beta: 0, stopGradient, renormalize } }), dC, dA);
+        const w = renderReferenceWithGrad(
+          g,
+          cam,
+          rasterSettings({ shDegree: sc.shDegree, blend: 'wabe', wabe: { beta: 0, stopGradient, renormalize } }),
+          dC,
+          dA,
+        );
         for (const k of ['means', 'logScales', 'quats', 'opacityLogits', 'sh'] as const) {
-          const x = a.grads[k], y = w.grads[k];
+          const x = a.grads[k],
+            y = w.grads[k];
           for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i]!, 12);
         }
       }
@@ -265,7 +277,12 @@ describe('the finite-difference harness', () => {
     const cam = identityCamera(W, H);
     const s = rasterSettings({});
     const { dC, dA } = randomUpstream(new Rng(1));
-    const mk = (opacity: number, depth: number, uv: [number, number] = [10.5, 10.5]) => ({ uv, depth, color: [0.5, 0.5, 0.5] as [number, number, number], opacity });
+    const mk = (opacity: number, depth: number, uv: [number, number] = [10.5, 10.5]) => ({
+      uv,
+      depth,
+      color: [0.5, 0.5, 0.5] as [number, number, number],
+      opacity,
+    });
     // Gaussian 0 (alone at its pixel): α at its centre pixel is 1/255 + 1e-8, so ±1e-6 crosses the skip threshold.
     // Gaussians 1, 2, 3 at another pixel: T = 0.1 · 0.05 before Gaussian 3, whose α puts T·(1 − α) 1e-9 below
     // 1e-4 (so the pixel stops before it); −1e-6 on its opacity lifts T·(1 − α) above 1e-4 and it is blended.
@@ -289,7 +306,12 @@ describe('reference backward: the Jacobian clamp', () => {
     const g = gaussiansFrom([{ mean: [4.3, 0.3, 5], logScale: [Math.log(0.6), Math.log(0.5), Math.log(0.4)], quat: [0.9, 0.2, 0.3, 0.1] }]);
     const p = projectReference(g, cam, s);
     expect(p.radii[0]).toBeGreaterThan(0);
-    const only = (conics: number[]) => ({ means2D: new Float64Array(2), conics: Float64Array.from(conics), colors: new Float64Array(3), opacities: new Float64Array(1) });
+    const only = (conics: number[]) => ({
+      means2D: new Float64Array(2),
+      conics: Float64Array.from(conics),
+      colors: new Float64Array(3),
+      opacities: new Float64Array(1),
+    });
     const clamped = projectBackwardReference(g, cam, s, p, only([1, 0.5, -0.7]));
     expect(clamped.means[0]).toBe(0);
     expect(Math.abs(clamped.means[1]!)).toBeGreaterThan(1e-6); // y/z = 0.06 is not clamped

@@ -51,8 +51,16 @@ describe('method comparison grid', () => {
     await saveCell(root, 'ours', [1, 0, 0]);
     const full = await methodComparison(root, { subject: 'alice', edit: 'gold-teeth', seed: 0, methods: ['ours'] });
     const half = await methodComparison(root, { subject: 'alice', edit: 'gold-teeth', seed: 0, methods: ['ours'], downsample: 2 });
-    expect(full.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([[8, 6], [8, 6], [8, 6]]);
-    expect(half.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([[4, 3], [4, 3], [4, 3]]);
+    expect(full.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([
+      [8, 6],
+      [8, 6],
+      [8, 6],
+    ]);
+    expect(half.spec.rows[0]!.images.map((im) => [im!.width, im!.height])).toEqual([
+      [4, 3],
+      [4, 3],
+      [4, 3],
+    ]);
     // x 2..6, y 3..5 at full size → x 1..3, y 1..3 (rounded outward) at half size.
     expect(half.spec.rows[0]!.crop).toEqual({ x: 1, y: 1, width: 2, height: 2 });
     expect(Array.from(half.spec.rows[0]!.images[1]!.data.slice(0, 3))).toEqual([1, 0, 0]);

@@ -83,4 +83,3 @@ describe('figure export (headless Chromium)', () => {
     }
   });
 });
-

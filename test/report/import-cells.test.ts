@@ -46,7 +46,8 @@ describe('import-cells', () => {
     // The report of the imported grid has the same numbers as the source's.
     const a = await generateReport(from, { formats: [], outDir: path.join(work, 'ra') });
     const b = await generateReport(to, { formats: [], outDir: path.join(work, 'rb') });
-    for (const f of ['paired.csv', 'summary.csv', 'paired.md', 'tables.md']) expect(await readFile(path.join(b.outDir, f), 'utf8'), f).toBe(await readFile(path.join(a.outDir, f), 'utf8'));
+    for (const f of ['paired.csv', 'summary.csv', 'paired.md', 'tables.md'])
+      expect(await readFile(path.join(b.outDir, f), 'utf8'), f).toBe(await readFile(path.join(a.outDir, f), 'utf8'));
     expect(b.content.comparisons[0]!.spec.rows[0]!.crop).toEqual({ x: 1, y: 1, width: 2, height: 2 });
   });
 });

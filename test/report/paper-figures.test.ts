@@ -41,7 +41,18 @@ describe('paper figures from committed results', () => {
     expect(set.tables['table1-summary-novel-view']!.markdown).toContain('| ours | **35.38 ± 0.00** | **30.38 ± 0.00** |');
     expect(set.tables['table1-summary-novel-view']!.latex).toContain('\\begin{tabular}');
     expect(set.tables['table1-paired-novel-view']!.markdown).toContain('| ours − ga-in2n | 16 (4) | 2.00 [2.00, 2.00] ↑ |');
-    for (const f of ['table1-psnr-head', 'table1-psnr-open-mouth-interior', 'table1-leakage', 'table1-paired-psnrOpen-mouthInterior', 'table1-adversary-ours', 'table1-mouth-update-norms', 'sweep-adv-lambda-sweep-discriminator', 'recon-training', 'bench-avatar-stages', 'bench-train-step']) {
+    for (const f of [
+      'table1-psnr-head',
+      'table1-psnr-open-mouth-interior',
+      'table1-leakage',
+      'table1-paired-psnrOpen-mouthInterior',
+      'table1-adversary-ours',
+      'table1-mouth-update-norms',
+      'sweep-adv-lambda-sweep-discriminator',
+      'recon-training',
+      'bench-avatar-stages',
+      'bench-train-step',
+    ]) {
       expect(Object.keys(set.figures), f).toContain(f);
     }
     expect(Object.keys(set.grids)).toEqual(['table1-gold-teeth', 'table1-green-skin']);
@@ -58,7 +69,8 @@ describe('paper figures from committed results', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'gae-paper-'));
     try {
       const { files } = await writePaperFigures({ ...set, grids: { 'table1-gold-teeth': set.grids['table1-gold-teeth']! } }, dir, { formats: [] });
-      for (const f of ['recon.md', 'table1-mouth-open.tex', 'table1-summary-novel-view.tex', 'recon-training.json', 'table1-gold-teeth.png', 'index.md']) expect(existsSync(path.join(dir, f)), f).toBe(true);
+      for (const f of ['recon.md', 'table1-mouth-open.tex', 'table1-summary-novel-view.tex', 'recon-training.json', 'table1-gold-teeth.png', 'index.md'])
+        expect(existsSync(path.join(dir, f)), f).toBe(true);
       const latex = Object.values(set.tables).filter((t) => t.latex).length;
       expect(files.length).toBe(Object.keys(set.figures).length + 1 + Object.keys(set.tables).length + latex + 1); // specs, grid, .md, .tex, index
       expect(await readFile(path.join(dir, 'index.md'), 'utf8')).toContain('image grid `table1-gold-teeth.png`');

@@ -44,7 +44,10 @@ describe('report', () => {
     const work = await mkdtemp(path.join(tmpdir(), 'gae-report-'));
     const cfg = parseGridConfig({
       name: 'bench',
-      methods: [{ name: 'ours', runner: 'bench', params: { noise: 0.02, wabeBeta: 6 } }, { name: 'ours-no-wabe', runner: 'bench', params: { noise: 0.08, wabeBeta: 0 } }],
+      methods: [
+        { name: 'ours', runner: 'bench', params: { noise: 0.02, wabeBeta: 6 } },
+        { name: 'ours-no-wabe', runner: 'bench', params: { noise: 0.08, wabeBeta: 0 } },
+      ],
       subjects: ['ict'],
       edits: ['green'],
       seeds: [0, 1, 2],
@@ -65,7 +68,15 @@ describe('report', () => {
     expect(md).toContain('| ours-no-wabe | — | 0.236 | — | 0.968 | — | 0.061 | — | 0.948 |');
     expect(md).toContain('Novel view CLIP-S: not computed by any cell');
     expect(Object.keys(rep.figures).sort()).toEqual(
-      ['bars-psnr-head', 'bars-psnr-mouthInterior', 'bars-ssim-head', 'sweep-bench-psnr-head', 'sweep-bench-psnr-mouthInterior', 'training-ours', 'training-ours-no-wabe'].sort(),
+      [
+        'bars-psnr-head',
+        'bars-psnr-mouthInterior',
+        'bars-ssim-head',
+        'sweep-bench-psnr-head',
+        'sweep-bench-psnr-mouthInterior',
+        'training-ours',
+        'training-ours-no-wabe',
+      ].sort(),
     );
     expect(rep.figures['sweep-bench-psnr-mouthInterior']!.data[0]).toMatchObject({ x: [0, 6] });
     // β 0 is the noisier arm here, so the sweep's head PSNR rises from β 0 to β 6.

@@ -8,7 +8,12 @@ const cam = (eye: Vec3) => makeCamera({ width: 80, height: 60, fx: 100, fy: 104,
 describe('rig figure geometry', () => {
   it('unproject is the inverse of projectPoint: a pixel at depth z projects back to itself', () => {
     const c = cam([0.6, 0.1, 0.8]);
-    for (const [u, v, z] of [[0, 0, 0.15], [80, 0, 0.2], [80, 60, 1], [13.5, 41.25, 0.7]] as const) {
+    for (const [u, v, z] of [
+      [0, 0, 0.15],
+      [80, 0, 0.2],
+      [80, 60, 1],
+      [13.5, 41.25, 0.7],
+    ] as const) {
       const p = projectPoint(c, unproject(c, u, v, z));
       expect(p[0]).toBeCloseTo(u, 9);
       expect(p[1]).toBeCloseTo(v, 9);
@@ -40,7 +45,8 @@ describe('cameraRigFigure', () => {
   ];
   const points = Float32Array.from({ length: 3000 * 3 }, (_, i) => ((i * 37) % 101) / 1000);
   const fig = cameraRigFigure(cams, { box: { min: [-0.1, -0.2, -0.1], max: [0.1, 0.15, 0.13] }, points, maxPoints: 1000, frustumDepth: 0.2 });
-  const trace = (name: string) => fig.data.find((d) => d.name === name) as { x: (number | null)[]; y: (number | null)[]; z: (number | null)[]; text?: string[] };
+  const trace = (name: string) =>
+    fig.data.find((d) => d.name === name) as { x: (number | null)[]; y: (number | null)[]; z: (number | null)[]; text?: string[] };
 
   it('camera centres, labelled, split into training and held-out traces', () => {
     const train = trace('training cameras');
@@ -62,7 +68,12 @@ describe('cameraRigFigure', () => {
     const c = cams[0]!.camera;
     const loop = segs[0]!;
     expect(loop[4]).toEqual(loop[0]);
-    const want = [[0, 0], [80, 0], [80, 60], [0, 60]];
+    const want = [
+      [0, 0],
+      [80, 0],
+      [80, 60],
+      [0, 60],
+    ];
     loop.slice(0, 4).forEach((p, i) => {
       const q = projectPoint(c, p);
       // Coordinates are rounded to 0.01 mm: at 0.2 m and f ≈ 100 px that moves a point by < 0.005 px.

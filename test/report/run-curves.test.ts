@@ -4,10 +4,23 @@ import { runCurves } from '../../lib/report/figures.js';
 
 describe('runCurves', () => {
   it('names traces "<run>: <key>", colours by run, dashes by key, and skips runs without the keys', () => {
-    const a = [{ step: 10, loss: 0.5, adv: 0.1 }, { step: 20, loss: 0.4, adv: 0.2 }];
-    const b = [{ step: 10, loss: 0.6 }, { step: 20, loss: 0.3 }];
+    const a = [
+      { step: 10, loss: 0.5, adv: 0.1 },
+      { step: 20, loss: 0.4, adv: 0.2 },
+    ];
+    const b = [
+      { step: 10, loss: 0.6 },
+      { step: 20, loss: 0.3 },
+    ];
     const c = [{ step: 10, other: 1 }];
-    const f = runCurves([{ name: 'ours', records: a }, { name: 'ours-no-wabe', records: b }, { name: 'none', records: c }], { keys: ['loss', 'adv'], title: 'edit loss' });
+    const f = runCurves(
+      [
+        { name: 'ours', records: a },
+        { name: 'ours-no-wabe', records: b },
+        { name: 'none', records: c },
+      ],
+      { keys: ['loss', 'adv'], title: 'edit loss' },
+    );
     expect(f.data.map((t) => t.name)).toEqual(['ours: loss', 'ours: adv', 'ours-no-wabe: loss']);
     expect(f.data[2]!.y).toEqual([0.6, 0.3]);
     const line = (i: number) => f.data[i]!.line as { color: string; dash: string };

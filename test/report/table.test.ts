@@ -4,7 +4,17 @@ import type { PairedRow } from '../../lib/experiments/results.js';
 import { buildTable, clipSpec, gtEditSpec, pairedMarkdown, tableToDataFrame, toLatex, toMarkdown } from '../../lib/report/table.js';
 import { betaPointsFromResults, betaSweep, metricBars, trainingCurves } from '../../lib/report/figures.js';
 
-const row = (method: string, task: string, metric: string, mean: number | null, ci95: number | null, n: number, note?: string): AggRow => ({ method, task, metric, mean, ci95, n, sd: null, cells: n, ...(note ? { note } : {}) });
+const row = (method: string, task: string, metric: string, mean: number | null, ci95: number | null, n: number, note?: string): AggRow => ({
+  method,
+  task,
+  metric,
+  mean,
+  ci95,
+  n,
+  sd: null,
+  cells: n,
+  ...(note ? { note } : {}),
+});
 
 const agg: AggRow[] = [
   row('ours', 'novel-view', 'clipS', 0.2, 0.0123, 3),
@@ -50,8 +60,22 @@ describe('Table 1', () => {
 });
 
 describe('the best mark needs evidence', () => {
-  const means: AggRow[] = [row('ours', 'novel-view', 'psnr/head', 30, 0.1, 3), row('ga-in2n', 'novel-view', 'psnr/head', 29, 0.1, 3), row('ours-no-adv', 'novel-view', 'psnr/head', 29.9, 0.1, 3)];
-  const pair = (a: string, b: string, lo: number, hi: number): PairedRow => ({ a, b, task: 'novel-view', metric: 'psnr/head', n: 100, clusters: 3, mean: (lo + hi) / 2, lo, hi });
+  const means: AggRow[] = [
+    row('ours', 'novel-view', 'psnr/head', 30, 0.1, 3),
+    row('ga-in2n', 'novel-view', 'psnr/head', 29, 0.1, 3),
+    row('ours-no-adv', 'novel-view', 'psnr/head', 29.9, 0.1, 3),
+  ];
+  const pair = (a: string, b: string, lo: number, hi: number): PairedRow => ({
+    a,
+    b,
+    task: 'novel-view',
+    metric: 'psnr/head',
+    n: 100,
+    clusters: 3,
+    mean: (lo + hi) / 2,
+    lo,
+    hi,
+  });
 
   it('no mark when a paired interval to any other method holds zero, whatever the seed CIs say', () => {
     const spec = gtEditSpec('novel-view', ['head']);
@@ -94,7 +118,11 @@ describe('figure specs', () => {
     const f = trainingCurves([{ step: 0, loss: 1 }, { step: 1, loss: 0 }, { step: 2 }, { step: 3, loss: 0 }], { keys: ['loss'], smooth: 0.5 });
     expect(f.data[0]).toMatchObject({ x: [0, 1, 3], y: [1, 0.5, 0.25] });
     const pts = betaPointsFromResults(
-      [row('b6', 'novel-view', 'psnr/mouthInterior', 30, 1, 2), row('b0', 'novel-view', 'psnr/mouthInterior', 25, 1, 2), row('x', 'novel-view', 'psnr/mouthInterior', 1, 1, 2)],
+      [
+        row('b6', 'novel-view', 'psnr/mouthInterior', 30, 1, 2),
+        row('b0', 'novel-view', 'psnr/mouthInterior', 25, 1, 2),
+        row('x', 'novel-view', 'psnr/mouthInterior', 1, 1, 2),
+      ],
       { b6: { wabeBeta: 6 }, b0: { wabeBeta: 0 } },
       { metric: 'psnr/mouthInterior' },
     );

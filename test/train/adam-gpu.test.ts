@@ -27,7 +27,10 @@ describe('Adam on the webgpu backend (fused kernel)', () => {
     for (let t = 1; t <= 4; t++) {
       const ga = Float64Array.from({ length: n * 3 }, () => rng.normal());
       const gb = Float64Array.from({ length: n }, () => rng.normal());
-      for (const [k, g] of [['a', ga], ['b', gb]] as const) {
+      for (const [k, g] of [
+        ['a', ga],
+        ['b', gb],
+      ] as const) {
         const [m, v] = mom[k];
         for (let i = 0; i < g.length; i++) {
           m[i] = 0.9 * m[i]! + 0.1 * g[i]!;

@@ -54,7 +54,11 @@ afterAll(async () => {
 describe('fused image loss (webgpu)', () => {
   it('matches (1 − λ)·L1 + λ·(1 − SSIM) from tfjs ops, value and gradient, at several sizes', async () => {
     await useTfjsWebGpu();
-    for (const [H, W, lambda, seed] of [[17, 23, 0.2, 1], [40, 31, 0.5, 2], [8, 64, 1, 3]] as const) {
+    for (const [H, W, lambda, seed] of [
+      [17, 23, 0.2, 1],
+      [40, 31, 0.5, 2],
+      [8, 64, 1, 3],
+    ] as const) {
       const rng = new Rng(seed);
       const xs = Float32Array.from({ length: H * W * 3 }, () => rng.next());
       const ys = xs.map((v) => Math.min(1, Math.max(0, v + 0.2 * rng.normal())));
@@ -65,7 +69,8 @@ describe('fused image loss (webgpu)', () => {
       const [fv, rv] = [(await fused.value.data())[0]!, (await ref.value.data())[0]!];
       expect(Math.abs(fv - rv)).toBeLessThan(1e-5 * Math.max(1, Math.abs(rv)));
       const [fg, rg] = [await fused.grad.data(), await ref.grad.data()];
-      let num = 0, den = 0;
+      let num = 0,
+        den = 0;
       for (let i = 0; i < fg.length; i++) {
         num += (fg[i]! - rg[i]!) ** 2;
         den += rg[i]! ** 2;
@@ -77,7 +82,13 @@ describe('fused image loss (webgpu)', () => {
 
   it('matches the float64 reference in value, parts and gradient, across tile borders and on images smaller than a tile', async () => {
     await useTfjsWebGpu();
-    for (const [H, W, lambda, seed] of [[5, 7, 0.2, 7], [17, 23, 0.2, 8], [40, 37, 0.5, 9], [33, 16, 1, 10], [16, 33, 0, 11]] as const) {
+    for (const [H, W, lambda, seed] of [
+      [5, 7, 0.2, 7],
+      [17, 23, 0.2, 8],
+      [40, 37, 0.5, 9],
+      [33, 16, 1, 10],
+      [16, 33, 0, 11],
+    ] as const) {
       const { xs, ys } = pair(H, W, seed);
       const ref = imageLossReference(xs, ys, W, H, lambda);
       const x = tf.tensor3d(xs, [H, W, 3]);
@@ -94,7 +105,10 @@ describe('fused image loss (webgpu)', () => {
       expect(Math.abs((await p.l1.data())[0]! - ref.l1), where).toBeLessThan(2e-6);
       expect(Math.abs((await p.ssim.data())[0]! - ref.ssim), where).toBeLessThan(2e-6);
       const g = await fused.grad.data();
-      let num = 0, den = 0, worst = 0, scale = 0;
+      let num = 0,
+        den = 0,
+        worst = 0,
+        scale = 0;
       for (let i = 0; i < g.length; i++) {
         num += (g[i]! - ref.grad[i]!) ** 2;
         den += ref.grad[i]! ** 2;

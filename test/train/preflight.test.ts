@@ -21,7 +21,19 @@ let data: string;
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-preflight-'));
   data = path.join(tmp, 'data');
-  const cfg = synthConfig('tiny', { subject: 'pre', seed: 3, frames: 2, testFrames: 2, crossFrames: 2, width: 32, height: 24, cameras: 3, heldOut: [1], tileSize: 32, supersample: 1 });
+  const cfg = synthConfig('tiny', {
+    subject: 'pre',
+    seed: 3,
+    frames: 2,
+    testFrames: 2,
+    crossFrames: 2,
+    width: 32,
+    height: 24,
+    cameras: 3,
+    heldOut: [1],
+    tileSize: 32,
+    supersample: 1,
+  });
   await writeDataset(await gpu(), data, cfg);
 }, 120_000);
 afterAll(async () => {
@@ -31,7 +43,9 @@ afterAll(async () => {
 describe('validate before create (§3)', () => {
   it('a missing dataset fails before the reconstruction run directory exists', async () => {
     const runDir = path.join(tmp, 'runs', 'recon-missing');
-    await expect(runReconstruction(reconConfig({ data: path.join(tmp, 'nope'), iterations: 2 }), { runDir })).rejects.toThrow(/nope[\\/]dataset\.json: cannot read \(ENOENT\)/);
+    await expect(runReconstruction(reconConfig({ data: path.join(tmp, 'nope'), iterations: 2 }), { runDir })).rejects.toThrow(
+      /nope[\\/]dataset\.json: cannot read \(ENOENT\)/,
+    );
     expect(existsSync(runDir)).toBe(false);
   });
 
@@ -54,7 +68,9 @@ describe('image sizes on dataset open (§4)', () => {
     const frame = ds.splits.val.frames[1]!;
     await fs.writeFile(frame.image, encodePng(rgbImage(33, 24)));
     const rel = path.relative(d, frame.image).split(path.sep).join('/');
-    await expect(loadDataset(d)).rejects.toThrow(`${frame.image}: size 33×24 does not match the camera's 32×24 (frames[1].file_path in ${path.join(d, 'transforms_val.json')})`);
+    await expect(loadDataset(d)).rejects.toThrow(
+      `${frame.image}: size 33×24 does not match the camera's 32×24 (frames[1].file_path in ${path.join(d, 'transforms_val.json')})`,
+    );
     expect(rel.startsWith('images/')).toBe(true);
     // Not a PNG at all: named too.
     await fs.writeFile(frame.image, 'not a png');

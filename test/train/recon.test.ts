@@ -46,7 +46,10 @@ describe('reconstruction (tiny preset)', () => {
     const cfg = reconConfig({ data });
     const s = await AvatarSession.open(data, (b) => initialGaussians(cfg, b));
     const target = tf.ones([4, 4, 3]) as tf.Tensor3D;
-    const { value, grads } = tf.variableGrads(() => reconstructionLoss(cfg, tf.zeros([4, 4, 3]) as tf.Tensor3D, target, s.avatar).total, Object.values(s.avatar.vars));
+    const { value, grads } = tf.variableGrads(
+      () => reconstructionLoss(cfg, tf.zeros([4, 4, 3]) as tf.Tensor3D, target, s.avatar).total,
+      Object.values(s.avatar.vars),
+    );
     expect(Number.isFinite((await value.data())[0])).toBe(true);
     for (const g of Object.values(grads)) {
       const d = await g.data();
@@ -57,7 +60,15 @@ describe('reconstruction (tiny preset)', () => {
 
   it('improves training-view PSNR by at least 2.5 dB over the initial avatar in 30 steps', async () => {
     // Plain optimisation with the tiny preset's colour rate (densification is exercised by the resume test).
-    const cfg = reconConfig({ data, iterations: 30, seed: 1, lr: RECON_PRESETS.tiny.lr, log: { every: 10 }, checkpoint: { every: 30 }, densify: { enabled: false } });
+    const cfg = reconConfig({
+      data,
+      iterations: 30,
+      seed: 1,
+      lr: RECON_PRESETS.tiny.lr,
+      log: { every: 10 },
+      checkpoint: { every: 30 },
+      densify: { enabled: false },
+    });
     const init = await AvatarSession.open(data, (b) => initialGaussians(cfg, b));
     const before = await trainPsnr(init);
     init.dispose();
@@ -70,14 +81,24 @@ describe('reconstruction (tiny preset)', () => {
     session.dispose();
     // Measured on lavapipe: 16.3 dB → 20.0 dB; the margin leaves room for driver differences.
     expect(after - before).toBeGreaterThan(2.5);
-    const metrics = (await readFile(path.join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = (await readFile(path.join(run, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.map((m) => m.step)).toEqual([10, 20, 30]);
     for (const m of metrics) expect(Number.isFinite(m.loss)).toBe(true);
   });
 
   it('resumes from a checkpoint to the same avatar as an uninterrupted run, densification included', async () => {
     // 16 steps: densification runs every step from 3 to 8 (fractions of the run), checkpoints every 8.
-    const cfg = reconConfig({ data, iterations: 16, seed: 2, log: { every: 4 }, checkpoint: { every: 8, keep: 3 }, densify: { gradThreshold: 1e-6, maxGaussians: 70_000 } });
+    const cfg = reconConfig({
+      data,
+      iterations: 16,
+      seed: 2,
+      log: { every: 4 },
+      checkpoint: { every: 8, keep: 3 },
+      densify: { gradThreshold: 1e-6, maxGaussians: 70_000 },
+    });
     const a = path.join(root, 'run-a');
     const b = path.join(root, 'run-b');
     await trainAvatar(cfg, { runDir: a });
@@ -94,8 +115,14 @@ describe('reconstruction (tiny preset)', () => {
     expect(Buffer.compare(Buffer.from(ga.means.buffer), Buffer.from(gb.means.buffer))).toBe(0);
     expect(Buffer.compare(Buffer.from(ga.sh.buffer), Buffer.from(gb.sh.buffer))).toBe(0);
     expect(Buffer.compare(Buffer.from(ga.opacityLogits.buffer), Buffer.from(gb.opacityLogits.buffer))).toBe(0);
-    const ma = (await readFile(path.join(a, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).loss);
-    const mb = (await readFile(path.join(b, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).loss);
+    const ma = (await readFile(path.join(a, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss);
+    const mb = (await readFile(path.join(b, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss);
     expect(mb).toEqual(ma);
   });
 });

@@ -22,7 +22,9 @@ describe('run directory lock (§6)', () => {
     const script = `import('${path.resolve('lib/train/rundir.ts').replace(/\\/g, '/')}').then(async ({ RunDir }) => { try { await RunDir.open(${JSON.stringify(root)}, { a: 1 }); console.log('opened'); } catch (e) { console.log(e.message); process.exitCode = 3; } })`;
     const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect(child.status).toBe(3);
-    expect(child.stdout.trim()).toBe(`${path.join(root, LOCK_FILE)}: the run directory is in use by process ${process.pid} (started ${holder!.started}); wait for it to finish or stop it`);
+    expect(child.stdout.trim()).toBe(
+      `${path.join(root, LOCK_FILE)}: the run directory is in use by process ${process.pid} (started ${holder!.started}); wait for it to finish or stop it`,
+    );
     await run.close();
     expect(existsSync(path.join(root, LOCK_FILE))).toBe(false);
     const again = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 60_000 });
@@ -49,7 +51,9 @@ describe('run directory lock (§6)', () => {
     expect((await runLockHolder(dir))!.pid).toBe(process.pid);
     await lock.release();
     await fs.writeFile(file, JSON.stringify({ pid: 1, host: 'elsewhere', started: 'then', argv: [] }));
-    await expect(acquireRunLock(dir)).rejects.toThrow(`${file}: the run directory is locked by process 1 on host elsewhere (started then); if that run is gone, delete ${file}`);
+    await expect(acquireRunLock(dir)).rejects.toThrow(
+      `${file}: the run directory is locked by process 1 on host elsewhere (started then); if that run is gone, delete ${file}`,
+    );
   });
 
   it('nested opens in one process share the lock; it goes with the last close', async () => {

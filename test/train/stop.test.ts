@@ -19,7 +19,23 @@ let data: string;
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-stop-'));
   data = path.join(tmp, 'data');
-  await writeDataset(await gpu(), data, synthConfig('tiny', { subject: 'stop', seed: 3, frames: 2, testFrames: 2, crossFrames: 2, width: 32, height: 24, cameras: 3, heldOut: [1], tileSize: 32, supersample: 1 }));
+  await writeDataset(
+    await gpu(),
+    data,
+    synthConfig('tiny', {
+      subject: 'stop',
+      seed: 3,
+      frames: 2,
+      testFrames: 2,
+      crossFrames: 2,
+      width: 32,
+      height: 24,
+      cameras: 3,
+      heldOut: [1],
+      tileSize: 32,
+      supersample: 1,
+    }),
+  );
 }, 120_000);
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
@@ -55,9 +71,13 @@ describe('stop signals', () => {
     const cfg = path.join(tmp, 'cfg.json');
     // Checkpoints only at the end: without the signal handling, everything would be lost.
     await fs.writeFile(cfg, JSON.stringify({ densify: { enabled: false }, checkpoint: { every: 100000 }, eval: { framesPerSplit: 1 } }));
-    const child = spawn(process.execPath, [path.resolve('bin/gae.mjs'), 'train', '--data', data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.resolve('bin/gae.mjs'), 'train', '--data', data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     let sent = false;

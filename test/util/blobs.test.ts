@@ -8,7 +8,11 @@ const f32 = (...v: number[]) => Float32Array.from(v);
 
 describe('packBlobs / unpackBlobs', () => {
   it('round-trips named arrays bit for bit, with the floats 4-byte aligned', () => {
-    const parts: Blobs = { 'm/xyz': { shape: [2, 3], data: f32(1, -2, 3.5, 1e-30, -0, Number.MAX_VALUE) }, a: { shape: [1], data: f32(Math.PI) }, empty: { shape: [0], data: f32() } };
+    const parts: Blobs = {
+      'm/xyz': { shape: [2, 3], data: f32(1, -2, 3.5, 1e-30, -0, Number.MAX_VALUE) },
+      a: { shape: [1], data: f32(Math.PI) },
+      empty: { shape: [0], data: f32() },
+    };
     const bytes = packBlobs(parts);
     const n = new DataView(bytes.buffer).getUint32(0, true);
     expect((4 + n) % 4).toBe(0);
@@ -34,7 +38,10 @@ describe('packBlobs / unpackBlobs', () => {
 describe('checkpoint optimiser state', () => {
   const adam: AdamState = {
     options: { beta1: 0.9, beta2: 0.999, eps: 1e-15 },
-    groups: { xyz: { step: 7, shape: [2, 3], m: f32(1, 2, 3, 4, 5, 6), v: f32(6, 5, 4, 3, 2, 1) }, opacity: { step: 3, shape: [2, 1], m: f32(0.5, -0.5), v: f32(0.25, 0.125) } },
+    groups: {
+      xyz: { step: 7, shape: [2, 3], m: f32(1, 2, 3, 4, 5, 6), v: f32(6, 5, 4, 3, 2, 1) },
+      opacity: { step: 3, shape: [2, 1], m: f32(0.5, -0.5), v: f32(0.25, 0.125) },
+    },
   };
   const stats = { gradAccum: f32(1, 2), denom: f32(3, 4), maxRadii2D: f32(5, 6) };
 
@@ -48,7 +55,12 @@ describe('checkpoint optimiser state', () => {
 
   it('reads a reconstruction checkpoint in the packed layout and in the older raw one to the same blobs', () => {
     const a = adamToBlobs(adam);
-    const blobs: Blobs = { ...a.blobs, 'stats/gradAccum': { shape: [2], data: stats.gradAccum }, 'stats/denom': { shape: [2], data: stats.denom }, 'stats/maxRadii2D': { shape: [2], data: stats.maxRadii2D } };
+    const blobs: Blobs = {
+      ...a.blobs,
+      'stats/gradAccum': { shape: [2], data: stats.gradAccum },
+      'stats/denom': { shape: [2], data: stats.denom },
+      'stats/maxRadii2D': { shape: [2], data: stats.maxRadii2D },
+    };
     const packed = reconCheckpointBlobs(packBlobs(blobs), 'p.bin', a.moments, 2);
     // The raw layout: each group's m then v in state.json's order, then gradAccum, denom, maxRadii2D.
     const raw = f32(...adam.groups.xyz!.m, ...adam.groups.xyz!.v, ...adam.groups.opacity!.m, ...adam.groups.opacity!.v, 1, 2, 3, 4, 5, 6);

@@ -17,12 +17,14 @@ describe('strict configs', () => {
     expect(() => reconConfig(mergeConfig(RECON_PRESETS.tiny, file, { data: 'd' }) as never, 'exp.json')).toThrow(
       "exp.json: itterations: unknown key (did you mean 'iterations'?); lr.shDC: unknown key (did you mean 'shDc'?)",
     );
-    expect(() => reconConfig(mergeConfig({ data: 'd' }, { lr: { shDC: 1 } }) as never, 'exp.json')).toThrow("exp.json: lr.shDC: unknown key (did you mean 'shDc'?)");
+    expect(() => reconConfig(mergeConfig({ data: 'd' }, { lr: { shDC: 1 } }) as never, 'exp.json')).toThrow(
+      "exp.json: lr.shDC: unknown key (did you mean 'shDc'?)",
+    );
     // Far from every known key: the known keys are listed instead.
     expect(() => parseConfig(reconConfigSchema, { data: 'd', zzzzzzzzz: 1 }, 'f')).toThrow(/f: zzzzzzzzz: unknown key \(known: name, seed, data, iterations/);
   });
 
-  it('nested objects merge key by key: lr.shDc from a file keeps the preset\'s other rates', () => {
+  it("nested objects merge key by key: lr.shDc from a file keeps the preset's other rates", () => {
     const c = reconConfig(mergeConfig(RECON_PRESETS.tiny, { iterations: 5, lr: { shDc: 1 } }, { data: 'd' }) as never);
     expect(c.iterations).toBe(5);
     expect(c.lr.shDc).toBe(1);

@@ -19,7 +19,12 @@ describe('PNG encoder (lib/util/png.ts)', () => {
         expect([d.width, d.height]).toEqual([w, h]);
         // pngjs expands to RGBA: gray → (v, v, v, 255), RGB → (r, g, b, 255).
         for (let p = 0; p < w * h; p++) {
-          const want = channels === 1 ? [px[p]!, px[p]!, px[p]!, 255] : channels === 3 ? [px[3 * p]!, px[3 * p + 1]!, px[3 * p + 2]!, 255] : Array.from(px.subarray(4 * p, 4 * p + 4));
+          const want =
+            channels === 1
+              ? [px[p]!, px[p]!, px[p]!, 255]
+              : channels === 3
+                ? [px[3 * p]!, px[3 * p + 1]!, px[3 * p + 2]!, 255]
+                : Array.from(px.subarray(4 * p, 4 * p + 4));
           expect(Array.from(d.data.subarray(4 * p, 4 * p + 4))).toEqual(want);
         }
       });

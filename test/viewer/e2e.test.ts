@@ -30,7 +30,8 @@ import type { FrameSnapshot } from '../../lib/viewer/protocol.js';
 import { startViewerServer, type RunningViewer } from '../../lib/viewer/server.js';
 import { CHROMIUM, haveChromium, launchHeadlessWebGpu } from '../../lib/viewer/chromium.js';
 
-const W = 128, H = 128;
+const W = 128,
+  H = 128;
 
 /** A small random avatar: every 12th visible triangle, coloured by material, SH degree 1 with some view dependence. */
 function tinyAvatar(head: HeadModel): BoundGaussians {
@@ -38,7 +39,12 @@ function tinyAvatar(head: HeadModel): BoundGaussians {
   const g = initBoundGaussians(tris.length, { perTriangle: 1, shDegree: 1, seed: 3, opacity: 0.85 });
   const rng = new Rng(11);
   const K = shCoeffs(1);
-  const palette: [number, number, number][] = [[0.86, 0.66, 0.56], [0.45, 0.32, 0.24], [0.78, 0.32, 0.36], [0.95, 0.94, 0.88]];
+  const palette: [number, number, number][] = [
+    [0.86, 0.66, 0.56],
+    [0.45, 0.32, 0.24],
+    [0.78, 0.32, 0.36],
+    [0.95, 0.94, 0.88],
+  ];
   for (let n = 0; n < g.count; n++) {
     const t = tris[g.binding[n]!]!;
     g.binding[n] = t;
@@ -75,7 +81,9 @@ const frames = (page: Page) => page.evaluate(() => (window as unknown as { __vie
 
 /** Mean absolute difference (levels of 255) and PSNR (dB) over RGB. */
 function compare(a: ArrayLike<number>, b: ArrayLike<number>): { mad: number; psnr: number } {
-  let abs = 0, sq = 0, n = 0;
+  let abs = 0,
+    sq = 0,
+    n = 0;
   for (let i = 0; i < a.length; i++) {
     if (i % 4 === 3) continue;
     const d = a[i]! - b[i]!;
@@ -130,7 +138,10 @@ describe.skipIf(!haveChromium())(`viewer end to end (headless Chromium at ${CHRO
 
     // Move sliders the way a user does: set the value, fire 'input'.
     const n0 = await frames(page);
-    for (const [id, v] of [['expr-jawOpen', '1'], ['neck-yaw', '0.3']] as const) {
+    for (const [id, v] of [
+      ['expr-jawOpen', '1'],
+      ['neck-yaw', '0.3'],
+    ] as const) {
       await page.locator(`#${id}`).evaluate((el, val) => {
         (el as HTMLInputElement).value = val;
         el.dispatchEvent(new Event('input', { bubbles: true }));

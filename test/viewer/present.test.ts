@@ -16,7 +16,8 @@ describe('Presenter', () => {
   it('draws the same bytes as the readback path quantises', async () => {
     const ctx = await gpu();
     const { device } = ctx;
-    const W = 64, H = 24; // W·4 = 256: rows need no padding for the copy
+    const W = 64,
+      H = 24; // W·4 = 256: rows need no padding for the copy
     const rng = new Rng(4);
     const image = new Float32Array(W * H * 5);
     for (let i = 0; i < image.length; i++) image[i] = rng.uniform(-0.2, 1.2); // includes values to clamp

@@ -39,7 +39,9 @@ describe('wire format', () => {
     expect(h.vertexCount).toBe(head.vertexCount);
     expect(h.expressionNames).toEqual(head.expressionNames);
     for (const k of ['neutral', 'faces', 'faceMaterial', 'uvs', 'faceUvs', 'expressions', 'identities'] as const) {
-      expect(Buffer.from(h[k].buffer, h[k].byteOffset, h[k].byteLength).equals(Buffer.from(head[k].buffer, head[k].byteOffset, head[k].byteLength)), k).toBe(true);
+      expect(Buffer.from(h[k].buffer, h[k].byteOffset, h[k].byteLength).equals(Buffer.from(head[k].buffer, head[k].byteOffset, head[k].byteLength)), k).toBe(
+        true,
+      );
     }
     const g = smallAvatar(1);
     const { avatar, meta } = decodeAvatar(encodeAvatar(g, 'a.ply'), 'a.bin', head.triangleCount);
@@ -49,7 +51,9 @@ describe('wire format', () => {
 
   it('names the source in its errors', () => {
     const bytes = encodeAvatar(smallAvatar(2), 'a.ply');
-    expect(() => decodeAvatar(bytes.subarray(0, bytes.length - 8), '/avatar/original.bin', head.triangleCount)).toThrow(/\/avatar\/original\.bin: .*sh is truncated/);
+    expect(() => decodeAvatar(bytes.subarray(0, bytes.length - 8), '/avatar/original.bin', head.triangleCount)).toThrow(
+      /\/avatar\/original\.bin: .*sh is truncated/,
+    );
     expect(() => decodeHeadModel(bytes, '/head.bin')).toThrow(/\/head\.bin: not a viewer head bundle \(kind is "avatar"\)/);
     expect(() => decodeAvatar(new Uint8Array(40), 'x.bin', 10)).toThrow(/x\.bin: .*bad magic/);
     expect(() => decodeAvatar(bytes, 'small-head.bin', 500)).toThrow(/small-head\.bin: binding\[0\] = 1000 is not a triangle/);

@@ -118,9 +118,7 @@ export function checkEditRequest(req: EditRequest, who: string): void {
   checkImage(req.image, 'image', who);
   checkImage(req.original, 'original', who);
   if (req.original.width !== req.image.width || req.original.height !== req.image.height) {
-    throw new EditInputError(
-      `${who}: request.original is ${req.original.width}x${req.original.height}, request.image ${req.image.width}x${req.image.height}`,
-    );
+    throw new EditInputError(`${who}: request.original is ${req.original.width}x${req.original.height}, request.image ${req.image.width}x${req.image.height}`);
   }
   const r = requestScalars.safeParse(req);
   if (!r.success) {

@@ -45,7 +45,10 @@ export async function editorFigures(): Promise<EditorFigure[]> {
   };
   const truth = async (v: EditView, instruction: string) => zoom((await gt.lookup(v, instruction))!.edited);
   const captured = (v: EditView) => zoom(gt.original(v));
-  const grid = (name: string, columns: string[], rows: GridRow[]): EditorFigure => ({ name, image: composeGrid({ columns, rows, fontScale: 1, gap: 3, margin: 4 }).image });
+  const grid = (name: string, columns: string[], rows: GridRow[]): EditorFigure => ({
+    name,
+    image: composeGrid({ columns, rows, fontScale: 1, gap: 3, margin: 4 }).image,
+  });
   const figures: EditorFigure[] = [];
 
   // Controls: a wrong render (another view, its colour channels reversed) shows where each editor reads it.
@@ -76,11 +79,21 @@ export async function editorFigures(): Promise<EditorFigure[]> {
     const closed = view(1, 0);
     const paint = new OfflineEditor(gt, { ...OFF, occlusion: { paintOccluderRate: 1 } });
     figures.push(
-      grid('occlusion', ['open: captured', 'open: edit', 'closed: captured', 'closed: edit', 'closed: painted'], [
-        {
-          images: [captured(open), await edit(paint, open, GOLD), captured(closed), await edit(new OfflineEditor(gt, OFF), closed, GOLD), await edit(paint, closed, GOLD)],
-        },
-      ]),
+      grid(
+        'occlusion',
+        ['open: captured', 'open: edit', 'closed: captured', 'closed: edit', 'closed: painted'],
+        [
+          {
+            images: [
+              captured(open),
+              await edit(paint, open, GOLD),
+              captured(closed),
+              await edit(new OfflineEditor(gt, OFF), closed, GOLD),
+              await edit(paint, closed, GOLD),
+            ],
+          },
+        ],
+      ),
     );
   }
 
@@ -93,14 +106,26 @@ export async function editorFigures(): Promise<EditorFigure[]> {
       { label: 'call 1', images: await Promise.all(cams.map((c) => edit(ed, view(c, 3), HAIR, { seed: 1 }))) },
       { label: 'call 2', images: await Promise.all(cams.map((c) => edit(ed, view(c, 3), HAIR, { seed: 2 }))) },
     ];
-    figures.push(grid('camera-bias', cams.map((c) => `camera ${c}`), rows));
+    figures.push(
+      grid(
+        'camera-bias',
+        cams.map((c) => `camera ${c}`),
+        rows,
+      ),
+    );
   }
 
   // Per-timestep bias: one camera, four timesteps that show the same toy frame.
   {
     const ed = new OfflineEditor(gt, { ...OFF, timestepBias: {} });
     const ts = [3, 4, 5, 6];
-    figures.push(grid('timestep-bias', ts.map((t) => `timestep ${t}`), [{ images: await Promise.all(ts.map((t) => edit(ed, view(1, t), HAIR))) }]));
+    figures.push(
+      grid(
+        'timestep-bias',
+        ts.map((t) => `timestep ${t}`),
+        [{ images: await Promise.all(ts.map((t) => edit(ed, view(1, t), HAIR))) }],
+      ),
+    );
   }
 
   // Misplacement: the tattoo per view against its ground truth.
@@ -108,10 +133,14 @@ export async function editorFigures(): Promise<EditorFigure[]> {
     const ed = new OfflineEditor(gt, { ...OFF, misplacement: {} });
     const vs = [view(0, 2), view(1, 2), view(2, 2), view(1, 5)];
     figures.push(
-      grid('misplacement', vs.map((v) => `cam ${v.camera} t ${v.timestep}`), [
-        { label: 'GT edit', images: await Promise.all(vs.map((v) => truth(v, TATTOO))) },
-        { label: 'offline', images: await Promise.all(vs.map((v) => edit(ed, v, TATTOO))) },
-      ]),
+      grid(
+        'misplacement',
+        vs.map((v) => `cam ${v.camera} t ${v.timestep}`),
+        [
+          { label: 'GT edit', images: await Promise.all(vs.map((v) => truth(v, TATTOO))) },
+          { label: 'offline', images: await Promise.all(vs.map((v) => edit(ed, v, TATTOO))) },
+        ],
+      ),
     );
   }
 
@@ -122,7 +151,13 @@ export async function editorFigures(): Promise<EditorFigure[]> {
     const edits = await Promise.all(views.map((v) => edit(ed, v, HAIR)));
     const avg: RgbImage = { width: edits[0]!.width, height: edits[0]!.height, data: new Float32Array(edits[0]!.data.length) };
     for (const e of edits) e.data.forEach((x, i) => (avg.data[i]! += x / edits.length));
-    figures.push(grid('texture', ['GT edit', 'view t3', 'view t4', 'view t5', 'mean of 8 views'], [{ images: [await truth(views[0]!, HAIR), edits[0]!, edits[1]!, edits[2]!, avg] }]));
+    figures.push(
+      grid(
+        'texture',
+        ['GT edit', 'view t3', 'view t4', 'view t5', 'mean of 8 views'],
+        [{ images: [await truth(views[0]!, HAIR), edits[0]!, edits[1]!, edits[2]!, avg] }],
+      ),
+    );
   }
 
   return figures;

@@ -111,7 +111,8 @@ export class HfImageEditor implements ImageEditor {
   readonly model: string;
   readonly endpointUrl: string | undefined;
   private readonly token: string | undefined;
-  private readonly o: Required<Pick<HfEditorOptions, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs' | 'extras'>> & HfEditorOptions;
+  private readonly o: Required<Pick<HfEditorOptions, 'timeoutMs' | 'maxRetries' | 'backoffBaseMs' | 'backoffMaxMs' | 'maxRetryAfterMs' | 'extras'>> &
+    HfEditorOptions;
 
   constructor(options: HfEditorOptions = {}) {
     this.model = options.model ?? DEFAULT_EDIT_MODEL;
@@ -207,12 +208,7 @@ export class HfImageEditor implements ImageEditor {
       );
       await sleep(delay);
     }
-    throw new EditEndpointError(
-      `HF editor: ${lastUrl}: gave up after ${attempts} attempts; last: ${last!.reason}`,
-      lastUrl,
-      attempts,
-      last!.status,
-    );
+    throw new EditEndpointError(`HF editor: ${lastUrl}: gave up after ${attempts} attempts; last: ${last!.reason}`, lastUrl, attempts, last!.status);
   }
 
   /** One HTTP exchange; classifies a failure as retryable or not. */

@@ -110,9 +110,15 @@ export const offlineEditorConfigSchema = z
       .strict()
       .prefault({}),
     /** Per camera: σ of the edit's strength factor and of its colour offset (per channel). */
-    cameraBias: z.object({ strength: amp.default(0.25), colour: amp.default(0.06) }).strict().prefault({}),
+    cameraBias: z
+      .object({ strength: amp.default(0.25), colour: amp.default(0.06) })
+      .strict()
+      .prefault({}),
     /** Per timestep: σ of the edit's strength factor and of its colour offset (per channel). */
-    timestepBias: z.object({ strength: amp.default(0.1), colour: amp.default(0.03) }).strict().prefault({}),
+    timestepBias: z
+      .object({ strength: amp.default(0.1), colour: amp.default(0.03) })
+      .strict()
+      .prefault({}),
     misplacement: z
       .object({
         /** σ of the per-view shift, per axis, as a fraction of the shorter side. */
@@ -125,9 +131,15 @@ export const offlineEditorConfigSchema = z
       .strict()
       .prefault({}),
     /** Per-view multiplicative detail on the edit: amplitude (σ of n) and node spacing in pixels. */
-    texture: z.object({ amplitude: amp.default(0.15), cellPixels: z.number().min(1).default(2) }).strict().prefault({}),
+    texture: z
+      .object({ amplitude: amp.default(0.15), cellPixels: z.number().min(1).default(2) })
+      .strict()
+      .prefault({}),
     /** Per-call (request seed) colour offset σ: the zero-mean part of IP2P's call-to-call variation. */
-    jitter: z.object({ colour: amp.default(0.02) }).strict().prefault({}),
+    jitter: z
+      .object({ colour: amp.default(0.02) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type OfflineEditorConfig = z.infer<typeof offlineEditorConfigSchema>;
@@ -351,14 +363,20 @@ export function offlineEdit(req: EditRequest, gt: GroundTruthEdit, cfg: OfflineE
 
   // 3. structured bias and per-call jitter, 4. per-view texture detail: the layer [M, M·Ê].
   const kappa = Math.max(0, (1 + s * cfg.cameraBias.strength * f.camera.strength) * (1 + s * cfg.timestepBias.strength * f.timestep.strength));
-  const offset = [0, 1, 2].map((c) => s * (cfg.cameraBias.colour * f.camera.colour[c]! + cfg.timestepBias.colour * f.timestep.colour[c]! + cfg.jitter.colour * jitter[c]!));
+  const offset = [0, 1, 2].map(
+    (c) => s * (cfg.cameraBias.colour * f.camera.colour[c]! + cfg.timestepBias.colour * f.timestep.colour[c]! + cfg.jitter.colour * jitter[c]!),
+  );
   const texAmp = s * cfg.texture.amplitude;
-  const tex = texAmp > 0 ? textureField(stream(seed, view.subject, req.instruction, 'texture', view.camera, view.timestep), W, H, cfg.texture.cellPixels) : null;
+  const tex =
+    texAmp > 0 ? textureField(stream(seed, view.subject, req.instruction, 'texture', view.camera, view.timestep), W, H, cfg.texture.cellPixels) : null;
   const layer = new Float64Array(N * 4);
   let cx = 0;
   let cy = 0;
   // The mask's bounding box: the moved layer is zero wherever every bilinear tap falls outside it.
-  let minX = W, maxX = -1, minY = H, maxY = -1;
+  let minX = W,
+    maxX = -1,
+    minY = H,
+    maxY = -1;
   for (let p = 0; p < N; p++) {
     if (!mask[p]) continue;
     layer[4 * p] = 1;
@@ -423,7 +441,10 @@ async function groundTruthOf(who: string, groundTruth: EditGroundTruth, req: Edi
   const gt = await groundTruth.lookup(req.view, req.instruction);
   if (!gt) throw new EditInputError(`${who}: ground truth '${groundTruth.id}' has no edit for ${viewName(req.view)} and instruction "${req.instruction}"`);
   const { width: W, height: H } = req.image;
-  for (const [name, img] of [['original', gt.original], ['edited', gt.edited]] as const) {
+  for (const [name, img] of [
+    ['original', gt.original],
+    ['edited', gt.edited],
+  ] as const) {
     if (img.width !== W || img.height !== H || img.data.length !== W * H * 3) {
       throw new Error(`${who}: ground truth ${name} for ${viewName(req.view)} is ${img.width}x${img.height}, the request ${W}x${H}`);
     }
@@ -450,7 +471,8 @@ export class OfflineEditor implements ImageEditor {
   async edit(req: EditRequest, trace?: OfflineEditTrace): Promise<RgbImage> {
     const gt = await groundTruthOf('offline editor', this.groundTruth, req);
     for (let i = 0; i < req.image.data.length; i++) {
-      if (!Number.isFinite(req.image.data[i]!)) throw new EditInputError(`offline editor: request.image has a non-finite value at index ${i} (${req.image.data[i]})`);
+      if (!Number.isFinite(req.image.data[i]!))
+        throw new EditInputError(`offline editor: request.image has a non-finite value at index ${i} (${req.image.data[i]})`);
     }
     return offlineEdit(req, gt, this.config, trace);
   }

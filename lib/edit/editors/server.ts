@@ -241,7 +241,10 @@ export class EditServer {
   /** Refuses images over maxPixels from their headers, before parseEditBody decodes them. */
   private checkPixels(json: unknown): void {
     const body = json as { inputs?: unknown; parameters?: { original_image?: unknown } } | null;
-    for (const [field, v] of [['inputs', body?.inputs], ['parameters.original_image', body?.parameters?.original_image]] as const) {
+    for (const [field, v] of [
+      ['inputs', body?.inputs],
+      ['parameters.original_image', body?.parameters?.original_image],
+    ] as const) {
       if (typeof v !== 'string') continue;
       const size = imageHeaderSize(Buffer.from(v.startsWith('data:') ? v.slice(v.indexOf(',') + 1) : v, 'base64'));
       if (size && size.width * size.height > this.opts.maxPixels) {

@@ -82,7 +82,13 @@ export class GpuFlamePoser {
     return { verts: out, release: () => [dims, cBuf, tBuf].forEach((b) => b.destroy()) };
   }
 
-  private frameBuffers: { dims: GPUBuffer; coeffs: GPUBuffer; transforms: GPUBuffer; pipeline: GPUComputePipeline; groups: Map<GPUBuffer, GPUBindGroup> } | null = null;
+  private frameBuffers: {
+    dims: GPUBuffer;
+    coeffs: GPUBuffer;
+    transforms: GPUBuffer;
+    pipeline: GPUComputePipeline;
+    groups: Map<GPUBuffer, GPUBindGroup>;
+  } | null = null;
 
   /**
    * Encodes one frame's posing into `out` ([V,3] float32, caller-owned) with persistent parameter

@@ -74,7 +74,10 @@ export class FlameHead implements Head<FlameParams> {
   landmarks(): HeadLandmarkPoints {
     const m = this.model;
     const P = this.pose(this.neutralParams());
-    const eyes: [number, number, number, number][] = [[0, 0, 0, 0], [0, 0, 0, 0]];
+    const eyes: [number, number, number, number][] = [
+      [0, 0, 0, 0],
+      [0, 0, 0, 0],
+    ];
     let nose: Vec3 = [0, 0, -Infinity];
     for (let v = 0; v < m.baseVertexCount; v++) {
       const w = m.weights.subarray(v * FLAME_JOINT_COUNT, (v + 1) * FLAME_JOINT_COUNT);

@@ -40,7 +40,8 @@ export function neutralFlameParams(model: Pick<FlameModel, 'shapeCount' | 'exprC
 export function checkFlameParams(model: Pick<FlameModel, 'shapeCount' | 'exprCount'>, p: FlameParams, where = 'FLAME params'): void {
   if (p.shape.length !== model.shapeCount) throw new Error(`${where}: shape: expected ${model.shapeCount} values, got ${p.shape.length}`);
   if (p.expr.length !== model.exprCount) throw new Error(`${where}: expr: expected ${model.exprCount} values, got ${p.expr.length}`);
-  for (const k of ['rotation', 'neck', 'jaw', 'translation'] as const) if (p[k].length !== 3) throw new Error(`${where}: ${k}: expected 3 values, got ${p[k].length}`);
+  for (const k of ['rotation', 'neck', 'jaw', 'translation'] as const)
+    if (p[k].length !== 3) throw new Error(`${where}: ${k}: expected 3 values, got ${p[k].length}`);
   if (p.eyes.length !== 6) throw new Error(`${where}: eyes: expected 6 values, got ${p.eyes.length}`);
 }
 
@@ -130,7 +131,8 @@ function composeAffine(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array
 /** The posed mesh in float64 [V,3], metres: the reference the GPU kernel is tested against. */
 export function poseFlame64(m: FlameModel, p: FlameParams, staticOffset?: ArrayLike<number>): Float64Array {
   const fr = flameFrame(m, p, staticOffset);
-  const V = m.vertexCount, n = V * 3;
+  const V = m.vertexCount,
+    n = V * 3;
   const out = new Float64Array(n);
   const vs = new Float64Array(3);
   for (let v = 0; v < V; v++) {

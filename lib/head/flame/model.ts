@@ -100,12 +100,15 @@ function flameFromPickle(root: unknown, file: string, opts: FlameLoadOptions): F
   const withTeeth = opts.teeth ?? true;
   const rings = opts.lipRings ?? (V0 === FLAME_VERTEX_COUNT ? { upper: FLAME_LIP_RING_UPPER, lower: FLAME_LIP_RING_LOWER } : undefined);
   if (withTeeth && !rings) {
-    throw new Error(`${file}: v_template: ${V0} vertices, not FLAME's ${FLAME_VERTEX_COUNT} (GaussianAvatars' teeth hang on FLAME's lip vertices; another topology needs lipRings)`);
+    throw new Error(
+      `${file}: v_template: ${V0} vertices, not FLAME's ${FLAME_VERTEX_COUNT} (GaussianAvatars' teeth hang on FLAME's lip vertices; another topology needs lipRings)`,
+    );
   }
   if (rings) {
     for (const [name, ring] of Object.entries(rings) as [string, ArrayLike<number>][]) {
       if (ring.length !== 15) throw new Error(`lipRings.${name}: expected 15 vertex ids, got ${ring.length}`);
-      for (let i = 0; i < 15; i++) if (!(ring[i]! >= 0 && ring[i]! < V0)) throw new Error(`lipRings.${name}[${i}] = ${ring[i]} is outside the mesh (V = ${V0})`);
+      for (let i = 0; i < 15; i++)
+        if (!(ring[i]! >= 0 && ring[i]! < V0)) throw new Error(`lipRings.${name}[${i}] = ${ring[i]} is outside the mesh (V = ${V0})`);
     }
   }
   const Vt = withTeeth ? TEETH_VERTEX_COUNT : 0;

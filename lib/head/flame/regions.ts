@@ -57,7 +57,15 @@ export function regionsFromMasks(m: FlameModel, masks: FlameMasks, file = 'FLAME
     return s;
   };
   const out = new Uint8Array(m.triangleCount);
-  byVertexSets(m, [[set(['left_eyeball', 'right_eyeball']), Region.eyes], [set(['lips']), Region.lips], [set(['scalp']), Region.hair]], out);
+  byVertexSets(
+    m,
+    [
+      [set(['left_eyeball', 'right_eyeball']), Region.eyes],
+      [set(['lips']), Region.lips],
+      [set(['scalp']), Region.hair],
+    ],
+    out,
+  );
   teethTriangleRegions(m, out);
   return out;
 }
@@ -85,7 +93,14 @@ export function regionsFromGeometry(m: FlameModel, rings: LipRings): Uint8Array 
     if (m.template[3 * v + 2]! > zBack && !eyes[v] && insidePolygon(poly, m.template[3 * v]!, m.template[3 * v + 1]!)) lips[v] = 1;
   }
   const out = new Uint8Array(m.triangleCount);
-  byVertexSets(m, [[eyes, Region.eyes], [lips, Region.lips]], out);
+  byVertexSets(
+    m,
+    [
+      [eyes, Region.eyes],
+      [lips, Region.lips],
+    ],
+    out,
+  );
   teethTriangleRegions(m, out);
   return out;
 }
@@ -93,7 +108,8 @@ export function regionsFromGeometry(m: FlameModel, rings: LipRings): Uint8Array 
 function insidePolygon(poly: [number, number][], x: number, y: number): boolean {
   let inside = false;
   for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const [xi, yi] = poly[i]!, [xj, yj] = poly[j]!;
+    const [xi, yi] = poly[i]!,
+      [xj, yj] = poly[j]!;
     if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;

@@ -48,10 +48,22 @@ export const TEETH_LOWER_ROWS = [ROW.lowerRoot, ROW.lowerEdge, ROW.lowerRootBack
 /** Corner patterns over a quad (a0 = A[i], a1 = A[i+1], b0 = B[i], b1 = B[i+1]): two triangles each. */
 type Corner = 'a0' | 'a1' | 'b0' | 'b1';
 type Pattern = [[Corner, Corner, Corner], [Corner, Corner, Corner]];
-const P1: Pattern = [['a0', 'b1', 'b0'], ['a0', 'a1', 'b1']];
-const P2: Pattern = [['a0', 'a1', 'b0'], ['a1', 'b1', 'b0']];
-const P3: Pattern = [['a0', 'b0', 'b1'], ['a0', 'b1', 'a1']];
-const P4: Pattern = [['a0', 'b0', 'a1'], ['a1', 'b0', 'b1']];
+const P1: Pattern = [
+  ['a0', 'b1', 'b0'],
+  ['a0', 'a1', 'b1'],
+];
+const P2: Pattern = [
+  ['a0', 'a1', 'b0'],
+  ['a1', 'b1', 'b0'],
+];
+const P3: Pattern = [
+  ['a0', 'b0', 'b1'],
+  ['a0', 'b1', 'a1'],
+];
+const P4: Pattern = [
+  ['a0', 'b0', 'a1'],
+  ['a1', 'b0', 'b1'],
+];
 
 /** The six strips: rows A and B, and the patterns of the left (quads < MIDDLE) and right halves. */
 const STRIPS: [number, number, Pattern, Pattern][] = [
@@ -80,7 +92,8 @@ export function teethTriangles(): Uint32Array {
 export function teethVertices(template: ArrayLike<number>, rings: LipRings): Float64Array {
   const up = (i: number, c: number) => template[3 * rings.upper[i]! + c]!;
   const lo = (i: number, c: number) => template[3 * rings.lower[i]! + c]!;
-  let d = 0, meanY = 0;
+  let d = 0,
+    meanY = 0;
   for (let i = 0; i < N; i++) {
     d += Math.hypot(up(i, 0) - lo(i, 0), up(i, 1) - lo(i, 1), up(i, 2) - lo(i, 2));
     meanY += (up(i, 1) + lo(i, 1)) / 2;

@@ -197,8 +197,7 @@ export class RasterScratch {
   /** Copies this frame's key count and overflow flag for an asynchronous readback (after the frame's passes). */
   encodeReadback(enc: GPUCommandEncoder): GPUBuffer {
     const staging =
-      this.freeStaging.pop() ??
-      this.ctx.device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'raster-meta-readback' });
+      this.freeStaging.pop() ?? this.ctx.device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'raster-meta-readback' });
     enc.copyBufferToBuffer(this.meta, META.keys * 4, staging, 0, 16);
     return staging;
   }

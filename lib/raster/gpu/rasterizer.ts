@@ -23,15 +23,7 @@ import { FUSED_PROJECT_STORAGE_BUFFERS, type ProjectLayout } from './project.wgs
 import { backwardShape, type BackwardShape } from './rasterize-backward.wgsl.js';
 import { blendVariant, type BlendVariant } from './rasterize.wgsl.js';
 import { sortConfig, type SortConfig } from './sort.js';
-import {
-  checkBackwardBuffers,
-  checkGaussianBuffers,
-  forwardState,
-  type Allocate,
-  type ForwardState,
-  type GaussianBuffers,
-  type GradBuffers,
-} from './state.js';
+import { checkBackwardBuffers, checkGaussianBuffers, forwardState, type Allocate, type ForwardState, type GaussianBuffers, type GradBuffers } from './state.js';
 
 export type { Allocate, ForwardState, GaussianBuffers, GradBuffers } from './state.js';
 export type { RasterizerStats } from './capacity.js';
@@ -75,8 +67,7 @@ export class GaussianRasterizer {
   ) {
     const minSg = (ctx.adapter.info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
     this.sortCfg = sortConfig(ctx, opts.noSubgroups, opts.localSortScatter);
-    this.projectLayout =
-      opts.projectLayout ?? (ctx.device.limits.maxStorageBuffersPerShaderStage >= FUSED_PROJECT_STORAGE_BUFFERS ? 'fused' : 'split');
+    this.projectLayout = opts.projectLayout ?? (ctx.device.limits.maxStorageBuffersPerShaderStage >= FUSED_PROJECT_STORAGE_BUFFERS ? 'fused' : 'split');
     this.bwdShape = backwardShape(this.sortCfg.subgroups, minSg);
     this.mem = new RasterMemory(ctx.device);
     this.scratch = new RasterScratch(ctx, this.mem, this.sortCfg, opts);
@@ -131,7 +122,8 @@ export class GaussianRasterizer {
 
   private pipesFor(v: BlendVariant): Pipes {
     const p = this.pipes.get(variantKey(v));
-    if (!p) throw new Error(`GaussianRasterizer: pipelines for blend variant '${variantKey(v)}' are not compiled; call await rasterizer.prepare(settings) first`);
+    if (!p)
+      throw new Error(`GaussianRasterizer: pipelines for blend variant '${variantKey(v)}' are not compiled; call await rasterizer.prepare(settings) first`);
     return p;
   }
 

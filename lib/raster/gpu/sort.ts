@@ -100,7 +100,12 @@ export class RadixSortPlan {
     const hconst = { WG: this.cfg.wg, KPT: this.cfg.kpt };
     const [hist, scatter] = await Promise.all([
       getPipeline(device, { code: radixHistogramWgsl(this.cfg.subgroups, this.cfg.kpt), entryPoint: 'histogram', constants: hconst, label: 'radix-histogram' }),
-      getPipeline(device, { code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt, this.cfg.local), entryPoint: 'scatter', constants, label: 'radix-scatter' }),
+      getPipeline(device, {
+        code: radixScatterWgsl(this.cfg.subgroups, this.cfg.kpt, this.cfg.local),
+        entryPoint: 'scatter',
+        constants,
+        label: 'radix-scatter',
+      }),
       this.scan.prepare(),
     ]);
     this.pipes = { hist, scatter };

@@ -80,7 +80,8 @@ export function rasterizeBackwardReference(
       const pix = y * w + x;
       const tile = Math.floor(y / TILE_SIZE) * tiles.gridW + Math.floor(x / TILE_SIZE);
       const start = tiles.tileRanges[2 * tile]!;
-      const px = x + 0.5, py = y + 0.5;
+      const px = x + 0.5,
+        py = y + 0.5;
       const Tf = 1 - fwd.alpha[pix]!;
       // Pass 1, back to front: the blended Gaussians and their T_k, reconstructed from T_f.
       list.length = 0;
@@ -131,7 +132,9 @@ export function rasterizeBackwardReference(
         const o = p.opacities[id]!;
         g.opacities[id]! += smp.G * dLda;
         const dLdpower = o * smp.G * dLda;
-        const A = p.conics[3 * id]!, B = p.conics[3 * id + 1]!, C = p.conics[3 * id + 2]!;
+        const A = p.conics[3 * id]!,
+          B = p.conics[3 * id + 1]!,
+          C = p.conics[3 * id + 2]!;
         const { dx, dy } = smp; // d = means2D − pixel centre, so ∂d/∂means2D = +1
         g.means2D[2 * id]! += dLdpower * -(A * dx + B * dy);
         g.means2D[2 * id + 1]! += dLdpower * -(C * dy + B * dx);
@@ -155,13 +158,7 @@ export function rasterizeBackwardReference(
  *   the clamped x (not the exact derivative of the clamped J there; finite-difference tests avoid the clamp)
  *   means2D = (fx x/z + cx, fy y/z + cy), colour = SH(normalize(μ − campos)), t = W₃ μ + t₀.
  */
-export function projectBackwardReference(
-  g: ReferenceGaussians,
-  cam: Camera,
-  s: RasterSettings,
-  p: Projected,
-  pg: ProjectedGrads,
-): ReferenceGrads {
+export function projectBackwardReference(g: ReferenceGaussians, cam: Camera, s: RasterSettings, p: Projected, pg: ProjectedGrads): ReferenceGrads {
   const n = g.count;
   const K = (g.shDegree + 1) * (g.shDegree + 1);
   const degree = activeShDegree(g, s);
@@ -178,7 +175,8 @@ export function projectBackwardReference(
   for (let i = 0; i < n; i++) {
     if (p.radii[i]! <= 0) continue;
     const geo = splatGeometry(g, i, cam, s, ctx);
-    if (geo.culled) throw new Error(`projectBackwardReference: Gaussian ${i} has radius ${p.radii[i]} but projects as culled; pass the Projected of these Gaussians`);
+    if (geo.culled)
+      throw new Error(`projectBackwardReference: Gaussian ${i} has radius ${p.radii[i]} but projects as culled; pass the Projected of these Gaussians`);
 
     const sig = sigmoid(g.opacityLogits[i]!);
     out.opacityLogits[i] = pg.opacities[i]! * sig * (1 - sig);
@@ -194,7 +192,9 @@ export function projectBackwardReference(
     // Conic → cov2D (a, b, c). A = c/det, B = −b/det, C = a/det, det = ac − b².
     const [a, b, c] = geo.cov2D;
     const d2 = geo.det * geo.det;
-    const gA = pg.conics[3 * i]!, gB = pg.conics[3 * i + 1]!, gC = pg.conics[3 * i + 2]!;
+    const gA = pg.conics[3 * i]!,
+      gB = pg.conics[3 * i + 1]!,
+      gC = pg.conics[3 * i + 2]!;
     const ga = (gA * -c * c + gB * b * c + gC * -b * b) / d2;
     const gb = (gA * 2 * b * c + gB * -(a * c + b * b) + gC * 2 * a * b) / d2;
     const gc = (gA * -b * b + gB * a * b + gC * -a * a) / d2;
@@ -221,7 +221,8 @@ export function projectBackwardReference(
     gt[0] += geo.clampX ? 0 : (-fx / tz2) * gJ[2]!;
     gt[1] += geo.clampY ? 0 : (-fy / tz2) * gJ[5]!;
     gt[2] += (-fx / tz2) * gJ[0]! + (-fy / tz2) * gJ[4]! + ((2 * fx * geo.txz) / tz2) * gJ[2]! + ((2 * fy * geo.tyz) / tz2) * gJ[5]!;
-    const gu = pg.means2D[2 * i]!, gv = pg.means2D[2 * i + 1]!;
+    const gu = pg.means2D[2 * i]!,
+      gv = pg.means2D[2 * i + 1]!;
     gt[0] += (gu * fx) / tz;
     gt[1] += (gv * fy) / tz;
     gt[2] += (-gu * fx * tx) / tz2 - (gv * fy * ty) / tz2;

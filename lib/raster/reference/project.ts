@@ -27,9 +27,15 @@ export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 /** Rotation matrix (row-major 3×3) of a unit quaternion (w, x, y, z). */
 export function quatToRot(w: number, x: number, y: number, z: number): number[] {
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - w * z),
+    2 * (x * z + w * y),
+    2 * (x * y + w * z),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - w * x),
+    2 * (x * z - w * y),
+    2 * (y * z + w * x),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
@@ -80,17 +86,18 @@ export function projectionContext(cam: Camera): ProjectionContext {
 /** Stage 1 for Gaussian i; `culled` is set (and later fields may be missing) when it is not drawn. */
 export function splatGeometry(g: ReferenceGaussians, i: number, cam: Camera, s: RasterSettings, ctx: ProjectionContext): SplatGeometry {
   const W = ctx.W;
-  const mx = g.means[3 * i]!, my = g.means[3 * i + 1]!, mz = g.means[3 * i + 2]!;
-  const t: Vec3 = [
-    W[0]! * mx + W[1]! * my + W[2]! * mz + W[3]!,
-    W[4]! * mx + W[5]! * my + W[6]! * mz + W[7]!,
-    W[8]! * mx + W[9]! * my + W[10]! * mz + W[11]!,
-  ];
+  const mx = g.means[3 * i]!,
+    my = g.means[3 * i + 1]!,
+    mz = g.means[3 * i + 2]!;
+  const t: Vec3 = [W[0]! * mx + W[1]! * my + W[2]! * mz + W[3]!, W[4]! * mx + W[5]! * my + W[6]! * mz + W[7]!, W[8]! * mx + W[9]! * my + W[10]! * mz + W[11]!];
   const geo = { culled: true, t } as SplatGeometry;
   if (!(t[2] > cam.near) || t[2] > cam.far) return geo;
 
   // Σ = R S Sᵀ Rᵀ = M Mᵀ, M = R·diag(exp(logScales)).
-  const qw = g.quats[4 * i]!, qx = g.quats[4 * i + 1]!, qy = g.quats[4 * i + 2]!, qz = g.quats[4 * i + 3]!;
+  const qw = g.quats[4 * i]!,
+    qx = g.quats[4 * i + 1]!,
+    qy = g.quats[4 * i + 2]!,
+    qz = g.quats[4 * i + 3]!;
   const qNorm = Math.hypot(qw, qx, qy, qz);
   if (!(qNorm > 0)) throw new Error(`projectReference: quaternion of Gaussian ${i} is zero or not finite`);
   const qn: [number, number, number, number] = [qw / qNorm, qx / qNorm, qy / qNorm, qz / qNorm];
@@ -104,7 +111,8 @@ export function splatGeometry(g: ReferenceGaussians, i: number, cam: Camera, s: 
   // EWA: J at the mean, with x/z and y/z clamped to 1.3× the frustum (3DGS) so that splats far off-screen
   // do not blow up; the clamp only enters J, never the projected mean.
   const [tx, ty, tz] = t;
-  const rx = tx / tz, ry = ty / tz;
+  const rx = tx / tz,
+    ry = ty / tz;
   const txz = Math.min(ctx.limX, Math.max(-ctx.limX, rx));
   const tyz = Math.min(ctx.limY, Math.max(-ctx.limY, ry));
   const J = [cam.fx / tz, 0, -(cam.fx * txz) / tz, 0, cam.fy / tz, -(cam.fy * tyz) / tz];
@@ -114,7 +122,9 @@ export function splatGeometry(g: ReferenceGaussians, i: number, cam: Camera, s: 
   for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) TS[3 * r + c]! += T[3 * r + k]! * Sigma[3 * k + c]!;
   const cov = [0, 0, 0, 0]; // T Σ Tᵀ, 2×2
   for (let r = 0; r < 2; r++) for (let c = 0; c < 2; c++) for (let k = 0; k < 3; k++) cov[2 * r + c]! += TS[3 * r + k]! * T[3 * c + k]!;
-  const a = cov[0]! + s.lowpass, b = cov[1]!, c = cov[3]! + s.lowpass;
+  const a = cov[0]! + s.lowpass,
+    b = cov[1]!,
+    c = cov[3]! + s.lowpass;
   const det = a * c - b * b;
   Object.assign(geo, { qn, qNorm, R, scale, M, Sigma, txz, tyz, clampX: rx !== txz, clampY: ry !== tyz, J, T, cov2D: [a, b, c], det });
   if (!(det > 0)) return geo;

@@ -33,7 +33,9 @@ export interface SplatSample {
 export function sampleSplat(p: Projected, id: number, px: number, py: number): SplatSample | null {
   const dx = p.means2D[2 * id]! - px;
   const dy = p.means2D[2 * id + 1]! - py;
-  const a = p.conics[3 * id]!, b = p.conics[3 * id + 1]!, c = p.conics[3 * id + 2]!;
+  const a = p.conics[3 * id]!,
+    b = p.conics[3 * id + 1]!,
+    c = p.conics[3 * id + 2]!;
   const power = -0.5 * (a * dx * dx + c * dy * dy) - b * dx * dy;
   if (power > 0) return null;
   const G = Math.exp(power);
@@ -72,8 +74,10 @@ export function rasterizeReference(p: Projected, tiles: TileLists, cam: Camera, 
     for (let x = 0; x < w; x++) {
       const pix = y * w + x;
       const tile = Math.floor(y / TILE_SIZE) * tiles.gridW + Math.floor(x / TILE_SIZE);
-      const start = tiles.tileRanges[2 * tile]!, end = tiles.tileRanges[2 * tile + 1]!;
-      const px = x + 0.5, py = y + 0.5;
+      const start = tiles.tileRanges[2 * tile]!,
+        end = tiles.tileRanges[2 * tile + 1]!;
+      const px = x + 0.5,
+        py = y + 0.5;
       let T = 1;
       const num = [0, 0, 0]; // Σ w_k c_k α_k T_k (w_k = 1 for alpha blending)
       let den = 0; // Σ w_k α_k T_k

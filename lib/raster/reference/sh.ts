@@ -9,20 +9,23 @@ export const SH_C0 = 0.28209479177387814;
 export const SH_C1 = 0.4886025119029199;
 export const SH_C2 = [1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396] as const;
 export const SH_C3 = [
-  -0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154, -0.4570457994644658, 1.445305721320277,
-  -0.5900435899266435,
+  -0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154, -0.4570457994644658, 1.445305721320277, -0.5900435899266435,
 ] as const;
 
 /** Y_k(dir) for k < (degree+1)², written into `out` (length ≥ 16). */
 export function shBasis(degree: number, dir: ArrayLike<number>, out: Float64Array): void {
-  const x = dir[0]!, y = dir[1]!, z = dir[2]!;
+  const x = dir[0]!,
+    y = dir[1]!,
+    z = dir[2]!;
   out[0] = SH_C0;
   if (degree < 1) return;
   out[1] = -SH_C1 * y;
   out[2] = SH_C1 * z;
   out[3] = -SH_C1 * x;
   if (degree < 2) return;
-  const xx = x * x, yy = y * y, zz = z * z;
+  const xx = x * x,
+    yy = y * y,
+    zz = z * z;
   out[4] = SH_C2[0] * x * y;
   out[5] = SH_C2[1] * y * z;
   out[6] = SH_C2[2] * (2 * zz - xx - yy);
@@ -43,7 +46,9 @@ export function shBasis(degree: number, dir: ArrayLike<number>, out: Float64Arra
  * independent (as 3DGS does); the unit-norm constraint enters through the normalisation's Jacobian.
  */
 export function shBasisGrad(degree: number, dir: ArrayLike<number>, out: Float64Array): void {
-  const x = dir[0]!, y = dir[1]!, z = dir[2]!;
+  const x = dir[0]!,
+    y = dir[1]!,
+    z = dir[2]!;
   const set = (k: number, gx: number, gy: number, gz: number) => {
     out[3 * k] = gx;
     out[3 * k + 1] = gy;
@@ -55,7 +60,9 @@ export function shBasisGrad(degree: number, dir: ArrayLike<number>, out: Float64
   set(2, 0, 0, SH_C1);
   set(3, -SH_C1, 0, 0);
   if (degree < 2) return;
-  const xx = x * x, yy = y * y, zz = z * z;
+  const xx = x * x,
+    yy = y * y,
+    zz = z * z;
   set(4, SH_C2[0] * y, SH_C2[0] * x, 0);
   set(5, 0, SH_C2[1] * z, SH_C2[1] * y);
   set(6, -2 * SH_C2[2] * x, -2 * SH_C2[2] * y, 4 * SH_C2[2] * z);

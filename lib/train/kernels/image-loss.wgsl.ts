@@ -42,7 +42,9 @@ const HROWS = S * T; // entries of the horizontal pass: every halo row, the tile
 const common = /* wgsl */ `
 struct Dims { width: u32, height: u32, tilesX: u32, tiles: u32, lambda: f32, invCount: f32, _c: f32, _d: f32 }
 @group(0) @binding(0) var<uniform> d: Dims;
-const W = array<f32, 11>(${gaussianWeights1d().map((w) => w.toPrecision(9)).join(', ')});
+const W = array<f32, 11>(${gaussianWeights1d()
+  .map((w) => w.toPrecision(9))
+  .join(', ')});
 const C1: f32 = 0.0001;
 const C2: f32 = 0.0009;
 `;
