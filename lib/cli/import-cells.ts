@@ -52,7 +52,5 @@ async function main(): Promise<void> {
     `${sum.imported.length} cells imported, ${sum.kept.length} kept (already present), ${sum.skipped.length} not done, ${(sum.bytes / 1e6).toFixed(1)} MB written`,
   );
 }
-main().catch((e: unknown) => {
-  console.error(`import-cells: ${(e as Error).message}`);
-  process.exit(1);
-});
+// Awaited by scriptCommand (lib/cli/modules.ts), so that errors end the command as gae reports them.
+export const done = main();

@@ -30,7 +30,10 @@ export function scriptCommand(program: Command, name: string, summary: string, l
     .argument('[args...]', 'options of the command (see gae ' + name + ' --help)')
     .action(async (args: string[]) => {
       process.argv = [process.argv[0]!, `gae ${name}`, ...args];
-      await load();
+      // lib/ has no top-level await (tslab), so a script exports its work as `done`: awaiting it here lets its
+      // errors end the command like any other's (main.ts: one line, or the stack with --debug).
+      const m = (await load()) as { done?: Promise<unknown> } | undefined;
+      await m?.done;
     });
 }
 

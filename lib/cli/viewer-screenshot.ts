@@ -61,7 +61,5 @@ async function main(): Promise<void> {
     await viewer.close();
   }
 }
-main().catch((e: unknown) => {
-  console.error(`viewer-screenshot: ${(e as Error).message}`);
-  process.exit(1);
-});
+// Awaited by scriptCommand (lib/cli/modules.ts), so that errors end the command as gae reports them.
+export const done = main();

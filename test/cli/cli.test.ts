@@ -101,4 +101,19 @@ describe('gae CLI', () => {
     }
     expect(seen).toEqual([['gae job', 'synth', '--preset', 'tiny', '--help']]);
   });
+
+  it("a script command ends with its module's exported work, and fails with it", async () => {
+    const p = new Command('gae').enablePositionalOptions();
+    let finished = false;
+    scriptCommand(p, 'ok', 'works', async () => ({ done: new Promise<void>((r) => setTimeout(() => r(void (finished = true)), 20)) }));
+    scriptCommand(p, 'bad', 'fails', async () => ({ done: Promise.reject(new Error('grid.json: no such file')) }));
+    const saved = process.argv;
+    try {
+      await p.parseAsync(['node', 'gae', 'ok']);
+      expect(finished).toBe(true);
+      await expect(p.parseAsync(['node', 'gae', 'bad'])).rejects.toThrow('grid.json: no such file');
+    } finally {
+      process.argv = saved;
+    }
+  });
 });
