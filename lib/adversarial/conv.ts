@@ -254,29 +254,32 @@ fn store(z: u32, row: u32, ci: u32, v: f32) {
 function uniforms(
   device: GPUDevice,
   label: string,
-  v: {
-    B: number;
-    inH: number;
-    inW: number;
-    cin: number;
-    outH: number;
-    outW: number;
-    cout: number;
-    kh: number;
-    kw: number;
-    stride: number;
-    padT: number;
-    padL: number;
-    rows: number;
-    cols: number;
-    red: number;
-    chunk: number;
-  },
+  /** The convolution's geometry, as tfjs computes it for the same shapes. */
+  c: tf.backend_util.Conv2DInfo,
+  /** The GEMM each kernel runs: its rows, columns, reduction length and chunk of the reduction. */
+  g: { rows: number; cols: number; red: number; chunk: number },
 ): GPUBuffer {
   const u = device.createBuffer({ size: 64, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label });
   const ub = new ArrayBuffer(64);
-  new Uint32Array(ub).set([v.B, v.inH, v.inW, v.cin, v.outH, v.outW, v.cout, v.kw, v.stride, 0, 0, v.rows, v.cols, v.red, v.chunk, v.kh]);
-  new Int32Array(ub, 36, 2).set([v.padT, v.padL]);
+  new Uint32Array(ub).set([
+    c.batchSize,
+    c.inHeight,
+    c.inWidth,
+    c.inChannels,
+    c.outHeight,
+    c.outWidth,
+    c.outChannels,
+    c.filterWidth,
+    c.strideHeight,
+    0,
+    0,
+    g.rows,
+    g.cols,
+    g.red,
+    g.chunk,
+    c.filterHeight,
+  ]);
+  new Int32Array(ub, 36, 2).set([c.padInfo.top, c.padInfo.left]);
   device.queue.writeBuffer(u, 0, ub);
   return u;
 }
@@ -289,7 +292,7 @@ function checkGrid(n: number, what: string): number {
 /** ∂L/∂W of a 'same' conv2d of x [B,H,W,cin] with a filter of `filterShape`, given dy [B,outH,outW,cout]. */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], stride: number): tf.Tensor4D {
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, stride, 1, 'same');
-  const [B, inH, inW, cin] = x.shape;
+  const [B, , , cin] = x.shape;
   const [kh, kw, , cout] = filterShape;
   const { outHeight: outH, outWidth: outW } = info;
   if (dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout)
@@ -299,24 +302,7 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   const positions = B * outH * outW;
   const chunks = Math.ceil(positions / CHUNK);
   const { device } = getGpuSync();
-  const u = uniforms(device, 'conv-filter-grad', {
-    B,
-    inH,
-    inW,
-    cin,
-    outH,
-    outW,
-    cout,
-    kh,
-    kw,
-    stride,
-    padT: info.padInfo.top,
-    padL: info.padInfo.left,
-    rows,
-    cols: cout,
-    red: positions,
-    chunk: CHUNK,
-  });
+  const u = uniforms(device, 'conv-filter-grad', info, { rows, cols: cout, red: positions, chunk: CHUNK });
   const partials = acquireTensorBuffer([chunks, weights]);
   const dw = acquireTensorBuffer(filterShape);
   const t = cout <= 8 ? { TR: 32, TC: 8, RM: 8, RN: 1 } : SQUARE;
@@ -367,24 +353,7 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [n
   const taps = (kh / stride) * (kw / stride);
   const maxRows = B * Math.ceil(inH / stride) * Math.ceil(inW / stride);
   const { device } = getGpuSync();
-  const u = uniforms(device, 'conv-input-grad', {
-    B,
-    inH,
-    inW,
-    cin,
-    outH,
-    outW,
-    cout,
-    kh,
-    kw,
-    stride,
-    padT: info.padInfo.top,
-    padL: info.padInfo.left,
-    rows: 0,
-    cols: cin,
-    red: taps * cout,
-    chunk: 0,
-  });
+  const u = uniforms(device, 'conv-input-grad', info, { rows: 0, cols: cin, red: taps * cout, chunk: 0 });
   const dx = acquireTensorBuffer(xShape);
   const t = cin <= 8 ? NARROW : SQUARE;
   const p = getPipelineSync(device, { code: gemmWgsl(t, inputUser, true, true), entryPoint: 'main', label: 'conv-input-grad' });
