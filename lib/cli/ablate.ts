@@ -39,6 +39,7 @@ export function register(program: Command): void {
     .option('--status', 'show each cell: done, running or queued (with its Slurm job and task), failed (with the last lines of its log), not submitted')
     .option('--resubmit-failed', 'slurm: submit the failed cells again (killed ones resume from their checkpoints)')
     .option('--cell <key>', 'run exactly this one cell (method/subject/edit/seed-N); what each Slurm array task runs')
+    .option('--start-budget <s>', 'local: start no cell after S seconds (running cells finish; a rerun resumes the rest)', (v) => Number(v))
     .option('--prepare', "run only the runners' shared prerequisites (datasets, reconstructions); what the Slurm prepare job runs")
     .action(async (configFile: string, o: AblateOptions) => {
       const { loadGridConfig } = await import('../experiments/config.js');
@@ -49,6 +50,7 @@ export function register(program: Command): void {
       const { loadGridResults, writeGridResults } = await import('../experiments/results.js');
       if (!['error', 'rerun', 'keep'].includes(o.onStale)) throw new CliError(`--on-stale: '${o.onStale}' is not one of error, rerun, keep`, 2);
       if (o.concurrency !== undefined && !(o.concurrency >= 1)) throw new CliError('--concurrency: give a positive integer', 2);
+      if (o.startBudget !== undefined && !(o.startBudget >= 0)) throw new CliError('--start-budget: give a number of seconds ≥ 0', 2);
       let cfg;
       try {
         cfg = loadGridConfig(configFile);
@@ -89,7 +91,9 @@ export function register(program: Command): void {
         const { runParallel } = await import('../experiments/parallel.js');
         const code = await runParallel(configFile, cfg, filter, {
           parallel: o.parallel,
+          ...(o.startBudget !== undefined ? { startBudgetSeconds: o.startBudget } : {}),
           ablateArgs: forwardedArgs(o),
+          filterArgs: filterArgs(o),
           log: (m) => process.stderr.write(`${m}\n`),
         });
         const res = await loadGridResults(root);
@@ -130,6 +134,7 @@ export function register(program: Command): void {
           retryFailed: !o.skipFailed,
           onStale: o.onStale as 'error' | 'rerun' | 'keep',
           signal: ac.signal,
+          ...(o.startBudget !== undefined ? { startUntil: performance.now() + o.startBudget * 1000 } : {}),
           onEvent: progress.onEvent,
         });
         progress.stop();
@@ -175,11 +180,26 @@ interface AblateOptions {
   resubmitFailed?: boolean;
   cell?: string;
   prepare?: boolean;
+  startBudget?: number;
 }
 
 /** The options a cell's own `gae ablate --cell` must repeat to see the same grid. */
 function forwardedArgs(o: AblateOptions): string[] {
   return [...(o.outDir ? ['--out-dir', o.outDir] : []), ...(o.plugin ?? []).flatMap((p) => ['--plugin', path.resolve(p)]), '--on-stale', o.onStale];
+}
+
+/** The cell filter as `gae ablate` arguments, for a child that must see the same cells. */
+function filterArgs(o: AblateOptions): string[] {
+  const out: string[] = [];
+  for (const [flag, v] of [
+    ['--method', o.method],
+    ['--subject', o.subject],
+    ['--edit', o.edit],
+    ['--seed', o.seed],
+  ] as const)
+    if (v?.length) out.push(flag, v.join(','));
+  if (o.cell) out.push('--cell', o.cell);
+  return out;
 }
 
 async function submitToSlurm(

@@ -17,6 +17,7 @@
  * The 2D edits are cached in <grid>/_edit-cache, so all arms of a subject, edit and seed see identical
  * edits for identical requests. The edit run lives in <cell>/edit (a RunDir, resumable).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { registerCellRunner, type CellContext, type CellResult } from './registry.js';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
@@ -24,6 +25,7 @@ import { ensureDataset } from '../data/ensure.js';
 import { synthConfig, type PresetName } from '../data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../train/config.js';
 import { runReconstruction } from '../train/recon.js';
+import { stableStringify } from '../train/rundir.js';
 import { METHOD_PRESETS, mergeConfig, type EditPresetName, type MethodName } from '../edit/config.js';
 import { methodConfig, runEdit, cellMetrics } from '../edit/run.js';
 import type { EditTaskScores } from '../edit/evaluate.js';
@@ -108,10 +110,24 @@ async function ensurePrerequisites(ctx: Pick<CellContext, 'cell' | 'dir' | 'log'
     ...(typeof it === 'number' ? { iterations: it } : {}),
     ...(plan.reconWabe ? { wabe: { enabled: true } } : {}),
   });
+  if (await finishedWith(plan.reconDir, rc)) return plan.reconDir;
   ctx.log(`reconstructing ${plan.reconDir}`);
   const r = await runReconstruction(rc, { runDir: plan.reconDir, signal: ctx.signal });
   if (r.train.steps < rc.iterations) throw new Error(`${plan.reconDir}: reconstruction stopped at step ${r.train.steps}`);
   return plan.reconDir;
+}
+
+/**
+ * Whether the shared reconstruction is finished under this config. Read without taking the run's lock: cells
+ * started at once (`--parallel`, a Slurm array) all read it, and only its prepare step may write it.
+ */
+async function finishedWith(dir: string, config: unknown): Promise<boolean> {
+  const read = (f: string) => fs.readFile(path.join(dir, f), 'utf8').catch(() => null);
+  const [done, cfg] = await Promise.all([read('done.json'), read('config.json')]);
+  if (done === null || cfg === null) return false;
+  if (stableStringify(JSON.parse(cfg)) !== stableStringify(config))
+    throw new Error(`${path.join(dir, 'config.json')}: the shared reconstruction was made with a different config; delete it to rebuild`);
+  return true;
 }
 
 export async function runEditCell(ctx: CellContext): Promise<CellResult> {

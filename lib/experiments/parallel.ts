@@ -15,8 +15,12 @@ import { gaeSelf } from './slurm.js';
 
 export interface ParallelOptions {
   parallel: number;
+  /** Start no cell after this many seconds from the call (the prepare step included); running cells finish. */
+  startBudgetSeconds?: number;
   /** Arguments every child repeats (--out-dir, --plugin, --on-stale). */
   ablateArgs: string[];
+  /** The filter as arguments (--method, --seed, …): the prepare step builds only what these cells share. */
+  filterArgs?: string[];
   log: (m: string) => void;
   /** How to start gae (default: this Node binary and this checkout's bin/gae.mjs). */
   gaeCommand?: string[];
@@ -76,8 +80,9 @@ export async function runParallel(configFile: string, cfg: GridConfig, filter: (
     });
   o.log(`gae ablate: ${pending.length} cells to run, ${o.parallel} at once`);
   if (pending.length === 0) return 0;
+  const startUntil = performance.now() + (o.startBudgetSeconds ?? Infinity) * 1000;
   const base = [...gae(o), 'ablate', path.resolve(configFile), ...o.ablateArgs];
-  const prep = await runChild([...base, '--prepare'], process.env, (l) => o.log(`[prepare] ${l}`));
+  const prep = await runChild([...base, ...(o.filterArgs ?? []), '--prepare'], process.env, (l) => o.log(`[prepare] ${l}`));
   if (prep !== 0) {
     o.log('gae ablate: preparing the shared prerequisites failed; no cell was started');
     return 1;
@@ -88,6 +93,10 @@ export async function runParallel(configFile: string, cfg: GridConfig, filter: (
   const worker = async (slot: number) => {
     const gpu = gpus[slot % gpus.length]!;
     while (next < pending.length) {
+      if (performance.now() > startUntil) {
+        o.log(`[${slot}] start budget spent: ${pending.length - next} cells left for a later run`);
+        return;
+      }
       const c = pending[next++]!;
       const key = cellKey(c);
       const env = { ...process.env, GAE_GPU_INDEX: String(slot % gpus.length), CUDA_VISIBLE_DEVICES: gpu };
@@ -97,5 +106,5 @@ export async function runParallel(configFile: string, cfg: GridConfig, filter: (
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.parallel, pending.length) }, (_, i) => worker(i)));
-  return failed ? 1 : 0;
+  return failed || next < pending.length ? 1 : 0;
 }

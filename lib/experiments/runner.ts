@@ -83,6 +83,8 @@ export interface RunGridOptions {
   /** A finished cell whose config changed: 'error' (default), 'rerun' it, or 'keep' the old result. */
   onStale?: 'error' | 'rerun' | 'keep';
   signal?: AbortSignal;
+  /** performance.now() after which no cell starts (running ones finish): fits a grid into a machine's time limit. */
+  startUntil?: number;
   onEvent?: (e: GridEvent) => void;
 }
 
@@ -292,7 +294,7 @@ export async function runGrid(cfg: GridConfig, opts: RunGridOptions = {}): Promi
 
   let next = 0;
   const worker = async () => {
-    while (next < pending.length && !opts.signal?.aborted) await runOne(pending[next++]!);
+    while (next < pending.length && !opts.signal?.aborted && !(performance.now() > (opts.startUntil ?? Infinity))) await runOne(pending[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pending.length)) }, worker));
   return summary;
