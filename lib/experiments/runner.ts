@@ -310,6 +310,7 @@ export async function prepareGrid(
 ): Promise<number> {
   const root = gridDir(cfg);
   const log = opts.log ?? (() => {});
+  await fs.mkdir(root, { recursive: true });
   let prepared = 0;
   for (const c of expandGrid(cfg).filter(opts.filter ?? (() => true))) {
     const runner = getCellRunner(c.method.runner);

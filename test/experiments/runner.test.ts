@@ -216,6 +216,58 @@ describe('ablation grid runner', () => {
     await expect(runGrid(parseGridConfig({ ...cfg, name: 'p2', methods: ['nope'] }))).rejects.toThrow(/no cell runner registered for 'nope'/);
   });
 
+  it('starts no cell after startUntil, and a rerun runs the rest', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'gae-grid-'));
+    const started: number[] = [];
+    registerCellRunner('slow', async (ctx) => {
+      started.push(ctx.cell.seed);
+      await new Promise((r) => setTimeout(r, ctx.cell.seed === 1 ? 1200 : 0));
+      return { metrics: { t: { x: ctx.cell.seed } } };
+    });
+    const cfg = parseGridConfig({ name: 'slow', methods: [{ name: 'm', runner: 'slow' }], subjects: ['s'], edits: ['e'], seeds: [0, 1, 2, 3], outDir: work });
+    // Seed 0 returns at once and seed 1 takes 1.2 s, so the budget (0.6 s) is spent before seed 2 could start.
+    const s = await runGrid(cfg, { concurrency: 1, startUntil: performance.now() + 600 });
+    expect(started).toEqual([0, 1]);
+    expect(s.done).toEqual(['m/s/e/seed-0', 'm/s/e/seed-1']);
+    const rest = await runGrid(cfg, { concurrency: 1 });
+    expect(rest.done).toEqual(['m/s/e/seed-2', 'm/s/e/seed-3']);
+    expect(rest.skipped.length).toBe(2);
+  });
+
+  it('--parallel prepares only the filtered cells, and --start-budget 0 starts none', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'gae-grid-'));
+    const f = path.join(work, 'grid.json');
+    await writeFile(
+      f,
+      JSON.stringify({
+        name: 'prep',
+        methods: [
+          { name: 'a', runner: 'toy-prep' },
+          { name: 'b', runner: 'toy-prep' },
+        ],
+        subjects: ['s'],
+        edits: ['e'],
+        seeds: [0, 1],
+        outDir: work,
+      }),
+    );
+    const none = await gae(['ablate', f, '--plugin', PLUGIN, '--parallel', '2', '--method', 'a', '--start-budget', '0'], work).done;
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('start budget spent: 2 cells left');
+    expect(await doneFiles(path.join(work, 'prep'))).toEqual([]);
+    const r = await gae(['ablate', f, '--plugin', PLUGIN, '--parallel', '2', '--method', 'a'], work).done;
+    expect(r.code, r.out).toBe(0);
+    const prepared = (await readFile(path.join(work, 'prep', 'prepare.log'), 'utf8')).trim().split('\n');
+    expect(new Set(prepared)).toEqual(new Set(['a/s/e/seed-0', 'a/s/e/seed-1']));
+    expect((await doneFiles(path.join(work, 'prep'))).map((p) => path.relative(path.join(work, 'prep'), p))).toEqual([
+      'a/s/e/seed-0/done.json',
+      'a/s/e/seed-1/done.json',
+    ]);
+    const bad = await gae(['ablate', f, '--plugin', PLUGIN, '--start-budget', '-1'], work).done;
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--start-budget: give a number of seconds ≥ 0');
+  }, 120_000);
+
   it('names the file and field of a bad config', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'gae-grid-'));
     const f = path.join(work, 'bad.json');
