@@ -110,7 +110,7 @@ async function ensurePrerequisites(ctx: Pick<CellContext, 'cell' | 'dir' | 'log'
     ...(typeof it === 'number' ? { iterations: it } : {}),
     ...(plan.reconWabe ? { wabe: { enabled: true } } : {}),
   });
-  if (await finishedWith(plan.reconDir, rc)) return plan.reconDir;
+  if (await sharedReconstructionDone(plan.reconDir, rc)) return plan.reconDir;
   ctx.log(`reconstructing ${plan.reconDir}`);
   const r = await runReconstruction(rc, { runDir: plan.reconDir, signal: ctx.signal });
   if (r.train.steps < rc.iterations) throw new Error(`${plan.reconDir}: reconstruction stopped at step ${r.train.steps}`);
@@ -121,7 +121,7 @@ async function ensurePrerequisites(ctx: Pick<CellContext, 'cell' | 'dir' | 'log'
  * Whether the shared reconstruction is finished under this config. Read without taking the run's lock: cells
  * started at once (`--parallel`, a Slurm array) all read it, and only its prepare step may write it.
  */
-async function finishedWith(dir: string, config: unknown): Promise<boolean> {
+export async function sharedReconstructionDone(dir: string, config: unknown): Promise<boolean> {
   const read = (f: string) => fs.readFile(path.join(dir, f), 'utf8').catch(() => null);
   const [done, cfg] = await Promise.all([read('done.json'), read('config.json')]);
   if (done === null || cfg === null) return false;
