@@ -36,9 +36,9 @@ import { stratifiedSample } from '../data/sampling.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { imageLoss } from '../train/image-loss.js';
-import { RunStopped, type StopRequest } from '../train/stop.js';
 import { assertFiniteVars } from '../train/finite.js';
-import { RunDir } from '../train/rundir.js';
+import type { CheckpointRef, RunDir } from '../train/rundir.js';
+import { driveRun, type RunLoop, type RunOptions, type StepContext } from '../train/driver.js';
 import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
@@ -49,19 +49,11 @@ import { HfImageEditor } from './editors/hf.js';
 import { CachedEditor, editCacheKey } from './editors/cache.js';
 import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
-export interface EditOptions {
-  runDir: string;
+export interface EditOptions extends RunOptions {
   /** Replaces the editor the config names (tests, custom editors); it is still wrapped in the cache. */
   editor?: ImageEditor;
-  onStep?: (step: number, total: number) => void;
   /** Called after each view of the initial pass (which edits every view before the first step). */
   onInitialEdit?: (done: number, total: number) => void;
-  signal?: AbortSignal;
-  /** Polled after every step: on a stop request (SIGINT/SIGTERM, lib/train/stop.ts) the loop checkpoints and throws RunStopped. */
-  stop?: StopRequest;
-  /** Stop after this step; the run is resumable afterwards. */
-  stopAfter?: number;
-  log?: (msg: string) => void;
 }
 
 export interface EditSummary {
@@ -294,9 +286,37 @@ class GroupNorms {
  * edited avatar.ply. Evaluation is separate (evaluate.ts), so a finished edit can be scored many ways.
  */
 export async function editAvatar(config: EditConfig, opts: EditOptions): Promise<EditSummary> {
-  const log = opts.log ?? (() => {});
   const ctx = await useTfjsWebGpu();
-  const run = await RunDir.open(opts.runDir, config, { adapter: ctx.report });
+  let counts: () => { edits: number; editSeconds: number; cache: EditSummary['cache'] } = () => ({ edits: 0, editSeconds: 0, cache: { hits: 0, misses: 0 } });
+  const r = await driveRun(
+    {
+      config,
+      meta: { adapter: ctx.report },
+      iterations: config.iterations,
+      log: config.log,
+      checkpoint: config.checkpoint,
+      what: 'editing',
+      start: async (run, latest) => {
+        const e = await editLoop(run, latest, config, ctx, opts);
+        counts = e.counts;
+        return e.loop;
+      },
+    },
+    opts,
+  );
+  const c = counts();
+  return { runDir: r.run.root, steps: r.steps, edits: c.edits, seconds: r.seconds, editSeconds: c.editSeconds, cache: c.cache, resumedFrom: r.resumedFrom };
+}
+
+/** The editing loop's state, step and checkpoints, started fresh or from `latest`. */
+async function editLoop(
+  run: RunDir,
+  latest: CheckpointRef | null,
+  config: EditConfig,
+  ctx: GpuContext,
+  opts: EditOptions,
+): Promise<{ loop: RunLoop; counts: () => { edits: number; editSeconds: number; cache: EditSummary['cache'] } }> {
+  const log = opts.log ?? (() => {});
   const original = await loadAvatar(config.avatar);
   const session = await AvatarSession.open(config.data, original);
   const unedited = config.adversarial.enabled ? new AvatarModel(original) : null;
@@ -320,7 +340,6 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
   const conditions = new Map<number, { cpu: RgbImage; gpu: tf.Tensor3D }>(); // unedited renders, pooled
   let adam = new Adam();
   let st: EditState = { step: 0, rngState: new Rng(config.seed).state, viewStack: [], editStack: [], edits: 0, targets: {} };
-  let resumedFrom: number | null = null;
 
   const setTarget = (v: number, img: RgbImage) => {
     targets.get(v)?.dispose();
@@ -337,7 +356,6 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     return c;
   };
 
-  const latest = await run.latestCheckpoint();
   if (latest) {
     const dir = latest.dir;
     const ply = path.join(dir, 'avatar.ply');
@@ -357,9 +375,8 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
         throw new Error(`${stateFile}: edit.targets.${v}: the edit cache ${editor.cache.dir} has no entry ${key}; it was deleted, so this run cannot resume`);
       setTarget(Number(v), img);
     }
-    await run.truncateMetrics(st.step);
+    // metrics.jsonl is the driver's to truncate; this side log is the loop's.
     await truncateJsonLines(run.file('adversary.jsonl'), st.step);
-    resumedFrom = st.step;
     log(`resuming ${run.root} from step ${st.step} (${st.edits} edits)`);
   } else {
     log(`editing ${run.root}: "${instruction}" on ${views.length} views, ${session.avatar.count} Gaussians`);
@@ -397,7 +414,7 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     editSeconds += (performance.now() - t0) / 1000;
   };
 
-  const saveCheckpoint = async () => {
+  const checkpoint = async (): Promise<Record<string, string | Uint8Array>> => {
     const g = await session.avatar.get();
     const { options, moments, blobs } = adamToBlobs(await adam.state());
     let adv: unknown;
@@ -406,17 +423,14 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       adv = x.meta;
       Object.assign(blobs, x.blobs);
     }
-    await run.saveCheckpoint(st.step, {
+    return {
       'avatar.ply': writeAvatarPly(g),
       'optimizer.bin': packBlobs(blobs),
       'state.json': JSON.stringify({ edit: st, adam: options, moments, adversary: adv ?? null }),
-    });
-    await run.pruneCheckpoints(config.checkpoint.keep);
+    };
   };
 
-  const t0 = performance.now();
-  const startStep = st.step;
-  try {
+  const begin = async () => {
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
       for (let v = 0; v < views.length; v++) {
         await editView(v);
@@ -424,85 +438,76 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
       }
       log(`initial pass: ${views.length} views edited (${editor.stats.hits} cached)`);
     }
-    while (st.step < config.iterations) {
-      if (opts.signal?.aborted) throw new Error('editing aborted');
-      const step = st.step;
-      if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(nextView(rng, st.editStack, views.length));
-      const v = nextView(rng, st.viewStack, views.length);
-      const f = views[v]!;
-      const target = targets.get(v) ?? (await session.target(f));
-      const frames = session.boundFramesOf(f);
-      // D trains from the first step after the initial pass; the generator term joins after the warm-up,
-      // counted in 2D edits of the iterative update (the initial pass's edits fill the pool, they are no
-      // training of D), so it never starts against an untrained discriminator.
-      const pooled = adversary !== null && adversary.pool.candidates(f.cameraIndex, f.timestep).length > 0;
-      const genOn = pooled && adversary!.active(st.edits - initialEdits);
-      const cond = pooled ? await conditionOf(v) : null;
-      const logNow = (step + 1) % config.log.every === 0 || step + 1 === config.iterations;
-      const kept: { l1: tf.Scalar | null; adv: tf.Scalar | null; fake: tf.Tensor3D | null } = { l1: null, adv: null, fake: null };
-      const { value, grads } = tf.variableGrads(() => {
-        const out = rasterize(session.avatar.world(frames), f.camera, train);
-        tf.dispose([out.radii, out.nContrib]);
-        const img = imageLoss(out.color, target, config.loss.lambdaDssim);
-        img.ssim.dispose();
-        let total: tf.Scalar = img.total;
-        if (cond) {
-          const pooledColor = poolTensor(out.color, down);
-          kept.fake = tf.keep(pooledColor.clone());
-          if (genOn) {
-            const adv = adversary!.generatorLoss(pooledColor, cond.gpu);
-            kept.adv = tf.keep(adv.clone());
-            total = total.add(adv) as tf.Scalar;
-          }
+  };
+
+  const step = async (step: number, { logNow, logMetrics }: StepContext) => {
+    if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(nextView(rng, st.editStack, views.length));
+    const v = nextView(rng, st.viewStack, views.length);
+    const f = views[v]!;
+    const target = targets.get(v) ?? (await session.target(f));
+    const frames = session.boundFramesOf(f);
+    // D trains from the first step after the initial pass; the generator term joins after the warm-up,
+    // counted in 2D edits of the iterative update (the initial pass's edits fill the pool, they are no
+    // training of D), so it never starts against an untrained discriminator.
+    const pooled = adversary !== null && adversary.pool.candidates(f.cameraIndex, f.timestep).length > 0;
+    const genOn = pooled && adversary!.active(st.edits - initialEdits);
+    const cond = pooled ? await conditionOf(v) : null;
+    const kept: { l1: tf.Scalar | null; adv: tf.Scalar | null; fake: tf.Tensor3D | null } = { l1: null, adv: null, fake: null };
+    const { value, grads } = tf.variableGrads(() => {
+      const out = rasterize(session.avatar.world(frames), f.camera, train);
+      tf.dispose([out.radii, out.nContrib]);
+      const img = imageLoss(out.color, target, config.loss.lambdaDssim);
+      img.ssim.dispose();
+      let total: tf.Scalar = img.total;
+      if (cond) {
+        const pooledColor = poolTensor(out.color, down);
+        kept.fake = tf.keep(pooledColor.clone());
+        if (genOn) {
+          const adv = adversary!.generatorLoss(pooledColor, cond.gpu);
+          kept.adv = tf.keep(adv.clone());
+          total = total.add(adv) as tf.Scalar;
         }
-        if (logNow) kept.l1 = tf.keep(img.l1);
-        return total;
-      }, moving);
-      const byName: Record<string, tf.Tensor> = {};
-      for (const g of config.optimize) byName[g] = grads[session.avatar.vars[g].name]!;
-      const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
-      adam.apply(session.avatar.vars, byName, lrs);
-      const normValues = norms ? await norms.after(session.avatar.vars) : {};
-      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
-      tf.dispose(Object.values(grads));
-      let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
-      if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
-        dStep = await adversary!.step({ image: kept.fake, condition: cond.gpu }, { camera: f.cameraIndex, timestep: f.timestep });
       }
-      kept.fake?.dispose();
-      const gen = kept.adv ? (await kept.adv.data())[0]! : null;
-      kept.adv?.dispose();
-      if (adversary)
-        advLog.push({ step: step + 1, generator: gen, dLoss: dStep?.loss ?? null, dReal: dStep?.realScore ?? null, dFake: dStep?.fakeScore ?? null });
-      st.step = step + 1;
-      st.rngState = rng.state;
-      if (logNow) {
-        const [loss, l1] = await Promise.all([value.data(), kept.l1!.data()]);
-        kept.l1!.dispose();
-        await run.logMetrics(st.step, {
-          loss: loss[0]!,
-          l1: l1[0]!,
-          adv: gen,
-          dLoss: dStep?.loss ?? null,
-          dReal: dStep?.realScore ?? null,
-          dFake: dStep?.fakeScore ?? null,
-          edits: st.edits,
-          ...normValues,
-          itersPerSecond: (st.step - startStep) / ((performance.now() - t0) / 1000),
-        });
-        await flushAdvLog();
-      }
-      value.dispose();
-      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) {
-        await flushAdvLog();
-        await saveCheckpoint();
-      }
-      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
-      opts.onStep?.(st.step, config.iterations);
-      if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
+      if (logNow) kept.l1 = tf.keep(img.l1);
+      return total;
+    }, moving);
+    const byName: Record<string, tf.Tensor> = {};
+    for (const g of config.optimize) byName[g] = grads[session.avatar.vars[g].name]!;
+    const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
+    adam.apply(session.avatar.vars, byName, lrs);
+    const normValues = norms ? await norms.after(session.avatar.vars) : {};
+    await assertFiniteVars(session.avatar.vars, step + 1, run.root);
+    tf.dispose(Object.values(grads));
+    let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
+    if (cond && kept.fake && step % config.adversarial.dEvery === 0) {
+      dStep = await adversary!.step({ image: kept.fake, condition: cond.gpu }, { camera: f.cameraIndex, timestep: f.timestep });
     }
-  } finally {
+    kept.fake?.dispose();
+    const gen = kept.adv ? (await kept.adv.data())[0]! : null;
+    kept.adv?.dispose();
+    if (adversary)
+      advLog.push({ step: step + 1, generator: gen, dLoss: dStep?.loss ?? null, dReal: dStep?.realScore ?? null, dFake: dStep?.fakeScore ?? null });
+    st.step = step + 1;
+    st.rngState = rng.state;
+    if (logNow) {
+      const [loss, l1] = await Promise.all([value.data(), kept.l1!.data()]);
+      kept.l1!.dispose();
+      await logMetrics(st.step, {
+        loss: loss[0]!,
+        l1: l1[0]!,
+        adv: gen,
+        dLoss: dStep?.loss ?? null,
+        dReal: dStep?.realScore ?? null,
+        dFake: dStep?.fakeScore ?? null,
+        edits: st.edits,
+        ...normValues,
+      });
+      await flushAdvLog();
+    }
+    value.dispose();
+  };
+
+  const dispose = () => {
     groupNorms.dispose();
     for (const t of targets.values()) t.dispose();
     for (const c of conditions.values()) c.gpu.dispose();
@@ -510,8 +515,10 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     unedited?.dispose();
     adam.dispose();
     session.dispose();
-    await run.close();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return { runDir: run.root, steps: st.step, edits: st.edits, seconds, editSeconds, cache: { ...editor.stats }, resumedFrom };
+  };
+
+  return {
+    loop: { startStep: st.step, begin, step, beforeCheckpoint: flushAdvLog, checkpoint, dispose },
+    counts: () => ({ edits: st.edits, editSeconds, cache: { ...editor.stats } }),
+  };
 }

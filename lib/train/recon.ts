@@ -3,17 +3,18 @@
  * (docs/method.md §2). Each step renders one training view (camera × timestep) of the avatar posed
  * by that timestep's mesh, and takes an Adam step on the local Gaussian parameters against
  * (1 − λ)·L1 + λ·(1 − SSIM) plus the position and scale regularisers. Adaptive density control, opacity
- * resets and the SH-degree warm-up follow 3DGS. Everything stays on the GPU except densification, which
- * runs on the CPU every few hundred steps.
+ * resets and the SH-degree warm-up follow 3DGS; the first two are a strategy with hooks around the step
+ * (strategy.ts). Everything stays on the GPU except densification, which runs on the CPU every few hundred
+ * steps.
  *
- * A run directory holds the resolved config, metrics.jsonl and checkpoints; a killed run resumes from its
- * last checkpoint and then produces the same result as an uninterrupted one.
+ * A run directory holds the resolved config, metrics.jsonl and checkpoints; the run driver (driver.ts)
+ * resumes a killed run from its last checkpoint, and it then produces the same result as an uninterrupted one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { useTfjsWebGpu } from '../gpu/tfjs.js';
-import { prepareRasterize, rasterize, type RasterizeSideChannel } from '../raster/rasterize.js';
+import { prepareRasterize, rasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { wabeBlend } from '../raster/wabe-config.js';
 import { loadHeadModel } from '../head/model.js';
@@ -22,7 +23,7 @@ import { AvatarModel, PARAM_GROUPS, type ParamGroup } from '../avatar/model.js';
 import { AvatarSession } from '../avatar/session.js';
 import { loadDataset } from '../data/dataset.js';
 import { initBoundGaussians, type BoundGaussians } from '../avatar/gaussians.js';
-import { densifyAndPrune, resetOpacity, type DensifyStats } from '../avatar/densify.js';
+import type { DensifyStats } from '../avatar/densify.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from './adam.js';
@@ -30,24 +31,16 @@ import { blobOf, packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { expLr } from './schedule.js';
 import { imageLoss } from './image-loss.js';
 import { regularizers } from './regularizers.js';
-import { RunDir } from './rundir.js';
-import { RunStopped, type StopRequest } from './stop.js';
+import { RunDir, type CheckpointRef } from './rundir.js';
+import { driveRun, type RunLoop, type RunOptions } from './driver.js';
+import { DensifyStrategy, sceneExtent, type DensifyStrategyState } from './strategy.js';
 import { assertFiniteVars } from './finite.js';
-import { densifySchedule, type ReconConfig } from './config.js';
+import type { ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
 
-export interface TrainOptions {
-  runDir: string;
-  /** Called after every step. */
-  onStep?: (step: number, total: number) => void;
-  signal?: AbortSignal;
+export interface TrainOptions extends RunOptions {
   /** Called after each frame of the final evaluation (progress). */
   onEvalFrame?: (done: number, total: number) => void;
-  /** Polled after every step: when a stop is requested (SIGINT/SIGTERM, stop.ts), the loop writes a checkpoint and throws RunStopped. */
-  stop?: StopRequest;
-  /** Stop after this step (for tests that kill a run midway); the run is resumable afterwards. */
-  stopAfter?: number;
-  log?: (msg: string) => void;
 }
 
 export interface TrainSummary {
@@ -114,45 +107,6 @@ export function reconstructionLoss(
   return { total, l1: img.l1, dssim };
 }
 
-/** GPU-side densification statistics: accumulated without a readback every step. */
-class GpuStats {
-  gradAccum: tf.Tensor1D;
-  denom: tf.Tensor1D;
-  maxRadii: tf.Tensor1D;
-
-  constructor(n: number, init?: DensifyStats) {
-    this.gradAccum = init ? tf.tensor1d(init.gradAccum) : tf.zeros([n]);
-    this.denom = init ? tf.tensor1d(init.denom) : tf.zeros([n]);
-    this.maxRadii = init ? tf.tensor1d(init.maxRadii2D) : tf.zeros([n]);
-  }
-
-  add(means2DGrad: tf.Tensor2D, radii: tf.Tensor1D, width: number, height: number): void {
-    const [g, d, m] = tf.tidy(() => {
-      const r = radii.toFloat();
-      const visible = r.greater(0).toFloat();
-      const ndc = means2DGrad.mul(tf.tensor1d([width / 2, height / 2]));
-      const norm = tf.norm(ndc, 'euclidean', 1);
-      return [this.gradAccum.add(norm.mul(visible)), this.denom.add(visible), tf.maximum(this.maxRadii, r)];
-    });
-    tf.dispose([this.gradAccum, this.denom, this.maxRadii]);
-    this.gradAccum = g as tf.Tensor1D;
-    this.denom = d as tf.Tensor1D;
-    this.maxRadii = m as tf.Tensor1D;
-  }
-
-  async read(): Promise<DensifyStats> {
-    return {
-      gradAccum: Float32Array.from(await this.gradAccum.data()),
-      denom: Float32Array.from(await this.denom.data()),
-      maxRadii2D: Float32Array.from(await this.maxRadii.data()),
-    };
-  }
-
-  dispose(): void {
-    tf.dispose([this.gradAccum, this.denom, this.maxRadii]);
-  }
-}
-
 function settingsFor(step: number, config: ReconConfig, background: [number, number, number]): RasterSettings {
   return rasterSettings({ shDegree: Math.min(config.shDegree, Math.floor(step / config.shUpEvery)), background, ...wabeBlend(config.wabe) });
 }
@@ -173,18 +127,19 @@ export function nextView(rng: Rng, stack: number[], count: number): number {
 /** The densification statistics a checkpoint keeps, in the order the older raw layout stored them. */
 const DENSIFY_STATS = ['gradAccum', 'denom', 'maxRadii2D'] as const;
 
-async function saveCheckpoint(run: RunDir, session: AvatarSession, adam: Adam, stats: GpuStats, st: TrainerState): Promise<void> {
+/** The files of a reconstruction checkpoint; the Gaussians' count `n` ties the statistics to avatar.ply. */
+async function checkpointFiles(session: AvatarSession, adam: Adam, strategy: DensifyStrategy, st: TrainerState): Promise<Record<string, string | Uint8Array>> {
   const g = await session.avatar.get();
   const a = adamToBlobs(await adam.state());
-  const s = await stats.read();
+  const { stats: s } = await strategy.state();
   const n = s.denom.length;
   const blobs: Blobs = { ...a.blobs };
   for (const k of DENSIFY_STATS) blobs[`stats/${k}`] = { shape: [n], data: s[k] };
-  await run.saveCheckpoint(st.step, {
+  return {
     'avatar.ply': writeAvatarPly(g),
     'optimizer.bin': packBlobs(blobs),
     'state.json': JSON.stringify({ trainer: st, adam: { options: a.options, moments: a.moments }, stats: { n } }),
-  });
+  };
 }
 
 async function loadCheckpoint(
@@ -237,51 +192,68 @@ export function reconCheckpointBlobs(bin: Uint8Array, file: string, moments: Ada
 export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Promise<TrainSummary> {
   const log = opts.log ?? (() => {});
   const ctx = await useTfjsWebGpu();
-  const run = await RunDir.open(opts.runDir, config, { adapter: ctx.report });
+  const r = await driveRun(
+    {
+      config,
+      meta: { adapter: ctx.report },
+      iterations: config.iterations,
+      log: config.log,
+      checkpoint: config.checkpoint,
+      what: 'training',
+      start: (run, latest) => reconLoop(run, latest, config, log),
+    },
+    opts,
+  );
+  const summary: TrainSummary = {
+    runDir: r.run.root,
+    steps: r.steps,
+    gaussians: 0,
+    seconds: r.seconds,
+    itersPerSecond: (r.steps - r.startStep) / r.seconds,
+    resumedFrom: r.resumedFrom,
+  };
+  if (await r.run.latestCheckpoint()) summary.gaussians = (await loadAvatar(r.run.root)).count;
+  return summary;
+}
+
+/** The reconstruction's step and checkpoints, started fresh or from `latest`. */
+async function reconLoop(run: RunDir, latest: CheckpointRef | null, config: ReconConfig, log: (msg: string) => void): Promise<RunLoop> {
   const head = await loadHeadModel();
-  const latest = await run.latestCheckpoint();
   let adam: Adam;
-  let stats: GpuStats;
   let st: TrainerState;
   let session: AvatarSession;
+  let init: DensifyStrategyState | undefined;
   if (latest) {
     const ck = await loadCheckpoint(latest.dir, head.triangleCount, renderedTriangles(head));
     session = await AvatarSession.open(config.data, ck.g);
     adam = ck.adam;
-    stats = new GpuStats(ck.g.count, ck.stats);
+    init = { stats: ck.stats, opacityResets: ck.st.opacityResets };
     st = ck.st;
-    await run.truncateMetrics(st.step);
     log(`resuming ${run.root} from step ${st.step} (${ck.g.count} Gaussians)`);
   } else {
     session = await AvatarSession.open(config.data, (b) => initialGaussians(config, b));
     adam = new Adam();
-    stats = new GpuStats(session.avatar.count);
     st = { step: 0, rngState: new Rng(config.seed).state, viewStack: [], opacityResets: 0 };
     log(`training ${run.root}: ${session.avatar.count} Gaussians on ${session.bindable.length} triangles`);
   }
-  const resumedFrom = latest ? st.step : null;
+  const strategy = new DensifyStrategy(config, session, adam, log, init);
   const views = session.dataset.splits.train.frames;
   if (views.length === 0) throw new Error(`${session.dataset.splits.train.file}: no training frames`);
   const background = session.background(config);
-  const sched = densifySchedule(config);
   const rng = new Rng(0);
   rng.state = st.rngState;
   for (let d = 0; d <= config.shDegree; d++) await prepareRasterize(settingsFor(d * config.shUpEvery, config, background));
 
-  const t0 = performance.now();
-  const startStep = st.step;
-  try {
-    while (st.step < config.iterations) {
-      if (opts.signal?.aborted) throw new Error('training aborted');
-      const step = st.step; // 0-based index of the step being taken
+  return {
+    startStep: st.step,
+    step: async (step, { logNow, logMetrics }) => {
       const view = views[nextView(rng, st.viewStack, views.length)]!;
       const cam = view.camera;
       const target = await session.target(view);
       const frames = session.boundFramesOf(view);
       const settings = settingsFor(step, config, background);
-      const side: RasterizeSideChannel = {};
+      const side = strategy.beforeStep();
       let radii: tf.Tensor1D | null = null;
-      const logNow = (step + 1) % config.log.every === 0 || step + 1 === config.iterations;
       let parts: { l1: tf.Scalar; dssim: tf.Scalar } | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const world = session.avatar.world(frames);
@@ -296,105 +268,40 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
       for (const g of PARAM_GROUPS) byName[g] = grads[session.avatar.vars[g].name]!;
       adam.apply(session.avatar.vars, byName, learningRates(config, step));
       await assertFiniteVars(session.avatar.vars, step + 1, run.root);
-      if (side.means2DGrad && radii) stats.add(side.means2DGrad, radii, cam.width, cam.height);
+      strategy.afterBackward(side, radii, cam);
       tf.dispose([...Object.values(grads), radii as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
-      side.means2DGrad?.dispose();
       st.step = step + 1;
 
       if (logNow) {
         const p = parts as { l1: tf.Scalar; dssim: tf.Scalar } | null;
         const [loss, l1, dssim] = await Promise.all([value.data(), p!.l1.data(), p!.dssim.data()]);
         tf.dispose([p!.l1, p!.dssim]);
-        await run.logMetrics(st.step, {
+        await logMetrics(st.step, {
           loss: loss[0]!,
           l1: l1[0]!,
           dssim: dssim[0]!,
           gaussians: session.avatar.count,
           lrPosition: learningRates(config, step).means,
           shDegree: settings.shDegree,
-          itersPerSecond: (st.step - startStep) / ((performance.now() - t0) / 1000),
         });
       }
       value.dispose();
 
-      // Densification and opacity resets, on 3DGS's schedule.
-      if (config.densify.enabled && st.step >= sched.from && st.step <= sched.until) {
-        if (st.step % sched.every === 0 && st.step > sched.from) {
-          const g = await session.avatar.get();
-          const s = await stats.read();
-          const scales = session.triangleFramesOf(session.dataset.splits.train.frames[0]!).scales;
-          const r = densifyAndPrune(g, s, scales, {
-            gradThreshold: config.densify.gradThreshold,
-            percentDense: config.densify.percentDense,
-            extent: sceneExtent(session),
-            minOpacity: config.densify.minOpacity,
-            maxScreenSize: st.opacityResets > 0 ? config.densify.maxScreenSize : null,
-            seed: config.seed * 1_000_003 + st.step,
-            maxCount: config.densify.maxGaussians,
-          });
-          {
-            session.avatar.set(r.gaussians);
-            const keep = tf.tensor1d(r.keep, 'int32');
-            for (const name of PARAM_GROUPS) {
-              adam.selectRows(name, keep);
-              adam.appendRows(name, r.appended);
-            }
-            keep.dispose();
-            stats.dispose();
-            stats = new GpuStats(r.gaussians.count);
-            log(`step ${st.step}: densified → ${r.gaussians.count} (cloned ${r.cloned}, split ${r.split}, pruned ${r.pruned})`);
-          }
-        }
-        if (st.step % sched.opacityResetEvery === 0) {
-          const g = await session.avatar.get();
-          resetOpacity(g, config.densify.opacityResetMax);
-          session.avatar.vars.opacityLogits.assign(tf.tensor2d(g.opacityLogits, [g.count, 1]));
-          adam.resetGroup('opacityLogits');
-          st.opacityResets++;
-        }
-      }
-
+      await strategy.afterStep(st.step);
+      st.opacityResets = strategy.opacityResets;
       st.rngState = rng.state;
-      const stopping = st.step < config.iterations ? (opts.stop?.requested ?? null) : null;
-      if (st.step % config.checkpoint.every === 0 || st.step === config.iterations || stopping) {
-        await saveCheckpoint(run, session, adam, stats, st);
-        await run.pruneCheckpoints(config.checkpoint.keep);
-      }
-      if (stopping) throw new RunStopped(stopping, st.step, (await run.latestCheckpoint())?.dir ?? null);
-      opts.onStep?.(st.step, config.iterations);
-      if (opts.stopAfter !== undefined && st.step >= opts.stopAfter) break;
-    }
-  } finally {
-    stats.dispose();
-    adam.dispose();
-    session.dispose();
-    await run.close();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const summary: TrainSummary = {
-    runDir: run.root,
-    steps: st.step,
-    gaussians: 0,
-    seconds,
-    itersPerSecond: (st.step - startStep) / seconds,
-    resumedFrom,
+    },
+    checkpoint: () => checkpointFiles(session, adam, strategy, st),
+    dispose: () => {
+      strategy.dispose();
+      adam.dispose();
+      session.dispose();
+    },
   };
-  if (await run.latestCheckpoint()) summary.gaussians = (await loadAvatar(run.root)).count;
-  return summary;
 }
 
-/** The scene's radius: the cameras' mean distance to their centroid (3DGS's cameras_extent, ×1.1). */
-export function sceneExtent(session: AvatarSession): number {
-  const cams = session.dataset.meta.cameras;
-  const centres = cams.map((c) => {
-    const m = c.world_to_camera;
-    const t = [m[3]!, m[7]!, m[11]!];
-    return [0, 1, 2].map((j) => -(m[j]! * t[0]! + m[4 + j]! * t[1]! + m[8 + j]! * t[2]!));
-  });
-  const mean = [0, 1, 2].map((j) => centres.reduce((a, c) => a + c[j]!, 0) / centres.length);
-  const r = Math.max(...centres.map((c) => Math.hypot(c[0]! - mean[0]!, c[1]! - mean[1]!, c[2]! - mean[2]!)));
-  return 1.1 * r;
-}
+/** The scene's radius (lib/train/strategy.ts), kept here for the modules that import it from the trainer. */
+export { sceneExtent };
 
 export interface ReconstructionResult {
   train: TrainSummary;
