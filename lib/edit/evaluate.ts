@@ -92,8 +92,14 @@ export interface EvaluateEditOptions {
   /** Frames per split (the first evaluated ones) that also render a neighbouring timestep for flicker (default 16). */
   flickerFrames?: number;
   mouthOpenFraction: number;
-  /** Blending of the edited avatar (default alpha); the unedited one is always rendered with alpha blending. */
+  /** Blending of the edited avatar (default alpha). */
   blend?: Pick<RasterSettings, 'blend' | 'wabe'>;
+  /**
+   * Blending of the unedited avatar (default alpha): the one it was reconstructed with, so that O in the
+   * preservation, edit-strength and flicker scores is the avatar as it looked before the edit. An avatar
+   * reconstructed with WABE looks like itself only under WABE.
+   */
+  originalBlend?: Pick<RasterSettings, 'blend' | 'wabe'>;
   /** The unedited avatar, rendered beside the edit in the figures (and as CLIP's 'original'). */
   original?: AvatarModel;
   embedder?: Embedder | null;
@@ -149,8 +155,10 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const background = session.background({ background: null });
   const plain = rasterSettings({ shDegree: session.avatar.shDegree, background });
   const settings = o.blend ? { ...plain, blend: o.blend.blend, wabe: o.blend.wabe } : plain;
+  const originalSettings = o.originalBlend ? { ...plain, blend: o.originalBlend.blend, wabe: o.originalBlend.wabe } : plain;
   await prepareRasterize(plain);
   await prepareRasterize(settings);
+  await prepareRasterize(originalSettings);
   const out: EditTaskScores[] = [];
   const frameIndex: FigureFrame[] = [];
   // Figure files compress on Node's thread pool while the next frames are scored; awaited before returning.
@@ -193,7 +201,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         render(session.avatar, frame, settings),
         renderGroundTruth(ctx, session.dataset, frame, o.editId),
         loadFrameRgb(frame),
-        o.original ? render(o.original, frame, plain) : null,
+        o.original ? render(o.original, frame, originalSettings) : null,
       ]);
       const captured = { rgb: capturedRgb };
       const scores = regionMetrics(edited, gt.rgb, gt.labels);
@@ -213,7 +221,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
           const [labels, nextEdited, nextUnedited] = await Promise.all([
             loadFrameLabels(next),
             render(session.avatar, next, settings),
-            render(o.original, next, plain),
+            render(o.original, next, originalSettings),
           ]);
           flicker = residualFlicker({ edited, unedited, labels: gt.labels }, { edited: nextEdited, unedited: nextUnedited, labels });
           if (flicker !== null) flickers.push(flicker);

@@ -13,7 +13,8 @@ import { RunDir } from '../train/rundir.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Embedder } from '../metrics/clip.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
-import { rasterSettings } from '../raster/types.js';
+import { rasterSettings, type RasterSettings } from '../raster/types.js';
+import { wabeBlend } from '../raster/wabe-config.js';
 import { loadAvatar } from '../avatar/load.js';
 import { editAvatar, editedRenderSettings, type EditOptions, type EditSummary } from './loop.js';
 import { evaluateEdit, type EditTaskScores } from './evaluate.js';
@@ -79,6 +80,7 @@ async function editIn(run: RunDir, config: EditConfig, opts: EditRunOptions): Pr
       mouthOpenFraction: config.eval.mouthOpenFraction,
       original,
       blend: editedRenderSettings(config, rasterSettings()),
+      ...(await reconstructedBlend(config.avatar)),
       embedder: opts.embedder ?? null,
       figureDir: run.file('renders'),
       ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
@@ -90,6 +92,27 @@ async function editIn(run: RunDir, config: EditConfig, opts: EditRunOptions): Pr
     original.dispose();
     session.dispose();
   }
+}
+
+/**
+ * The blending the avatar was reconstructed with, from its run directory's config.json (WABE when that run had
+ * `wabe.enabled`); nothing for alpha blending or an avatar given as a bare .ply (assumed alpha-blended).
+ */
+export async function reconstructedBlend(avatar: string): Promise<{ originalBlend?: Pick<RasterSettings, 'blend' | 'wabe'> }> {
+  const file = path.join(avatar, 'config.json');
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return {}; // a .ply, or a folder without a run config
+  }
+  let cfg: { wabe?: { enabled?: boolean; beta: number; stopGradient: boolean; renormalize: boolean } };
+  try {
+    cfg = JSON.parse(text) as typeof cfg;
+  } catch (e) {
+    throw new Error(`${file}: cannot read the reconstruction's config (${(e as Error).message})`, { cause: e });
+  }
+  return cfg.wabe?.enabled ? { originalBlend: wabeBlend({ ...cfg.wabe, enabled: true }) } : {};
 }
 
 /** Flattens task scores into the metric table the ablation runner collects (task → metric → value; names.ts). */

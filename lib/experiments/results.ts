@@ -274,11 +274,11 @@ export interface PairedRow {
   b: string;
   task: string;
   metric: string;
-  /** Paired frames (same subject, edit, seed and frame id, finite in both arms) and the seeds they fall in. */
+  /** Paired frames (same subject, edit, seed and frame id, finite in both arms) and the runs (subject × edit × seed) they fall in, the bootstrap's clusters. */
   n: number;
   clusters: number;
   mean: number | null;
-  /** Two-stage (seed, then frame) percentile bootstrap 95% interval of the mean difference. */
+  /** Two-stage (run, then frame) percentile bootstrap 95% interval of the mean difference. */
   lo: number | null;
   hi: number | null;
 }

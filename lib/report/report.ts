@@ -359,7 +359,7 @@ export async function buildReport(
       metric,
       contrasts: CONTRASTS.filter(([a, b]) => oriented.some((r) => r.a === a && r.b === b)),
       tasks,
-      title: `Paired differences a − b: ${label} (bootstrap 95% intervals over seeds, then frames)`,
+      title: `Paired differences a − b: ${label} (bootstrap 95% intervals over runs, then frames)`,
       yLabel: `Δ ${label}`,
     });
   }

@@ -453,9 +453,9 @@ export function contrastMarkdown(
   if (rows.length === 0) return '';
   const digits = (m: string) => (m.startsWith('psnr') || m === metricNames.preservation ? 2 : m === metricNames.editStrength || m.startsWith('clip') ? 3 : 4);
   const lines = [
-    `**${where ? `${where} — ` : ''}${TASK_LABELS[task] ?? task}: paired differences a − b (same subject, edit, seed and frame), mean [bootstrap 95% interval over seeds, then frames]**`,
+    `**${where ? `${where} — ` : ''}${TASK_LABELS[task] ?? task}: paired differences a − b (same subject, edit, seed and frame), mean [bootstrap 95% interval over runs (subject × edit × seed), then frames]**`,
     '',
-    `| a − b | frames (seeds) | ${metrics.map((m) => m.label).join(' | ')} |`,
+    `| a − b | frames (runs) | ${metrics.map((m) => m.label).join(' | ')} |`,
     `| --- | ---: | ${metrics.map(() => '---:').join(' | ')} |`,
   ];
   for (const [a, b] of rows) {
@@ -468,7 +468,7 @@ export function contrastMarkdown(
   lines.push(
     '',
     '- ↑: the interval excludes zero and a is better than b on that metric; ↓: b is better; no mark: the interval holds zero (no difference shown).',
-    '- Frames: paired frames of the first metric with a value; a metric whose frames are missing in either arm has fewer.',
+    '- Frames: paired frames of the first metric with a value (a metric whose frames are missing in either arm has fewer); runs: the (subject, edit, seed) groups they fall in, which the bootstrap resamples first.',
   );
   return lines.join('\n') + '\n';
 }
