@@ -103,7 +103,7 @@ export function buildTable(agg: AggRow[], spec: TableSpec, paired: PairedRow[] =
   if (spec.columns.length) {
     notes.add(
       paired.length
-        ? 'Bold: the best mean where its paired per-frame difference to every other method has a 95% bootstrap interval (seeds, then frames) that excludes zero; no mark otherwise.'
+        ? 'Bold: the best mean where its paired per-frame difference to every other method has a 95% bootstrap interval (runs, then frames) that excludes zero; no mark otherwise.'
         : "Bold: the best mean where its 95% CI over seeds does not overlap any other method's; no mark otherwise.",
     );
   }
