@@ -16,8 +16,10 @@
 #      do not need it, and its cells once it is built;
 #   3. finished cells trimmed as for git (`gae import-cells`) into $OUT/<grid>-cells.tar.xz, the reconstructions
 #      (their last checkpoint's avatar and eval, no optimiser state) into $OUT/recon-*.tar.xz for the next call.
-# $OUT brings back at most 8 files, hence the tars. GAE_HARD_LIMIT (default 540 s) ends the cells still running
-# (they stay resumable on that machine, which is given back: a later call runs them again).
+# $OUT brings back at most 8 files, hence the tars. GAE_HARD_LIMIT (default 540 s) ends the cells still running;
+# they stay resumable in /tmp/runs on that machine. A call made while it is still warm (the device tool keeps it
+# for a short idle time) finds /tmp/runs there, and those cells resume from their last checkpoint; on a fresh
+# machine they start again. Table 1's adversarial cells finished that way (results/table1/README.md).
 set -uo pipefail
 cfg=$1
 k=$2
