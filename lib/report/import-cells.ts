@@ -3,7 +3,8 @@
  * what `gae report` and the notebooks read, so the repository stays small:
  *
  *   - the grid's grid.json (method order, sweep parameters), and per cell its small files (done.json, cell.json,
- *     per-frame.json, log.txt, …) and its edit run's (metrics.jsonl, adversary.jsonl, eval.json, config.json, …);
+ *     per-frame.json, log.txt, …) and its edit run's (metrics.jsonl, adversary.jsonl, done.json, config.json, …;
+ *     eval.json only where done.json does not already hold its scores);
  *   - never checkpoints or other folders of the run (they hold the avatar), nor the renders, except:
  *   - the first `frames` saved evaluation frames per chosen split, of the chosen seeds, box-filtered by
  *     `downsample`, with frames.json rewritten to match (mouth boxes scaled), for the side-by-side figures.
@@ -75,6 +76,20 @@ async function nested(root: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Whether the edit run's eval.json only repeats the scores its done.json holds (a finished run writes both); the
+ * copy is then left out, about 150 KB a cell at the full preset.
+ */
+async function evalDuplicated(run: string): Promise<boolean> {
+  const read = (f: string) =>
+    fs
+      .readFile(path.join(run, f), 'utf8')
+      .then((t) => JSON.parse(t) as Record<string, unknown>)
+      .catch(() => null);
+  const [done, ev] = await Promise.all([read('done.json'), read('eval.json')]);
+  return !!done && !!ev && JSON.stringify(done.eval) === JSON.stringify(ev.splits);
+}
+
 export async function importCells(from: string, to: string, opts: ImportOptions = {}): Promise<ImportSummary> {
   const say = opts.log ?? (() => {});
   const splits = opts.splits ?? ['test'];
@@ -111,8 +126,10 @@ export async function importCells(from: string, to: string, opts: ImportOptions 
       for (const e of await fs.readdir(cell, { withFileTypes: true }))
         if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, e.name), await fs.readFile(path.join(cell, e.name)));
       const run = path.join(cell, 'edit');
+      const dup = await evalDuplicated(run);
       for (const e of await fs.readdir(run, { withFileTypes: true }).catch(() => []))
-        if (e.isFile() && SMALL.test(e.name)) await write(path.join(dst, 'edit', e.name), await fs.readFile(path.join(run, e.name)));
+        if (e.isFile() && SMALL.test(e.name) && !(dup && e.name === 'eval.json'))
+          await write(path.join(dst, 'edit', e.name), await fs.readFile(path.join(run, e.name)));
       const framesDir = path.join(run, 'renders', 'frames');
       const index = await fs.readFile(path.join(framesDir, 'frames.json'), 'utf8').catch(() => null);
       const seed = Number(path.basename(cell).slice('seed-'.length));

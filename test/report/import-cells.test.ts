@@ -18,6 +18,13 @@ describe('import-cells', () => {
     await mkdir(path.join(cell, 'edit', 'checkpoints', 'step-10'), { recursive: true });
     await writeFile(path.join(cell, 'edit', 'checkpoints', 'step-10', 'state.json'), '{}');
     await writeFile(path.join(cell, 'edit', 'renders', 'edit-test.png'), Buffer.alloc(1000));
+    // A finished edit run writes its scores twice (done.json and eval.json): the copy stays behind, unless they differ.
+    const scores = [{ task: 'self-reenactment', psnr: 31.5 }];
+    await writeFile(path.join(cell, 'edit', 'done.json'), JSON.stringify({ finished: 'x', edit: { steps: 10 }, eval: scores }));
+    await writeFile(path.join(cell, 'edit', 'eval.json'), JSON.stringify({ edit: 'gold-teeth', splits: scores }));
+    const other = path.join(from, 'ours', 'alice', 'gold-teeth', 'seed-1');
+    await writeFile(path.join(other, 'edit', 'done.json'), JSON.stringify({ finished: 'x', edit: { steps: 10 }, eval: scores }));
+    await writeFile(path.join(other, 'edit', 'eval.json'), JSON.stringify({ edit: 'gold-teeth', splits: [{ task: 'novel-view', psnr: 30 }] }));
     // A cell that never finished is left behind.
     await mkdir(path.join(from, 'ours', 'alice', 'gold-teeth', 'seed-7'), { recursive: true });
     await writeFile(path.join(from, 'ours', 'alice', 'gold-teeth', 'seed-7', 'cell.json'), '{}');
@@ -33,6 +40,9 @@ describe('import-cells', () => {
     expect(existsSync(path.join(to, 'grid.json'))).toBe(true);
     expect(existsSync(path.join(to, 'sweeps', 'adv-lambda-sweep', 'grid.json'))).toBe(true);
     expect(existsSync(path.join(dst, 'edit', 'checkpoints'))).toBe(false);
+    expect(existsSync(path.join(dst, 'edit', 'done.json'))).toBe(true);
+    expect(existsSync(path.join(dst, 'edit', 'eval.json'))).toBe(false);
+    expect(existsSync(path.join(to, 'ours', 'alice', 'gold-teeth', 'seed-1', 'edit', 'eval.json'))).toBe(true);
     expect(existsSync(path.join(dst, 'edit', 'renders', 'edit-test.png'))).toBe(false);
     // One frame per split, 8×8 box-filtered to 4×4, its mouth box scaled with it; seed 1 keeps no frames.
     const frames = JSON.parse(await readFile(path.join(dst, 'edit', 'renders', 'frames', 'frames.json'), 'utf8'));
