@@ -292,9 +292,6 @@ export async function editAvatar(config: EditConfig, opts: EditOptions): Promise
     {
       config,
       meta: { adapter: ctx.report },
-      iterations: config.iterations,
-      log: config.log,
-      checkpoint: config.checkpoint,
       what: 'editing',
       start: async (run, latest) => {
         const e = await editLoop(run, latest, config, ctx, opts);

@@ -50,14 +50,18 @@ export interface RunLoop {
   dispose(): void;
 }
 
-export interface RunSpec {
-  /** The resolved config: config.json of a new run directory, and what an existing one must hold. */
-  config: unknown;
-  /** Extra fields of meta.json (e.g. the adapter report). */
-  meta?: Record<string, unknown>;
+/** The fields of a run's config the driver schedules by (reconstruction and edit configs both have them). */
+export interface RunSchedule {
   iterations: number;
   log: { every: number };
   checkpoint: { every: number; keep: number };
+}
+
+export interface RunSpec {
+  /** The resolved config: config.json of a new run directory, and what an existing one must hold; its schedule drives the loop. */
+  config: RunSchedule;
+  /** Extra fields of meta.json (e.g. the adapter report). */
+  meta?: Record<string, unknown>;
   /** Names the run in the abort error: `${what} aborted`. */
   what: string;
   /**
@@ -92,7 +96,7 @@ export async function driveRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
     throw e;
   }
   const startStep = loop.startStep;
-  const total = spec.iterations;
+  const { iterations: total, log, checkpoint } = spec.config;
   let step = startStep;
   const t0 = performance.now();
   const ctx = (logNow: boolean): StepContext => ({
@@ -103,14 +107,14 @@ export async function driveRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
     await loop.begin?.();
     while (step < total) {
       if (opts.signal?.aborted) throw new Error(`${spec.what} aborted`);
-      const logNow = (step + 1) % spec.log.every === 0 || step + 1 === total;
+      const logNow = (step + 1) % log.every === 0 || step + 1 === total;
       await loop.step(step, ctx(logNow));
       step++;
       const stopping = step < total ? (opts.stop?.requested ?? null) : null;
-      if (step % spec.checkpoint.every === 0 || step === total || stopping) {
+      if (step % checkpoint.every === 0 || step === total || stopping) {
         await loop.beforeCheckpoint?.();
         await run.saveCheckpoint(step, await loop.checkpoint(step));
-        await run.pruneCheckpoints(spec.checkpoint.keep);
+        await run.pruneCheckpoints(checkpoint.keep);
       }
       if (stopping) throw new RunStopped(stopping, step, (await run.latestCheckpoint())?.dir ?? null);
       opts.onStep?.(step, total);

@@ -196,9 +196,6 @@ export async function trainAvatar(config: ReconConfig, opts: TrainOptions): Prom
     {
       config,
       meta: { adapter: ctx.report },
-      iterations: config.iterations,
-      log: config.log,
-      checkpoint: config.checkpoint,
       what: 'training',
       start: (run, latest) => reconLoop(run, latest, config, log),
     },

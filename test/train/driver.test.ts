@@ -29,11 +29,9 @@ interface SumState {
 /** A spec whose loop sums rng.int(100) per step; `events` records the hooks' calls. */
 function sumSpec(iterations: number, events: string[] = [], failStart = false): RunSpec & { final: () => SumState } {
   let st: SumState = { step: 0, sum: 0, rng: new Rng(7).state };
+  const config = { kind: 'sum', iterations, log: { every: 3 }, checkpoint: { every: 4, keep: 2 } };
   return {
-    config: { kind: 'sum', iterations },
-    iterations,
-    log: { every: 3 },
-    checkpoint: { every: 4, keep: 2 },
+    config,
     what: 'summing',
     final: () => st,
     start: async (_run, latest): Promise<RunLoop> => {
