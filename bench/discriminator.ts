@@ -5,7 +5,7 @@
  *   gae bench discriminator [--preset tiny|full] [--size HxW] [--real N] [--steps N] [--out FILE]
  *
  * full: 275×401 (802×550 renders pooled ×2, as `adversarialDownsample: 2` gives), 4 reals + 1 fake, the
- * method's discriminator (lib/adversarial/config.ts defaults). tiny: 48×64, runs in well under a minute on
+ * discriminator of the edit preset of the same name (lib/edit/config.ts `EDIT_PRESETS`). tiny: 48×64, runs in well under a minute on
  * lavapipe.
  *
  * 1. Phases of one step, each GPU-synchronised, medians over `--steps` after a warm-up: the input batch
@@ -30,6 +30,7 @@ import * as conv from '../lib/adversarial/conv.js';
 import { Rng } from '../lib/util/random.js';
 import type { RgbImage } from '../lib/util/image.js';
 import { writeJsonAtomic } from '../lib/util/atomic.js';
+import { EDIT_PRESETS } from '../lib/edit/config.js';
 
 const o = new Command()
   .option('--preset <name>', 'tiny (lavapipe, CI) or full (GPU)', 'full')
@@ -119,7 +120,8 @@ const rng = new Rng(1);
 const image = (): RgbImage => ({ width: W, height: H, data: Float32Array.from({ length: W * H * 3 }, () => rng.next()) });
 const reals = Array.from({ length: nReal }, () => ({ image: image(), condition: image() }));
 const fake = { image: tf.tensor3d(image().data, [H, W, 3]), condition: tf.tensor3d(image().data, [H, W, 3]) };
-const adv = new Adversary({});
+// The discriminator the editing loop builds at this preset (full: 32 channels, 3 blocks), not the schema's default.
+const adv = new Adversary(EDIT_PRESETS[o.preset].adversarial);
 const D = adv.discriminator;
 
 /** The step's input batch as Adversary builds it: reals then the fake, image ⊕ condition in [-1, 1]. */
@@ -168,6 +170,26 @@ phases['readback of a scalar (GPU idle)'] = await phase('readback of a scalar (G
   await s.data();
   s.dispose();
 });
+// GPU time of tfjs's own programs in one forward + backward (timestamp queries, where the adapter has them):
+// what is left of the wall time is our kernels (conv.ts), dispatch and waiting.
+let tfjsGpu: { kernelMs: number; byProgram: Record<string, number> } | null = null;
+try {
+  await sync();
+  const t = await tf.time(() => {
+    const { value, grads } = tf.variableGrads(() => lossOf(x), vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const byProgram: Record<string, number> = {};
+  const info = (t as unknown as { getExtraProfileInfo?: () => string }).getExtraProfileInfo?.() ?? '';
+  for (const part of info.split(', ')) {
+    const m = /^(.*): ([\d.e+-]+)$/.exec(part);
+    if (m) byProgram[m[1]!] = (byProgram[m[1]!] ?? 0) + Number(m[2]);
+  }
+  tfjsGpu = { kernelMs: t.kernelMs as number, byProgram };
+  console.log(`  tfjs programs' GPU time in forward + backward: ${(t.kernelMs as number).toFixed(2)} ms ${JSON.stringify(byProgram)}`);
+} catch (e) {
+  console.log(`  no tfjs GPU timing: ${(e as Error).message}`);
+}
 const pipelines0 = Object.keys(be.pipelineCache).length;
 programs.clear();
 reads = 0;
@@ -208,13 +230,24 @@ if (o.layers) {
       r[`${k}GmacPerS`] = gmacs(macs, r[`${k}Ms`] as number);
     };
     await time('forward', () => tf.conv2d(xi, f, s, 'same'));
+    // The whole block as the discriminator runs it (conv, bias, LeakyReLU) in tfjs, and as one kernel of ours.
+    const bias = tf.randomNormal([f.shape[3]]) as tf.Tensor1D;
+    const slope = l.activation ? D.config.leakySlope : null;
+    await time('blockForwardTfjs', () =>
+      tf.tidy(() => {
+        const z = tf.add(tf.conv2d(xi, f, s, 'same'), bias);
+        return slope === null ? z : tf.leakyRelu(z, slope);
+      }),
+    );
+    await time('blockForwardTiled', () => conv.conv2dForward(xi, f, s, { bias, leakySlope: slope }));
+    bias.dispose();
     await time('inputGrad', () => conv.conv2dInputGrad(dy, f, shape, s));
     await time('inputGradTfjs', () => tf.conv2dTranspose(dy, f, shape, s, 'same'));
     await time('filterGrad', () => conv.conv2dFilterGrad(xi, dy, f.shape as [number, number, number, number], s));
     layers.push(r);
     const f2 = (k: string) => `${(r[`${k}Ms`] as number).toFixed(2)} ms (CPU ${(r[`${k}CpuMs`] as number).toFixed(0)})`;
     console.log(
-      `  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${f2('forward')}, input grad ${f2('inputGrad')} (tfjs ${f2('inputGradTfjs')}), filter grad ${f2('filterGrad')}`,
+      `  ${l.key.padEnd(7)} x[${shape}] f[${f.shape}] ${(macs / 1e6).toFixed(0)} MMAC: forward ${f2('forward')} (block: tfjs ${f2('blockForwardTfjs')}, tiled ${f2('blockForwardTiled')}), input grad ${f2('inputGrad')} (tfjs ${f2('inputGradTfjs')}), filter grad ${f2('filterGrad')}`,
     );
     shape = y.shape as [number, number, number, number];
     tf.dispose([xi, y, dy]);
@@ -231,6 +264,7 @@ const res = {
   phaseMedianMs: phases,
   phaseProcessCpuMs: cpuMs,
   counters,
+  tfjsGpu,
   layers,
   date: new Date().toISOString(),
 };

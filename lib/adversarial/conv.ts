@@ -251,6 +251,41 @@ fn store(z: u32, row: u32, ci: u32, v: f32) {
 }
 `;
 
+/**
+ * Forward, one GEMM: rows = output positions m = (b·outH + oy)·outW + ox, columns = cout, reduction index
+ * r = (ky·kw + kx)·cin + ci (the filter's row-major order, so B is the filter read as [kh·kw·cin, cout]);
+ * bias and the activation are applied as each output is stored.
+ */
+const forwardUser = (slope: number | null) => /* wgsl */ `
+@group(0) @binding(1) var<storage, read> x: array<f32>;    // [B,inH,inW,cin]
+@group(0) @binding(2) var<storage, read> w: array<f32>;    // [kh,kw,cin,cout]
+@group(0) @binding(3) var<storage, read> bias: array<f32>; // [cout]
+@group(0) @binding(4) var<storage, read_write> y: array<f32>; // [B,outH,outW,cout]
+fn rowsOf(z: u32) -> u32 { return d.rows; }
+fn redRange(z: u32) -> vec2u { return vec2u(0u, d.red); }
+struct ARow { base: u32, iy0: i32, ix0: i32 }
+fn aRow(z: u32, m: u32) -> ARow {
+  let ox = m % d.outW;
+  let t = m / d.outW;
+  return ARow((t / d.outH) * d.inH, i32((t % d.outH) * d.stride) - d.padT, i32(ox * d.stride) - d.padL);
+}
+fn loadA(a: ARow, r: u32) -> f32 {
+  let tap = r / d.cin;
+  let ci = r - tap * d.cin;
+  let iy = a.iy0 + i32(tap / d.kw);
+  let ix = a.ix0 + i32(tap % d.kw);
+  if (iy < 0 || ix < 0 || iy >= i32(d.inH) || ix >= i32(d.inW)) { return 0.0; }
+  return x[((a.base + u32(iy)) * d.inW + u32(ix)) * d.cin + ci];
+}
+struct BCol { co: u32 }
+fn bCol(z: u32, co: u32) -> BCol { return BCol(co); }
+fn loadB(c: BCol, r: u32) -> f32 { return w[r * d.cout + c.co]; }
+fn store(z: u32, m: u32, co: u32, v: f32) {
+  let s = v + bias[co];
+  y[m * d.cout + co] = ${slope === null ? 's' : `select(${slope.toExponential()} * s, s, s > 0.0)`};
+}
+`;
+
 function uniforms(
   device: GPUDevice,
   label: string,
@@ -326,6 +361,42 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   u.destroy(); // freed once the submitted work is done
   adoptBuffer(partials, [chunks, weights]).dispose();
   return adoptBuffer<tf.Rank.R4>(dw, filterShape);
+}
+
+/**
+ * act(conv2d(x, filter, stride, 'same') + bias) as one kernel, act = LeakyReLU(slope) or none (slope null).
+ * Forward only (no gradient): conv2dSame decides whether the discriminator uses it (`convOptions.forward`).
+ */
+export function conv2dForward(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  stride: number,
+  opts: { bias?: tf.Tensor1D | null; leakySlope?: number | null } = {},
+): tf.Tensor4D {
+  const [kh, kw, cin, cout] = filter.shape;
+  if (x.shape[3] !== cin) throw new Error(`conv2dForward: x has ${x.shape[3]} channels, the filter ${cin}`);
+  if (opts.bias && opts.bias.shape[0] !== cout) throw new Error(`conv2dForward: bias has ${opts.bias.shape[0]} entries, the filter ${cout} outputs`);
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filter.shape, stride, 1, 'same');
+  const yShape: [number, number, number, number] = [x.shape[0], info.outHeight, info.outWidth, cout];
+  const rows = yShape[0] * yShape[1] * yShape[2];
+  const { device } = getGpuSync();
+  const u = uniforms(device, 'conv-forward', info, { rows, cols: cout, red: kh * kw * cin, chunk: 0 });
+  const zeros = opts.bias ? null : tf.zeros([cout]);
+  const y = acquireTensorBuffer(yShape);
+  // Columns per tile matched to cout (32, 64+, ≤ 8), so that few threads idle on the discriminator's widths.
+  const t: Tile = cout <= 8 ? NARROW : cout <= 32 ? { TR: 32, TC: 8, RM: 4, RN: 4 } : SQUARE;
+  const p = getPipelineSync(device, { code: gemmWgsl(t, forwardUser(opts.leakySlope ?? null), true, false), entryPoint: 'main', label: 'conv-forward' });
+  const biasBuf = tensorBuffer(opts.bias ?? zeros!);
+  const enc = device.createCommandEncoder({ label: 'conv-forward' });
+  const pass = enc.beginComputePass();
+  pass.setPipeline(p);
+  pass.setBindGroup(0, bindGroup(device, p, { 0: u, 1: tensorBuffer(x), 2: tensorBuffer(filter), 3: biasBuf, 4: y }));
+  pass.dispatchWorkgroups(checkGrid(Math.ceil(rows / (t.TR * t.RM)), 'conv2dForward'), checkGrid(Math.ceil(cout / (t.TC * t.RN)), 'conv2dForward'), 1);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  u.destroy();
+  zeros?.dispose(); // its buffer returns to tfjs's pool only after the submitted work
+  return adoptBuffer<tf.Rank.R4>(y, yShape);
 }
 
 /** Whether `conv2dInputGrad` has a kernel for this filter and stride (else it defers to tfjs). */

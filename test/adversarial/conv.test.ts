@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { releaseGpu } from '../../lib/gpu/device.js';
-import { conv2dFilterGrad, conv2dInputGrad, conv2dSame } from '../../lib/adversarial/conv.js';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, conv2dSame } from '../../lib/adversarial/conv.js';
 import { Rng } from '../../lib/util/random.js';
 
 afterAll(async () => {
@@ -66,6 +66,40 @@ function inputGradReference(w: Float32Array, fs: number[], dy: Float32Array, xs:
   return g;
 }
 
+/** act(conv(x, W) + b) in float64, 'same' padding as tfjs pads it; act = LeakyReLU(slope) or none. */
+function forwardReference(
+  x: Float32Array,
+  xs: number[],
+  w: Float32Array,
+  fs: number[],
+  bias: Float32Array,
+  stride: number,
+  slope: number | null,
+): Float64Array {
+  const [B, H, W, cin] = xs as [number, number, number, number];
+  const [kh, kw, , cout] = fs as [number, number, number, number];
+  const oh = Math.ceil(H / stride),
+    ow = Math.ceil(W / stride);
+  const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
+  const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
+  const y = new Float64Array(B * oh * ow * cout);
+  for (let b = 0; b < B; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let co = 0; co < cout; co++) {
+          let s = bias[co]!;
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              const iy = oy * stride + ky - padT,
+                ix = ox * stride + kx - padL;
+              if (iy < 0 || ix < 0 || iy >= H || ix >= W) continue;
+              for (let ci = 0; ci < cin; ci++) s += x[((b * H + iy) * W + ix) * cin + ci]! * w[((ky * kw + kx) * cin + ci) * cout + co]!;
+            }
+          y[((b * oh + oy) * ow + ox) * cout + co] = slope === null || s > 0 ? s : slope * s;
+        }
+  return y;
+}
+
 const random = (rng: Rng, n: number) => Float32Array.from({ length: n }, () => rng.normal());
 
 describe('discriminator conv (webgpu)', () => {
@@ -94,6 +128,47 @@ describe('discriminator conv (webgpu)', () => {
       for (let i = 0; i < ref.length; i++) expect(Math.abs(got[i]! - ref[i]!), `${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-6 + 2e-7 * abs[i]!);
       tf.dispose([x, dy, g]);
     }
+  });
+
+  it('forward kernel (conv + bias + LeakyReLU) matches float64 and tf.conv2d, every tile width', async () => {
+    await useTfjsWebGpu();
+    const rng = new Rng(7);
+    // The discriminator's 6-channel input; 32 outputs (the 128×32 tile), 70 (two 64-wide tiles), 1 (the output
+    // layer, narrow tile); strides 1 and 2, odd and even sizes, more rows than one row tile.
+    const cases = [
+      [[2, 9, 7, 6], [4, 4, 6, 32], 2, 0.2],
+      [[1, 10, 12, 3], [4, 4, 3, 8], 2, null],
+      [[2, 13, 11, 5], [4, 4, 5, 70], 2, 0.2],
+      [[1, 11, 9, 12], [4, 4, 12, 1], 1, null],
+      [[2, 36, 38, 6], [4, 4, 6, 32], 2, 0.2],
+    ] as const;
+    for (const [xs, fs, stride, slope] of cases) {
+      const xd = random(rng, xs[0] * xs[1] * xs[2] * xs[3]);
+      const wd = random(rng, fs[0] * fs[1] * fs[2] * fs[3]);
+      const bd = random(rng, fs[3]);
+      const [x, w, b] = [tf.tensor4d(xd, [...xs]), tf.tensor4d(wd, [...fs]), tf.tensor1d(bd)];
+      const y = conv2dForward(x, w, stride, { bias: b, leakySlope: slope });
+      const theirs = tf.tidy(() => {
+        const z = tf.add(tf.conv2d(x, w, stride, 'same'), b);
+        return slope === null ? z : tf.leakyRelu(z, slope);
+      });
+      expect(y.shape).toEqual(theirs.shape);
+      const [got, tfjs] = [await y.data(), await theirs.data()];
+      const ref = forwardReference(xd, [...xs], wd, [...fs], bd, stride, slope);
+      for (let i = 0; i < ref.length; i++) {
+        expect(Math.abs(got[i]! - ref[i]!), `${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]!)));
+        expect(Math.abs(got[i]! - tfjs[i]!), `tfjs ${xs} ${fs} s${stride} [${i}]`).toBeLessThan(1e-5 * (1 + Math.abs(ref[i]!)));
+      }
+      // Without a bias: zeros.
+      const y0 = conv2dForward(x, w, stride);
+      const ref0 = forwardReference(xd, [...xs], wd, [...fs], new Float32Array(fs[3]), stride, null);
+      const got0 = await y0.data();
+      for (let i = 0; i < ref0.length; i++) expect(Math.abs(got0[i]! - ref0[i]!)).toBeLessThan(1e-5 * (1 + Math.abs(ref0[i]!)));
+      tf.dispose([x, w, b, y, theirs, y0]);
+    }
+    const [x, w] = [tf.zeros([1, 8, 8, 3]) as tf.Tensor4D, tf.zeros([4, 4, 2, 5]) as tf.Tensor4D];
+    expect(() => conv2dForward(x, w, 2)).toThrow(/x has 3 channels, the filter 2/);
+    tf.dispose([x, w]);
   });
 
   it('input gradient matches float64 for strides 1 and 2, odd and even sizes, narrow and wide channel tiles', async () => {
