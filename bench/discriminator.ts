@@ -17,7 +17,8 @@
  *    conv2dTranspose), the filter gradient (ours), each with GMAC/s, so a slow kernel shows against its work.
  * 3. Per whole step: tfjs programs dispatched (by program), pipelines tfjs compiled, readbacks.
  * Each timing also has this process's CPU time beside it (see `timeIt`). `--input-grad tfjs` runs the step's
- * phases with tfjs's conv2dTranspose as the input gradient instead of ours (lib/adversarial/conv.ts).
+ * phases with tfjs's conv2dTranspose as the input gradient instead of ours (lib/adversarial/conv.ts); `--fused` with
+ * each block as conv.ts's `convBlock` (one forward kernel, two backward).
  * Writes results/bench/discriminator-<device>.json.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -39,9 +40,10 @@ const o = new Command()
   .option('--steps <n>', 'samples per phase (default 10, tiny 2)')
   .option('--no-layers', 'skip the per-layer kernel timings')
   .option('--input-grad <kind>', "the step's conv input gradient: tiled (ours) or tfjs (conv2dTranspose)", 'tiled')
+  .option('--fused', 'each block (conv, bias, LeakyReLU) as one forward and two backward kernels (discriminator.fused)')
   .option('--out <file>', 'output JSON (default results/bench/discriminator-<device>.json)')
   .parse()
-  .opts<{ preset: string; size?: string; real: string; steps?: string; layers: boolean; inputGrad: string; out?: string }>();
+  .opts<{ preset: string; size?: string; real: string; steps?: string; layers: boolean; inputGrad: string; fused?: boolean; out?: string }>();
 
 if (o.preset !== 'tiny' && o.preset !== 'full') throw new Error(`--preset: "${o.preset}" is not tiny or full`);
 const [H, W] = (o.size ?? (o.preset === 'tiny' ? '48x64' : '275x401')).split('x').map(Number) as [number, number];
@@ -121,7 +123,8 @@ const image = (): RgbImage => ({ width: W, height: H, data: Float32Array.from({ 
 const reals = Array.from({ length: nReal }, () => ({ image: image(), condition: image() }));
 const fake = { image: tf.tensor3d(image().data, [H, W, 3]), condition: tf.tensor3d(image().data, [H, W, 3]) };
 // The discriminator the editing loop builds at this preset (full: 32 channels, 3 blocks), not the schema's default.
-const adv = new Adversary(EDIT_PRESETS[o.preset].adversarial);
+const preset = EDIT_PRESETS[o.preset].adversarial;
+const adv = new Adversary({ ...preset, discriminator: { ...preset.discriminator, fused: o.fused ?? false } });
 const D = adv.discriminator;
 
 /** The step's input batch as Adversary builds it: reals then the fake, image ⊕ condition in [-1, 1]. */
@@ -203,7 +206,9 @@ const counters = {
 };
 x.dispose();
 
-console.log(`discriminator step, batch ${nReal}+1 at ${H}x${W}x6, input gradient ${o.inputGrad} (GPU-synchronised medians over ${samples}, ms):`);
+console.log(
+  `discriminator step, batch ${nReal}+1 at ${H}x${W}x6, ${o.fused ? 'fused blocks' : `input gradient ${o.inputGrad}`} (GPU-synchronised medians over ${samples}, ms):`,
+);
 console.log(`  ${''.padEnd(44)} ${'wall'.padStart(10)} ${'process CPU'.padStart(12)}`);
 for (const [k, v] of Object.entries(phases)) console.log(`  ${k.padEnd(44)} ${v.toFixed(2).padStart(10)} ${cpuMs[k]!.toFixed(0).padStart(12)}`);
 console.log(

@@ -19,6 +19,13 @@ export const discriminatorConfigSchema = z.object({
   leakySlope: z.number().min(0).max(1).default(0.2),
   /** Weights start N(0, initStd²) (pix2pix); biases at 0. */
   initStd: z.number().positive().default(0.02),
+  /**
+   * Each block (conv, bias, LeakyReLU) as one forward kernel and two backward kernels (conv.ts `convBlock`) instead
+   * of tfjs's conv, add and activation around our gradient kernels: the same values up to float32 rounding (tested),
+   * fewer dispatches and no pre-activation tensors. Off by default: Table 1's grid ran without it, and its speed on
+   * a GPU is what `gae bench discriminator --fused` measures. Blocks with instance norm keep the separate ops.
+   */
+  fused: z.boolean().default(false),
 });
 
 export const realPoolConfigSchema = z.object({

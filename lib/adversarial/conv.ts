@@ -142,21 +142,41 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
 }
 
 /**
+ * What a fused conv block (conv + bias + LeakyReLU, `convBlock`) adds to a plain conv's gradient kernels: dz =
+ * dy ⊙ act'(z), read on the fly from the block's output y (LeakyReLU keeps the sign, so y > 0 ⟺ z > 0), and
+ * the bias gradient Σ dz as one more row of the filter gradient's GEMM (whose A operand is 1 there).
+ */
+interface Fusion {
+  /** LeakyReLU's negative slope; null: no activation (dz = dy, no y to read). */
+  slope: number | null;
+  bias: boolean;
+}
+const PLAIN: Fusion = { slope: null, bias: false };
+/** A row index no tap reaches (ky − padT ≥ −kh). */
+const BIAS_ROW = -1000000;
+const wgslFloat = (v: number) => (Number.isInteger(v) ? `${v}.0` : `${v}`);
+const yBinding = (f: Fusion) => (f.slope === null ? '' : "@group(0) @binding(4) var<storage, read> yAct: array<f32>; // [B,outH,outW,cout] the block's output");
+const dz = (f: Fusion, i: string) => (f.slope === null ? `dy[${i}]` : `dy[${i}] * select(${wgslFloat(f.slope)}, 1.0, yAct[${i}] > 0.0)`);
+
+/**
  * Filter gradient, chunk z: partials[z, k, co] = Σ_{m in chunk z} x(m shifted by k's tap, k's ci) · dy(m, co),
  * k = (ky·kw + kx)·cin + ci (the filter's row-major order), m = (b·outH + oy)·outW + ox.
  */
-const filterUser = /* wgsl */ `
+const filterUser = (f: Fusion = PLAIN) => /* wgsl */ `
 @group(0) @binding(1) var<storage, read> x: array<f32>;   // [B,inH,inW,cin]
 @group(0) @binding(2) var<storage, read> dy: array<f32>;  // [B,outH,outW,cout]
-@group(0) @binding(3) var<storage, read_write> partials: array<f32>; // [chunks, kh·kw·cin, cout]
+@group(0) @binding(3) var<storage, read_write> partials: array<f32>; // [chunks, kh·kw·cin (+1: bias), cout]
+${yBinding(f)}
 fn rowsOf(z: u32) -> u32 { return d.rows; }
 fn redRange(z: u32) -> vec2u { return vec2u(z * d.chunk, min((z + 1u) * d.chunk, d.red)); }
 struct ARow { ci: u32, ky: i32, kx: i32 }
 fn aRow(z: u32, k: u32) -> ARow {
+  ${f.bias ? `if (k == d.rows - 1u) { return ARow(0u, ${BIAS_ROW}, 0); }` : ''}
   let tap = k / d.cin;
   return ARow(k % d.cin, i32(tap / d.kw) - d.padT, i32(tap % d.kw) - d.padL);
 }
 fn loadA(a: ARow, m: u32) -> f32 {
+  ${f.bias ? `if (a.ky == ${BIAS_ROW}) { return 1.0; }` : ''}
   let ox = m % d.outW;
   let t = m / d.outW;
   let oy = t % d.outH;
@@ -168,15 +188,16 @@ fn loadA(a: ARow, m: u32) -> f32 {
 }
 struct BCol { co: u32 }
 fn bCol(z: u32, co: u32) -> BCol { return BCol(co); }
-fn loadB(c: BCol, m: u32) -> f32 { return dy[m * d.cout + c.co]; }
+fn loadB(c: BCol, m: u32) -> f32 { return ${dz(f, 'm * d.cout + c.co')}; }
 fn store(z: u32, k: u32, co: u32, v: f32) { partials[(z * d.rows + k) * d.cols + co] = v; }
 `;
 
 /** dW[w] = Σ_chunk partials[chunk, w], chunks in order. */
-const filterSumWgsl = /* wgsl */ `
+const filterSumWgsl = (bias: boolean) => /* wgsl */ `
 ${dims}
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+${bias ? '@group(0) @binding(3) var<storage, read_write> db: array<f32>; // the last row of the partials' : ''}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let w = gid.x + gid.y * nwg.x * ${WG}u;
@@ -185,7 +206,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let chunks = (d.red + d.chunk - 1u) / d.chunk;
   var s = 0.0;
   for (var c = 0u; c < chunks; c++) { s += partials[c * weights + w]; }
-  dw[w] = s;
+  ${bias ? 'if (w < weights - d.cols) { dw[w] = s; } else { db[w - (weights - d.cols)] = s; }' : 'dw[w] = s;'}
 }
 `;
 
@@ -194,10 +215,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  * (ix + padL) mod s = cx, enumerated as row = (b·nY + ry)·nX + rx, iy = iy0 + s·ry; they meet the taps
  * ky = cy + s·jy, kx = cx + s·jx, reduction index r = (jy·(kw/s) + jx)·cout + co.
  */
-const inputUser = /* wgsl */ `
+const inputUser = (f: Fusion = PLAIN) => /* wgsl */ `
 @group(0) @binding(1) var<storage, read> dy: array<f32>;  // [B,outH,outW,cout]
 @group(0) @binding(2) var<storage, read> w: array<f32>;   // [kh,kw,cin,cout]
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>; // [B,inH,inW,cin]
+${yBinding(f)}
 struct Cls { y0: u32, x0: u32, nY: u32, nX: u32, cy: u32, cx: u32 }
 fn cls(z: u32) -> Cls {
   let s = d.stride;
@@ -233,7 +255,7 @@ fn loadA(a: ARow, r: u32) -> f32 {
   let oy = (a.py - i32(k.x)) / i32(d.stride);
   let ox = (a.px - i32(k.y)) / i32(d.stride);
   if (oy < 0 || ox < 0 || oy >= i32(d.outH) || ox >= i32(d.outW)) { return 0.0; }
-  return dy[((a.b * d.outH + u32(oy)) * d.outW + u32(ox)) * d.cout + k.z];
+  return ${dz(f, '((a.b * d.outH + u32(oy)) * d.outW + u32(ox)) * d.cout + k.z')};
 }
 struct BCol { ci: u32, cy: u32, cx: u32 }
 fn bCol(z: u32, ci: u32) -> BCol { return BCol(ci, z / d.stride, z % d.stride); }
@@ -326,13 +348,25 @@ function checkGrid(n: number, what: string): number {
 
 /** ∂L/∂W of a 'same' conv2d of x [B,H,W,cin] with a filter of `filterShape`, given dy [B,outH,outW,cout]. */
 export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  return filterGrad(x, dy, filterShape, stride, PLAIN, null).dw;
+}
+
+/** The filter gradient, and with `f.bias` the bias gradient; with `f.slope` set, dy is the block output's and y its value. */
+function filterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  stride: number,
+  f: Fusion,
+  y: tf.Tensor4D | null,
+): { dw: tf.Tensor4D; db: tf.Tensor1D | null } {
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, stride, 1, 'same');
   const [B, , , cin] = x.shape;
   const [kh, kw, , cout] = filterShape;
   const { outHeight: outH, outWidth: outW } = info;
   if (dy.shape[1] !== outH || dy.shape[2] !== outW || dy.shape[3] !== cout)
     throw new Error(`conv2dFilterGrad: dy is [${dy.shape}], expected [${B},${outH},${outW},${cout}]`);
-  const rows = kh * kw * cin;
+  const rows = kh * kw * cin + (f.bias ? 1 : 0);
   const weights = rows * cout;
   const positions = B * outH * outW;
   const chunks = Math.ceil(positions / CHUNK);
@@ -340,27 +374,32 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [
   const u = uniforms(device, 'conv-filter-grad', info, { rows, cols: cout, red: positions, chunk: CHUNK });
   const partials = acquireTensorBuffer([chunks, weights]);
   const dw = acquireTensorBuffer(filterShape);
+  const db = f.bias ? acquireTensorBuffer([cout]) : null;
   const t = cout <= 8 ? { TR: 32, TC: 8, RM: 8, RN: 1 } : SQUARE;
-  const p1 = getPipelineSync(device, { code: gemmWgsl(t, filterUser, false, false), entryPoint: 'main', label: 'conv-filter-partials' });
-  const p2 = getPipelineSync(device, { code: filterSumWgsl, entryPoint: 'main', label: 'conv-filter-sum' });
+  const p1 = getPipelineSync(device, { code: gemmWgsl(t, filterUser(f), false, false), entryPoint: 'main', label: 'conv-filter-partials' });
+  const p2 = getPipelineSync(device, { code: filterSumWgsl(f.bias), entryPoint: 'main', label: 'conv-filter-sum' });
   const enc = device.createCommandEncoder({ label: 'conv-filter-grad' });
   const pass = enc.beginComputePass();
   pass.setPipeline(p1);
-  pass.setBindGroup(0, bindGroup(device, p1, { 0: u, 1: tensorBuffer(x), 2: tensorBuffer(dy), 3: partials }));
+  const b1: Record<number, GPUBuffer> = { 0: u, 1: tensorBuffer(x), 2: tensorBuffer(dy), 3: partials };
+  if (f.slope !== null) b1[4] = tensorBuffer(y!);
+  pass.setBindGroup(0, bindGroup(device, p1, b1));
   pass.dispatchWorkgroups(
     checkGrid(Math.ceil(rows / (t.TR * t.RM)), 'conv2dFilterGrad'),
     checkGrid(Math.ceil(cout / (t.TC * t.RN)), 'conv2dFilterGrad'),
     checkGrid(chunks, 'conv2dFilterGrad'),
   );
   pass.setPipeline(p2);
-  pass.setBindGroup(0, bindGroup(device, p2, { 0: u, 1: partials, 2: dw }));
+  const b2: Record<number, GPUBuffer> = { 0: u, 1: partials, 2: dw };
+  if (db) b2[3] = db;
+  pass.setBindGroup(0, bindGroup(device, p2, b2));
   const [gx, gy] = grid(Math.ceil(weights / WG));
   pass.dispatchWorkgroups(gx, gy);
   pass.end();
   device.queue.submit([enc.finish()]);
   u.destroy(); // freed once the submitted work is done
   adoptBuffer(partials, [chunks, weights]).dispose();
-  return adoptBuffer<tf.Rank.R4>(dw, filterShape);
+  return { dw: adoptBuffer<tf.Rank.R4>(dw, filterShape), db: db ? adoptBuffer<tf.Rank.R1>(db, [cout]) : null };
 }
 
 /**
@@ -414,8 +453,25 @@ export const convOptions: { inputGrad: 'tiled' | 'tfjs' } = { inputGrad: 'tiled'
 
 /** ∂L/∂x of a 'same' conv2d of an input of shape `xShape` with `filter`, given dy [B,outH,outW,cout]. */
 export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  return inputGrad(dy, filter, xShape, stride, PLAIN, null);
+}
+
+/** The input gradient; with `f.slope` set, dy is the block output's and y its value (dz = dy ⊙ act'). */
+function inputGrad(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  stride: number,
+  f: Fusion,
+  y: tf.Tensor4D | null,
+): tf.Tensor4D {
   const [kh, kw, cin, cout] = filter.shape;
-  if (tf.getBackend() !== 'webgpu' || !classSplits(kh, kw, stride)) return tf.conv2dTranspose(dy, filter, xShape, stride, 'same');
+  if (tf.getBackend() !== 'webgpu' || !classSplits(kh, kw, stride)) {
+    return tf.tidy(() => {
+      const dzt = (f.slope === null ? dy : tf.mul(dy, tf.where(tf.greater(y!, 0), tf.onesLike(y!), tf.fill(y!.shape, f.slope)))) as tf.Tensor4D;
+      return tf.conv2dTranspose(dzt, filter, xShape, stride, 'same') as tf.Tensor4D;
+    });
+  }
   const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, stride, 1, 'same');
   const [B, inH, inW] = xShape;
   const { outHeight: outH, outWidth: outW } = info;
@@ -427,11 +483,13 @@ export function conv2dInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, xShape: [n
   const u = uniforms(device, 'conv-input-grad', info, { rows: 0, cols: cin, red: taps * cout, chunk: 0 });
   const dx = acquireTensorBuffer(xShape);
   const t = cin <= 8 ? NARROW : SQUARE;
-  const p = getPipelineSync(device, { code: gemmWgsl(t, inputUser, true, true), entryPoint: 'main', label: 'conv-input-grad' });
+  const p = getPipelineSync(device, { code: gemmWgsl(t, inputUser(f), true, true), entryPoint: 'main', label: 'conv-input-grad' });
   const enc = device.createCommandEncoder({ label: 'conv-input-grad' });
   const pass = enc.beginComputePass();
   pass.setPipeline(p);
-  pass.setBindGroup(0, bindGroup(device, p, { 0: u, 1: tensorBuffer(dy), 2: tensorBuffer(filter), 3: dx }));
+  const bs: Record<number, GPUBuffer> = { 0: u, 1: tensorBuffer(dy), 2: tensorBuffer(filter), 3: dx };
+  if (f.slope !== null) bs[4] = tensorBuffer(y!);
+  pass.setBindGroup(0, bindGroup(device, p, bs));
   pass.dispatchWorkgroups(
     checkGrid(Math.ceil(maxRows / (t.TR * t.RM)), 'conv2dInputGrad'),
     checkGrid(Math.ceil(cin / (t.TC * t.RN)), 'conv2dInputGrad'),
@@ -484,5 +542,50 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, 
     };
   });
   const inputs = [...(wantX ? [x] : []), ...(wantW ? [filter] : [])];
+  return f(...inputs) as tf.Tensor4D;
+}
+
+/**
+ * A discriminator block, act(conv2d(x, filter, stride, 'same') + bias) with act = LeakyReLU(slope) or none (slope
+ * null), as one forward kernel (`conv2dForward`) and two backward kernels: the input gradient and the filter
+ * gradient with the bias gradient as its extra row, both reading dz = dy ⊙ act' from the block's output instead of
+ * materialising it. The same value and gradients as the separate ops (conv2dSame, add, leakyRelu) up to float32
+ * rounding (tested). `grads` as conv2dSame's; `w` covers the bias too.
+ */
+export function convBlock(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, stride: number, slope: number | null, grads: ConvGrads = {}): tf.Tensor4D {
+  if (tf.getBackend() !== 'webgpu') {
+    return tf.tidy(() => {
+      const z = tf.add(tf.conv2d(x, filter, stride, 'same'), bias) as tf.Tensor4D;
+      return slope === null ? z : (tf.leakyRelu(z, slope) as tf.Tensor4D);
+    });
+  }
+  const wantX = grads.x ?? true;
+  const wantW = grads.w ?? true;
+  if (!wantX && !wantW) return conv2dForward(x, filter, stride, { bias, leakySlope: slope });
+  const fShape = filter.shape as [number, number, number, number];
+  const xShape = x.shape as [number, number, number, number];
+  const f = tf.customGrad((...args: (tf.Tensor | ((t: tf.Tensor[]) => void))[]) => {
+    const ins = args.slice(0, -1) as tf.Tensor[];
+    const save = args.at(-1) as (t: tf.Tensor[]) => void;
+    const xi = (wantX ? ins[0]! : x) as tf.Tensor4D;
+    const [wi, bi] = (wantW ? ins.slice(-2) : [filter, bias]) as [tf.Tensor4D, tf.Tensor1D];
+    const y = conv2dForward(xi, wi, stride, { bias: bi, leakySlope: slope });
+    save([xi, wi, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws, ys] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const fusion: Fusion = { slope, bias: true };
+        const out: tf.Tensor[] = [];
+        if (wantX) out.push(inputGrad(dy as tf.Tensor4D, ws, xShape, stride, fusion, ys));
+        if (wantW) {
+          const g = filterGrad(xs, dy as tf.Tensor4D, fShape, stride, fusion, ys);
+          out.push(g.dw, g.db!);
+        }
+        return out;
+      },
+    };
+  });
+  const inputs = [...(wantX ? [x] : []), ...(wantW ? [filter, bias] : [])];
   return f(...inputs) as tf.Tensor4D;
 }

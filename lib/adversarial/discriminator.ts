@@ -13,12 +13,12 @@
  * Speed: the convolutions take their gradients from conv.ts (tiled kernels; tfjs's own filter gradient gives
  * each weight one serial thread over every output position, its input gradient is a naive per-output loop),
  * and compute only those that are needed (no filter gradient on a frozen snapshot, no input gradient for
- * the data entering the discriminator step).
+ * the data entering the discriminator step). With `fused`, each block is conv.ts's `convBlock` instead.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random.js';
 import type { DiscriminatorConfig } from './config.js';
-import { conv2dSame } from './conv.js';
+import { conv2dSame, convBlock } from './conv.js';
 
 interface ConvLayer {
   /** Stable name inside this discriminator (state export). */
@@ -161,8 +161,13 @@ export class PatchDiscriminator {
     return tf.tidy(() => {
       let h = x;
       this.layers.forEach((l, i) => {
-        h = conv2dSame(h, weights.W[i]!, l.stride, { w: !weights.frozen, x: i > 0 || (opts.inputGrad ?? true) });
+        const grads = { w: !weights.frozen, x: i > 0 || (opts.inputGrad ?? true) };
         const b = weights.b[i];
+        if (this.config.fused && b && !l.instanceNorm) {
+          h = convBlock(h, weights.W[i]!, b, l.stride, l.activation ? this.config.leakySlope : null, grads);
+          return;
+        }
+        h = conv2dSame(h, weights.W[i]!, l.stride, grads);
         if (b) h = tf.add(h, b);
         if (l.instanceNorm) {
           const { mean, variance } = tf.moments(h, [1, 2], true);

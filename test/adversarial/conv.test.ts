@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
 import { releaseGpu } from '../../lib/gpu/device.js';
-import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, conv2dSame } from '../../lib/adversarial/conv.js';
+import { conv2dFilterGrad, conv2dForward, conv2dInputGrad, conv2dSame, convBlock } from '../../lib/adversarial/conv.js';
 import { Rng } from '../../lib/util/random.js';
 
 afterAll(async () => {
@@ -169,6 +169,64 @@ describe('discriminator conv (webgpu)', () => {
     const [x, w] = [tf.zeros([1, 8, 8, 3]) as tf.Tensor4D, tf.zeros([4, 4, 2, 5]) as tf.Tensor4D];
     expect(() => conv2dForward(x, w, 2)).toThrow(/x has 3 channels, the filter 2/);
     tf.dispose([x, w]);
+  });
+
+  it('fused block (conv + bias + LeakyReLU): value and the gradients of x, W and b match float64 and the separate ops', async () => {
+    await useTfjsWebGpu();
+    const rng = new Rng(8);
+    // The discriminator's shapes in small: the 6-channel input (narrow input-gradient tile), 32 and 70 outputs, the
+    // 1-channel output layer without activation; strides 2 and 1.
+    const cases = [
+      [[2, 9, 7, 6], [4, 4, 6, 32], 2, 0.2],
+      [[2, 13, 11, 5], [4, 4, 5, 70], 2, 0.2],
+      [[1, 11, 9, 12], [4, 4, 12, 1], 1, null],
+      [[2, 20, 18, 6], [4, 4, 6, 9], 2, 0.2],
+    ] as const;
+    for (const [xs, fs, stride, slope] of cases) {
+      const oh = Math.ceil(xs[1] / stride),
+        ow = Math.ceil(xs[2] / stride);
+      const xd = random(rng, xs[0] * xs[1] * xs[2] * xs[3]);
+      const wd = random(rng, fs[0] * fs[1] * fs[2] * fs[3]);
+      const bd = random(rng, fs[3]);
+      const pd = random(rng, xs[0] * oh * ow * fs[3]);
+      const [x, w, b, probe] = [tf.tensor4d(xd, [...xs]), tf.tensor4d(wd, [...fs]), tf.tensor1d(bd), tf.tensor4d(pd, [xs[0], oh, ow, fs[3]])];
+      const ours = tf.valueAndGrads(
+        (a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
+          tf.sum(tf.mul(convBlock(a as tf.Tensor4D, c as tf.Tensor4D, e as tf.Tensor1D, stride, slope), probe)) as tf.Scalar,
+      )([x, w, b]);
+      const separate = tf.valueAndGrads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => {
+        const z = tf.add(conv2dSame(a as tf.Tensor4D, c as tf.Tensor4D, stride), e);
+        return tf.sum(tf.mul(slope === null ? z : tf.leakyRelu(z, slope), probe)) as tf.Scalar;
+      })([x, w, b]);
+      // float64: z, dz = probe ⊙ act'(z), then the plain conv's gradients of dz and Σ dz for the bias.
+      const z = forwardReference(xd, [...xs], wd, [...fs], bd, stride, null);
+      const dzd = Float32Array.from(pd, (p, i) => (slope === null || z[i]! > 0 ? p : slope * p));
+      const gx = inputGradReference(wd, [...fs], dzd, [...xs], stride);
+      const gw = filterGradReference(xd, [...xs], dzd, [...fs], stride);
+      const gb = new Float64Array(fs[3]);
+      dzd.forEach((v, i) => (gb[i % fs[3]]! += v));
+      const refs = [gx, gw.g, gb];
+      for (let k = 0; k < 3; k++) {
+        const [a, c] = [await ours.grads[k]!.data(), await separate.grads[k]!.data()];
+        expect(a.length).toBe(refs[k]!.length);
+        for (let i = 0; i < a.length; i++) {
+          const tol = 1e-5 * (1 + Math.abs(refs[k]![i]!) + (k === 1 ? gw.abs[i]! : 0));
+          expect(Math.abs(a[i]! - refs[k]![i]!), `${xs} ${fs} grad ${k} [${i}]`).toBeLessThan(tol);
+          expect(Math.abs(a[i]! - c[i]!), `separate ${xs} ${fs} grad ${k} [${i}]`).toBeLessThan(tol);
+        }
+      }
+      const [ov, sv] = [(await ours.value.data())[0]!, (await separate.value.data())[0]!];
+      expect(Math.abs(ov - sv)).toBeLessThan(1e-4 * (1 + Math.abs(sv)));
+      // Only the gradients asked for: x alone (frozen weights, the generator loss), W and b alone (the step's data).
+      const onlyX = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(convBlock(a as tf.Tensor4D, w, b, stride, slope, { w: false }), probe)) as tf.Scalar)(x);
+      const onlyWB = tf.grads(
+        (c: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(convBlock(x, c as tf.Tensor4D, e as tf.Tensor1D, stride, slope, { x: false }), probe)) as tf.Scalar,
+      )([w, b]);
+      expect(Array.from(await onlyX.data())).toEqual(Array.from(await ours.grads[0]!.data()));
+      expect(Array.from(await onlyWB[0]!.data())).toEqual(Array.from(await ours.grads[1]!.data()));
+      expect(Array.from(await onlyWB[1]!.data())).toEqual(Array.from(await ours.grads[2]!.data()));
+      tf.dispose([x, w, b, probe, ours.value, ...ours.grads, separate.value, ...separate.grads, onlyX, ...onlyWB]);
+    }
   });
 
   it('input gradient matches float64 for strides 1 and 2, odd and even sizes, narrow and wide channel tiles', async () => {
