@@ -23,7 +23,8 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameLabels, loadFrameRgb, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
 import { REGION_GROUPS } from '../head/regions.js';
-import { regionMetrics, poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
+import { poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
+import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
 import type { DatasetFrame } from '../data/dataset.js';
@@ -204,7 +205,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
         o.original ? render(o.original, frame, originalSettings) : null,
       ]);
       const captured = { rgb: capturedRgb };
-      const scores = regionMetrics(edited, gt.rgb, gt.labels);
+      const scores = await evaluationRegionMetrics(edited, gt.rgb, gt.labels);
       const mouthOpen = isMouthOpen(gt.labels, o.mouthOpenFraction);
       if (inSample) sampled.push(scores);
       if (mouthOpen) open.push(scores);

@@ -24,7 +24,8 @@ import { sampleStrength } from '../edit/editors/editor.js';
 import { editSeed, makeEditor, viewEditRequest } from '../edit/loop.js';
 import { isMouthOpen } from '../edit/evaluate.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
-import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { Adam } from '../train/adam.js';
 import { RunDir } from '../train/rundir.js';
 import { TASK_OF_SPLIT } from '../train/evaluate.js';
@@ -175,7 +176,7 @@ export async function evaluateNerfEdit(
     for (const frame of frames) {
       const edited: RgbImage = (await avatar.renderImage(poseOf(frame), frame.camera, o.background, o.chunkRays)).color;
       const gt = await renderGroundTruth(ctx, dataset, frame, o.editId);
-      const scores = regionMetrics(edited, gt.rgb, gt.labels);
+      const scores = await evaluationRegionMetrics(edited, gt.rgb, gt.labels);
       all.push(scores);
       if (isMouthOpen(gt.labels, o.mouthOpenFraction)) open.push(scores);
     }

@@ -20,7 +20,8 @@ import { RunDir } from '../train/rundir.js';
 import { expLr } from '../train/schedule.js';
 import { TASK_OF_SPLIT, errorImage, type SplitScores } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
-import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { writeGridPng } from '../image/grid.js';
 import { blobOf, packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -316,7 +317,7 @@ export async function evaluateNerf(avatar: NerfAvatar, dataset: SyntheticDataset
     for (const [i, frame] of frames.entries()) {
       const gt = await loadFrameImages(frame);
       const { color } = await avatar.renderImage(poseOf(frame), frame.camera, o.background, o.chunkRays);
-      perFrame.push(regionMetrics(color, gt.rgb, gt.labels));
+      perFrame.push(await evaluationRegionMetrics(color, gt.rgb, gt.labels));
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [gt.rgb, color, errorImage(color, gt.rgb)] });
       }

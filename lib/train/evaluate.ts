@@ -12,7 +12,8 @@ import { prepareRasterize, rasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
 import { stratifiedSample } from '../data/sampling.js';
-import { regionMetrics, poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { poolRegionScores, type RegionScore } from '../metrics/regions.js';
+import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { writeGridPng } from '../image/grid.js';
 import type { RgbImage } from '../util/image.js';
 import type { AvatarSession } from '../avatar/session.js';
@@ -103,7 +104,7 @@ export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions)
     for (const [i, frame] of frames.entries()) {
       const gt = await loadFrameImages(frame);
       const { color } = await renderFrame(session, frame, settings);
-      perFrame.push(regionMetrics(color, gt.rgb, gt.labels));
+      perFrame.push(await evaluationRegionMetrics(color, gt.rgb, gt.labels));
       o.onFrame?.(++done, total);
       if (o.figureDir && i % figureEvery === 0 && rows.length < (o.figureRows ?? 3)) {
         rows.push({ label: `t${frame.timestep} ${frame.cameraId}`, images: [gt.rgb, color, errorImage(color, gt.rgb)] });
