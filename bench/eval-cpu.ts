@@ -5,7 +5,7 @@
  * around each call (captured image, cache key, cache write, pooling). The same script runs on older commits:
  * where a newer helper is missing it calls what that commit's pipeline called.
  *
- *   npx tsx bench/eval-cpu.ts [--width 802] [--height 550] [--reps 5] [--out FILE]
+ *   npx tsx bench/eval-cpu.ts [--width 802] [--height 550] [--reps 5] [--gpu] [--out FILE]
  */
 import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
@@ -34,8 +34,9 @@ async function main() {
     .option('--height <n>', 'image height', '550')
     .option('--reps <n>', 'timed repetitions (after one warm-up)', '5')
     .option('--out <file>', 'also write the medians as JSON')
+    .option('--gpu', 'also time regionMetricsGpu (lib/metrics/regions-gpu.ts) on the device, and say which adapter')
     .parse()
-    .opts<{ width: string; height: string; reps: string; out?: string }>();
+    .opts<{ width: string; height: string; reps: string; out?: string; gpu?: boolean }>();
   const W = Number(o.width);
   const H = Number(o.height);
   const reps = Number(o.reps);
@@ -92,6 +93,7 @@ async function main() {
   // CPU time of the process (all its threads; the least over the repetitions) besides the median wall time: on a
   // shared machine other processes stretch the wall time, much less the CPU time a piece of work needs.
   const results: Record<string, Record<string, { cpuMs: number; wallMs: number }>> = {};
+  let adapter: string | null = null;
   const row = (name: string, r: { cpuMs: number; wallMs: number }) =>
     console.log(`  ${name.padEnd(58)} ${r.cpuMs.toFixed(1).padStart(8)} ${r.wallMs.toFixed(1).padStart(8)}`);
   async function time(section: string, name: string, fn: () => unknown): Promise<void> {
@@ -123,6 +125,15 @@ async function main() {
   console.log(`${''.padEnd(60)}  CPU ms  wall ms\n${''.padEnd(60)}   (min)  (median)`);
   console.log('evaluation (lib/edit/evaluate.ts), per frame:');
   await time('evaluation', 'regionMetrics: PSNR + SSIM, image and 5 regions', () => regionMetrics(edited, gt, labels));
+  if (o.gpu) {
+    const { getGpu, describeAdapter } = await import('../lib/gpu/index.js');
+    const { regionMetricsGpu } = await import('../lib/metrics/regions-gpu.js');
+    const ctx = await getGpu();
+    adapter = describeAdapter(ctx.report);
+    console.log(`  (GPU: ${adapter})`);
+    await regionMetricsGpu(edited, gt, labels); // pipelines
+    await time('gpu', 'regionMetricsGpu: the same scores on the device (upload, 3 passes, readback)', () => regionMetricsGpu(edited, gt, labels));
+  }
   await time('evaluation', 'isMouthOpen', () => isMouthOpen(labels, 0.002));
   await time('evaluation', 'editFrameSums + editScores', () => editScores(editFrameSums({ edited, unedited, captured, gt, labels }, [Region.teeth])));
   await time('evaluation', 'residualFlicker', () => residualFlicker({ edited, unedited, labels }, { edited: edited2, unedited: unedited2, labels }));
@@ -188,10 +199,12 @@ async function main() {
       node: process.version,
       cpus: os.cpus().length,
       load: os.loadavg()[0],
+      adapter,
       results,
       date: new Date().toISOString(),
     });
   await fs.rm(tmp, { recursive: true, force: true });
 }
 
-void main();
+// An open GPU device (--gpu) would keep the process alive.
+void main().then(() => process.exit(0));
