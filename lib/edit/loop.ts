@@ -31,7 +31,7 @@ import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
 import { loadAvatar } from '../avatar/load.js';
 import { AvatarSession } from '../avatar/session.js';
 import { nextView } from '../train/recon.js';
-import { renderModel } from '../train/evaluate.js';
+import { renderModel, warmRasterizer } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { Adam, adamFromBlobs, adamToBlobs, type AdamMoments, type AdamState } from '../train/adam.js';
 import { packBlobs, unpackBlobs, type Blobs } from '../util/blobs.js';
@@ -428,6 +428,8 @@ async function editLoop(
   };
 
   const begin = async () => {
+    const first = views[0]!;
+    await warmRasterizer(session.avatar, session.boundFramesOf(first), first.camera, train);
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
       for (let v = 0; v < views.length; v++) {
         await editView(v);

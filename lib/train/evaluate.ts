@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
-import { prepareRasterize, rasterize } from '../raster/rasterize.js';
+import { prepareRasterize, rasterize, sharedRasterizer } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameImages, type DatasetFrame, type SplitName } from '../data/dataset.js';
 import { stratifiedSample } from '../data/sampling.js';
@@ -37,23 +37,43 @@ export interface SplitScores {
   regions: Record<string, { psnr: number; ssim: number; pixels: number }>;
 }
 
-/** Renders an avatar posed by `frames` (no gradient) and reads colour and alpha back. tfjs's webgpu `dataSync` needs a DOM canvas, so reads are async. */
+/**
+ * Renders an avatar posed by `frames` (no gradient) and reads colour and alpha back. tfjs's webgpu `dataSync` needs
+ * a DOM canvas, so reads are async. Complete by construction: a frame whose tile keys overflowed the rasterizer's
+ * capacity (lib/raster/gpu/capacity.ts) is rendered again once the capacity has grown, so that the 2D editor, the
+ * evaluation and the figures never see a frame with missing tiles (the first frame of a process used to be one).
+ */
 export async function renderModel(
   avatar: AvatarModel,
   frames: PoseFrames,
   camera: Camera,
   settings: RasterSettings,
 ): Promise<{ color: RgbImage; alpha: Float32Array }> {
-  const out = tf.tidy(() => {
-    const r = rasterize(avatar.world(frames), camera, settings);
-    r.radii.dispose();
-    r.nContrib.dispose();
-    r.depth.dispose();
-    return { color: r.color, alpha: r.alpha };
-  });
-  const [color, alpha] = (await Promise.all([out.color.data(), out.alpha.data()])) as Float32Array[];
-  tf.dispose([out.color, out.alpha]);
-  return { color: { width: camera.width, height: camera.height, data: Float32Array.from(color!) }, alpha: Float32Array.from(alpha!) };
+  for (;;) {
+    const r = sharedRasterizer();
+    const before = r?.stats.overflowFrames ?? 0;
+    const out = tf.tidy(() => {
+      const x = rasterize(avatar.world(frames), camera, settings);
+      x.radii.dispose();
+      x.nContrib.dispose();
+      x.depth.dispose();
+      return { color: x.color, alpha: x.alpha };
+    });
+    const [color, alpha] = (await Promise.all([out.color.data(), out.alpha.data()])) as Float32Array[];
+    tf.dispose([out.color, out.alpha]);
+    const st = r ? await r.settle() : null;
+    if (st && st.overflowFrames !== before) continue;
+    return { color: { width: camera.width, height: camera.height, data: Float32Array.from(color!) }, alpha: Float32Array.from(alpha!) };
+  }
+}
+
+/**
+ * Sizes the rasterizer's key capacity for this avatar before a training loop's first step (fresh or resumed): a
+ * step renders synchronously inside the gradient tape and cannot re-render, so without this the first step of a
+ * full-preset run trained on a frame with missing tiles (724,790 keys needed, 391,168 room at ~49k Gaussians).
+ */
+export async function warmRasterizer(avatar: AvatarModel, frames: PoseFrames, camera: Camera, settings: RasterSettings): Promise<void> {
+  await renderModel(avatar, frames, camera, settings);
 }
 
 /** Renders one frame of the session's avatar (no gradient). */

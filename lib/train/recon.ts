@@ -35,6 +35,7 @@ import { RunDir, type CheckpointRef } from './rundir.js';
 import { driveRun, type RunLoop, type RunOptions } from './driver.js';
 import { DensifyStrategy, sceneExtent, type DensifyStrategyState } from './strategy.js';
 import { assertFiniteVars } from './finite.js';
+import { warmRasterizer } from './evaluate.js';
 import type { ReconConfig } from './config.js';
 import { Rng } from '../util/random.js';
 
@@ -243,6 +244,10 @@ async function reconLoop(run: RunDir, latest: CheckpointRef | null, config: Reco
 
   return {
     startStep: st.step,
+    begin: async () => {
+      const first = views[0]!;
+      await warmRasterizer(session.avatar, session.boundFramesOf(first), first.camera, settingsFor(st.step, config, background));
+    },
     step: async (step, { logNow, logMetrics }) => {
       const view = views[nextView(rng, st.viewStack, views.length)]!;
       const cam = view.camera;
