@@ -2,7 +2,7 @@
  * The resumable run driver that reconstruction (recon.ts) and editing (lib/edit/loop.ts) plug their step
  * into. It owns what the two loops share: the run directory and its lock, resuming from the newest
  * checkpoint (the metrics a killed run logged past it are dropped, since those steps run again), the log
- * and checkpoint cadence, abort through an AbortSignal, a stop request (SIGINT/SIGTERM: checkpoint, then
+ * and checkpoint cadence, abort through an AbortSignal (checkpoint, then an error), a stop request (SIGINT/SIGTERM: checkpoint, then
  * RunStopped) and `stopAfter`. A loop brings what differs: how it starts or resumes, one step, and what a
  * checkpoint holds.
  *
@@ -106,7 +106,16 @@ export async function driveRun(spec: RunSpec, opts: RunOptions): Promise<RunResu
   try {
     await loop.begin?.();
     while (step < total) {
-      if (opts.signal?.aborted) throw new Error(`${spec.what} aborted`);
+      if (opts.signal?.aborted) {
+        // An abort is how `gae ablate` passes on SIGTERM (a time limit, Slurm's preemption): keep the steps taken
+        // since the last checkpoint (up to checkpoint.every of them) so that a rerun resumes from here.
+        if (step > startStep && step % checkpoint.every !== 0) {
+          await loop.beforeCheckpoint?.();
+          await run.saveCheckpoint(step, await loop.checkpoint(step));
+          await run.pruneCheckpoints(checkpoint.keep);
+        }
+        throw new Error(`${spec.what} aborted`);
+      }
       const logNow = (step + 1) % log.every === 0 || step + 1 === total;
       await loop.step(step, ctx(logNow));
       step++;

@@ -118,13 +118,28 @@ describe('driveRun', () => {
     await expect(driveRun(sumSpec(12), { runDir: dir })).rejects.toThrow(/different config/);
   });
 
-  it('throws "<what> aborted" on an aborted signal, disposing the loop and releasing the lock', async () => {
+  it('throws "<what> aborted" on an aborted signal after checkpointing the steps taken, disposing the loop and releasing the lock', async () => {
     const dir = path.join(tmp, 'aborted');
     const c = new AbortController();
     const events: string[] = [];
-    await expect(driveRun(sumSpec(10, events), { runDir: dir, signal: c.signal, onStep: (s) => s === 2 && c.abort() })).rejects.toThrow('summing aborted');
-    expect(events.at(-1)).toBe('dispose');
-    await (await RunDir.open(dir, sumSpec(10).config)).close();
+    // Aborted after step 6: the periodic checkpoint is at 4, the abort writes 6.
+    await expect(driveRun(sumSpec(10, events), { runDir: dir, signal: c.signal, onStep: (s) => s === 6 && c.abort() })).rejects.toThrow('summing aborted');
+    expect(events).toEqual(['begin@0', 'flush@4', 'flush@6', 'dispose']);
+    const run = await RunDir.open(dir, sumSpec(10).config);
+    expect((await run.latestCheckpoint())?.step).toBe(6);
+    await run.close();
+    // The rerun resumes at 6 and ends where an uninterrupted run ends.
+    const resumed = sumSpec(10);
+    await driveRun(resumed, { runDir: dir });
+    const whole = sumSpec(10);
+    await driveRun(whole, { runDir: path.join(tmp, 'aborted-whole') });
+    expect(resumed.final()).toEqual(whole.final());
+    // Aborted right after a periodic checkpoint: no second one of the same step.
+    const dir2 = path.join(tmp, 'aborted-at-4');
+    const c2 = new AbortController();
+    const ev2: string[] = [];
+    await expect(driveRun(sumSpec(10, ev2), { runDir: dir2, signal: c2.signal, onStep: (s) => s === 4 && c2.abort() })).rejects.toThrow('summing aborted');
+    expect(ev2).toEqual(['begin@0', 'flush@4', 'dispose']);
   });
 
   it('on a stop request, checkpoints the step it finished and throws RunStopped naming it', async () => {
