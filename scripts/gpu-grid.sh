@@ -64,7 +64,7 @@ fi
 log "prepared the dataset and the plain reconstruction"
 # The dataset is synthesised again on each machine: its digest shows whether two calls scored against the same bytes.
 for d in data/synthetic/*/; do
-  [ -f "$d/dataset.json" ] && log "dataset $d sha256 $(cd "$d" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
+  [ -f "$d/dataset.json" ] && log "dataset $d sha256 $(cd "$d" && find . -type f -not -path "./.cache/*" | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)"
 done
 
 pids=()

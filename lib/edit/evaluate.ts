@@ -22,8 +22,7 @@ import { prepareRasterize } from '../raster/rasterize.js';
 import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadFrameLabels, loadFrameRgb, type SplitName } from '../data/dataset.js';
 import { renderGroundTruth } from '../data/ground-truth.js';
-import { REGION_GROUPS } from '../head/regions.js';
-import { poolRegionScores, regionMask, type RegionScore } from '../metrics/regions.js';
+import { poolRegionScores, type RegionScore } from '../metrics/regions.js';
 import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
@@ -40,6 +39,7 @@ import type { AvatarSession } from '../avatar/session.js';
 import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';
+import { mouthInteriorCounts, mouthInteriorPixels } from '../data/mouth-interior.js';
 
 export interface EditTaskScores {
   split: SplitName;
@@ -124,9 +124,7 @@ export interface FigureFrame {
 
 /** Whether a frame's mouth interior covers at least `fraction` of the image. */
 export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
-  const m = regionMask(labels, REGION_GROUPS.mouthInterior!);
-  let n = 0;
-  for (let p = 0; p < m.length; p++) n += m[p]!;
+  const n = mouthInteriorPixels(labels);
   return n >= fraction * labels.length && n > 0;
 }
 
@@ -134,16 +132,27 @@ export function frameId(frame: Pick<DatasetFrame, 'split' | 'timestep' | 'camera
   return `${frame.split}/t${String(frame.timestep).padStart(4, '0')}/${frame.cameraId}`;
 }
 
-/** The frames to evaluate in a split: the stratified sample, then mouth-open extras (in their sampling order). */
+/**
+ * The frames to evaluate in a split: the stratified sample, then mouth-open extras (in their sampling order).
+ * `datasetDir` caches the frames' mouth-interior pixel counts (lib/data/mouth-interior.ts); null decodes every map.
+ */
 export async function evaluationFrames(
   frames: DatasetFrame[],
   o: Pick<EvaluateEditOptions, 'framesPerSplit' | 'mouthOpenFrames' | 'sampleSeed' | 'mouthOpenFraction'>,
+  datasetDir: string | null = null,
 ): Promise<{ frame: DatasetFrame; inSample: boolean }[]> {
   const seed = o.sampleSeed ?? 0;
   const sample = stratifiedSample(frames, o.framesPerSplit, seed);
   const open: DatasetFrame[] = [];
-  // Reading every frame's labels costs a PNG decode each: only when mouth-open extras are asked for.
-  if ((o.mouthOpenFrames ?? 0) > 0) for (const f of frames) if (isMouthOpen(await loadFrameLabels(f), o.mouthOpenFraction)) open.push(f);
+  // Every frame's mouth-interior count (cached: a PNG decode each otherwise), only when mouth-open extras are asked for.
+  if ((o.mouthOpenFrames ?? 0) > 0) {
+    const counts = await mouthInteriorCounts(frames, datasetDir);
+    // isMouthOpen's test, on the counts.
+    frames.forEach((f, i) => {
+      const { mouth, pixels } = counts[i]!;
+      if (mouth >= o.mouthOpenFraction * pixels && mouth > 0) open.push(f);
+    });
+  }
   const extra = (o.mouthOpenFrames ?? 0) > 0 ? stratifiedSample(open, o.mouthOpenFrames!, seed) : [];
   const inSample = new Set(sample);
   const out = sample.map((frame) => ({ frame, inSample: true }));
@@ -176,7 +185,7 @@ export async function evaluateEdit(ctx: GpuContext, session: AvatarSession, o: E
   const pickedBySplit = new Map<SplitName, { frame: DatasetFrame; inSample: boolean }[]>();
   for (const split of o.splits) {
     if (split === 'train') throw new Error('evaluateEdit: splits: the training split is not an evaluation task');
-    pickedBySplit.set(split, await evaluationFrames(session.dataset.splits[split].frames, o));
+    pickedBySplit.set(split, await evaluationFrames(session.dataset.splits[split].frames, o, session.dataset.dir));
   }
   const total = [...pickedBySplit.values()].reduce((n, p) => n + p.length, 0);
   let done = 0;
