@@ -54,10 +54,10 @@ function topSingularValue(W: Float64Array, K: number, C: number): number {
   return sigma;
 }
 
-const small = { channels: 8, layers: 3 };
-
-export function discriminatorSuite(backend: string, setup: () => Promise<void>, tol: { fd: number }): void {
-  describe(`conditional PatchGAN on tfjs ${backend}`, () => {
+/** `fused`: every test with the discriminator's blocks fused (conv.ts convBlock), the webgpu-only fast path. */
+export function discriminatorSuite(backend: string, setup: () => Promise<void>, tol: { fd: number }, opts: { fused?: boolean } = {}): void {
+  const small = { channels: 8, layers: 3, ...(opts.fused ? { fused: true } : {}) };
+  describe(`conditional PatchGAN on tfjs ${backend}${opts.fused ? ', fused blocks' : ''}`, () => {
     it('sets up the backend', async () => {
       await setup();
       expect(tf.getBackend()).toBe(backend);

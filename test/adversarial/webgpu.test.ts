@@ -19,6 +19,15 @@ discriminatorSuite(
   { fd: 5e-2 },
 );
 
+discriminatorSuite(
+  'webgpu',
+  async () => {
+    await useTfjsWebGpu();
+  },
+  { fd: 5e-2 },
+  { fused: true },
+);
+
 describe('fused discriminator blocks (webgpu)', () => {
   it('give the separate ops’ loss, weight gradients and generator gradient up to float32 rounding', async () => {
     await useTfjsWebGpu();
