@@ -9,7 +9,8 @@
 #   bash scripts/gpu-grid.sh experiments/table1.json 12 300 --seed 0
 #
 # Arguments: the grid config, the cells run at once (each its own process on the one GPU), a start budget in
-# seconds (no cell starts after it; running cells finish), then `gae ablate` filters. Steps:
+# seconds (no cell starts after it; running cells finish), then `gae ablate` filters other than --method (the script
+# passes --method itself: GAE_METHODS=a,b limits it to those methods, e.g. the adversarial arms only). Steps:
 #   1. reconstructions carried from an earlier call (.gpu-data/recon-*.tar.xz) are unpacked into the grid, so
 #      that every call edits the same avatars; the dataset is synthesised again (deterministic from its config);
 #   2. the shared prerequisites (dataset, plain reconstruction), then the WABE reconstruction beside the cells that
@@ -50,7 +51,9 @@ done
 read -r plain wabe < <(node -e '
   const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const w = (m) => (m.params ?? {}).reconWabe === true || (c.params ?? {}).reconWabe === true;
-  console.log((c.methods.filter((m) => !w(m)).map((m) => m.name).join(",") || "-") + " " + (c.methods.filter(w).map((m) => m.name).join(",") || "-"));
+  const only = process.env.GAE_METHODS ? new Set(process.env.GAE_METHODS.split(",")) : null;
+  const ms = c.methods.filter((m) => !only || only.has(m.name));
+  console.log((ms.filter((m) => !w(m)).map((m) => m.name).join(",") || "-") + " " + (ms.filter(w).map((m) => m.name).join(",") || "-"));
 ' "$cfg")
 log "methods: plain [$plain], on the WABE reconstruction [$wabe]"
 
