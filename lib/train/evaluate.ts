@@ -49,7 +49,7 @@ export async function renderModel(
   camera: Camera,
   settings: RasterSettings,
 ): Promise<{ color: RgbImage; alpha: Float32Array }> {
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const r = sharedRasterizer();
     const before = r?.stats.overflowFrames ?? 0;
     const out = tf.tidy(() => {
@@ -62,7 +62,14 @@ export async function renderModel(
     const [color, alpha] = (await Promise.all([out.color.data(), out.alpha.data()])) as Float32Array[];
     tf.dispose([out.color, out.alpha]);
     const st = r ? await r.settle() : null;
-    if (st && st.overflowFrames !== before) continue;
+    if (st && st.overflowFrames !== before) {
+      // Capacity grows ×1.5 past each report, so a few attempts suffice unless it cannot grow (buffer size limit).
+      if (attempt >= 4)
+        throw new Error(
+          `renderModel: a ${camera.width}x${camera.height} frame still overflows the rasterizer's ${st.capacity} tile keys after ${attempt + 1} attempts`,
+        );
+      continue;
+    }
     return { color: { width: camera.width, height: camera.height, data: Float32Array.from(color!) }, alpha: Float32Array.from(alpha!) };
   }
 }
