@@ -9,13 +9,13 @@
  * ~1e-5 dB in PSNR (tested). Options the kernels do not cover (a border other than 'valid', a window larger
  * than the image) go to the CPU version.
  */
-import { REGION_GROUPS, REGION_NAMES } from '../head/regions.js';
+import { REGION_NAMES } from '../head/regions.js';
 import type { RgbImage } from '../util/image.js';
 import { getGpuSync } from '../gpu/device.js';
 import { getPipelineSync, bindGroup } from '../gpu/pipelines.js';
 import { BufferUsage, MapMode } from '../gpu/flags.js';
 import { gaussianWindow } from './image.js';
-import { regionMetrics, type LabelMap, type RegionMetricsOptions, type RegionScore } from './regions.js';
+import { groupScores, regionBins, regionMetrics, type LabelMap, type RegionMetricsOptions, type RegionScore } from './regions.js';
 
 const WG = 256;
 /** Label bins: the region ids, plus one for labels past the last id (in no group, as regionMask has it). */
@@ -191,21 +191,12 @@ export async function regionMetricsGpu(
   const k = s.windowSize ?? 11;
   const { width: w, height: h } = reference;
   if ((s.border ?? 'valid') !== 'valid' || w < k || h < k) return regionMetrics(rendered, reference, labels, opts);
-  const n = w * h;
-  if (labels.length !== n) throw new Error(`regionMetrics: label map has ${labels.length} entries, expected ${w}x${h} = ${n}`);
-  if (rendered.width !== w || rendered.height !== h || rendered.data.length !== 3 * n || reference.data.length !== 3 * n) {
-    throw new Error(`regionMetrics: image sizes differ (${rendered.width}x${rendered.height} vs ${w}x${h})`);
-  }
-  const K = REGION_NAMES.length;
-  const ids = new Uint32Array(n);
+  const bins = regionBins(rendered, reference, labels);
+  const n = bins.length;
+  // The kernels read the bins as u32.
+  const ids = Uint32Array.from(bins);
   const count = new Float64Array(BINS);
-  for (let p = 0; p < n; p++) {
-    const v = labels[p]!;
-    if (!(v >= 0 && v < K)) throw new Error(`regionMetrics: label ${v} at pixel ${p} is not a region id (0..${K - 1})`);
-    const l = Math.min(K, Math.round(v));
-    ids[p] = l;
-    count[l]++;
-  }
+  for (let p = 0; p < n; p++) count[bins[p]!]++;
   const mw = w - k + 1;
   const mh = h - k + 1;
   const off = (k - 1) / 2;
@@ -256,25 +247,7 @@ export async function regionMetricsGpu(
   const base = seOffset / 4;
   for (let gi = 0; gi < seGroups; gi++) for (let b = 0; b < BINS; b++) se[b] += partials[base + gi * BINS + b]!;
   const total = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
-  // Data range 1, as regionMetrics has it.
-  const psnrOf = (sum: number, pixels: number) => (pixels === 0 ? NaN : sum === 0 ? Infinity : 10 * Math.log10(1 / (sum / (3 * pixels))));
-  const out: Record<string, RegionScore> = {};
-  if (opts.includeImage ?? true) out.image = { psnr: psnrOf(total(se), n), ssim: mw * mh > 0 ? total(ssimSum) / (mw * mh) : NaN, pixels: n };
-  for (const [name, group] of Object.entries(opts.groups ?? REGION_GROUPS)) {
-    let a = 0,
-      c = 0,
-      ss = 0,
-      sc = 0;
-    for (const id of new Set(group)) {
-      if (!(id >= 0 && id < K)) continue;
-      a += se[id]!;
-      c += count[id]!;
-      ss += ssimSum[id]!;
-      sc += ssimCount[id]!;
-    }
-    out[name] = { psnr: psnrOf(a, c), ssim: sc > 0 ? ss / sc : NaN, pixels: c };
-  }
-  return out;
+  return groupScores({ se, count, ssimSum, ssimCount }, { se: total(se), pixels: n, ssimSum: total(ssimSum), ssimPixels: mw * mh }, opts);
 }
 
 /**

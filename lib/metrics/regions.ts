@@ -39,19 +39,9 @@ export interface RegionMetricsOptions {
  * order of float64 additions.
  */
 export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: LabelMap, opts: RegionMetricsOptions = {}): Record<string, RegionScore> {
-  const n = reference.width * reference.height;
-  if (labels.length !== n) throw new Error(`regionMetrics: label map has ${labels.length} entries, expected ${reference.width}x${reference.height} = ${n}`);
-  if (rendered.width !== reference.width || rendered.height !== reference.height || rendered.data.length !== 3 * n || reference.data.length !== 3 * n) {
-    throw new Error(`regionMetrics: image sizes differ (${rendered.width}x${rendered.height} vs ${reference.width}x${reference.height})`);
-  }
+  const ids = regionBins(rendered, reference, labels);
+  const n = ids.length;
   const K = REGION_NAMES.length;
-  // Bin K holds labels that round past the last id (e.g. 6.7): in no group, as regionMask would have it.
-  const ids = new Uint8Array(n);
-  for (let p = 0; p < n; p++) {
-    const v = labels[p]!;
-    if (!(v >= 0 && v < K)) throw new Error(`regionMetrics: label ${v} at pixel ${p} is not a region id (0..${K - 1})`);
-    ids[p] = Math.min(K, Math.round(v));
-  }
   const map = ssimMap(rendered, reference, opts.ssim); // once; each region averages its part
   const W = reference.width;
   const se = new Float64Array(K + 1);
@@ -82,10 +72,52 @@ export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: L
       ssimAll += v;
     }
   }
+  return groupScores({ se, count, ssimSum, ssimCount }, { se: seAll, pixels: n, ssimSum: ssimAll, ssimPixels: map.width * map.height }, opts);
+}
+
+/**
+ * Checks a (rendered, reference, labels) triple and bins each pixel's label: the region id, or REGION_NAMES.length
+ * for labels that round past the last id (e.g. 6.7: in no group, as regionMask would have it). Shared with the GPU
+ * version (regions-gpu.ts), so both refuse the same inputs with the same messages.
+ */
+export function regionBins(rendered: RgbImage, reference: RgbImage, labels: LabelMap): Uint8Array {
+  const n = reference.width * reference.height;
+  if (labels.length !== n) throw new Error(`regionMetrics: label map has ${labels.length} entries, expected ${reference.width}x${reference.height} = ${n}`);
+  if (rendered.width !== reference.width || rendered.height !== reference.height || rendered.data.length !== 3 * n || reference.data.length !== 3 * n) {
+    throw new Error(`regionMetrics: image sizes differ (${rendered.width}x${rendered.height} vs ${reference.width}x${reference.height})`);
+  }
+  const K = REGION_NAMES.length;
+  const ids = new Uint8Array(n);
+  for (let p = 0; p < n; p++) {
+    const v = labels[p]!;
+    if (!(v >= 0 && v < K)) throw new Error(`regionMetrics: label ${v} at pixel ${p} is not a region id (0..${K - 1})`);
+    ids[p] = Math.min(K, Math.round(v));
+  }
+  return ids;
+}
+
+/** Per-bin sums of squared error (three channels), pixels, SSIM map values and map pixels. */
+export interface RegionBinSums {
+  se: Float64Array;
+  count: Float64Array;
+  ssimSum: Float64Array;
+  ssimCount: Float64Array;
+}
+
+/**
+ * The scores from per-bin sums: the whole image from `image`'s totals, each group by adding its ids' bins. PSNR with
+ * data range 1.
+ */
+export function groupScores(
+  bins: RegionBinSums,
+  image: { se: number; pixels: number; ssimSum: number; ssimPixels: number },
+  opts: Pick<RegionMetricsOptions, 'groups' | 'includeImage'> = {},
+): Record<string, RegionScore> {
+  const K = REGION_NAMES.length;
   const psnrOf = (sum: number, pixels: number) => (pixels === 0 ? NaN : sum === 0 ? Infinity : 10 * Math.log10(1 / (sum / (3 * pixels))));
   const out: Record<string, RegionScore> = {};
   if (opts.includeImage ?? true) {
-    out.image = { psnr: psnrOf(seAll, n), ssim: map.width * map.height > 0 ? ssimAll / (map.width * map.height) : NaN, pixels: n };
+    out.image = { psnr: psnrOf(image.se, image.pixels), ssim: image.ssimPixels > 0 ? image.ssimSum / image.ssimPixels : NaN, pixels: image.pixels };
   }
   for (const [name, group] of Object.entries(opts.groups ?? REGION_GROUPS)) {
     let s = 0,
@@ -94,10 +126,10 @@ export function regionMetrics(rendered: RgbImage, reference: RgbImage, labels: L
       sc = 0;
     for (const id of new Set(group)) {
       if (!(id >= 0 && id < K)) continue; // no pixel carries it
-      s += se[id]!;
-      c += count[id]!;
-      ss += ssimSum[id]!;
-      sc += ssimCount[id]!;
+      s += bins.se[id]!;
+      c += bins.count[id]!;
+      ss += bins.ssimSum[id]!;
+      sc += bins.ssimCount[id]!;
     }
     out[name] = { psnr: psnrOf(s, c), ssim: sc > 0 ? ss / sc : NaN, pixels: c };
   }
