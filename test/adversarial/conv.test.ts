@@ -10,6 +10,13 @@ afterAll(async () => {
   await releaseGpu();
 });
 
+/** Output size and top/left padding of a 'same' conv, as tfjs pads it (top/left = floor of the total / 2). */
+function samePadding(H: number, W: number, kh: number, kw: number, stride: number): { oh: number; ow: number; padT: number; padL: number } {
+  const oh = Math.ceil(H / stride),
+    ow = Math.ceil(W / stride);
+  return { oh, ow, padT: Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2), padL: Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2) };
+}
+
 /**
  * ∂(Σ dy·conv(x, W))/∂W in float64, 'same' padding as tfjs pads it (top/left = floor of the total / 2), and the
  * sum of the terms' magnitudes (float32 summation of n terms errs by up to about n·ε times that; in practice
@@ -18,10 +25,7 @@ afterAll(async () => {
 function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs: number[], stride: number): { g: Float64Array; abs: Float64Array } {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
-  const oh = Math.ceil(H / stride),
-    ow = Math.ceil(W / stride);
-  const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
-  const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
+  const { oh, ow, padT, padL } = samePadding(H, W, kh, kw, stride);
   const g = new Float64Array(kh * kw * cin * cout);
   const abs = new Float64Array(g.length);
   for (let b = 0; b < B; b++)
@@ -46,10 +50,7 @@ function filterGradReference(x: Float32Array, xs: number[], dy: Float32Array, fs
 function inputGradReference(w: Float32Array, fs: number[], dy: Float32Array, xs: number[], stride: number): Float64Array {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
-  const oh = Math.ceil(H / stride),
-    ow = Math.ceil(W / stride);
-  const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
-  const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
+  const { oh, ow, padT, padL } = samePadding(H, W, kh, kw, stride);
   const g = new Float64Array(B * H * W * cin);
   for (let b = 0; b < B; b++)
     for (let oy = 0; oy < oh; oy++)
@@ -78,10 +79,7 @@ function forwardReference(
 ): Float64Array {
   const [B, H, W, cin] = xs as [number, number, number, number];
   const [kh, kw, , cout] = fs as [number, number, number, number];
-  const oh = Math.ceil(H / stride),
-    ow = Math.ceil(W / stride);
-  const padT = Math.floor(Math.max((oh - 1) * stride + kh - H, 0) / 2);
-  const padL = Math.floor(Math.max((ow - 1) * stride + kw - W, 0) / 2);
+  const { oh, ow, padT, padL } = samePadding(H, W, kh, kw, stride);
   const y = new Float64Array(B * oh * ow * cout);
   for (let b = 0; b < B; b++)
     for (let oy = 0; oy < oh; oy++)
