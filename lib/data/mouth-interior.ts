@@ -31,6 +31,11 @@ interface CacheFile {
 
 const MOUTH = new Set<number>(REGION_GROUPS.mouthInterior!);
 
+/** Whether `mouth` mouth-interior pixels of `pixels` make an open mouth: at least `fraction` of them, and some. */
+export function mouthOpenFromCount(mouth: number, pixels: number, fraction: number): boolean {
+  return mouth >= fraction * pixels && mouth > 0;
+}
+
 /** Mouth-interior pixels of a label map, as `isMouthOpen` counts them. */
 export function mouthInteriorPixels(labels: Uint8Array): number {
   let n = 0;

@@ -39,7 +39,7 @@ import type { AvatarSession } from '../avatar/session.js';
 import { TASK_OF_SPLIT, errorImage } from '../train/evaluate.js';
 import { stratifiedSample } from '../data/sampling.js';
 import { renderAvatar } from './loop.js';
-import { mouthInteriorCounts, mouthInteriorPixels } from '../data/mouth-interior.js';
+import { mouthInteriorCounts, mouthInteriorPixels, mouthOpenFromCount } from '../data/mouth-interior.js';
 
 export interface EditTaskScores {
   split: SplitName;
@@ -124,8 +124,7 @@ export interface FigureFrame {
 
 /** Whether a frame's mouth interior covers at least `fraction` of the image. */
 export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
-  const n = mouthInteriorPixels(labels);
-  return n >= fraction * labels.length && n > 0;
+  return mouthOpenFromCount(mouthInteriorPixels(labels), labels.length, fraction);
 }
 
 export function frameId(frame: Pick<DatasetFrame, 'split' | 'timestep' | 'cameraId'>): string {
@@ -147,10 +146,8 @@ export async function evaluationFrames(
   // Every frame's mouth-interior count (cached: a PNG decode each otherwise), only when mouth-open extras are asked for.
   if ((o.mouthOpenFrames ?? 0) > 0) {
     const counts = await mouthInteriorCounts(frames, datasetDir);
-    // isMouthOpen's test, on the counts.
     frames.forEach((f, i) => {
-      const { mouth, pixels } = counts[i]!;
-      if (mouth >= o.mouthOpenFraction * pixels && mouth > 0) open.push(f);
+      if (mouthOpenFromCount(counts[i]!.mouth, counts[i]!.pixels, o.mouthOpenFraction)) open.push(f);
     });
   }
   const extra = (o.mouthOpenFrames ?? 0) > 0 ? stratifiedSample(open, o.mouthOpenFrames!, seed) : [];
