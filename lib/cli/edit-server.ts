@@ -4,7 +4,7 @@
  *
  *   gae edit-server [--port 7861] [--host 127.0.0.1] [--editor offline|oracle|identity]
  *                   [--ground-truth toy|<module.ts>] [--size 32] [--inconsistency 1] [--editor-seed 0]
- *                   [--format png|jpeg] [--token-env EDIT_SERVER_TOKEN] [--cache <dir>] [--quiet]
+ *                   [--format png|jpeg] [--token-env EDIT_SERVER_TOKEN] [--cache <dir>] [--latency <ms>] [--quiet]
  *
  * `--ground-truth <module>` imports a module whose `groundTruth` (or default) export is an EditGroundTruth or
  * a function returning one (the data module's renderer); `toy` is the built-in procedural face.
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     .addOption(new Option('--format <fmt>', 'answer image format').choices(['png', 'jpeg']).default('png'))
     .option('--token-env <name>', 'require `Authorization: Bearer $<name>` (the token never goes on the command line)')
     .option('--cache <dir>', 'cache edits on disk (content-addressed)')
+    .option('--latency <ms>', "answer each edit no sooner than this (a diffusion model's seconds per edit, emulated)", num('latency', 0, 600_000, true), 0)
     .option('--quiet', 'no per-request log lines')
     .parse();
   const o = program.opts<{
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     format: 'png' | 'jpeg';
     tokenEnv?: string;
     cache?: string;
+    latency: number;
     quiet?: boolean;
   }>();
 
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     host: o.host,
     port: o.port,
     format: o.format,
+    latencyMs: o.latency,
     ...(token ? { token } : {}),
     ...(o.quiet ? {} : { log: (line: string) => console.log(line) }),
   });

@@ -20,6 +20,11 @@ export function register(program: Command): void {
     .option('--run <dir>', 'run directory (default results/runs/edit/<method>-<edit>-seed<seed>)', '')
     .option('--iterations <n>', 'optimisation steps', intOption('--iterations', { min: 1 }))
     .option('--seed <n>', 'seed', intOption('--seed', { min: 0 }))
+    .option(
+      '--edits-in-flight <n>',
+      '2D edits requested before earlier answers apply (wall time only; 1 = wait for each)',
+      intOption('--edits-in-flight', { min: 1 }),
+    )
     .action(
       async (o: {
         data: string;
@@ -32,6 +37,7 @@ export function register(program: Command): void {
         run: string;
         iterations?: number;
         seed?: number;
+        editsInFlight?: number;
       }) => {
         const { methodConfig, runEdit } = await import('../edit/run.js');
         const { mergeConfig } = await import('../util/config.js');
@@ -65,6 +71,7 @@ export function register(program: Command): void {
             onStep: stepPrinter(),
             onInitialEdit: stepPrinter((l) => process.stdout.write(`initial pass: ${l.replace('step ', 'view ')}\n`)),
             stop,
+            editsInFlight: o.editsInFlight,
           });
         } finally {
           stop.dispose();

@@ -43,10 +43,11 @@ import { Adversary, type AdversaryState } from '../adversarial/adversary.js';
 import { Rng } from '../util/random.js';
 import type { RgbImage } from '../util/image.js';
 import { editSpec } from '../head/edits.js';
-import { editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editors/editor.js';
+import { EDITS_IN_FLIGHT, editRequest, sampleStrength, type EditRequest, type ImageEditor } from './editors/editor.js';
 import { OfflineEditor, OracleEditor, IdentityEditor } from './editors/offline.js';
 import { HfImageEditor } from './editors/hf.js';
 import { CachedEditor, editCacheKey } from './editors/cache.js';
+import { EditQueue } from './edit-queue.js';
 import { shownBlend, strengthRangeOf, trainBlend, type EditConfig } from './config.js';
 
 export interface EditOptions extends RunOptions {
@@ -54,6 +55,13 @@ export interface EditOptions extends RunOptions {
   editor?: ImageEditor;
   /** Called after each view of the initial pass (which edits every view before the first step). */
   onInitialEdit?: (done: number, total: number) => void;
+  /**
+   * 2D edits requested before earlier answers are applied (default EDITS_IN_FLIGHT): the initial pass's, and
+   * without the adversary the iterative update's, whose targets apply before their view is next trained on
+   * (edit-queue.ts). Wall time only, never results, hence an option and not part of the run's config; 1 waits
+   * for each answer, as Instruct-NeRF2NeRF does.
+   */
+  editsInFlight?: number;
 }
 
 export interface EditSummary {
@@ -396,22 +404,36 @@ async function editLoop(
     await fs.appendFile(advLogFile, advLog.map((r) => JSON.stringify(r) + '\n').join(''));
     advLog.length = 0;
   };
-  /** Re-edits view `v` from the current avatar: the iterative dataset update. */
-  const editView = async (v: number) => {
+  // Edits in flight (edit-queue.ts): requested at their step, applied in order when the loop needs them.
+  const edits = new EditQueue<RgbImage>(opts.editsInFlight ?? EDITS_IN_FLIGHT);
+  /**
+   * Re-edits view `v` from the current avatar: the iterative dataset update. The render, seed and strength are
+   * those of this step; the answer is applied by `edits` (at once when `now`).
+   */
+  const editView = async (v: number, now: boolean, onApplied?: () => void) => {
     const t0 = performance.now();
     const f = views[v]!;
     // The captured image is read while the render runs.
     const [image, orig] = await Promise.all([renderAvatar(session.avatar, session.boundFramesOf(f), f, shown), loadFrameRgb(f)]);
     const req = viewEditRequest(config, subject, f, image, orig, editSeed(config.seed, st.edits), sampleStrength(rng, strengthRange));
-    const edited = await editor.edit(req);
-    st.targets[v] = editCacheKey(editor.describe(), req);
     st.edits++;
-    setTarget(v, edited);
-    if (adversary) adversary.addReal(f.cameraIndex, f.timestep, poolImage(edited, down), (await conditionOf(v)).cpu);
     editSeconds += (performance.now() - t0) / 1000;
+    await edits.push(
+      v,
+      () => editor.edit(req),
+      async (edited) => {
+        st.targets[v] = editCacheKey(editor.describe(), req);
+        setTarget(v, edited);
+        if (adversary) adversary.addReal(f.cameraIndex, f.timestep, poolImage(edited, down), (await conditionOf(v)).cpu);
+        onApplied?.();
+      },
+    );
+    if (now) await edits.settleAll();
   };
 
   const checkpoint = async (): Promise<Record<string, string | Uint8Array>> => {
+    // The state names every requested edit's target, so each must be in place.
+    await edits.settleAll();
     const g = await session.avatar.get();
     const { options, moments, blobs } = adamToBlobs(await adam.state());
     let adv: unknown;
@@ -431,18 +453,21 @@ async function editLoop(
     const first = views[0]!;
     await warmRasterizer(session.avatar, session.boundFramesOf(first), first.camera, train);
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
-      for (let v = 0; v < views.length; v++) {
-        await editView(v);
-        opts.onInitialEdit?.(v + 1, views.length);
-      }
+      // The avatar does not change during the pass, so its requests overlap (up to editor.inFlight).
+      let applied = 0;
+      for (let v = 0; v < views.length; v++) await editView(v, false, () => opts.onInitialEdit?.(++applied, views.length));
+      await edits.settleAll();
       log(`initial pass: ${views.length} views edited (${editor.stats.hits} cached)`);
     }
   };
 
   const step = async (step: number, { logNow, logMetrics }: StepContext) => {
-    if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0)) await editView(nextView(rng, st.editStack, views.length));
+    // With the adversary, every step samples the pool that an edit feeds, so its edits apply at once.
+    if (step % config.editEvery === 0 && !(config.views.initialPass && step === 0))
+      await editView(nextView(rng, st.editStack, views.length), adversary !== null);
     const v = nextView(rng, st.viewStack, views.length);
     const f = views[v]!;
+    await edits.settle(v);
     const target = targets.get(v) ?? (await session.target(f));
     const frames = session.boundFramesOf(f);
     // D trains from the first step after the initial pass; the generator term joins after the warm-up,
@@ -518,6 +543,6 @@ async function editLoop(
 
   return {
     loop: { startStep: st.step, begin, step, beforeCheckpoint: flushAdvLog, checkpoint, dispose },
-    counts: () => ({ edits: st.edits, editSeconds, cache: { ...editor.stats } }),
+    counts: () => ({ edits: st.edits, editSeconds: editSeconds + edits.waitedMs / 1000, cache: { ...editor.stats } }),
   };
 }

@@ -180,6 +180,22 @@ describe('HF client against the local edit server', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('answers no sooner than its emulated latency, requests in parallel, with the same edits', async () => {
+    const slow = await EditServer.start({ editor: offline, latencyMs: 1000 });
+    try {
+      const client = new HfImageEditor({ endpointUrl: slow.url });
+      const t0 = performance.now();
+      const got = await Promise.all([client.edit(request(1)), client.edit(request(2))]);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(1000);
+      // Each request waits from its own arrival: two at once take one latency, not two.
+      expect(ms).toBeLessThan(1990);
+      for (const [i, g] of got.entries()) expect(maxAbsDiff(g.data, quantize8(await offline.edit(request(i + 1))).data)).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('decodes a JPEG answer', async () => {
     const jpegServer = await EditServer.start({ editor: offline, format: 'jpeg' });
     try {

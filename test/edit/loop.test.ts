@@ -15,6 +15,8 @@ import { methodConfig } from '../../lib/edit/run.js';
 import { editConfig, mergeConfig, shownBlend, trainBlend, EDIT_PRESETS, METHOD_PRESETS } from '../../lib/edit/config.js';
 import { DEFAULT_WABE, rasterSettings } from '../../lib/raster/types.js';
 import { editIdOf } from '../../lib/edit/editors/ground-truth.js';
+import type { EditRequest, ImageEditor } from '../../lib/edit/editors/editor.js';
+import type { RgbImage } from '../../lib/util/image.js';
 import { gpuFixture } from '../helpers/gpu.js';
 import { tinyAvatarFixture } from '../helpers/tiny-avatar.js';
 
@@ -97,6 +99,56 @@ describe('editing loop (tiny preset)', () => {
     expect(after.head - before.head).toBeGreaterThan(2);
     expect(after.skin - before.skin).toBeGreaterThan(2);
   }, 400_000);
+
+  it('edits in flight change wall time, never the result (with and without the adversary)', async () => {
+    // A stand-in for a remote editor: a pure function of the request, answering later requests sooner, so that
+    // answers arrive out of order whenever several are in flight.
+    const slowEditor = (): ImageEditor & { most: number } => {
+      let inFlight = 0;
+      const e = {
+        id: 'slow',
+        most: 0,
+        describe: () => ({ id: 'slow', settings: {} }),
+        async edit(req: EditRequest): Promise<RgbImage> {
+          inFlight++;
+          e.most = Math.max(e.most, inFlight);
+          await new Promise((r) => setTimeout(r, 150 + ((37 * req.seed) % 200)));
+          inFlight--;
+          const data = new Float32Array(req.image.data.length);
+          for (let i = 0; i < data.length; i++) data[i] = 0.5 * req.original.data[i]! + (i % 3 === 1 ? 0.5 * req.strength : 0.1);
+          return { width: req.image.width, height: req.image.height, data };
+        },
+      };
+      return e;
+    };
+    for (const method of ['ga-in2n', 'ours'] as const) {
+      const run = async (inFlight: number) => {
+        const cfg = methodConfig(method, 'tiny', {
+          data: fx.data,
+          avatar: fx.recon,
+          edit: { id: 'green-skin' },
+          iterations: 12,
+          editEvery: 2,
+          views: { maxViews: 6 },
+          adversarial: { warmupEdits: 1 },
+          editor: { cacheDir: path.join(fx.root, `cache-${method}-${inFlight}`) },
+        });
+        const editor = slowEditor();
+        const dir = path.join(fx.root, `in-flight-${method}-${inFlight}`);
+        const r = await editAvatar(cfg, { runDir: dir, editor, editsInFlight: inFlight });
+        const latest = JSON.parse(await fs.readFile(path.join(dir, 'checkpoints', 'latest.json'), 'utf8')) as { dir: string };
+        const ck = path.join(dir, 'checkpoints', latest.dir);
+        return { r, most: editor.most, ply: await fs.readFile(path.join(ck, 'avatar.ply')), state: await fs.readFile(path.join(ck, 'state.json'), 'utf8') };
+      };
+      const one = await run(1);
+      const four = await run(4);
+      expect(one.most).toBe(1);
+      expect(four.most).toBeGreaterThan(1); // the initial pass overlapped (and, without the adversary, the updates)
+      expect(four.r.edits).toBe(one.r.edits);
+      expect(Buffer.compare(one.ply, four.ply)).toBe(0);
+      expect(four.state).toBe(one.state);
+    }
+  }, 600_000);
 
   it('resumes a killed run (WABE + adversarial) to the uninterrupted result, reusing cached 2D edits', async () => {
     const cfg = methodConfig('ours', 'tiny', {

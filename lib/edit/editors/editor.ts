@@ -60,6 +60,13 @@ export const EDIT_DEFAULTS = {
 } as const;
 
 /**
+ * 2D edits in flight at once (EditOptions.editsInFlight, `gae edit --edits-in-flight`; lib/edit/edit-queue.ts). Answers apply in request
+ * order where the loop would have waited, so the value changes wall time, never results. Four keep a remote
+ * InstructPix2Pix busy while the avatar trains, without flooding a shared endpoint.
+ */
+export const EDITS_IN_FLIGHT = 4;
+
+/**
  * The HF editor client's per-attempt timeout and retries (config fields editor.timeoutMs / maxRetries).
  * An InstructPix2Pix edit takes seconds on a GPU; a minute without an answer means a hung endpoint, and
  * a loading model answers 503 with its estimated time, which is waited for separately.

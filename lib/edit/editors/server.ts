@@ -47,6 +47,11 @@ export interface EditServerOptions {
   maxPixels?: number;
   /** One line per request (method, path, status, ms). */
   log?: (line: string) => void;
+  /**
+   * Answers an edit no sooner than this many ms after its request arrived (default 0): stands in for a
+   * diffusion model's seconds per edit, to see what a run does with a real InstructPix2Pix behind it.
+   */
+  latencyMs?: number;
 }
 
 export interface ReceivedRequest {
@@ -87,7 +92,7 @@ export class EditServer {
   }
 
   static async start(options: EditServerOptions): Promise<EditServer> {
-    const opts = { host: '127.0.0.1', port: 0, format: 'png' as const, maxBodyBytes: 64 << 20, maxPixels: 2048 * 2048, ...options };
+    const opts = { host: '127.0.0.1', port: 0, format: 'png' as const, maxBodyBytes: 64 << 20, maxPixels: 2048 * 2048, latencyMs: 0, ...options };
     let self: EditServer | null = null;
     const server = http.createServer((req, res) => void self!.handle(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -172,6 +177,8 @@ export class EditServer {
         throw new HttpError(500, `editor ${this.opts.editor.id} failed: ${(e as Error).message}`);
       }
       const bytes = this.opts.format === 'jpeg' ? encodeJpeg(out) : encodePng(out);
+      const early = (this.opts.latencyMs ?? 0) - (performance.now() - t0);
+      if (early > 0) await new Promise((r) => setTimeout(r, early));
       this.send(res, record, 200, `image/${this.opts.format}`, Buffer.from(bytes));
     } catch (e) {
       const he = e instanceof HttpError ? e : new HttpError(500, `edit server: ${(e as Error).message}`);
