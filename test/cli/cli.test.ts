@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { Command } from 'commander';
 import { BENCHMARKS } from '../../lib/cli/main.js';
 import { scriptCommand } from '../../lib/cli/modules.js';
+import { gaeSync } from '../helpers/gae-process.js';
 
-const gae = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/gae.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+const gae = (...args: string[]) => gaeSync(args, { timeout: 120_000 });
 
 describe('gae CLI', () => {
   it('lists every user command, and each has --help', () => {

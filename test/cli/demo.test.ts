@@ -4,11 +4,11 @@
  * speed targets are not tests).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { progressPrinter } from '../../lib/cli/modules.js';
+import { gaeSpawn } from '../helpers/gae-process.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'gae-demo-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -35,21 +35,10 @@ describe('gae demo (npm run demo)', () => {
   it('shows progress in every phase and ends with the absolute path of summary.md', async () => {
     const out = path.join(tmp, 'out');
     // Asynchronous: a synchronous spawn would block the test worker's RPC for minutes.
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        ['bin/gae.mjs', 'demo', '--out', out, '--data', path.join(tmp, 'data'), '--iterations', '2', '--edit-iterations', '2'],
-        {
-          env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (status) => resolve({ status, stdout, stderr }));
-    });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await gaeSpawn(['demo', '--out', out, '--data', path.join(tmp, 'data'), '--iterations', '2', '--edit-iterations', '2'], {
+      env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    }).done;
+    expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     const summary = path.join(out, 'summary.md');
     expect(lines.at(-1)).toMatch(new RegExp(`^\\[\\d+:\\d\\d\\] done; summary: ${summary.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));

@@ -3,7 +3,6 @@
  * and non-finite avatar parameters are refused on load and after an optimiser step.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,11 +16,12 @@ import { assertFiniteVars, NonFiniteError } from '../../lib/train/finite.js';
 import { describeFailure } from '../../lib/cli/errors.js';
 import { writeFileAtomic } from '../../lib/util/atomic.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { gaeSync } from '../helpers/gae-process.js';
 
 const gpu = gpuFixture();
 let tmp: string;
 let data: string;
-const gae = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/gae.mjs'), ...args], { encoding: 'utf8', timeout: 180_000 });
+const gae = (...args: string[]) => gaeSync(args, { timeout: 180_000 });
 /** stderr without Dawn's adapter-limit notices. */
 const errLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: '));
 

@@ -5,13 +5,13 @@
  * failed cells are resubmitted and ends with the uninterrupted run's numbers.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { gaeSpawn } from '../helpers/gae-process.js';
 
 const REPO = path.resolve('.');
-const GAE = path.join(REPO, 'bin/gae.mjs');
 const FIXTURE = path.join(REPO, 'test/cluster/fixtures/grid.json');
 const CELLS = [
   'ours-no-adv/alice/gold-teeth/seed-0',
@@ -23,15 +23,7 @@ const CELLS = [
 let work = '';
 let gridFile = '';
 
-function gae(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [GAE, ...args], { cwd: work, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('exit', (code) => resolve({ code, out }));
-  });
-}
+const gae = (args: string[], env: NodeJS.ProcessEnv = {}) => gaeSpawn(args, { cwd: work, env }).done;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,23 +9,11 @@ import { cellDir, expandGrid, runGrid } from '../../lib/experiments/runner.js';
 import { loadGridResults } from '../../lib/experiments/results.js';
 import { studentTQuantile } from '../../lib/experiments/stats.js';
 import { toyDelta } from './fixtures/toy-runner.js';
+import { gaeSpawn } from '../helpers/gae-process.js';
 
-const GAE = path.resolve('bin/gae.mjs');
 const PLUGIN = path.resolve('test/experiments/fixtures/toy-runner.ts');
 
-function gae(
-  args: string[],
-  cwd: string,
-): { proc: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
-  const proc = spawn(process.execPath, [GAE, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((r) =>
-    proc.on('exit', (code, signal) => r({ code, signal, out })),
-  );
-  return { proc, done };
-}
+const gae = (args: string[], cwd: string) => gaeSpawn(args, { cwd });
 
 async function doneFiles(root: string): Promise<string[]> {
   const out: string[] = [];
@@ -76,7 +63,7 @@ describe('ablation grid runner', () => {
       if (Date.now() - t0 > 90_000) throw new Error('the grid made no progress in 90 s');
       await new Promise((r) => setTimeout(r, 50));
     }
-    first.proc.kill('SIGKILL');
+    first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.signal).toBe('SIGKILL');
     const before = await doneFiles(root);

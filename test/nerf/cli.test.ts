@@ -1,9 +1,8 @@
 /** `gae nerf`: listed, and bad options exit 2 naming the option before touching the GPU. */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
+import { gaeSync } from '../helpers/gae-process.js';
 
-const gae = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/gae.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+const gae = (...args: string[]) => gaeSync(args, { timeout: 120_000 });
 
 describe('gae nerf', () => {
   it('is a subcommand and names a bad preset or config field', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { generateReport } from '../../lib/report/report.js';
 import { appendJsonLine } from '../../lib/util/atomic.js';
 import { rgbImage } from '../../lib/util/image.js';
 import { Rng } from '../../lib/util/random.js';
+import { gaeSpawn } from '../helpers/gae-process.js';
 
 /** A runner shaped like the editing module's: GT-edit metrics per region from real images, CLIP missing. */
 registerCellRunner('bench', async (ctx) => {
@@ -88,11 +88,7 @@ describe('report', () => {
     // A fresh process, the grid's config gone: the same numbers come back from the cell directories.
     await rm(path.join(root, 'grid.json'));
     const out = path.join(work, 'again');
-    const proc = spawn(process.execPath, [path.resolve('bin/gae.mjs'), 'report', root, '--no-export', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    proc.stdout.on('data', (d) => (log += d));
-    proc.stderr.on('data', (d) => (log += d));
-    const code = await new Promise((r) => proc.on('exit', r));
+    const { code, out: log } = await gaeSpawn(['report', root, '--no-export', '--out', out]).done;
     expect(code, log).toBe(0);
     expect(await readFile(path.join(out, 'summary.csv'), 'utf8')).toBe(summary);
     expect(await readFile(path.join(out, 'index.md'), 'utf8')).toMatch(/grid\.json is missing/);

@@ -3,7 +3,6 @@
  * a second signal exits at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +10,7 @@ import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { catchStopSignals, RunStopped } from '../../lib/train/stop.js';
 import { LOCK_FILE } from '../../lib/train/runlock.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { gaeSpawn } from '../helpers/gae-process.js';
 
 const gpu = gpuFixture();
 let tmp: string;
@@ -71,27 +71,15 @@ describe('stop signals', () => {
     const cfg = path.join(tmp, 'cfg.json');
     // Checkpoints only at the end: without the signal handling, everything would be lost.
     await fs.writeFile(cfg, JSON.stringify({ densify: { enabled: false }, checkpoint: { every: 100000 }, eval: { framesPerSplit: 1 } }));
-    const child = spawn(
-      process.execPath,
-      [path.resolve('bin/gae.mjs'), 'train', '--data', data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
+    const train = gaeSpawn(['train', '--data', data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run]);
     let sent = false;
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (!sent && /^training .*Gaussians/m.test(out)) {
-          sent = true;
-          child.kill('SIGINT');
-        }
-      });
-      child.on('exit', (c) => resolve(c));
+    train.child.stdout.on('data', () => {
+      if (!sent && /^training .*Gaussians/m.test(train.stdout)) {
+        sent = true;
+        train.child.kill('SIGINT');
+      }
     });
+    const { code, stderr: err } = await train.done;
     expect(sent).toBe(true);
     expect(code).toBe(130);
     const m = /gae train: stopped by SIGINT after step (\d+); checkpoint written to (\S+); rerun the same command to resume/.exec(err);

@@ -1,6 +1,5 @@
 /** Issue 17 §1: one strict config parser; unknown keys name a close match; nested objects merge key by key. */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -8,8 +7,9 @@ import { closestKeys, mergeConfig, parseConfig, unknownKeys } from '../../lib/ut
 import { reconConfig, reconConfigSchema, RECON_PRESETS, loadReconConfig } from '../../lib/train/config.js';
 import { editConfig, loadEditConfig } from '../../lib/edit/config.js';
 import { methodConfig } from '../../lib/edit/run.js';
+import { gaeSync } from '../helpers/gae-process.js';
 
-const gae = (...args: string[]) => spawnSync(process.execPath, [path.resolve('bin/gae.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
+const gae = (...args: string[]) => gaeSync(args, { timeout: 120_000 });
 
 describe('strict configs', () => {
   it("the issue's file: a misspelt key is an error naming it and its close match, at any depth", () => {
