@@ -2,12 +2,10 @@
  * Issue 17 §8–§9: runtime errors end a command with one line naming the file (stack traces behind --debug),
  * and non-finite avatar parameters are refused on load and after an optimiser step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { initBoundGaussians } from '../../lib/avatar/gaussians.js';
 import { writeAvatarPly } from '../../lib/avatar/io.js';
 import { loadAvatar } from '../../lib/avatar/load.js';
@@ -16,61 +14,37 @@ import { assertFiniteVars, NonFiniteError } from '../../lib/train/finite.js';
 import { describeFailure } from '../../lib/cli/errors.js';
 import { writeFileAtomic } from '../../lib/util/atomic.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { microDatasetFixture } from '../helpers/tiny-avatar.js';
 import { gaeSync } from '../helpers/gae-process.js';
 
-const gpu = gpuFixture();
-let tmp: string;
-let data: string;
+gpuFixture();
 const gae = (...args: string[]) => gaeSync(args, { timeout: 180_000 });
 /** stderr without Dawn's adapter-limit notices. */
 const errLines = (s: string) => s.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: '));
 
-beforeAll(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-errors-'));
-  data = path.join(tmp, 'data');
-  await writeDataset(
-    await gpu(),
-    data,
-    synthConfig('tiny', {
-      subject: 'err',
-      seed: 3,
-      frames: 2,
-      testFrames: 2,
-      crossFrames: 2,
-      width: 32,
-      height: 24,
-      cameras: 3,
-      heldOut: [1],
-      tileSize: 32,
-      supersample: 1,
-    }),
-  );
-}, 120_000);
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const fx = microDatasetFixture('gae-errors-', 'err');
 
 describe('one-line errors (§8)', () => {
   it('a truncated checkpoints/latest.json: one line naming it, exit 1; --debug adds the stack trace', async () => {
-    const run = path.join(tmp, 'torn');
+    const run = path.join(fx.root, 'torn');
     await fs.mkdir(path.join(run, 'checkpoints'), { recursive: true });
     const latest = path.join(run, 'checkpoints', 'latest.json');
     await fs.writeFile(latest, '{"step": 100, "di');
-    const r = gae('render', '--avatar', run, '--data', data, '--out', path.join(tmp, 'out'));
+    const r = gae('render', '--avatar', run, '--data', fx.data, '--out', path.join(fx.root, 'out'));
     expect(r.status).toBe(1);
     const lines = errLines(r.stderr);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       new RegExp(`^gae render: ${latest.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot read \\(.*JSON.*\\) \\(--debug for the stack trace\\)$`),
     );
-    const d = gae('render', '--debug', '--avatar', run, '--data', data, '--out', path.join(tmp, 'out'));
+    const d = gae('render', '--debug', '--avatar', run, '--data', fx.data, '--out', path.join(fx.root, 'out'));
     expect(d.status).toBe(1);
     expect(d.stderr).toContain(`${latest}: cannot read`);
     expect(d.stderr).toMatch(/\n\s+at .*load\.ts/);
   }, 180_000);
 
   it('a failed write names its file (ENOSPC and the like)', async () => {
-    const target = path.join(tmp, 'occupied');
+    const target = path.join(fx.root, 'occupied');
     await fs.mkdir(path.join(target, 'x'), { recursive: true }); // a non-empty directory where the file should go
     await expect(writeFileAtomic(target, 'data')).rejects.toThrow(
       new RegExp(`^${target.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot write \\(E[A-Z]+\\)$`),
@@ -87,13 +61,13 @@ describe('non-finite parameters (§9)', () => {
     const head = await loadHeadModel();
     const g = initBoundGaussians(head.triangleCount, { perTriangle: 1, shDegree: 0, seed: 1 });
     g.means[3 * 5 + 1] = NaN;
-    const file = path.join(tmp, 'nan.ply');
+    const file = path.join(fx.root, 'nan.ply');
     await fs.writeFile(file, writeAvatarPly(g));
     await expect(loadAvatar(file)).rejects.toThrow(`${file}: means of Gaussian 5 is NaN (non-finite parameters are refused)`);
-    const r = gae('render', '--avatar', file, '--data', data, '--out', path.join(tmp, 'nan-out'));
+    const r = gae('render', '--avatar', file, '--data', fx.data, '--out', path.join(fx.root, 'nan-out'));
     expect(r.status).toBe(1);
     expect(errLines(r.stderr)).toEqual([`gae render: ${file}: means of Gaussian 5 is NaN (non-finite parameters are refused) (--debug for the stack trace)`]);
-    await expect(fs.stat(path.join(tmp, 'nan-out.gif'))).rejects.toThrow(/ENOENT/);
+    await expect(fs.stat(path.join(fx.root, 'nan-out.gif'))).rejects.toThrow(/ENOENT/);
   }, 180_000);
 
   it('after an optimiser step: names the step and the parameter groups', async () => {

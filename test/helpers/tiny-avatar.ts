@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { useTfjsWebGpu } from '../../lib/gpu/tfjs.js';
+import { getGpu } from '../../lib/gpu/index.js';
 import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { reconConfig, RECON_PRESETS } from '../../lib/train/config.js';
 import { trainAvatar } from '../../lib/train/recon.js';
@@ -39,6 +40,43 @@ export function tinyAvatarFixture(prefix: string, iterations: number, timeoutMs:
       { runDir: fx.recon },
     );
   }, timeoutMs);
+  afterAll(async () => {
+    if (fx.root) await fs.rm(fx.root, { recursive: true, force: true });
+  });
+  return fx;
+}
+
+/** Paths of a test file's micro dataset; filled in by `beforeAll`. */
+export interface MicroDataset {
+  root: string;
+  data: string;
+}
+
+/**
+ * The smallest dataset the CLI and the loops accept (3 cameras at 32×24, 2 frames per split), for tests of
+ * errors, signals and pre-flight checks that need real files but no head worth looking at. Built once per test
+ * file in a temporary folder and removed after it.
+ */
+export function microDatasetFixture(prefix: string, subject: string): MicroDataset {
+  const fx: MicroDataset = { root: '', data: '' };
+  beforeAll(async () => {
+    fx.root = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+    fx.data = path.join(fx.root, 'data');
+    const cfg = synthConfig('tiny', {
+      subject,
+      seed: 3,
+      frames: 2,
+      testFrames: 2,
+      crossFrames: 2,
+      width: 32,
+      height: 24,
+      cameras: 3,
+      heldOut: [1],
+      tileSize: 32,
+      supersample: 1,
+    });
+    await writeDataset(await getGpu(), fx.data, cfg);
+  }, 120_000);
   afterAll(async () => {
     if (fx.root) await fs.rm(fx.root, { recursive: true, force: true });
   });

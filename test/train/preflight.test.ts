@@ -2,59 +2,36 @@
  * Issue 17 §3–§4: every input is checked before a run directory is created, and every image's size is
  * checked against its camera when the dataset is opened.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promises as fs, existsSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { loadDataset } from '../../lib/data/dataset.js';
 import { reconConfig } from '../../lib/train/config.js';
 import { runReconstruction } from '../../lib/train/recon.js';
 import { methodConfig, runEdit } from '../../lib/edit/run.js';
 import { encodePng, rgbImage } from '../../lib/util/image.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { microDatasetFixture } from '../helpers/tiny-avatar.js';
 
-const gpu = gpuFixture();
-let tmp: string;
-let data: string;
+gpuFixture();
 
-beforeAll(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-preflight-'));
-  data = path.join(tmp, 'data');
-  const cfg = synthConfig('tiny', {
-    subject: 'pre',
-    seed: 3,
-    frames: 2,
-    testFrames: 2,
-    crossFrames: 2,
-    width: 32,
-    height: 24,
-    cameras: 3,
-    heldOut: [1],
-    tileSize: 32,
-    supersample: 1,
-  });
-  await writeDataset(await gpu(), data, cfg);
-}, 120_000);
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const fx = microDatasetFixture('gae-preflight-', 'pre');
 
 describe('validate before create (§3)', () => {
   it('a missing dataset fails before the reconstruction run directory exists', async () => {
-    const runDir = path.join(tmp, 'runs', 'recon-missing');
-    await expect(runReconstruction(reconConfig({ data: path.join(tmp, 'nope'), iterations: 2 }), { runDir })).rejects.toThrow(
+    const runDir = path.join(fx.root, 'runs', 'recon-missing');
+    await expect(runReconstruction(reconConfig({ data: path.join(fx.root, 'nope'), iterations: 2 }), { runDir })).rejects.toThrow(
       /nope[\\/]dataset\.json: cannot read \(ENOENT\)/,
     );
     expect(existsSync(runDir)).toBe(false);
   });
 
   it('an unknown edit id and a missing avatar fail before the edit run directory exists; the corrected run may reuse it', async () => {
-    const runDir = path.join(tmp, 'runs', 'edit');
-    const bad = methodConfig('ours', 'tiny', { data, avatar: path.join(tmp, 'no-avatar'), edit: { id: 'purple-hair' } });
+    const runDir = path.join(fx.root, 'runs', 'edit');
+    const bad = methodConfig('ours', 'tiny', { data: fx.data, avatar: path.join(fx.root, 'no-avatar'), edit: { id: 'purple-hair' } });
     await expect(runEdit(bad, { runDir })).rejects.toThrow(/dataset\.json: edits: no edit "purple-hair" \(known: gold-teeth, /);
     expect(existsSync(runDir)).toBe(false);
-    const noAvatar = methodConfig('ours', 'tiny', { data, avatar: path.join(tmp, 'no-avatar'), edit: { id: 'gold-teeth' } });
+    const noAvatar = methodConfig('ours', 'tiny', { data: fx.data, avatar: path.join(fx.root, 'no-avatar'), edit: { id: 'gold-teeth' } });
     await expect(runEdit(noAvatar, { runDir })).rejects.toThrow(/no-avatar: no such file or directory/);
     expect(existsSync(runDir)).toBe(false);
   });
@@ -62,8 +39,8 @@ describe('validate before create (§3)', () => {
 
 describe('image sizes on dataset open (§4)', () => {
   it('a wrong-size validation image fails when the dataset is opened, naming the file, both sizes and the frame', async () => {
-    const d = path.join(tmp, 'wrong-size');
-    await fs.cp(data, d, { recursive: true });
+    const d = path.join(fx.root, 'wrong-size');
+    await fs.cp(fx.data, d, { recursive: true });
     const ds = await loadDataset(d);
     const frame = ds.splits.val.frames[1]!;
     await fs.writeFile(frame.image, encodePng(rgbImage(33, 24)));
@@ -78,8 +55,8 @@ describe('image sizes on dataset open (§4)', () => {
   });
 
   it('a wrong-size label map of a training frame is caught too', async () => {
-    const d = path.join(tmp, 'wrong-labels');
-    await fs.cp(data, d, { recursive: true });
+    const d = path.join(fx.root, 'wrong-labels');
+    await fs.cp(fx.data, d, { recursive: true });
     const ds = await loadDataset(d);
     await fs.writeFile(ds.splits.train.frames[0]!.labels, encodePng(rgbImage(32, 23)));
     await expect(loadDataset(d)).rejects.toThrow(/size 32×23 does not match the camera's 32×24 \(frames\[0\]\.label_path in .*transforms_train\.json\)/);

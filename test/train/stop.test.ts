@@ -2,44 +2,18 @@
  * Issue 17 §5: on SIGINT/SIGTERM a run finishes its step, writes a checkpoint, says where, and exits non-zero;
  * a second signal exits at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthConfig, writeDataset } from '../../lib/data/writer.js';
 import { catchStopSignals, RunStopped } from '../../lib/train/stop.js';
 import { LOCK_FILE } from '../../lib/train/runlock.js';
 import { gpuFixture } from '../helpers/gpu.js';
+import { microDatasetFixture } from '../helpers/tiny-avatar.js';
 import { gaeSpawn } from '../helpers/gae-process.js';
 
-const gpu = gpuFixture();
-let tmp: string;
-let data: string;
+gpuFixture();
 
-beforeAll(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'gae-stop-'));
-  data = path.join(tmp, 'data');
-  await writeDataset(
-    await gpu(),
-    data,
-    synthConfig('tiny', {
-      subject: 'stop',
-      seed: 3,
-      frames: 2,
-      testFrames: 2,
-      crossFrames: 2,
-      width: 32,
-      height: 24,
-      cameras: 3,
-      heldOut: [1],
-      tileSize: 32,
-      supersample: 1,
-    }),
-  );
-}, 120_000);
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const fx = microDatasetFixture('gae-stop-', 'stop');
 
 describe('stop signals', () => {
   it('the first signal is a request; the second exits at once with 128 + signal', () => {
@@ -67,11 +41,11 @@ describe('stop signals', () => {
   });
 
   it('gae train on SIGINT: checkpoints the step it stopped at, says where, exits 130 and releases the lock', async () => {
-    const run = path.join(tmp, 'run');
-    const cfg = path.join(tmp, 'cfg.json');
+    const run = path.join(fx.root, 'run');
+    const cfg = path.join(fx.root, 'cfg.json');
     // Checkpoints only at the end: without the signal handling, everything would be lost.
     await fs.writeFile(cfg, JSON.stringify({ densify: { enabled: false }, checkpoint: { every: 100000 }, eval: { framesPerSplit: 1 } }));
-    const train = gaeSpawn(['train', '--data', data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run]);
+    const train = gaeSpawn(['train', '--data', fx.data, '--preset', 'tiny', '--iterations', '2000', '--config', cfg, '--run', run]);
     let sent = false;
     train.child.stdout.on('data', () => {
       if (!sent && /^training .*Gaussians/m.test(train.stdout)) {
