@@ -11,7 +11,8 @@
  * of `--recon-iterations` steps is trained first (its time is reported, not counted in a cell). Each method gets
  * its own empty edit cache, so every 2D edit is made (as in the first arm of a grid). Writes
  * results/bench/edit-cell-<device>.json, including each cell's scores so runs before and after a change can be
- * compared.
+ * compared. The split is exact with one 2D edit in flight (the default here, `--edits-in-flight 1`): with more,
+ * the in-process editor's work lands wherever the loop next waits, so the editor/render/training lines blur.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
@@ -51,6 +52,7 @@ const o = new Command()
   .option('--iterations <n>', "editing steps (default: the preset's)")
   .option('--steps <n>', 'samples per phase (default 20, tiny 2)')
   .option('--out <file>', 'output JSON (default results/bench/edit-cell-<device>.json)')
+  .option('--edits-in-flight <n>', '2D edits in flight (lib/edit/edit-queue.ts); 1 keeps the time split exact', '1')
   .parse()
   .opts<{
     preset: string;
@@ -63,10 +65,13 @@ const o = new Command()
     iterations?: string;
     steps?: string;
     out?: string;
+    editsInFlight: string;
   }>();
 
 if (o.preset !== 'tiny' && o.preset !== 'full') throw new Error(`--preset: "${o.preset}" is not tiny or full`);
 const preset = o.preset;
+const editsInFlight = Number(o.editsInFlight);
+if (!Number.isInteger(editsInFlight) || editsInFlight < 1) throw new Error(`--edits-in-flight: "${o.editsInFlight}" is not a positive integer`);
 const methods = o.methods.split(',').filter(Boolean) as MethodName[];
 for (const m of methods) if (!(m in METHOD_PRESETS)) throw new Error(`--methods: "${m}" is not one of ${Object.keys(METHOD_PRESETS).join(', ')}`);
 const samples = Number(o.steps ?? (preset === 'tiny' ? 2 : 20));
@@ -217,7 +222,7 @@ for (const method of methods) {
   const editor = new TimedEditor(makeEditor(config, ctx, session));
   console.log(`\n${method}: editing (${config.iterations} steps, ${editViews(session, config).length} views)`);
   t = performance.now();
-  const summary = await editAvatar(config, { runDir, editor });
+  const summary = await editAvatar(config, { runDir, editor, editsInFlight });
   const editWall = (performance.now() - t) / 1000;
   t = performance.now();
   const edited = await AvatarSession.open(config.data, await loadAvatar(runDir));
@@ -272,6 +277,7 @@ const res = {
   recon,
   samples,
   cells,
+  editsInFlight,
   env: { GAE_DAWN_FAST: process.env.GAE_DAWN_FAST ?? null },
   date: new Date().toISOString(),
 };

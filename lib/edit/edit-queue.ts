@@ -24,7 +24,7 @@ export class EditQueue<T> {
   /** Milliseconds spent waiting for answers and applying them (the editor's time the loop did not hide). */
   waitedMs = 0;
 
-  /** `limit`: the most requests in flight; 1 waits for each answer before the next request (the original loop). */
+  /** `limit`: the most requests in flight; 1 applies each answer before `push` returns (the original loop). */
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`EditQueue: limit must be a positive integer, got ${limit}`);
   }
@@ -49,6 +49,7 @@ export class EditQueue<T> {
     // Rejections surface where the answer is applied; until then they must not count as unhandled.
     result.catch(() => {});
     this.queue.push({ key, result, apply });
+    if (this.limit === 1) await this.applyOldest();
   }
 
   /** Applies every request up to the last one for `key`: after this, `key`'s newest answer is in place. */

@@ -101,18 +101,29 @@ describe('editing loop (tiny preset)', () => {
   }, 400_000);
 
   it('edits in flight change wall time, never the result (with and without the adversary)', async () => {
-    // A stand-in for a remote editor: a pure function of the request, answering later requests sooner, so that
-    // answers arrive out of order whenever several are in flight.
-    const slowEditor = (): ImageEditor & { most: number } => {
+    // A stand-in for a remote editor, a pure function of the request. Each answer is held until a later request
+    // arrives (then released after a short seed-dependent delay, so answers can arrive out of order) or `holdMs`
+    // passes: whether requests overlap then depends on the loop, not on how fast this machine renders.
+    const slowEditor = (holdMs: number): ImageEditor & { most: number } => {
       let inFlight = 0;
+      let waiting: (() => void)[] = [];
       const e = {
         id: 'slow',
         most: 0,
         describe: () => ({ id: 'slow', settings: {} }),
         async edit(req: EditRequest): Promise<RgbImage> {
+          const earlier = waiting;
+          waiting = [];
           inFlight++;
           e.most = Math.max(e.most, inFlight);
-          await new Promise((r) => setTimeout(r, 150 + ((37 * req.seed) % 200)));
+          for (const release of earlier) release();
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, holdMs);
+            waiting.push(() => {
+              clearTimeout(timer);
+              setTimeout(resolve, (37 * req.seed) % 40);
+            });
+          });
           inFlight--;
           const data = new Float32Array(req.image.data.length);
           for (let i = 0; i < data.length; i++) data[i] = 0.5 * req.original.data[i]! + (i % 3 === 1 ? 0.5 * req.strength : 0.1);
@@ -133,7 +144,7 @@ describe('editing loop (tiny preset)', () => {
           adversarial: { warmupEdits: 1 },
           editor: { cacheDir: path.join(fx.root, `cache-${method}-${inFlight}`) },
         });
-        const editor = slowEditor();
+        const editor = slowEditor(inFlight === 1 ? 100 : 3000);
         const dir = path.join(fx.root, `in-flight-${method}-${inFlight}`);
         const r = await editAvatar(cfg, { runDir: dir, editor, editsInFlight: inFlight });
         const latest = JSON.parse(await fs.readFile(path.join(dir, 'checkpoints', 'latest.json'), 'utf8')) as { dir: string };
