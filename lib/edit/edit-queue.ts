@@ -34,11 +34,6 @@ export class EditQueue<T> {
     return this.queue.length;
   }
 
-  /** Whether a request for `key` (a view) is still to be applied. */
-  has(key: number): boolean {
-    return this.queue.some((p) => p.key === key);
-  }
-
   /**
    * Sends a request (`start` is called now) whose answer `apply` takes later, in order. Before it, the
    * oldest requests are applied until fewer than `limit` remain.
@@ -62,12 +57,6 @@ export class EditQueue<T> {
   /** Applies every request, in order. */
   async settleAll(): Promise<void> {
     while (this.queue.length > 0) await this.applyOldest();
-  }
-
-  /** Waits for the requests still in flight without applying them (a failed or abandoned run). */
-  async abandon(): Promise<void> {
-    const left = this.queue.splice(0);
-    await Promise.allSettled(left.map((p) => p.result));
   }
 
   private async applyOldest(): Promise<void> {

@@ -453,7 +453,7 @@ async function editLoop(
     const first = views[0]!;
     await warmRasterizer(session.avatar, session.boundFramesOf(first), first.camera, train);
     if (st.step === 0 && st.edits === 0 && config.views.initialPass) {
-      // The avatar does not change during the pass, so its requests overlap (up to editor.inFlight).
+      // The avatar does not change during the pass, so its requests overlap (up to `editsInFlight`).
       let applied = 0;
       for (let v = 0; v < views.length; v++) await editView(v, false, () => opts.onInitialEdit?.(++applied, views.length));
       await edits.settleAll();

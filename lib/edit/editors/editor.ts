@@ -60,9 +60,9 @@ export const EDIT_DEFAULTS = {
 } as const;
 
 /**
- * 2D edits in flight at once (EditOptions.editsInFlight, `gae edit --edits-in-flight`; lib/edit/edit-queue.ts). Answers apply in request
- * order where the loop would have waited, so the value changes wall time, never results. Four keep a remote
- * InstructPix2Pix busy while the avatar trains, without flooding a shared endpoint.
+ * 2D edits in flight at once (EditOptions.editsInFlight, `gae edit --edits-in-flight`; lib/edit/edit-queue.ts).
+ * Answers apply in request order where the loop would have waited, so the value changes wall time, never results.
+ * Four keep a remote InstructPix2Pix busy while the avatar trains, without flooding a shared endpoint.
  */
 export const EDITS_IN_FLIGHT = 4;
 

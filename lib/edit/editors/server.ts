@@ -177,7 +177,7 @@ export class EditServer {
         throw new HttpError(500, `editor ${this.opts.editor.id} failed: ${(e as Error).message}`);
       }
       const bytes = this.opts.format === 'jpeg' ? encodeJpeg(out) : encodePng(out);
-      const early = (this.opts.latencyMs ?? 0) - (performance.now() - t0);
+      const early = this.opts.latencyMs - (performance.now() - t0);
       if (early > 0) await new Promise((r) => setTimeout(r, early));
       this.send(res, record, 200, `image/${this.opts.format}`, Buffer.from(bytes));
     } catch (e) {
