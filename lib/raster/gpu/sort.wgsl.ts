@@ -70,13 +70,18 @@ fn ltMask(lane: u32) -> vec4u {
 fn popc4(v: vec4u) -> u32 { let c = countOneBits(v); return c.x + c.y + c.z + c.w; }
 `;
 
-/** Histogram pass. */
-export function radixHistogramWgsl(subgroups: boolean, kpt: number): string {
+/** What both passes start with: the subgroup helpers only where the device has subgroups. */
+function preamble(subgroups: boolean): string {
   return /* wgsl */ `
 ${subgroups ? 'enable subgroups;' : ''}
 ${common}
 ${subgroups ? subgroupFns : ''}
-@group(0) @binding(2) var<storage, read> keys: array<u32>;
+`;
+}
+
+/** Histogram pass. */
+export function radixHistogramWgsl(subgroups: boolean, kpt: number): string {
+  return /* wgsl */ `${preamble(subgroups)}@group(0) @binding(2) var<storage, read> keys: array<u32>;
 @group(0) @binding(3) var<storage, read_write> hist: array<u32>;
 @group(0) @binding(4) var<storage, read_write> sortMeta: array<u32>;
 
@@ -124,11 +129,7 @@ fn histogram(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
  * (subgroups only): sort each block in workgroup memory first, then write it out in order.
  */
 export function radixScatterWgsl(subgroups: boolean, kpt: number, local = false): string {
-  const head = /* wgsl */ `
-${subgroups ? 'enable subgroups;' : ''}
-${common}
-${subgroups ? subgroupFns : ''}
-// read_write although only read: the rasterizer keeps both halves of the ping-pong in one buffer (shared
+  const head = /* wgsl */ `${preamble(subgroups)}// read_write although only read: the rasterizer keeps both halves of the ping-pong in one buffer (shared
 // with the backward's partials), and WebGPU allows read-only and writable bindings of one buffer in a
 // dispatch only if all of them are writable (non-overlapping).
 @group(0) @binding(2) var<storage, read_write> keysIn: array<u32>;
@@ -139,191 +140,7 @@ ${subgroups ? subgroupFns : ''}
 
 var<workgroup> base: array<u32, 256>;
 `;
-  if (subgroups && !local) {
-    return /* wgsl */ `${head}
-override NSG: u32 = 8u;
-// Two buffers of per-(digit, subgroup) counts, alternating by round, so a round's clearing of the next
-// buffer needs no extra barrier.
-var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
-var<workgroup> ticket: atomic<u32>;
-
-@compute @workgroup_size(WG)
-fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32,
-           @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
-  let n = keyCount();
-  let nb = (n + blockSize() - 1u) / blockSize();
-  let block = wid.x + wid.y * nwg.x;
-  if (block >= nb) { return; }
-  let nsg = WG / sgSize;
-  if (lid == 0u) { atomicStore(&ticket, 0u); }
-  for (var d = lid; d < RADIX; d += WG) {
-    base[d] = hist[d * nb + block];
-    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
-  }
-  workgroupBarrier();
-  var t = 0u;
-  if (lane == 0u) { t = atomicAdd(&ticket, 1u); }
-  let sg = subgroupBroadcast(t, 0u);
-  let lt = ltMask(lane);
-  let start = block * blockSize();
-  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
-  // instead of each round waiting for its own (the rounds are separated by barriers).
-  var keysR: array<u32, ${kpt}>;
-  var valsR: array<u32, ${kpt}>;
-  for (var r = 0u; r < ${kpt}u; r++) {
-    let idx = start + r * WG + sg * sgSize + lane;
-    valsR[r] = idx;
-    if (idx < n) {
-      keysR[r] = keysIn[idx];
-      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
-    }
-  }
-  for (var r = 0u; r < ${kpt}u; r++) {
-    let cur = (r & 1u) * 256u * NSG;
-    let nxt = ((r + 1u) & 1u) * 256u * NSG;
-    let idx = start + r * WG + sg * sgSize + lane;
-    let valid = idx < n;
-    let key = keysR[r];
-    let d = (key >> sp.shift) & 0xffu;
-    let peers = matchPeers(d, valid);
-    let rank = popc4(peers & lt);
-    if (valid && rank == 0u) { cnt[cur + d * NSG + sg] = popc4(peers); }
-    workgroupBarrier();
-    for (var dd = lid; dd < RADIX; dd += WG) {
-      var run = base[dd];
-      for (var s = 0u; s < nsg; s++) {
-        let c = cnt[cur + dd * NSG + s];
-        cnt[cur + dd * NSG + s] = run;
-        run += c;
-        cnt[nxt + dd * NSG + s] = 0u;
-      }
-      base[dd] = run;
-    }
-    workgroupBarrier();
-    if (valid) {
-      let dst = cnt[cur + d * NSG + sg] + rank;
-      keysOut[dst] = key;
-      valsOut[dst] = valsR[r];
-    }
-  }
-}
-`;
-  }
-  if (subgroups) {
-    return /* wgsl */ `${head}
-override NSG: u32 = 8u;
-// Two buffers of per-(digit, subgroup) counts, alternating by round, so a round's clearing of the next
-// buffer needs no extra barrier.
-var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
-var<workgroup> ticket: atomic<u32>;
-// The block's keys and values in digit order (its local sort), written out once the rounds are done.
-var<workgroup> sk: array<u32, WG * ${kpt}u>;
-var<workgroup> sv: array<u32, WG * ${kpt}u>;
-var<workgroup> gstart: array<u32, 256>; // global position of the block's first key of each digit, minus its local one
-var<workgroup> scanTmp: array<u32, 256>;
-
-@compute @workgroup_size(WG)
-fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-           @builtin(local_invocation_index) lid: u32,
-           @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
-  let n = keyCount();
-  let nb = (n + blockSize() - 1u) / blockSize();
-  let block = wid.x + wid.y * nwg.x;
-  if (block >= nb) { return; }
-  let nsg = WG / sgSize;
-  let histLen = RADIX * nb;
-  if (lid == 0u) { atomicStore(&ticket, 0u); }
-  // This block's count of each digit, from the scanned histogram: entries are in (digit, block) order, so
-  // the next entry (or n after the last) minus this one.
-  for (var d = lid; d < RADIX; d += WG) {
-    let at = d * nb + block;
-    let g = hist[at];
-    let c = select(n, hist[at + 1u], at + 1u < histLen) - g;
-    base[d] = c;
-    scanTmp[d] = c;
-    gstart[d] = g;
-    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
-  }
-  workgroupBarrier();
-  // Inclusive scan of the counts over the digits (Hillis–Steele; WG ≥ 64, so ≤ 4 digits per thread).
-  for (var off = 1u; off < RADIX; off <<= 1u) {
-    var add = vec4u(0u);
-    for (var k = 0u; k < 4u; k++) {
-      let d = lid + k * WG;
-      if (d < RADIX && d >= off) { add[k] = scanTmp[d - off]; }
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
-      let d = lid + k * WG;
-      if (d < RADIX) { scanTmp[d] += add[k]; }
-    }
-    workgroupBarrier();
-  }
-  for (var d = lid; d < RADIX; d += WG) {
-    let local = scanTmp[d] - base[d];
-    base[d] = local;
-    gstart[d] -= local;
-  }
-  workgroupBarrier();
-  var t = 0u;
-  if (lane == 0u) { t = atomicAdd(&ticket, 1u); }
-  let sg = subgroupBroadcast(t, 0u);
-  let lt = ltMask(lane);
-  let start = block * blockSize();
-  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
-  // instead of each round waiting for its own (the rounds are separated by barriers).
-  var keysR: array<u32, ${kpt}>;
-  var valsR: array<u32, ${kpt}>;
-  for (var r = 0u; r < ${kpt}u; r++) {
-    let idx = start + r * WG + sg * sgSize + lane;
-    valsR[r] = idx;
-    if (idx < n) {
-      keysR[r] = keysIn[idx];
-      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
-    }
-  }
-  for (var r = 0u; r < ${kpt}u; r++) {
-    let cur = (r & 1u) * 256u * NSG;
-    let nxt = ((r + 1u) & 1u) * 256u * NSG;
-    let idx = start + r * WG + sg * sgSize + lane;
-    let valid = idx < n;
-    let key = keysR[r];
-    let d = (key >> sp.shift) & 0xffu;
-    let peers = matchPeers(d, valid);
-    let rank = popc4(peers & lt);
-    if (valid && rank == 0u) { cnt[cur + d * NSG + sg] = popc4(peers); }
-    workgroupBarrier();
-    for (var dd = lid; dd < RADIX; dd += WG) {
-      var run = base[dd];
-      for (var s = 0u; s < nsg; s++) {
-        let c = cnt[cur + dd * NSG + s];
-        cnt[cur + dd * NSG + s] = run;
-        run += c;
-        cnt[nxt + dd * NSG + s] = 0u;
-      }
-      base[dd] = run;
-    }
-    workgroupBarrier();
-    if (valid) {
-      let at = cnt[cur + d * NSG + sg] + rank;
-      sk[at] = key;
-      sv[at] = valsR[r];
-    }
-  }
-  workgroupBarrier();
-  // Written in local order: neighbouring threads write neighbouring addresses within each digit's run,
-  // instead of every lane of a round writing to a different digit's bucket.
-  let inBlock = min(blockSize(), n - start);
-  for (var i = lid; i < inBlock; i += WG) {
-    let key = sk[i];
-    let dst = gstart[(key >> sp.shift) & 0xffu] + i;
-    keysOut[dst] = key;
-    valsOut[dst] = sv[i];
-  }
-}
-`;
-  }
+  if (subgroups) return local ? localSubgroupScatter(head, kpt) : subgroupScatter(head, kpt);
   return /* wgsl */ `${head}
 var<workgroup> digs: array<u32, WG>;
 
@@ -363,4 +180,151 @@ fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   }
 }
 `;
+}
+
+/**
+ * The subgroup scatter kernel of both variants (direct and local), which differ only in how the block
+ * starts (`decls`; `prologue`, which resets the ticket, zeroes cnt[] and sets base[] to each digit's first
+ * place), where a ranked key of the round goes (`place`, the body of `if (valid)`) and what follows the
+ * rounds (`epilogue`). Pieces are whole lines, newline-terminated except `prologue` and `place`.
+ */
+function subgroupScatterKernel(head: string, kpt: number, k: { decls: string; prologue: string; place: string; epilogue: string }): string {
+  return /* wgsl */ `${head}
+override NSG: u32 = 8u;
+// Two buffers of per-(digit, subgroup) counts, alternating by round, so a round's clearing of the next
+// buffer needs no extra barrier.
+var<workgroup> cnt: array<u32, 2u * 256u * NSG>;
+var<workgroup> ticket: atomic<u32>;
+${k.decls}
+@compute @workgroup_size(WG)
+fn scatter(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32,
+           @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sgSize: u32) {
+  let n = keyCount();
+  let nb = (n + blockSize() - 1u) / blockSize();
+  let block = wid.x + wid.y * nwg.x;
+  if (block >= nb) { return; }
+  let nsg = WG / sgSize;
+${k.prologue}
+  workgroupBarrier();
+  var t = 0u;
+  if (lane == 0u) { t = atomicAdd(&ticket, 1u); }
+  let sg = subgroupBroadcast(t, 0u);
+  let lt = ltMask(lane);
+  let start = block * blockSize();
+  // All of the thread's keys and values are loaded before the rounds start, so the load latencies overlap
+  // instead of each round waiting for its own (the rounds are separated by barriers).
+  var keysR: array<u32, ${kpt}>;
+  var valsR: array<u32, ${kpt}>;
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let idx = start + r * WG + sg * sgSize + lane;
+    valsR[r] = idx;
+    if (idx < n) {
+      keysR[r] = keysIn[idx];
+      if (sp.valsIdentity == 0u) { valsR[r] = valsIn[idx]; }
+    }
+  }
+  for (var r = 0u; r < ${kpt}u; r++) {
+    let cur = (r & 1u) * 256u * NSG;
+    let nxt = ((r + 1u) & 1u) * 256u * NSG;
+    let idx = start + r * WG + sg * sgSize + lane;
+    let valid = idx < n;
+    let key = keysR[r];
+    let d = (key >> sp.shift) & 0xffu;
+    let peers = matchPeers(d, valid);
+    let rank = popc4(peers & lt);
+    if (valid && rank == 0u) { cnt[cur + d * NSG + sg] = popc4(peers); }
+    workgroupBarrier();
+    for (var dd = lid; dd < RADIX; dd += WG) {
+      var run = base[dd];
+      for (var s = 0u; s < nsg; s++) {
+        let c = cnt[cur + dd * NSG + s];
+        cnt[cur + dd * NSG + s] = run;
+        run += c;
+        cnt[nxt + dd * NSG + s] = 0u;
+      }
+      base[dd] = run;
+    }
+    workgroupBarrier();
+    if (valid) {
+${k.place}
+    }
+  }
+${k.epilogue}}
+`;
+}
+
+/** Direct: base[] holds the block's global start of each digit, and each key is written there. */
+function subgroupScatter(head: string, kpt: number): string {
+  return subgroupScatterKernel(head, kpt, {
+    decls: '',
+    prologue: /* wgsl */ `  if (lid == 0u) { atomicStore(&ticket, 0u); }
+  for (var d = lid; d < RADIX; d += WG) {
+    base[d] = hist[d * nb + block];
+    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
+  }`,
+    place: /* wgsl */ `      let dst = cnt[cur + d * NSG + sg] + rank;
+      keysOut[dst] = key;
+      valsOut[dst] = valsR[r];`,
+    epilogue: '',
+  });
+}
+
+/** Local: ranks within the block, the block sorted in workgroup memory and then written out in order. */
+function localSubgroupScatter(head: string, kpt: number): string {
+  return subgroupScatterKernel(head, kpt, {
+    decls: /* wgsl */ `// The block's keys and values in digit order (its local sort), written out once the rounds are done.
+var<workgroup> sk: array<u32, WG * ${kpt}u>;
+var<workgroup> sv: array<u32, WG * ${kpt}u>;
+var<workgroup> gstart: array<u32, 256>; // global position of the block's first key of each digit, minus its local one
+var<workgroup> scanTmp: array<u32, 256>;
+`,
+    prologue: /* wgsl */ `  let histLen = RADIX * nb;
+  if (lid == 0u) { atomicStore(&ticket, 0u); }
+  // This block's count of each digit, from the scanned histogram: entries are in (digit, block) order, so
+  // the next entry (or n after the last) minus this one.
+  for (var d = lid; d < RADIX; d += WG) {
+    let at = d * nb + block;
+    let g = hist[at];
+    let c = select(n, hist[at + 1u], at + 1u < histLen) - g;
+    base[d] = c;
+    scanTmp[d] = c;
+    gstart[d] = g;
+    for (var s = 0u; s < nsg; s++) { cnt[d * NSG + s] = 0u; }
+  }
+  workgroupBarrier();
+  // Inclusive scan of the counts over the digits (Hillis–Steele; WG ≥ 64, so ≤ 4 digits per thread).
+  for (var off = 1u; off < RADIX; off <<= 1u) {
+    var add = vec4u(0u);
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX && d >= off) { add[k] = scanTmp[d - off]; }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let d = lid + k * WG;
+      if (d < RADIX) { scanTmp[d] += add[k]; }
+    }
+    workgroupBarrier();
+  }
+  for (var d = lid; d < RADIX; d += WG) {
+    let local = scanTmp[d] - base[d];
+    base[d] = local;
+    gstart[d] -= local;
+  }`,
+    place: /* wgsl */ `      let at = cnt[cur + d * NSG + sg] + rank;
+      sk[at] = key;
+      sv[at] = valsR[r];`,
+    epilogue: /* wgsl */ `  workgroupBarrier();
+  // Written in local order: neighbouring threads write neighbouring addresses within each digit's run,
+  // instead of every lane of a round writing to a different digit's bucket.
+  let inBlock = min(blockSize(), n - start);
+  for (var i = lid; i < inBlock; i += WG) {
+    let key = sk[i];
+    let dst = gstart[(key >> sp.shift) & 0xffu] + i;
+    keysOut[dst] = key;
+    valsOut[dst] = sv[i];
+  }
+`,
+  });
 }
