@@ -407,6 +407,10 @@ await writeJsonAtomic(outPath, {
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',
+  memory:
+    'peakBytes: the rasterizer peak (its own counted allocations, lib/raster/gpu/capacity.ts) plus the inputs (Gaussians, dOut); memoryAtPeak: those bytes by role at the moment of the peak (they sum to peakBytes), ' +
+    "'inputs and gradients' as inputAndGradBytes counts them; bytesPerUnit per key of the scene's M keys (not of the capacity), per pixel, or per Gaussian. " +
+    'Device-independent except the sort plans, whose digit histograms follow the sort block (wg × kpt, from the subgroup size)',
   results: [...merged.values()],
 });
 console.log(`wrote ${outPath}`);
