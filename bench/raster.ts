@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { promises as fs } from 'node:fs';
 import { FAST_DAWN_TOGGLES, GpuProfiler, dawnMode, describeAdapter, download, getGpu, median, releaseGpu, timeSynced, upload } from '../lib/gpu/index.js';
 import { benchCamera, benchGaussians, benchLossWeights } from '../lib/raster/bench-scene.js';
-import { GaussianRasterizer, type GaussianBuffers } from '../lib/raster/gpu/rasterizer.js';
+import { GaussianRasterizer, MEMORY_ROLES, type GaussianBuffers, type MemoryRole } from '../lib/raster/gpu/rasterizer.js';
 import { renderReferenceWithGrad } from '../lib/raster/reference/index.js';
 import { rasterSettings } from '../lib/raster/types.js';
 import { randomScene } from '../lib/raster/scenes.js';
@@ -180,6 +180,33 @@ async function checkAgainstReference(): Promise<Record<string, Record<string, nu
   return out;
 }
 
+/** The bench's own role: the Gaussians and dOut it uploads plus the gradients the rasterizer allocates, as gsplat's figure counts them. */
+const INPUTS_AND_GRADS = 'inputs and gradients';
+const KEY_ROLES = new Set<string>([MEMORY_ROLES.keyScratch, MEMORY_ROLES.keyGid, MEMORY_ROLES.tileSortPlan]);
+const PIXEL_ROLES = new Set<string>([MEMORY_ROLES.pixelState, MEMORY_ROLES.tileState]);
+
+/**
+ * Where the peak's bytes go: the rasterizer's roles at its peak with the inputs (live throughout, so the
+ * sum is `peakBytes`) merged into its gradients; each role also per unit of what it scales with (per key of
+ * the M keys the scene has, not of the capacity, so the headroom shows).
+ */
+function memoryAtPeak(
+  peak: Partial<Record<MemoryRole, number>>,
+  inputBytes: number,
+  units: { keys: number; pixels: number; gaussians: number },
+): Record<string, { bytes: number; mib: number; per: 'key' | 'pixel' | 'Gaussian'; bytesPerUnit: number }> {
+  const roles: Record<string, number> = { ...peak };
+  roles[INPUTS_AND_GRADS] = inputBytes + (roles[MEMORY_ROLES.grads] ?? 0);
+  delete roles[MEMORY_ROLES.grads];
+  const out: ReturnType<typeof memoryAtPeak> = {};
+  for (const [role, bytes] of Object.entries(roles).sort((a, b) => b[1] - a[1])) {
+    const per = KEY_ROLES.has(role) ? 'key' : PIXEL_ROLES.has(role) ? 'pixel' : 'Gaussian';
+    const u = per === 'key' ? units.keys : per === 'pixel' ? units.pixels : units.gaussians;
+    out[role] = { bytes, mib: bytes / 2 ** 20, per, bytesPerUnit: bytes / Math.max(1, u) };
+  }
+  return out;
+}
+
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0,
     den = 0;
@@ -268,6 +295,10 @@ for (const n of ns) {
     for (let p = 0; p < W * H; p++) alphaMean += img[5 * p + 3]!;
     alphaMean /= W * H;
     const gradBytes = Object.values(grads).reduce((a, b) => a + b.size, 0);
+    const memory = memoryAtPeak(r.memoryBreakdown().peak, inputBytes, { keys: stats.maxKeys, pixels: W * H, gaussians: n });
+    const roleSum = Object.values(memory).reduce((a, b) => a + b.bytes, 0);
+    if (roleSum !== stats.peakBytes + inputBytes)
+      throw new Error(`internal: memory roles sum to ${roleSum} bytes, the peak is ${stats.peakBytes + inputBytes}`);
 
     const cuda = CUDA_H100[scene];
     const best = bestPeer(scene);
@@ -294,6 +325,7 @@ for (const n of ns) {
       peakBytes: stats.peakBytes + inputBytes,
       peakBytesRasterizer: stats.peakBytes,
       inputAndGradBytes: inputBytes + gradBytes,
+      memoryAtPeak: memory,
       checksum,
       alphaMean,
       peers: PEERS[scene] ?? null,
@@ -321,6 +353,12 @@ for (const n of ns) {
         ` (pipelined ${forwardPipelinedMs.toFixed(3)} / ${fbPipelinedMs.toFixed(3)}; GPU ${res.gpuForwardBackwardMs?.toFixed(3)} fwd+bwd; CPU encode+submit fwd ${res.forwardCpuMs.toFixed(3)})` +
         (cuda ? ` (×${res.ratioToCuda!.forward.toFixed(2)} / ×${res.ratioToCuda!.forwardBackward.toFixed(2)} of CUDA on the H100)` : '') +
         ` | keys ${res.keys} | peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB | checksum ${checksum.toFixed(4)}\n  stages (GPU ms): ${stageLine}`,
+    );
+    console.log(
+      `  peak ${(res.peakBytes / 2 ** 20).toFixed(1)} MiB: ` +
+        Object.entries(memory)
+          .map(([k, v]) => `${k} ${v.mib.toFixed(1)} (${v.bytesPerUnit.toFixed(1)} B/${v.per})`)
+          .join(', '),
     );
     if (best) {
       const r = res.ratioToBestPeer!;
@@ -369,6 +407,10 @@ await writeJsonAtomic(outPath, {
   check: check ?? previous.check ?? null,
   timing:
     'forwardMs/forwardBackwardMs: median wall clock of one run (encode + submit + onSubmittedWorkDone); *PipelinedMs: `runs` runs submitted back to back, one wait, per run; gpuForwardBackwardMs and stagesMs: timestamp queries (median of profiled runs)',
+  memory:
+    'peakBytes: the rasterizer peak (its own counted allocations, lib/raster/gpu/capacity.ts) plus the inputs (Gaussians, dOut); memoryAtPeak: those bytes by role at the moment of the peak (they sum to peakBytes), ' +
+    "'inputs and gradients' as inputAndGradBytes counts them; bytesPerUnit per key of the scene's M keys (not of the capacity), per pixel, or per Gaussian. " +
+    'Device-independent except the sort plans, whose digit histograms follow the sort block (wg × kpt, from the subgroup size)',
   results: [...merged.values()],
 });
 console.log(`wrote ${outPath}`);

@@ -39,25 +39,75 @@ export interface CapacityOptions {
 const STORAGE_RW = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 const nextPow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
 
-/** Counted allocations: what `stats.liveBytes` / `peakBytes` report. */
+/**
+ * What each counted byte is for. The roles group buffers by what they scale with (keys, pixels, Gaussians),
+ * which is what decides where a memory saving can come from.
+ */
+export const MEMORY_ROLES = {
+  keyScratch: 'keys: tile sort + partials scratch',
+  keyGid: 'keys: keyGid',
+  tileSortPlan: 'tile sort plan',
+  depthSort: 'depth sort',
+  offsetsScan: 'offsets scan',
+  pixelState: 'per-pixel state (image, finalT, lastIdx, nContrib, wabeSums)',
+  gaussianState: 'per-Gaussian state (radii, proj, tilesTouched, rects, depthSorted, offsets, emitBase)',
+  tileState: 'tile ranges and key-count meta',
+  gradSums: 'gradient sums',
+  grads: 'gradients',
+  tracked: 'tracked (allocated elsewhere)',
+  other: 'other',
+} as const;
+export type MemoryRole = (typeof MEMORY_ROLES)[keyof typeof MEMORY_ROLES];
+
+/** Role of each ForwardState buffer (keyed by field: forwardState labels them `state-<field>`). */
+const STATE_ROLES: Record<string, MemoryRole> = {
+  image: MEMORY_ROLES.pixelState,
+  nContrib: MEMORY_ROLES.pixelState,
+  finalT: MEMORY_ROLES.pixelState,
+  lastIdx: MEMORY_ROLES.pixelState,
+  wabeSums: MEMORY_ROLES.pixelState,
+  radii: MEMORY_ROLES.gaussianState,
+  proj: MEMORY_ROLES.gaussianState,
+  tilesTouched: MEMORY_ROLES.gaussianState,
+  rects: MEMORY_ROLES.gaussianState,
+  depthSorted: MEMORY_ROLES.gaussianState,
+  offsets: MEMORY_ROLES.gaussianState,
+  emitBase: MEMORY_ROLES.gaussianState,
+  keyGid: MEMORY_ROLES.keyGid,
+  ranges: MEMORY_ROLES.tileState,
+};
+
+/** The role of a buffer from its label (the labels this folder gives; anything else is 'other'). */
+export function memoryRole(label: string): MemoryRole {
+  if (label.startsWith('state-')) return STATE_ROLES[label.slice(6)] ?? MEMORY_ROLES.other;
+  if (label.startsWith('grad-sums')) return MEMORY_ROLES.gradSums;
+  if (label.startsWith('grad-')) return MEMORY_ROLES.grads;
+  if (label.startsWith('depth-')) return MEMORY_ROLES.depthSort;
+  if (label === 'key-scratch') return MEMORY_ROLES.keyScratch;
+  if (label === 'raster-meta') return MEMORY_ROLES.tileState;
+  return MEMORY_ROLES.other;
+}
+
+/** Counted allocations: what `stats.liveBytes` / `peakBytes` report, and by role what they hold now and held at the peak. */
 export class RasterMemory {
   readonly stats: RasterizerStats = { frames: 0, overflowFrames: 0, lastKeys: 0, maxKeys: 0, capacity: 0, liveBytes: 0, peakBytes: 0 };
-  private readonly sizes = new Map<GPUBuffer, number>();
+  private readonly sizes = new Map<GPUBuffer, { size: number; role: MemoryRole }>();
+  private readonly live = new Map<MemoryRole, number>();
+  private atPeak = new Map<MemoryRole, number>();
 
   constructor(private readonly device: GPUDevice) {}
 
-  alloc(bytes: number, label: string, usage: number = STORAGE_RW): GPUBuffer {
+  alloc(bytes: number, label: string, usage: number = STORAGE_RW, role: MemoryRole = memoryRole(label)): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const b = this.device.createBuffer({ size, usage, label });
-    this.track(b, size);
+    this.track(b, size, role);
     return b;
   }
 
   /** Counts a buffer allocated elsewhere (tfjs's pool). */
-  track(b: GPUBuffer, size = b.size): void {
-    this.sizes.set(b, size);
-    this.stats.liveBytes += size;
-    this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.liveBytes);
+  track(b: GPUBuffer, size = b.size, role: MemoryRole = MEMORY_ROLES.tracked): void {
+    this.sizes.set(b, { size, role });
+    this.add(role, size);
   }
 
   /** Forgets a tracked buffer; destroys it unless `keep` (buffers tfjs owns). */
@@ -65,16 +115,31 @@ export class RasterMemory {
     if (!b) return;
     const s = this.sizes.get(b);
     if (s !== undefined) {
-      this.stats.liveBytes -= s;
+      this.add(s.role, -s.size);
       this.sizes.delete(b);
     }
     if (!keep) b.destroy();
   }
 
   /** Counts (or, negative, uncounts) memory held outside plain buffers: the sort and scan plans' scratch. */
-  count(bytes: number): void {
+  count(bytes: number, role: MemoryRole): void {
+    this.add(role, bytes);
+  }
+
+  private add(role: MemoryRole, bytes: number): void {
+    this.live.set(role, (this.live.get(role) ?? 0) + bytes);
     this.stats.liveBytes += bytes;
-    this.stats.peakBytes = Math.max(this.stats.peakBytes, this.stats.liveBytes);
+    // The breakdown is copied only when the total sets a new high, so it is the composition of the peak.
+    if (this.stats.liveBytes > this.stats.peakBytes) {
+      this.stats.peakBytes = this.stats.liveBytes;
+      this.atPeak = new Map(this.live);
+    }
+  }
+
+  /** Bytes per role held now and at the peak (roles holding nothing left out); each sums to liveBytes / peakBytes. */
+  breakdown(): { live: Partial<Record<MemoryRole, number>>; peak: Partial<Record<MemoryRole, number>> } {
+    const rec = (m: Map<MemoryRole, number>) => Object.fromEntries([...m].filter(([, v]) => v !== 0)) as Partial<Record<MemoryRole, number>>;
+    return { live: rec(this.live), peak: rec(this.atPeak) };
   }
 
   releaseAll(): void {
@@ -137,19 +202,23 @@ export class RasterScratch {
     this.dropPlan(this.offsetsScan);
     this.depthKeys = [this.mem.alloc(N * 4, 'depth-keys-a'), this.mem.alloc(N * 4, 'depth-keys-b')];
     this.depthValsB = this.mem.alloc(N * 4, 'depth-vals-b');
-    this.depthSort = this.plan(new RadixSortPlan(this.ctx, N, this.sortCfg));
-    this.offsetsScan = this.plan(new ExclusiveScanPlan(this.ctx, N + 1));
+    this.depthSort = this.plan(new RadixSortPlan(this.ctx, N, this.sortCfg), MEMORY_ROLES.depthSort);
+    this.offsetsScan = this.plan(new ExclusiveScanPlan(this.ctx, N + 1), MEMORY_ROLES.offsetsScan);
     this.nAlloc = N;
   }
 
-  private plan<T extends { bytes: number }>(p: T): T {
-    this.mem.count(p.bytes);
+  private readonly planRoles = new Map<{ bytes: number }, MemoryRole>();
+
+  private plan<T extends { bytes: number }>(p: T, role: MemoryRole): T {
+    this.mem.count(p.bytes, role);
+    this.planRoles.set(p, role);
     return p;
   }
 
   private dropPlan(p: { bytes: number; destroy(): void } | null): void {
     if (!p) return;
-    this.mem.count(-p.bytes);
+    this.mem.count(-p.bytes, this.planRoles.get(p) ?? MEMORY_ROLES.other);
+    this.planRoles.delete(p);
     p.destroy();
   }
 
@@ -167,7 +236,7 @@ export class RasterScratch {
       this.tileKeys = [part(0), part(1)];
       this.tileVals = [part(2), part(3)];
       this.emitGid = part(4);
-      this.tileSort = this.plan(new RadixSortPlan(this.ctx, cap, this.sortCfg));
+      this.tileSort = this.plan(new RadixSortPlan(this.ctx, cap, this.sortCfg), MEMORY_ROLES.tileSortPlan);
       this.capAlloc = cap;
     }
     this.capacity = this.capAlloc;

@@ -1,6 +1,6 @@
 /** The WGSL rasterizer: stages in their own modules, orchestrated by `GaussianRasterizer`. */
-export { GaussianRasterizer, readProjected } from './rasterizer.js';
-export type { Allocate, ForwardState, GaussianBuffers, GradBuffers, RasterizerOptions, RasterizerStats } from './rasterizer.js';
+export { GaussianRasterizer, MEMORY_ROLES, readProjected } from './rasterizer.js';
+export type { Allocate, ForwardState, GaussianBuffers, GradBuffers, MemoryRole, RasterizerOptions, RasterizerStats } from './rasterizer.js';
 export { OUT_CHANNELS, blendVariant } from './rasterize.wgsl.js';
 export type { BlendVariant } from './rasterize.wgsl.js';
 export { RadixSortPlan, sortConfig } from './sort.js';

@@ -15,7 +15,7 @@ import type { GpuProfiler } from '../../gpu/index.js';
 import type { Camera, Projected, RasterSettings } from '../types.js';
 import { encodeBackward } from './backward.js';
 import { BindGroupCache } from './bindings.js';
-import { RasterMemory, RasterScratch, type RasterizerStats } from './capacity.js';
+import { RasterMemory, RasterScratch, type MemoryRole, type RasterizerStats } from './capacity.js';
 import { encodeForward, type PassContext } from './forward.js';
 import { FRAME_BYTES, frameInfo, packFrame } from './frame.js';
 import { compilePipes, variantKey, type Pipes } from './pipes.js';
@@ -26,7 +26,8 @@ import { sortConfig, type SortConfig } from './sort.js';
 import { checkBackwardBuffers, checkGaussianBuffers, forwardState, type Allocate, type ForwardState, type GaussianBuffers, type GradBuffers } from './state.js';
 
 export type { Allocate, ForwardState, GaussianBuffers, GradBuffers } from './state.js';
-export type { RasterizerStats } from './capacity.js';
+export type { MemoryRole, RasterizerStats } from './capacity.js';
+export { MEMORY_ROLES } from './capacity.js';
 
 export interface RasterizerOptions {
   /** Use the non-subgroup kernels even where subgroups exist (tests of the fallback). */
@@ -92,6 +93,14 @@ export class GaussianRasterizer {
   /** Counts a buffer allocated elsewhere (tfjs's pool) in this rasterizer's memory statistics. */
   track(b: GPUBuffer, size = b.size): void {
     this.mem.track(b, size);
+  }
+
+  /**
+   * Bytes of the counted memory per role (capacity.ts, MEMORY_ROLES), now and at the moment of the peak:
+   * where `stats.peakBytes` goes.
+   */
+  memoryBreakdown(): { live: Partial<Record<MemoryRole, number>>; peak: Partial<Record<MemoryRole, number>> } {
+    return this.mem.breakdown();
   }
 
   /** Forgets a tracked buffer; destroys it unless `keep` (buffers tfjs owns). */
