@@ -14,7 +14,8 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON reconstruction config (overrides the preset)')
     .option('--iterations <n>', 'training iterations', intOption('--iterations', { min: 1 }))
     .option('--seed <n>', 'seed', intOption('--seed'))
-    .action(async (o: { data: string; run: string; preset: string; config?: string; iterations?: number; seed?: number }) => {
+    .option('--reevaluate', 'evaluate a finished run again (rewrites its eval.json and done.json) instead of printing its stored scores')
+    .action(async (o: { data: string; run: string; preset: string; config?: string; iterations?: number; seed?: number; reevaluate?: boolean }) => {
       const { reconConfig, RECON_PRESETS } = await import('../train/config.js');
       const { mergeConfig } = await import('../util/config.js');
       const { catchStopSignals } = await import('../train/stop.js');
@@ -41,6 +42,7 @@ export function register(program: Command): void {
           log: (m) => process.stdout.write(`${m}\n`),
           onStep: stepPrinter(),
           stop,
+          ...(o.reevaluate ? { reevaluate: true } : {}),
         });
       } finally {
         stop.dispose();

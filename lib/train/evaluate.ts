@@ -110,6 +110,12 @@ export interface EvaluateOptions {
   sampleSeed?: number;
   background: [number, number, number];
   shDegree: number;
+  /**
+   * Blending the avatar is rendered with (default alpha): the one it was trained under. An avatar fitted under
+   * WABE looks like itself only under WABE, so scoring it with alpha blending measures the change of blending,
+   * not the fit.
+   */
+  blend?: Pick<RasterSettings, 'blend' | 'wabe'>;
   /** Writes `<figureDir>/eval-<split>.png` (GT | render | error for a few frames). */
   figureDir?: string;
   figureRows?: number;
@@ -118,7 +124,7 @@ export interface EvaluateOptions {
 }
 
 export async function evaluateAvatar(session: AvatarSession, o: EvaluateOptions): Promise<SplitScores[]> {
-  const settings = rasterSettings({ shDegree: o.shDegree, background: o.background });
+  const settings = rasterSettings({ shDegree: o.shDegree, background: o.background, ...(o.blend ?? {}) });
   await prepareRasterize(settings);
   const results: SplitScores[] = [];
   const total = o.splits.reduce((n, s) => n + stratifiedSample(session.dataset.splits[s].frames, o.framesPerSplit, o.sampleSeed ?? 0).length, 0);

@@ -42,6 +42,11 @@ import { Rng } from '../util/random.js';
 export interface TrainOptions extends RunOptions {
   /** Called after each frame of the final evaluation (progress). */
   onEvalFrame?: (done: number, total: number) => void;
+  /**
+   * A finished run is evaluated again (eval.json and done.json rewritten) instead of answered from done.json:
+   * for runs scored by an older evaluation (before 2026-12-08 a WABE reconstruction was scored under alpha blending).
+   */
+  reevaluate?: boolean;
 }
 
 export interface TrainSummary {
@@ -333,12 +338,15 @@ async function reconstructIn(
   opts: TrainOptions,
   evaluateAvatar: typeof import('./evaluate.js').evaluateAvatar,
 ): Promise<ReconstructionResult> {
+  let train: TrainSummary;
   if (await run.isDone()) {
     const done = JSON.parse(await fs.readFile(run.file('done.json'), 'utf8')) as { train: TrainSummary; eval: ReconstructionResult['eval'] };
-    return { train: done.train, eval: done.eval };
+    if (!opts.reevaluate) return { train: done.train, eval: done.eval };
+    train = done.train;
+  } else {
+    train = await trainAvatar(config, opts);
+    if (train.steps < config.iterations) return { train, eval: [] };
   }
-  const train = await trainAvatar(config, opts);
-  if (train.steps < config.iterations) return { train, eval: [] };
   const g = await loadAvatar(run.root);
   const session = await AvatarSession.open(config.data, g);
   try {
@@ -347,11 +355,16 @@ async function reconstructIn(
       framesPerSplit: config.eval.framesPerSplit,
       background: session.background(config),
       shDegree: config.shDegree,
+      blend: wabeBlend(config.wabe),
       figureDir: run.file('renders'),
       ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     const { writeJsonAtomic } = await import('../util/atomic.js');
-    await writeJsonAtomic(run.file('eval.json'), { lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline', splits: scores });
+    await writeJsonAtomic(run.file('eval.json'), {
+      lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline',
+      blend: wabeBlend(config.wabe),
+      splits: scores,
+    });
     await run.markDone({ train, eval: scores });
     return { train, eval: scores };
   } finally {
