@@ -500,7 +500,7 @@ async function editLoop(
     const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
     adam.apply(session.avatar.vars, byName, lrs);
     const normValues = norms ? await norms.after(session.avatar.vars) : {};
-    await assertFiniteVars(session.avatar.vars, step + 1, run.root);
+    await assertFiniteVars(session.avatar.vars, step + 1, run.root, { grads: byName, view: `${f.split}/t${f.timestep}/${f.cameraId}` });
     tf.dispose(Object.values(grads));
     let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
     if (cond && kept.fake && step % config.adversarial.dEvery === 0) {

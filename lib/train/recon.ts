@@ -274,7 +274,7 @@ async function reconLoop(run: RunDir, latest: CheckpointRef | null, config: Reco
       const byName: Record<string, tf.Tensor> = {};
       for (const g of PARAM_GROUPS) byName[g] = grads[session.avatar.vars[g].name]!;
       adam.apply(session.avatar.vars, byName, learningRates(config, step));
-      await assertFiniteVars(session.avatar.vars, step + 1, run.root);
+      await assertFiniteVars(session.avatar.vars, step + 1, run.root, { grads: byName });
       strategy.afterBackward(side, radii, cam);
       tf.dispose([...Object.values(grads), radii as tf.Tensor | null].filter((t): t is tf.Tensor => t !== null));
       st.step = step + 1;

@@ -70,15 +70,31 @@ describe('non-finite parameters (§9)', () => {
     await expect(fs.stat(path.join(fx.root, 'nan-out.gif'))).rejects.toThrow(/ENOENT/);
   }, 180_000);
 
-  it('after an optimiser step: names the step and the parameter groups', async () => {
+  it("after an optimiser step: names the step, the parameter groups and their counts, and what the step's gradients were", async () => {
     await tf.setBackend('cpu');
-    const vars = { means: tf.variable(tf.tensor2d([[0, 1, 2]])), quats: tf.variable(tf.tensor2d([[1, 0, 0, Infinity]])), sh: tf.variable(tf.tensor1d([NaN])) };
+    const vars = {
+      means: tf.variable(tf.tensor2d([[0, 1, 2]])),
+      quats: tf.variable(tf.tensor2d([[1, 0, 0, Infinity]])),
+      sh: tf.variable(tf.tensor1d([NaN, 1, NaN])),
+    };
     await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow(NonFiniteError);
     await expect(assertFiniteVars(vars, 7, '/runs/x')).rejects.toThrow(
-      '/runs/x: step 7: non-finite values in parameter groups quats, sh; lower the learning rates or resume from an earlier checkpoint',
+      '/runs/x: step 7: non-finite values in parameter groups quats (1 of 4), sh (2 of 3); lower the learning rates or resume from an earlier checkpoint',
     );
+    // Finite gradients: the update made the values non-finite; the largest gradient and the view are named.
+    const finite = { means: tf.tensor2d([[0.5, -3, 1]]), sh: tf.tensor1d([2, 0, -250]) };
+    await expect(assertFiniteVars(vars, 7, '/runs/x', { grads: finite, view: 'train/t3/cam05' })).rejects.toThrow(
+      '/runs/x: step 7: non-finite values in parameter groups quats (1 of 4), sh (2 of 3); ' +
+        "this step's gradients were finite (largest |g| 2.50e+2, sh): the update made them non-finite; view train/t3/cam05; lower the",
+    );
+    // Non-finite gradients point at the backward or the loss instead.
+    const nonFinite = { means: tf.tensor2d([[0, NaN, Infinity]]), sh: tf.tensor1d([1, 2, 3]) };
+    await expect(assertFiniteVars(vars, 7, '/runs/x', { grads: nonFinite })).rejects.toThrow(
+      "non-finite values in parameter groups quats (1 of 4), sh (2 of 3); this step's gradients were already non-finite in means (2 of 3); lower",
+    );
+    tf.dispose([...Object.values(finite), ...Object.values(nonFinite)]);
     vars.quats.assign(tf.tensor2d([[1, 0, 0, 0]]));
-    vars.sh.assign(tf.tensor1d([0.5]));
+    vars.sh.assign(tf.tensor1d([0.5, 1, 0.5]));
     await expect(assertFiniteVars(vars, 8, '/runs/x')).resolves.toBeUndefined();
     tf.dispose(Object.values(vars));
   });
