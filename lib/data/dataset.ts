@@ -236,6 +236,11 @@ export interface DatasetFrame {
   labels: string;
 }
 
+/** A frame's id in records and messages: `<split>/t<timestep, 4 digits>/<camera id>`. */
+export function frameId(frame: Pick<DatasetFrame, 'split' | 'timestep' | 'cameraId'>): string {
+  return `${frame.split}/t${String(frame.timestep).padStart(4, '0')}/${frame.cameraId}`;
+}
+
 export interface DatasetSplit {
   name: SplitName;
   sequence: SequenceName;

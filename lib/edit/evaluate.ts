@@ -26,7 +26,7 @@ import { poolRegionScores, type RegionScore } from '../metrics/regions.js';
 import { evaluationRegionMetrics } from '../metrics/regions-gpu.js';
 import { editFrameSums, editScores, poolEditSums, residualFlicker, type EditFrameSums } from '../metrics/edit-scores.js';
 import { metricNames, REPORT_REGIONS } from '../metrics/names.js';
-import type { DatasetFrame } from '../data/dataset.js';
+import { frameId, type DatasetFrame } from '../data/dataset.js';
 import { clipScores, type Embedder, type EditPair } from '../metrics/clip.js';
 import { editSpec } from '../head/edits.js';
 import { ORIGINAL_CAPTION } from '../head/edits.js';
@@ -125,10 +125,6 @@ export interface FigureFrame {
 /** Whether a frame's mouth interior covers at least `fraction` of the image. */
 export function isMouthOpen(labels: Uint8Array, fraction: number): boolean {
   return mouthOpenFromCount(mouthInteriorPixels(labels), labels.length, fraction);
-}
-
-export function frameId(frame: Pick<DatasetFrame, 'split' | 'timestep' | 'cameraId'>): string {
-  return `${frame.split}/t${String(frame.timestep).padStart(4, '0')}/${frame.cameraId}`;
 }
 
 /**

@@ -24,7 +24,7 @@ import { rasterSettings, type RasterSettings } from '../raster/types.js';
 import { loadHeadModel, Material, type HeadModel } from '../head/model.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { renderedTriangles } from '../head/atlas.js';
-import { loadFrameRgb, type DatasetFrame } from '../data/dataset.js';
+import { frameId, loadFrameRgb, type DatasetFrame } from '../data/dataset.js';
 import { DatasetEditGroundTruth } from './editors/ground-truth.js';
 import { AvatarModel, PARAM_GROUPS, type ParamGroup, type PoseFrames } from '../avatar/model.js';
 import { readAvatarPly, writeAvatarPly } from '../avatar/io.js';
@@ -500,7 +500,7 @@ async function editLoop(
     const norms = logNow ? groupNorms.before(session.avatar.vars, byName) : null;
     adam.apply(session.avatar.vars, byName, lrs);
     const normValues = norms ? await norms.after(session.avatar.vars) : {};
-    await assertFiniteVars(session.avatar.vars, step + 1, run.root, { grads: byName, view: `${f.split}/t${f.timestep}/${f.cameraId}` });
+    await assertFiniteVars(session.avatar.vars, step + 1, run.root, { grads: byName, view: frameId(f) });
     tf.dispose(Object.values(grads));
     let dStep: { loss: number; realScore: number; fakeScore: number } | null = null;
     if (cond && kept.fake && step % config.adversarial.dEvery === 0) {

@@ -15,7 +15,7 @@ export class NonFiniteError extends Error {
 export interface StepContext {
   /** This step's gradients by parameter group (still alive when the check runs). */
   grads?: Record<string, tf.Tensor | undefined>;
-  /** The view trained on, e.g. `cam05/t0003`. */
+  /** The view trained on (`frameId`, lib/data/dataset.ts). */
   view?: string;
 }
 

@@ -349,20 +349,21 @@ async function reconstructIn(
   }
   const g = await loadAvatar(run.root);
   const session = await AvatarSession.open(config.data, g);
+  const blend = wabeBlend(config.wabe);
   try {
     const scores = await evaluateAvatar(session, {
       splits: config.eval.splits,
       framesPerSplit: config.eval.framesPerSplit,
       background: session.background(config),
       shDegree: config.shDegree,
-      blend: wabeBlend(config.wabe),
+      blend,
       figureDir: run.file('renders'),
       ...(opts.onEvalFrame ? { onFrame: opts.onEvalFrame } : {}),
     });
     const { writeJsonAtomic } = await import('../util/atomic.js');
     await writeJsonAtomic(run.file('eval.json'), {
       lpips: 'not computed: LPIPS needs pretrained weights, unavailable offline',
-      blend: wabeBlend(config.wabe),
+      blend,
       splits: scores,
     });
     await run.markDone({ train, eval: scores });
